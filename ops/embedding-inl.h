@@ -1,0 +1,100 @@
+// Highway implementation of ops/embedding.h, one copy per target.
+
+#if defined(EDGESEQ_OPS_EMBEDDING_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef EDGESEQ_OPS_EMBEDDING_INL_H_
+#undef EDGESEQ_OPS_EMBEDDING_INL_H_
+#else
+#define EDGESEQ_OPS_EMBEDDING_INL_H_
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hwy/highway.h"
+#include "ops/embedding.h"
+#include "ops/hwy_util-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace edgeseq::ops::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+HWY_INLINE bool IdsValid(size_t vocab, const int32_t* ids, size_t n,
+                         const float* pos_table, size_t max_pos,
+                         const int32_t* pos) {
+  for (size_t i = 0; i < n; ++i) {
+    if (ids[i] < 0 || static_cast<size_t>(ids[i]) >= vocab) return false;
+    if (pos_table && (pos == nullptr || pos[i] < 0 ||
+                      static_cast<size_t>(pos[i]) >= max_pos)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// out = v·scale + pos (pos may be nullptr); `load` yields f32 lanes of a row.
+template <class Load>
+HWY_INLINE void ScaleAddRow(Load load, size_t dim, float scale,
+                            const float* HWY_RESTRICT pos,
+                            float* HWY_RESTRICT out) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  const auto vs = hn::Set(d, scale);
+  size_t i = 0;
+  for (; i + N <= dim; i += N) {
+    const auto v = load(d, i, N);
+    const auto p = pos ? hn::LoadU(d, pos + i) : hn::Zero(d);
+    hn::StoreU(hn::MulAdd(v, vs, p), d, out + i);
+  }
+  if (i < dim) {
+    const auto v = load(d, i, dim - i);
+    const auto p = pos ? LoadTail(d, pos + i, dim - i) : hn::Zero(d);
+    StoreTail(d, hn::MulAdd(v, vs, p), out + i, dim - i);
+  }
+}
+
+HWY_INLINE bool EmbeddingGather(const float* HWY_RESTRICT table, size_t vocab,
+                                size_t dim, const int32_t* ids, size_t n,
+                                float scale, const float* pos_table,
+                                size_t max_pos, const int32_t* pos,
+                                float* HWY_RESTRICT out) {
+  if (!IdsValid(vocab, ids, n, pos_table, max_pos, pos)) return false;
+  for (size_t t = 0; t < n; ++t) {
+    const float* row = table + static_cast<size_t>(ids[t]) * dim;
+    auto load = [row](auto d, size_t i, size_t count) {
+      return count == hn::Lanes(d) ? hn::LoadU(d, row + i)
+                                   : LoadTail(d, row + i, count);
+    };
+    const float* p = pos_table ? pos_table + static_cast<size_t>(pos[t]) * dim
+                               : nullptr;
+    ScaleAddRow(load, dim, scale, p, out + t * dim);
+  }
+  return true;
+}
+
+HWY_INLINE bool EmbeddingGatherInt8(const int8_t* HWY_RESTRICT table,
+                                    const float* row_scales, size_t vocab,
+                                    size_t dim, const int32_t* ids, size_t n,
+                                    float scale, const float* pos_table,
+                                    size_t max_pos, const int32_t* pos,
+                                    float* HWY_RESTRICT out) {
+  if (!IdsValid(vocab, ids, n, pos_table, max_pos, pos)) return false;
+  for (size_t t = 0; t < n; ++t) {
+    const int8_t* row = table + static_cast<size_t>(ids[t]) * dim;
+    auto load = [row](auto d, size_t i, size_t count) {
+      const hn::Rebind<int32_t, decltype(d)> di;
+      const hn::Rebind<int8_t, decltype(d)> d8;
+      const auto q = count == hn::Lanes(d) ? hn::LoadU(d8, row + i)
+                                           : LoadTail(d8, row + i, count);
+      return hn::ConvertTo(d, hn::PromoteTo(di, q));
+    };
+    const float* p = pos_table ? pos_table + static_cast<size_t>(pos[t]) * dim
+                               : nullptr;
+    ScaleAddRow(load, dim, scale * row_scales[ids[t]], p, out + t * dim);
+  }
+  return true;
+}
+
+}  // namespace edgeseq::ops::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // EDGESEQ_OPS_EMBEDDING_INL_H_

@@ -1,0 +1,51 @@
+// Dispatch for ops/embedding.h (Highway skeleton: one copy per target).
+#include "ops/embedding.h"
+
+#include <math.h>
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "ops/embedding.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+#include "ops/embedding-inl.h"
+
+#if HWY_ONCE
+namespace edgeseq::ops {
+
+HWY_EXPORT(EmbeddingGather);
+HWY_EXPORT(EmbeddingGatherInt8);
+
+bool EmbeddingGather(const float* table, size_t vocab, size_t dim,
+                     const int32_t* ids, size_t n, float scale,
+                     const float* pos_table, size_t max_pos,
+                     const int32_t* pos, float* out) {
+  return HWY_DYNAMIC_DISPATCH(EmbeddingGather)(table, vocab, dim, ids, n, scale,
+                                               pos_table, max_pos, pos, out);
+}
+
+bool EmbeddingGatherInt8(const int8_t* table, const float* row_scales,
+                         size_t vocab, size_t dim, const int32_t* ids, size_t n,
+                         float scale, const float* pos_table, size_t max_pos,
+                         const int32_t* pos, float* out) {
+  return HWY_DYNAMIC_DISPATCH(EmbeddingGatherInt8)(
+      table, row_scales, vocab, dim, ids, n, scale, pos_table, max_pos, pos, out);
+}
+
+void SinusoidalTable(size_t max_pos, size_t dim, bool interleaved, float* table) {
+  // Angles in double: positions up to thousands times frequencies near 1 lose
+  // digits in f32 before the sin/cos.
+  const size_t half = dim / 2;
+  for (size_t p = 0; p < max_pos; ++p) {
+    float* row = table + p * dim;
+    for (size_t j = 0; j < dim; ++j) {
+      const size_t pair = interleaved ? j / 2 : (j < half ? j : j - half);
+      const bool is_sin = interleaved ? (j % 2 == 0) : (j < half);
+      const double freq = exp(-log(10000.0) * (2.0 * pair) / static_cast<double>(dim));
+      const double angle = static_cast<double>(p) * freq;
+      row[j] = static_cast<float>(is_sin ? sin(angle) : cos(angle));
+    }
+  }
+}
+
+}  // namespace edgeseq::ops
+#endif  // HWY_ONCE

@@ -1,0 +1,79 @@
+// Linear layers: y = x·Wᵀ + b with W stored [N, K] as PyTorch stores it,
+// x [M, K] and y [M, N] row-major f32. Backed by oneDNN.
+//
+// Weights are prepared once (Create*), then Forward runs many times with any
+// M: the oneDNN primitive is created once per weight matrix with M left to
+// run time, so a decode loop creates no primitive. When oneDNN accepts the
+// caller's weight layout as is, the weights are used in place (zero copy, e.g.
+// straight from a mapped model file); otherwise they are reordered once into
+// the layout oneDNN prefers. Either way the caller's weights, scales and bias
+// must outlive the Matmul (they are referenced, not copied, where possible).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <memory>
+#include <string>
+
+#include "ops/activation.h"
+
+namespace edgeseq::ops {
+
+// Largest u8 activation code the int8 GEMM takes without overflow here: 255
+// when oneDNN runs with VNNI (u8·s8 products summed in 32 bits), else 127.
+// Without VNNI (e.g. AVX2 on AMD Zen3), oneDNN sums pairs of u8·s8 products in
+// saturating 16-bit lanes: 255·127·2 overflows, 127·127·2 = 32258 does not.
+int Int8ActivationMax();
+
+// Describes the matmul implementation in use ("onednn:<isa>").
+std::string MatmulBackendName();
+
+// Scratch memory a Forward call uses: the caller sizes it once with
+// Matmul::ScratchBytes(max_m) and keeps it (Workspace), so calls allocate
+// nothing. `data` must be 64-byte aligned.
+struct MatmulScratch {
+  void* data = nullptr;
+  size_t bytes = 0;
+};
+
+class Matmul {
+ public:
+  // f32 weights W [n, k] (row-major), bias [n] or nullptr.
+  static Matmul CreateF32(const float* w, size_t n, size_t k, const float* bias);
+  // int8 weights: W ≈ w[n, k]·w_scales[n] (symmetric, one scale per output
+  // row, values in [-127, 127]); bias [n] f32 or nullptr. Activations are
+  // quantized per row on the fly (u8 with a zero point, see QuantizeRowsU8)
+  // and accumulated exactly in s32. Error against the f32 product of the
+  // dequantized weights: per output |Δ| ≤ Σ_k |W[n,k]|·x_scale[m]/2, i.e. at
+  // most K·max|W|·(max x − min x)/(2·qmax).
+  static Matmul CreateInt8(const int8_t* w, const float* w_scales, size_t n,
+                           size_t k, const float* bias);
+
+  Matmul();
+  Matmul(Matmul&&) noexcept;
+  Matmul& operator=(Matmul&&) noexcept;
+  ~Matmul();
+
+  size_t n() const;
+  size_t k() const;
+  bool is_int8() const;
+  // True when the weights had to be reordered into a private buffer.
+  bool weights_copied() const;
+
+  // Bytes of scratch Forward needs for m ≤ max_m rows.
+  size_t ScratchBytes(size_t max_m) const;
+
+  // y[m, n] = act(x·Wᵀ + b). x: [m, k], y: [m, n], no overlap; m ≥ 1.
+  // Throws std::invalid_argument if scratch is smaller than ScratchBytes(m).
+  // Thread-safe: one Matmul may run on many threads, each with its own
+  // scratch.
+  void Forward(const float* x, size_t m, float* y, Activation act,
+               const MatmulScratch& scratch) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace edgeseq::ops
