@@ -30,7 +30,8 @@ HWY_INLINE hn::Vec<D> LoadTail(D d, const T* HWY_RESTRICT p, size_t count,
 // Stores lanes [0, count) of v to p. count < Lanes(d).
 template <class D, typename T = hn::TFromD<D>>
 HWY_INLINE void StoreTail(D d, hn::Vec<D> v, T* HWY_RESTRICT p, size_t count) {
-  HWY_ALIGN T buf[HWY_MAX_BYTES / sizeof(T)];
+  // Zeroed only to quiet GCC: partial-vector stores confuse its analysis.
+  HWY_ALIGN T buf[HWY_MAX_BYTES / sizeof(T)] = {};
   hn::Store(v, d, buf);
   for (size_t i = 0; i < count; ++i) p[i] = buf[i];
 }

@@ -26,19 +26,25 @@ dnnl::stream& ThreadStream() {
   return stream;
 }
 
-// dnnl::memory objects for activations, one per (data type, rows, cols) seen
-// on this thread, re-pointed at each call: creating one allocates, so a decode
-// loop with a steady M allocates only on its first step.
-dnnl::memory& ActivationMemory(dnnl::memory::data_type dt, size_t rows,
-                               size_t cols, void* data) {
+// Which argument a cached memory object serves: src and dst of one call can
+// have the same type and shape, and must not share an object.
+enum class Slot { kSrc, kDst, kScratchpad };
+
+// dnnl::memory objects for activations, one per (slot, data type, rows, cols)
+// seen on this thread, re-pointed at each call: creating one allocates, so a
+// decode loop with a steady M creates them only on its first step. Returned by
+// value (a reference-counted handle) so later insertions cannot invalidate it.
+dnnl::memory ActivationMemory(Slot slot, dnnl::memory::data_type dt, size_t rows,
+                              size_t cols, void* data) {
   struct Entry {
+    Slot slot;
     dnnl::memory::data_type dt;
     size_t rows, cols;
     dnnl::memory mem;
   };
   thread_local std::vector<Entry> cache;
   for (Entry& e : cache) {
-    if (e.dt == dt && e.rows == rows && e.cols == cols) {
+    if (e.slot == slot && e.dt == dt && e.rows == rows && e.cols == cols) {
       e.mem.set_data_handle(data);
       return e.mem;
     }
@@ -48,7 +54,7 @@ dnnl::memory& ActivationMemory(dnnl::memory::data_type dt, size_t rows,
   const dnnl::memory::desc md({static_cast<dnnl::memory::dim>(rows),
                                static_cast<dnnl::memory::dim>(cols)},
                               dt, dnnl::memory::format_tag::ab);
-  cache.push_back({dt, rows, cols, dnnl::memory(md, Engine(), data)});
+  cache.push_back({slot, dt, rows, cols, dnnl::memory(md, Engine(), data)});
   return cache.back().mem;
 }
 
@@ -242,11 +248,11 @@ void Matmul::Forward(const float* x, size_t m, float* y, Activation act,
     dst_dt = dt::s32;
   }
 
-  dnnl::memory& src_mem = ActivationMemory(src_dt, m, im.k, src);
-  dnnl::memory& dst_mem = ActivationMemory(dst_dt, m, im.n, dst);
+  const dnnl::memory src_mem = ActivationMemory(Slot::kSrc, src_dt, m, im.k, src);
+  const dnnl::memory dst_mem = ActivationMemory(Slot::kDst, dst_dt, m, im.n, dst);
   // The scratchpad memory object is cached like the activations (keyed by its
   // byte size as a 1 x bytes u8 tensor) so no call allocates.
-  dnnl::memory& pad_mem = ActivationMemory(dt::u8, 1, im.onednn_scratch, onednn_scratch);
+  const dnnl::memory pad_mem = ActivationMemory(Slot::kScratchpad, dt::u8, 1, im.onednn_scratch, onednn_scratch);
   // The C API takes a plain array: the C++ execute() builds a hash map per call.
   const dnnl_exec_arg_t args[] = {
       {DNNL_ARG_SRC, src_mem.get()},

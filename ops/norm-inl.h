@@ -18,17 +18,21 @@ HWY_BEFORE_NAMESPACE();
 namespace edgeseq::ops::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-HWY_INLINE float RowSum(const float* HWY_RESTRICT x, size_t n) {
+// Σ (x - shift). Shifting by a sample of the row keeps the partial sums small
+// when the row has a large common offset, so the mean stays accurate in f32.
+HWY_INLINE float RowSumShifted(const float* HWY_RESTRICT x, size_t n,
+                               float shift) {
   const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
+  const auto c = hn::Set(d, shift);
   auto s0 = hn::Zero(d), s1 = hn::Zero(d);
   size_t i = 0;
   for (; i + 2 * N <= n; i += 2 * N) {
-    s0 = hn::Add(s0, hn::LoadU(d, x + i));
-    s1 = hn::Add(s1, hn::LoadU(d, x + i + N));
+    s0 = hn::Add(s0, hn::Sub(hn::LoadU(d, x + i), c));
+    s1 = hn::Add(s1, hn::Sub(hn::LoadU(d, x + i + N), c));
   }
-  for (; i + N <= n; i += N) s0 = hn::Add(s0, hn::LoadU(d, x + i));
-  if (i < n) s1 = hn::Add(s1, LoadTail(d, x + i, n - i));
+  for (; i + N <= n; i += N) s0 = hn::Add(s0, hn::Sub(hn::LoadU(d, x + i), c));
+  if (i < n) s1 = hn::Add(s1, hn::Sub(LoadTail(d, x + i, n - i, shift), c));
   return hn::GetLane(hn::SumOfLanes(d, hn::Add(s0, s1)));
 }
 
@@ -86,7 +90,7 @@ HWY_INLINE void NormRow(const float* x, size_t n, NormKind kind,
                         const float* HWY_RESTRICT gamma,
                         const float* HWY_RESTRICT beta, float eps, float* out) {
   if (kind == NormKind::kLayerNorm) {
-    const float mean = RowSum(x, n) / static_cast<float>(n);
+    const float mean = x[0] + RowSumShifted(x, n, x[0]) / static_cast<float>(n);
     const float var = RowSumSquares(x, n, mean) / static_cast<float>(n);
     NormalizeRow(x, n, mean, 1.0f / sqrtf(var + eps), gamma, beta, out);
   } else {
