@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "oneapi/dnnl/dnnl.hpp"
+#include "ops/gemm_u8s8.h"
 #include "ops/quantize.h"
 
 namespace edgeseq::ops {
@@ -104,6 +105,8 @@ struct Matmul::Impl {
   bool int8 = false;
   const float* bias = nullptr;
   const float* w_scales = nullptr;  // int8 only
+  const int8_t* w_int8 = nullptr;   // int8 only: caller's [n, k] weights
+  size_t highway_max_rows = Matmul::kInt8HighwayMaxRows;
   std::vector<int32_t> w_sum;       // int8 only: Σ_k Wq[n, k]
   dnnl::matmul::primitive_desc pd;
   dnnl::matmul prim;
@@ -185,6 +188,7 @@ Matmul Matmul::CreateInt8(const int8_t* w, const float* w_scales, size_t n,
   im.int8 = true;
   im.bias = bias;
   im.w_scales = w_scales;
+  im.w_int8 = w;
   im.w_sum.resize(n);
   for (size_t r = 0; r < n; ++r) {
     int32_t s = 0;
@@ -200,6 +204,7 @@ size_t Matmul::n() const { return impl_->n; }
 size_t Matmul::k() const { return impl_->k; }
 bool Matmul::is_int8() const { return impl_->int8; }
 bool Matmul::weights_copied() const { return impl_->packed != nullptr; }
+void Matmul::set_int8_highway_max_rows(size_t rows) { impl_->highway_max_rows = rows; }
 
 // Scratch layout (each part 64-byte aligned):
 //   f32:  [oneDNN scratchpad]
@@ -242,6 +247,12 @@ void Matmul::Forward(const float* x, size_t m, float* y, Activation act,
     base += AlignUp(m * 4);
     acc = reinterpret_cast<int32_t*>(base);
     QuantizeRowsU8(x, m, im.k, Int8ActivationMax(), xq, x_scale, x_zero);
+    if (m <= im.highway_max_rows) {
+      GemmU8S8(xq, m, im.k, im.w_int8, im.n, acc);
+      DequantizeAccumulators(acc, m, im.n, x_scale, x_zero, im.w_scales,
+                             im.w_sum.data(), im.bias, act, y);
+      return;
+    }
     src = xq;
     dst = acc;
     src_dt = dt::u8;

@@ -1,5 +1,6 @@
 // Linear layers: y = x·Wᵀ + b with W stored [N, K] as PyTorch stores it,
-// x [M, K] and y [M, N] row-major f32. Backed by oneDNN.
+// x [M, K] and y [M, N] row-major f32. Backed by oneDNN, with a Highway
+// integer GEMM for int8 calls with few rows.
 //
 // Weights are prepared once (Create*), then Forward runs many times with any
 // M: the oneDNN primitive is created once per weight matrix with M left to
@@ -60,6 +61,13 @@ class Matmul {
   bool is_int8() const;
   // True when the weights had to be reordered into a private buffer.
   bool weights_copied() const;
+
+  // int8 only: calls with m ≤ this many rows run Highway's GemmU8S8 (exact,
+  // no per-call overhead, allocates nothing) instead of oneDNN, whose fixed
+  // cost per call dominates the decode case. Default: kInt8HighwayMaxRows,
+  // measured on AVX2 (docs/BENCHMARKS.md). 0 forces oneDNN, SIZE_MAX Highway.
+  static constexpr size_t kInt8HighwayMaxRows = 3;
+  void set_int8_highway_max_rows(size_t rows);
 
   // Bytes of scratch Forward needs for m ≤ max_m rows.
   size_t ScratchBytes(size_t max_m) const;

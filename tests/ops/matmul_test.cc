@@ -76,13 +76,15 @@ TEST(MatmulF32, MatchesNaiveLoop) {
   }
 }
 
-// Integer-valued activations in [0, qmax] with both ends present quantize to
-// themselves (scale 1, zero point 0); with weight scales of 1 the int8 path's
-// output is the exact integer dot product, as long as it stays below 2^24.
-void RunExactInt8(size_t m, size_t k, size_t n, const std::vector<float>& x,
-                  const std::vector<int8_t>& w, const char* what) {
+// Both int8 paths: oneDNN (highway_max_rows 0) and Highway (SIZE_MAX).
+const size_t kInt8Paths[] = {0, SIZE_MAX};
+const char* PathName(size_t rows) { return rows == 0 ? "onednn" : "highway"; }
+
+void RunExactInt8OnPath(size_t m, size_t k, size_t n, const std::vector<float>& x,
+                        const std::vector<int8_t>& w, const char* what, size_t path) {
   const std::vector<float> ones(n, 1.0f);
   Matmul mm = Matmul::CreateInt8(w.data(), ones.data(), n, k, nullptr);
+  mm.set_int8_highway_max_rows(path);
   ASSERT_TRUE(mm.is_int8());
   Scratch scratch(mm, m);
   std::vector<float> y(m * n);
@@ -93,9 +95,17 @@ void RunExactInt8(size_t m, size_t k, size_t n, const std::vector<float>& x,
   ref::MatmulU8S8(xq.data(), m, k, w.data(), n, want.data());
   size_t wrong = 0;
   for (size_t i = 0; i < want.size(); ++i) wrong += y[i] != static_cast<float>(want[i]);
-  EXPECT_EQ(wrong, 0u) << what << ": " << wrong << " of " << want.size()
+  EXPECT_EQ(wrong, 0u) << what << " on " << PathName(path) << ": " << wrong << " of " << want.size()
                        << " outputs differ from the exact integer result; first: " << y[0]
                        << " vs " << want[0];
+}
+
+// Integer-valued activations in [0, qmax] with both ends present quantize to
+// themselves (scale 1, zero point 0); with weight scales of 1 the int8 path's
+// output is the exact integer dot product, as long as it stays below 2^24.
+void RunExactInt8(size_t m, size_t k, size_t n, const std::vector<float>& x,
+                  const std::vector<int8_t>& w, const char* what) {
+  for (size_t path : kInt8Paths) RunExactInt8OnPath(m, k, n, x, w, what, path);
 }
 
 TEST(MatmulInt8, WorstCaseForSixteenBitSaturationIsExact) {
@@ -146,8 +156,12 @@ TEST(MatmulInt8, WithinDocumentedBoundOfF32) {
     DequantizeRowsS8(wq.data(), ws.data(), s.n, s.k, wdq.data());
     Matmul mm = Matmul::CreateInt8(wq.data(), ws.data(), s.n, s.k, bias.data());
     Scratch scratch(mm, s.m);
-    std::vector<float> y(s.m * s.n), want(s.m * s.n);
+    std::vector<float> y(s.m * s.n), y_other(s.m * s.n), want(s.m * s.n);
     mm.Forward(x.data(), s.m, y.data(), Activation::kNone, scratch.get());
+    // The two int8 paths compute the same exact integers: identical outputs.
+    mm.set_int8_highway_max_rows(s.m <= Matmul::kInt8HighwayMaxRows ? 0 : SIZE_MAX);
+    mm.Forward(x.data(), s.m, y_other.data(), Activation::kNone, scratch.get());
+    ASSERT_EQ(y, y_other) << "oneDNN and Highway int8 paths differ, m=" << s.m << " k=" << s.k;
     ref::MatmulF32(x.data(), s.m, s.k, wdq.data(), s.n, bias.data(), want.data());
     // The bound from matmul.h: Σ_k |W[n,k]|·x_scale[m]/2, plus f32 rounding.
     std::vector<uint8_t> xq(x.size());
@@ -223,6 +237,12 @@ TEST(Matmul, RepeatedForwardAllocatesNothingBeyondOneDnnExecute) {
     const size_t allocs = test::StopCountingAllocations();
     EXPECT_LE(allocs, floor * calls) << (int8 ? "int8" : "f32") << ": " << allocs << " allocations in "
                                      << calls << " warm calls; oneDNN's execute alone makes " << floor;
+    if (int8) {
+      // The decode case (one row) takes the Highway path: nothing at all.
+      test::StartCountingAllocations();
+      for (int step = 0; step < calls; ++step) mm.Forward(x.data(), 1, y.data(), Activation::kReLU, scratch.get());
+      EXPECT_EQ(test::StopCountingAllocations(), 0u) << "int8 M = 1 calls allocated";
+    }
   }
 }
 

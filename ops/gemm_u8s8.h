@@ -1,0 +1,18 @@
+// Exact integer GEMM for small M, in Highway: the int8 matmul's path for the
+// decode case, where oneDNN's per-call overhead dominates.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace edgeseq::ops {
+
+// acc[m, n] = Σ_k xq[m, k]·w[n, k] for xq [M, K] u8 and w [N, K] s8 (W in
+// PyTorch's [out, in] order, row-major), acc [M, N] s32. Exact for any u8
+// and s8 values while K·255·128 < 2³¹ (K ≤ 65793): products are widened to
+// 16 bits and pairs summed in 32 bits, so nothing saturates. Any alignment.
+// Cost: streams W once per row of x, so it suits small M.
+void GemmU8S8(const uint8_t* xq, size_t M, size_t K, const int8_t* w, size_t N,
+              int32_t* acc);
+
+}  // namespace edgeseq::ops

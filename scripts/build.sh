@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Configures and builds one build tree: scripts/build.sh DIR [cmake args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir="$1"; shift
+cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+# Two cores: two jobs. Ninja's default (cores + 2) only adds memory pressure.
+ninja -C "$dir" -j "${EDGESEQ_JOBS:-$(nproc)}"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: a Release build, then the unit tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Assumes scripts/setup.sh ran.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OMP_NUM_THREADS=1   # two OpenMP threads lose to one on small work here
+
+echo "== Release build and tests"
+scripts/build.sh build -DCMAKE_BUILD_TYPE=Release
+ctest --test-dir build --output-on-failure -j "$(nproc)"
+
+echo "== ASan + UBSan build and tests"
+scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DEDGESEQ_SANITIZE=address,undefined -DEDGESEQ_BUILD_BENCHMARKS=OFF
+# oneDNN's JIT and OpenMP runtime are not instrumented; leak checks on their
+# process-lifetime caches would only be noise.
+ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$(nproc)"
