@@ -14,19 +14,10 @@ namespace {
 
 using namespace edgeseq::ops;
 
-void BM_Matmul(benchmark::State& state) {
-  const size_t M = state.range(0), K = state.range(1), N = state.range(2);
-  const bool int8 = state.range(3) != 0;
-  std::mt19937 rng(1);
-  std::normal_distribution<float> d(0.0f, 1.0f);
-  std::vector<float> w(N * K), x(M * K), y(M * N);
-  for (float& v : w) v = d(rng) * 0.05f;
-  for (float& v : x) v = d(rng);
-  std::vector<int8_t> wq(N * K);
-  std::vector<float> ws(N);
-  QuantizeRowsS8(w.data(), N, K, wq.data(), ws.data());
-  Matmul mm = int8 ? Matmul::CreateInt8(wq.data(), ws.data(), N, K, nullptr)
-                   : Matmul::CreateF32(w.data(), N, K, nullptr);
+// Times Forward with scratch sized once, and reports GFLOP/s (2·M·K·N).
+void TimeForward(benchmark::State& state, const Matmul& mm, const std::vector<float>& x, size_t M,
+                 const char* label) {
+  std::vector<float> y(M * mm.n());
   const size_t bytes = (mm.ScratchBytes(M) + 63) / 64 * 64 + 64;
   void* scratch = aligned_alloc(64, bytes);
   for (auto _ : state) {
@@ -34,9 +25,25 @@ void BM_Matmul(benchmark::State& state) {
     benchmark::DoNotOptimize(y.data());
   }
   free(scratch);
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * M * K * N * state.iterations(),
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * M * mm.k() * mm.n() * state.iterations(),
                                                  benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
-  state.SetLabel(int8 ? "int8" : "f32");
+  state.SetLabel(label);
+}
+
+void BM_Matmul(benchmark::State& state) {
+  const size_t M = state.range(0), K = state.range(1), N = state.range(2);
+  const bool int8 = state.range(3) != 0;
+  std::mt19937 rng(1);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  std::vector<float> w(N * K), x(M * K);
+  for (float& v : w) v = d(rng) * 0.05f;
+  for (float& v : x) v = d(rng);
+  std::vector<int8_t> wq(N * K);
+  std::vector<float> ws(N);
+  QuantizeRowsS8(w.data(), N, K, wq.data(), ws.data());
+  const Matmul mm = int8 ? Matmul::CreateInt8(wq.data(), ws.data(), N, K, nullptr)
+                         : Matmul::CreateF32(w.data(), N, K, nullptr);
+  TimeForward(state, mm, x, M, int8 ? "int8" : "f32");
 }
 
 void Args(benchmark::internal::Benchmark* b) {
@@ -60,20 +67,11 @@ void BM_Int8Path(benchmark::State& state) {
   std::normal_distribution<float> xd(0.0f, 1.0f);
   std::vector<int8_t> wq(N * K);
   for (int8_t& v : wq) v = static_cast<int8_t>(wd(rng));
-  std::vector<float> ws(N, 0.01f), x(M * K), y(M * N);
+  std::vector<float> ws(N, 0.01f), x(M * K);
   for (float& v : x) v = xd(rng);
   Matmul mm = Matmul::CreateInt8(wq.data(), ws.data(), N, K, nullptr);
   mm.set_int8_highway_max_rows(highway ? SIZE_MAX : 0);
-  const size_t bytes = (mm.ScratchBytes(M) + 63) / 64 * 64 + 64;
-  void* scratch = aligned_alloc(64, bytes);
-  for (auto _ : state) {
-    mm.Forward(x.data(), M, y.data(), Activation::kNone, {scratch, bytes});
-    benchmark::DoNotOptimize(y.data());
-  }
-  free(scratch);
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * M * K * N * state.iterations(),
-                                                 benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
-  state.SetLabel(highway ? "highway" : "onednn");
+  TimeForward(state, mm, x, M, highway ? "highway" : "onednn");
 }
 
 void PathArgs(benchmark::internal::Benchmark* b) {
