@@ -65,6 +65,8 @@ struct AlignedFree {
 
 }  // namespace
 
+std::string OneDnnName();
+
 int Int8ActivationMax() {
   using isa = dnnl::cpu_isa;
   static const int qmax = [] {
@@ -87,6 +89,11 @@ int Int8ActivationMax() {
 }
 
 std::string MatmulBackendName() {
+  return OneDnnName() + ", int8 rows <= " + std::to_string(Matmul::kInt8HighwayMaxRows) +
+         ": highway";
+}
+
+std::string OneDnnName() {
   switch (dnnl::get_effective_cpu_isa()) {
     case dnnl::cpu_isa::sse41: return "onednn:sse41";
     case dnnl::cpu_isa::avx: return "onednn:avx";

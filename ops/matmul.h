@@ -27,7 +27,8 @@ namespace edgeseq::ops {
 // saturating 16-bit lanes: 255·127·2 overflows, 127·127·2 = 32258 does not.
 int Int8ActivationMax();
 
-// Describes the matmul implementation in use ("onednn:<isa>").
+// Describes the matmul implementations in use ("onednn:<isa>, int8 rows <= 3:
+// highway").
 std::string MatmulBackendName();
 
 // Scratch memory a Forward call uses: the caller sizes it once with

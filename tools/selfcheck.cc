@@ -2,6 +2,7 @@
 // runnable, chosen) and the matmul backend, then runs each kernel once against
 // its scalar reference and says whether they agree.
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -91,11 +92,38 @@ int main(int argc, char** argv) {
     auto x = random(m * k), w = random(n * k);
     std::vector<float> y(m * n), r(m * n);
     Matmul mm = Matmul::CreateF32(w.data(), n, k, nullptr);
-    void* mem = aligned_alloc(64, (mm.ScratchBytes(m) + 63) / 64 * 64 + 64);
-    mm.Forward(x.data(), m, y.data(), Activation::kNone, {mem, mm.ScratchBytes(m) + 64});
+    const size_t bytes = (mm.ScratchBytes(m) + 63) / 64 * 64 + 64;
+    void* mem = aligned_alloc(64, bytes);
+    mm.Forward(x.data(), m, y.data(), Activation::kNone, {mem, bytes});
     free(mem);
     ref::MatmulF32(x.data(), m, k, w.data(), n, nullptr, r.data());
     ok &= Report("matmul_f32", MaxAbsDiff(y, r), 1e-3f);
+  }
+  {
+    // int8 on both paths (Highway for 1 row, oneDNN for 16) against the exact
+    // integer product: activations already on the integer grid [0, qmax].
+    const int qmax = Int8ActivationMax();
+    const size_t k = 512, n = 64;
+    std::vector<int8_t> w(n * k);
+    for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int8_t>(static_cast<int>(i * 37 % 255) - 127);
+    const std::vector<float> ones(n, 1.0f);
+    Matmul mm = Matmul::CreateInt8(w.data(), ones.data(), n, k, nullptr);
+    for (size_t m : {size_t{1}, size_t{16}}) {
+      std::vector<float> x(m * k), y(m * n), want(m * n);
+      std::vector<uint8_t> xq(m * k);
+      for (size_t i = 0; i < x.size(); ++i) {
+        xq[i] = static_cast<uint8_t>(i % k == 0 ? 0 : (i % k == 1 ? qmax : i * 13 % (qmax + 1)));
+        x[i] = xq[i];
+      }
+      const size_t bytes = (mm.ScratchBytes(m) + 63) / 64 * 64;
+      void* mem = aligned_alloc(64, bytes);
+      mm.Forward(x.data(), m, y.data(), Activation::kNone, {mem, bytes});
+      free(mem);
+      std::vector<int32_t> acc(m * n);
+      ref::MatmulU8S8(xq.data(), m, k, w.data(), n, acc.data());
+      for (size_t i = 0; i < acc.size(); ++i) want[i] = static_cast<float>(acc[i]);
+      ok &= Report(m == 1 ? "matmul_int8 (1 row)" : "matmul_int8 (16 rows)", MaxAbsDiff(y, want), 0.0f);
+    }
   }
   printf("%s\n", ok ? "selfcheck: ok" : "selfcheck: FAILED");
   return ok ? 0 : 1;
