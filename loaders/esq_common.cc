@@ -1,0 +1,51 @@
+// Names of the format's enums, for messages and `edgeseq inspect`.
+#include "loaders/esq_error.h"
+#include "loaders/esq_format.h"
+
+namespace edgeseq::loaders {
+
+const char* DTypeName(DType t) {
+  switch (t) {
+    case DType::kF32: return "f32";
+    case DType::kF16: return "f16";
+    case DType::kBF16: return "bf16";
+    case DType::kI8: return "int8";
+  }
+  return "unknown";
+}
+
+size_t DTypeSize(DType t) {
+  switch (t) {
+    case DType::kF32: return 4;
+    case DType::kF16: return 2;
+    case DType::kBF16: return 2;
+    case DType::kI8: return 1;
+  }
+  return 0;
+}
+
+const char* EsqErrorKindName(EsqErrorKind kind) {
+  switch (kind) {
+    case EsqErrorKind::kIo: return "io";
+    case EsqErrorKind::kBadMagic: return "bad-magic";
+    case EsqErrorKind::kUnsupportedVersion: return "unsupported-version";
+    case EsqErrorKind::kTruncated: return "truncated";
+    case EsqErrorKind::kBadOffset: return "bad-offset";
+    case EsqErrorKind::kOverflow: return "overflow";
+    case EsqErrorKind::kOverlap: return "overlap";
+    case EsqErrorKind::kMisaligned: return "misaligned";
+    case EsqErrorKind::kUnknownDType: return "unknown-dtype";
+    case EsqErrorKind::kShapeMismatch: return "shape-mismatch";
+    case EsqErrorKind::kDuplicateName: return "duplicate-name";
+    case EsqErrorKind::kBadScale: return "bad-scale";
+    case EsqErrorKind::kBadHeader: return "bad-header";
+    case EsqErrorKind::kBadVocabulary: return "bad-vocabulary";
+    case EsqErrorKind::kLimit: return "limit";
+    case EsqErrorKind::kMissingSection: return "missing-section";
+    case EsqErrorKind::kUnknownSection: return "unknown-section";
+    case EsqErrorKind::kChecksum: return "checksum";
+  }
+  return "unknown";
+}
+
+}  // namespace edgeseq::loaders

@@ -1,0 +1,106 @@
+// The .esq model format: constants, on-disk layout and the in-memory model
+// configuration. docs/FORMAT.md is the specification; this header mirrors it.
+// Everything on disk is little-endian.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bit>
+#include <string>
+
+namespace edgeseq::loaders {
+
+static_assert(std::endian::native == std::endian::little,
+              "the .esq reader and writer assume a little-endian host");
+
+inline constexpr char kEsqMagic[8] = {'E', 'S', 'Q', 'M', 'O', 'D', 'E', 'L'};
+inline constexpr uint16_t kEsqMajor = 1;
+inline constexpr uint16_t kEsqMinor = 0;
+
+inline constexpr size_t kPreambleSize = 32;
+inline constexpr size_t kSectionEntrySize = 32;
+inline constexpr size_t kHeaderSizeV1 = 72;
+inline constexpr size_t kTensorEntrySizeV1 = 96;
+inline constexpr size_t kTensorAlignment = 64;
+
+enum class SectionKind : uint32_t {
+  kHeader = 1,     // required
+  kDirectory = 2,  // required
+  kSrcVocab = 3,
+  kTgtVocab = 4,
+  kTokenizer = 5,
+  kData = 6,       // required
+};
+// Section flag: a reader that does not know this section's kind must refuse
+// the file (set by writers only for sections that change meaning).
+inline constexpr uint32_t kSectionMustUnderstand = 1;
+
+enum class DType : uint8_t {
+  kF32 = 0,
+  kF16 = 1,
+  kBF16 = 2,
+  kI8 = 3,  // symmetric, one f32 scale per row (rows = product of all dims but the last)
+  // 4 is reserved for int4 (packed, grouped scales), a minor-version addition.
+};
+const char* DTypeName(DType t);
+// Bytes per element; 0 for an unknown dtype.
+size_t DTypeSize(DType t);
+
+enum class NormPlacement : uint8_t { kPost = 0, kPre = 1 };
+enum class NormType : uint8_t { kLayerNorm = 0, kRMSNorm = 1 };
+enum class ActivationKind : uint8_t { kReLU = 0, kGelu = 1, kGeluTanh = 2, kSiLU = 3 };
+enum class PositionKind : uint8_t {
+  kNone = 0,
+  kSinusoidalInterleaved = 1,  // PyTorch tutorial: sin on even, cos on odd columns
+  kSinusoidalConcat = 2,       // fairseq/Marian: sin first half, cos second half
+  kLearned = 3,
+};
+enum class TokenizerKind : uint32_t {
+  kWhitespace = 0,  // tokens separated by spaces
+  kCharacters = 1,  // every UTF-8 code point is a token
+};
+
+// Hyper-parameters and special ids: the HEADER section.
+struct ModelConfig {
+  uint32_t d_model = 0;
+  uint32_t num_heads = 0;
+  uint32_t encoder_layers = 0;
+  uint32_t decoder_layers = 0;
+  uint32_t ffn_dim = 0;
+  uint32_t src_vocab_size = 0;
+  uint32_t tgt_vocab_size = 0;
+  uint32_t max_positions = 0;
+  NormPlacement norm_placement = NormPlacement::kPost;
+  NormType norm_type = NormType::kLayerNorm;
+  ActivationKind activation = ActivationKind::kReLU;
+  PositionKind position_kind = PositionKind::kSinusoidalInterleaved;
+  bool encoder_final_norm = false;
+  bool decoder_final_norm = false;
+  bool shared_embeddings = false;  // decoder.embed_tokens is encoder.embed_tokens
+  bool tied_output = false;        // output projection is decoder.embed_tokens
+  float embedding_scale = 1.0f;
+  float norm_eps = 1e-5f;
+  int32_t pad_id = -1;
+  int32_t bos_id = -1;
+  int32_t eos_id = -1;
+  int32_t decoder_start_id = -1;
+  int32_t unk_id = -1;
+};
+
+// Limits a reader enforces before it trusts any size (docs/FORMAT.md).
+struct Limits {
+  static constexpr uint32_t kMaxDModel = 65536;
+  static constexpr uint32_t kMaxHeads = 1024;
+  static constexpr uint32_t kMaxLayers = 1024;
+  static constexpr uint32_t kMaxFfn = 1u << 20;
+  static constexpr uint32_t kMaxVocab = 1u << 24;
+  static constexpr uint32_t kMaxPositions = 1u << 20;
+  static constexpr uint32_t kMaxSections = 64;
+  static constexpr uint32_t kMaxTensors = 1u << 20;
+  static constexpr uint32_t kMaxNameLength = 256;
+  static constexpr uint32_t kMaxDims = 4;
+  static constexpr uint32_t kMaxTokenBytes = 1024;
+};
+
+}  // namespace edgeseq::loaders

@@ -1,0 +1,472 @@
+// .esq reader: every offset, size and count is checked before it is used,
+// in the order docs/FORMAT.md lists ("What a reader checks").
+#include "loaders/esq_reader.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <algorithm>
+#include <charconv>
+#include <unordered_set>
+
+#include "loaders/checksum.h"
+#include "loaders/mapped_file.h"
+#include "loaders/utf8.h"
+
+namespace edgeseq::loaders {
+namespace {
+
+template <typename T>
+T Load(const uint8_t* p) {
+  T v;
+  memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+std::string SectionName(uint32_t kind) {
+  switch (static_cast<SectionKind>(kind)) {
+    case SectionKind::kHeader: return "header section";
+    case SectionKind::kDirectory: return "tensor directory";
+    case SectionKind::kSrcVocab: return "source vocabulary";
+    case SectionKind::kTgtVocab: return "target vocabulary";
+    case SectionKind::kTokenizer: return "tokenizer section";
+    case SectionKind::kData: return "data section";
+  }
+  return "section kind " + std::to_string(kind);
+}
+
+bool KnownSection(uint32_t kind) { return kind >= 1 && kind <= 6; }
+
+}  // namespace
+
+uint64_t TensorInfo::elements() const {
+  uint64_t n = 1;
+  for (uint32_t i = 0; i < ndim; ++i) n *= dims[i];
+  return n;
+}
+
+class EsqFile::Parser {
+ public:
+  Parser(EsqFile& f, const uint8_t* base, uint64_t size) : f_(f), base_(base), size_(size) {}
+
+  [[noreturn]] void Fail(EsqErrorKind kind, const std::string& where, const std::string& msg) const {
+    throw EsqError(kind, f_.path_, where, msg);
+  }
+
+  void Run() {
+    ParsePreamble();
+    ParseSectionTable();
+    ParseHeader();
+    ParseTokenizer();
+    ParseVocab(SectionKind::kSrcVocab, f_.config_.src_vocab_size, &f_.src_vocab_, &f_.has_src_vocab_);
+    ParseVocab(SectionKind::kTgtVocab, f_.config_.tgt_vocab_size, &f_.tgt_vocab_, &f_.has_tgt_vocab_);
+    ParseDirectory();
+  }
+
+ private:
+  void ParsePreamble() {
+    if (size_ < kPreambleSize) {
+      Fail(EsqErrorKind::kTruncated, "preamble",
+           "file is " + std::to_string(size_) + " bytes, shorter than the " +
+               std::to_string(kPreambleSize) + "-byte preamble");
+    }
+    if (memcmp(base_, kEsqMagic, sizeof(kEsqMagic)) != 0) {
+      Fail(EsqErrorKind::kBadMagic, "preamble", "not an .esq model file (wrong magic bytes)");
+    }
+    f_.major_ = Load<uint16_t>(base_ + 8);
+    f_.minor_ = Load<uint16_t>(base_ + 10);
+    if (f_.major_ != kEsqMajor) {
+      Fail(EsqErrorKind::kUnsupportedVersion, "preamble",
+           "file has format version " + std::to_string(f_.major_) + "." + std::to_string(f_.minor_) +
+               "; this reader supports version " + std::to_string(kEsqMajor) + ".x");
+    }
+    section_count_ = Load<uint32_t>(base_ + 12);
+    const uint64_t declared = Load<uint64_t>(base_ + 16);
+    if (declared != size_) {
+      Fail(declared > size_ ? EsqErrorKind::kTruncated : EsqErrorKind::kBadOffset, "preamble.file_size",
+           "file says it is " + std::to_string(declared) + " bytes but it is " + std::to_string(size_));
+    }
+    if (section_count_ > Limits::kMaxSections) {
+      Fail(EsqErrorKind::kLimit, "preamble.section_count",
+           std::to_string(section_count_) + " sections (limit " + std::to_string(Limits::kMaxSections) + ")");
+    }
+    table_end_ = kPreambleSize + uint64_t{section_count_} * kSectionEntrySize;
+    if (table_end_ > size_) {
+      Fail(EsqErrorKind::kTruncated, "section table", "the section table runs past the end of the file");
+    }
+    if (Checksum(base_ + kPreambleSize, table_end_ - kPreambleSize) != Load<uint64_t>(base_ + 24)) {
+      Fail(EsqErrorKind::kChecksum, "section table", "checksum mismatch");
+    }
+  }
+
+  void ParseSectionTable() {
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    for (uint32_t i = 0; i < section_count_; ++i) {
+      const uint8_t* e = base_ + kPreambleSize + uint64_t{i} * kSectionEntrySize;
+      SectionInfo s;
+      s.kind = Load<uint32_t>(e);
+      s.flags = Load<uint32_t>(e + 4);
+      s.offset = Load<uint64_t>(e + 8);
+      s.size = Load<uint64_t>(e + 16);
+      s.known = KnownSection(s.kind);
+      const std::string where = SectionName(s.kind);
+      uint64_t end;
+      if (__builtin_add_overflow(s.offset, s.size, &end)) Fail(EsqErrorKind::kOverflow, where, "offset + size overflows");
+      if (s.offset < table_end_ || end > size_) {
+        Fail(EsqErrorKind::kBadOffset, where,
+             "bytes [" + std::to_string(s.offset) + ", " + std::to_string(end) + ") are not inside the file body [" +
+                 std::to_string(table_end_) + ", " + std::to_string(size_) + ")");
+      }
+      if (!s.known && (s.flags & kSectionMustUnderstand)) {
+        Fail(EsqErrorKind::kUnknownSection, where, "unknown section marked must-understand (written by a newer writer?)");
+      }
+      if (s.known) {
+        for (const SectionInfo& o : f_.sections_) {
+          if (o.kind == s.kind) Fail(EsqErrorKind::kBadHeader, where, "appears twice");
+        }
+        checksums_[s.kind] = Load<uint64_t>(e + 24);
+      }
+      if (s.size > 0) ranges.push_back({s.offset, end});
+      f_.sections_.push_back(s);
+    }
+    std::sort(ranges.begin(), ranges.end());
+    for (size_t i = 1; i < ranges.size(); ++i) {
+      if (ranges[i].first < ranges[i - 1].second) Fail(EsqErrorKind::kOverlap, "section table", "two sections overlap");
+    }
+    for (SectionKind required : {SectionKind::kHeader, SectionKind::kDirectory, SectionKind::kData}) {
+      if (!Section(required)) {
+        Fail(EsqErrorKind::kMissingSection, SectionName(static_cast<uint32_t>(required)), "missing");
+      }
+    }
+  }
+
+  const SectionInfo* Section(SectionKind kind) const {
+    for (const SectionInfo& s : f_.sections_) {
+      if (s.kind == static_cast<uint32_t>(kind)) return &s;
+    }
+    return nullptr;
+  }
+
+  // Small metadata sections are checksummed on every open: it costs little and
+  // catches damage before any of their numbers is believed.
+  void CheckSectionChecksum(const SectionInfo& s) const {
+    if (Checksum(base_ + s.offset, s.size) != checksums_.at(s.kind)) {
+      Fail(EsqErrorKind::kChecksum, SectionName(s.kind), "checksum mismatch");
+    }
+  }
+
+  void ParseHeader() {
+    const SectionInfo& s = *Section(SectionKind::kHeader);
+    if (s.size < kHeaderSizeV1) {
+      Fail(EsqErrorKind::kTruncated, "header section",
+           std::to_string(s.size) + " bytes, version 1 headers have " + std::to_string(kHeaderSizeV1));
+    }
+    CheckSectionChecksum(s);
+    const uint8_t* h = base_ + s.offset;
+    ModelConfig& c = f_.config_;
+    c.d_model = Load<uint32_t>(h + 0);
+    c.num_heads = Load<uint32_t>(h + 4);
+    c.encoder_layers = Load<uint32_t>(h + 8);
+    c.decoder_layers = Load<uint32_t>(h + 12);
+    c.ffn_dim = Load<uint32_t>(h + 16);
+    c.src_vocab_size = Load<uint32_t>(h + 20);
+    c.tgt_vocab_size = Load<uint32_t>(h + 24);
+    c.max_positions = Load<uint32_t>(h + 28);
+    const uint8_t placement = h[32], norm_type = h[33], act = h[34], pos = h[35], flags = h[36];
+    c.embedding_scale = Load<float>(h + 40);
+    c.norm_eps = Load<float>(h + 44);
+    c.pad_id = Load<int32_t>(h + 48);
+    c.bos_id = Load<int32_t>(h + 52);
+    c.eos_id = Load<int32_t>(h + 56);
+    c.decoder_start_id = Load<int32_t>(h + 60);
+    c.unk_id = Load<int32_t>(h + 64);
+
+    auto range = [&](const char* field, uint64_t v, uint64_t lo, uint64_t hi) {
+      if (v < lo || v > hi) {
+        Fail(v > hi && hi >= 1024 ? EsqErrorKind::kLimit : EsqErrorKind::kBadHeader, std::string("header.") + field,
+             std::to_string(v) + " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      }
+    };
+    range("d_model", c.d_model, 1, Limits::kMaxDModel);
+    range("num_heads", c.num_heads, 1, Limits::kMaxHeads);
+    range("encoder_layers", c.encoder_layers, 0, Limits::kMaxLayers);
+    range("decoder_layers", c.decoder_layers, 1, Limits::kMaxLayers);
+    range("ffn_dim", c.ffn_dim, 1, Limits::kMaxFfn);
+    range("src_vocab_size", c.src_vocab_size, 1, Limits::kMaxVocab);
+    range("tgt_vocab_size", c.tgt_vocab_size, 1, Limits::kMaxVocab);
+    range("max_positions", c.max_positions, 1, Limits::kMaxPositions);
+    range("norm_placement", placement, 0, 1);
+    range("norm_type", norm_type, 0, 1);
+    range("activation", act, 0, 3);
+    range("position_kind", pos, 0, 3);
+    range("flags", flags, 0, 15);
+    if (c.d_model % c.num_heads != 0) {
+      Fail(EsqErrorKind::kBadHeader, "header.num_heads",
+           std::to_string(c.num_heads) + " heads do not divide d_model " + std::to_string(c.d_model));
+    }
+    c.norm_placement = static_cast<NormPlacement>(placement);
+    c.norm_type = static_cast<NormType>(norm_type);
+    c.activation = static_cast<ActivationKind>(act);
+    c.position_kind = static_cast<PositionKind>(pos);
+    c.encoder_final_norm = flags & 1;
+    c.decoder_final_norm = flags & 2;
+    c.shared_embeddings = flags & 4;
+    c.tied_output = flags & 8;
+    if (c.shared_embeddings && c.src_vocab_size != c.tgt_vocab_size) {
+      Fail(EsqErrorKind::kBadHeader, "header.flags", "shared embeddings need equal source and target vocabulary sizes");
+    }
+    if (!std::isfinite(c.embedding_scale) || c.embedding_scale <= 0.0f) {
+      Fail(EsqErrorKind::kBadHeader, "header.embedding_scale", "must be finite and positive");
+    }
+    if (!std::isfinite(c.norm_eps) || c.norm_eps <= 0.0f) {
+      Fail(EsqErrorKind::kBadHeader, "header.norm_eps", "must be finite and positive");
+    }
+    auto id = [&](const char* field, int32_t v, uint32_t vocab, bool optional) {
+      if ((optional && v == -1)) return;
+      if (v < 0 || static_cast<uint32_t>(v) >= vocab) {
+        Fail(EsqErrorKind::kBadHeader, std::string("header.") + field,
+             std::to_string(v) + " is not an id of a vocabulary of " + std::to_string(vocab));
+      }
+    };
+    id("pad_id", c.pad_id, std::min(c.src_vocab_size, c.tgt_vocab_size), true);
+    id("bos_id", c.bos_id, c.tgt_vocab_size, true);
+    id("eos_id", c.eos_id, c.tgt_vocab_size, false);
+    id("decoder_start_id", c.decoder_start_id, c.tgt_vocab_size, false);
+    id("unk_id", c.unk_id, std::min(c.src_vocab_size, c.tgt_vocab_size), true);
+  }
+
+  void ParseTokenizer() {
+    const SectionInfo* s = Section(SectionKind::kTokenizer);
+    if (!s) return;
+    if (s->size < 8) Fail(EsqErrorKind::kTruncated, "tokenizer section", "shorter than 8 bytes");
+    CheckSectionChecksum(*s);
+    const uint32_t src = Load<uint32_t>(base_ + s->offset), tgt = Load<uint32_t>(base_ + s->offset + 4);
+    if (src > 1 || tgt > 1) Fail(EsqErrorKind::kBadHeader, "tokenizer section", "unknown tokenizer kind");
+    f_.has_tokenizer_ = true;
+    f_.src_tokenizer_ = static_cast<TokenizerKind>(src);
+    f_.tgt_tokenizer_ = static_cast<TokenizerKind>(tgt);
+  }
+
+  void ParseVocab(SectionKind kind, uint32_t expected, Vocabulary* vocab, bool* present) {
+    const SectionInfo* s = Section(kind);
+    if (!s) return;
+    const std::string where = SectionName(static_cast<uint32_t>(kind));
+    if (s->size < 8) Fail(EsqErrorKind::kTruncated, where, "shorter than its 8-byte count");
+    CheckSectionChecksum(*s);
+    const uint8_t* p = base_ + s->offset;
+    const uint32_t count = Load<uint32_t>(p);
+    if (count != expected) {
+      Fail(EsqErrorKind::kBadVocabulary, where,
+           std::to_string(count) + " tokens, the header says " + std::to_string(expected));
+    }
+    const uint64_t table = 8 + (uint64_t{count} + 1) * 4;
+    if (table > s->size) Fail(EsqErrorKind::kTruncated, where, "the offset table runs past the section");
+    const uint64_t blob = s->size - table;
+    std::unordered_set<std::string_view> seen;
+    vocab->tokens.reserve(count);
+    uint32_t prev = Load<uint32_t>(p + 8);
+    if (prev != 0) Fail(EsqErrorKind::kBadVocabulary, where, "first offset is not 0");
+    for (uint32_t i = 0; i < count; ++i) {
+      const uint32_t next = Load<uint32_t>(p + 8 + (uint64_t{i} + 1) * 4);
+      if (next < prev || next > blob || next - prev > Limits::kMaxTokenBytes) {
+        Fail(EsqErrorKind::kBadVocabulary, where + " token " + std::to_string(i), "bad offset");
+      }
+      const std::string_view tok(reinterpret_cast<const char*>(p + table + prev), next - prev);
+      if (!IsValidUtf8(tok)) Fail(EsqErrorKind::kBadVocabulary, where + " token " + std::to_string(i), "not valid UTF-8");
+      if (!seen.insert(tok).second) {
+        Fail(EsqErrorKind::kBadVocabulary, where + " token " + std::to_string(i), "duplicate token '" + std::string(tok) + "'");
+      }
+      vocab->tokens.push_back(tok);
+      prev = next;
+    }
+    *present = true;
+  }
+
+  void ParseDirectory() {
+    const SectionInfo& s = *Section(SectionKind::kDirectory);
+    const SectionInfo& data = *Section(SectionKind::kData);
+    if (s.size < 8) Fail(EsqErrorKind::kTruncated, "tensor directory", "shorter than its 8-byte count");
+    CheckSectionChecksum(s);
+    const uint8_t* p = base_ + s.offset;
+    const uint32_t count = Load<uint32_t>(p);
+    const uint32_t entry_size = Load<uint32_t>(p + 4);
+    if (count > Limits::kMaxTensors) {
+      Fail(EsqErrorKind::kLimit, "tensor directory", std::to_string(count) + " tensors (limit " +
+                                                         std::to_string(Limits::kMaxTensors) + ")");
+    }
+    if (entry_size < kTensorEntrySizeV1 || entry_size > 4096) {
+      Fail(EsqErrorKind::kBadHeader, "tensor directory", "entry size " + std::to_string(entry_size));
+    }
+    const uint64_t strings = 8 + uint64_t{count} * entry_size;
+    if (strings > s.size) Fail(EsqErrorKind::kTruncated, "tensor directory", "entries run past the section");
+    const uint64_t strings_size = s.size - strings;
+    const uint64_t data_begin = data.offset, data_end = data.offset + data.size;
+
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    f_.tensors_.reserve(count);
+    for (uint32_t i = 0; i < count; ++i) {
+      const uint8_t* e = p + 8 + uint64_t{i} * entry_size;
+      TensorInfo t;
+      const uint32_t name_off = Load<uint32_t>(e), name_len = Load<uint32_t>(e + 4);
+      std::string where = "tensor #" + std::to_string(i);
+      if (name_len == 0 || name_len > Limits::kMaxNameLength || uint64_t{name_off} + name_len > strings_size) {
+        Fail(EsqErrorKind::kBadOffset, where, "name outside the string table or of bad length");
+      }
+      t.name = std::string_view(reinterpret_cast<const char*>(p + strings + name_off), name_len);
+      for (char ch : t.name) {
+        if (static_cast<unsigned char>(ch) < 0x21 || static_cast<unsigned char>(ch) > 0x7e) {
+          Fail(EsqErrorKind::kBadHeader, where, "name has a byte outside printable ASCII");
+        }
+      }
+      where = "tensor '" + std::string(t.name) + "'";
+      const uint8_t dtype = e[8];
+      t.ndim = e[9];
+      if (DTypeSize(static_cast<DType>(dtype)) == 0) {
+        Fail(EsqErrorKind::kUnknownDType, where, "unknown dtype " + std::to_string(dtype));
+      }
+      t.dtype = static_cast<DType>(dtype);
+      if (t.ndim < 1 || t.ndim > Limits::kMaxDims) {
+        Fail(EsqErrorKind::kShapeMismatch, where, std::to_string(t.ndim) + " dimensions (1 to 4 allowed)");
+      }
+      uint64_t elements = 1;
+      for (uint32_t d = 0; d < Limits::kMaxDims; ++d) {
+        t.dims[d] = Load<uint64_t>(e + 16 + 8 * d);
+        if (d < t.ndim) {
+          if (t.dims[d] == 0) Fail(EsqErrorKind::kShapeMismatch, where, "a dimension is 0");
+          if (__builtin_mul_overflow(elements, t.dims[d], &elements)) {
+            Fail(EsqErrorKind::kOverflow, where, "the shape's element count overflows");
+          }
+        } else if (t.dims[d] != 0) {
+          Fail(EsqErrorKind::kShapeMismatch, where, "unused dimension slots must be 0");
+        }
+      }
+      t.data_offset = Load<uint64_t>(e + 48);
+      t.data_size = Load<uint64_t>(e + 56);
+      t.scales_offset = Load<uint64_t>(e + 64);
+      t.scales_size = Load<uint64_t>(e + 72);
+      t.checksum = Load<uint64_t>(e + 80);
+      uint64_t want_bytes;
+      if (__builtin_mul_overflow(elements, DTypeSize(t.dtype), &want_bytes)) {
+        Fail(EsqErrorKind::kOverflow, where, "the shape's byte size overflows");
+      }
+      if (want_bytes != t.data_size) {
+        Fail(EsqErrorKind::kShapeMismatch, where,
+             "shape " + ShapeString(t) + " of " + DTypeName(t.dtype) + " needs " + std::to_string(want_bytes) +
+                 " bytes, the directory says " + std::to_string(t.data_size));
+      }
+      CheckRange(where + " data", t.data_offset, t.data_size, data_begin, data_end);
+      ranges.push_back({t.data_offset, t.data_offset + t.data_size});
+      t.data = base_ + t.data_offset;
+      if (t.dtype == DType::kI8) {
+        const uint64_t want_scales = t.rows() * 4;  // rows ≤ elements ≤ data_size: no overflow
+        if (t.scales_size != want_scales) {
+          Fail(EsqErrorKind::kShapeMismatch, where,
+               "int8 needs " + std::to_string(t.rows()) + " row scales (" + std::to_string(want_scales) +
+                   " bytes), the directory says " + std::to_string(t.scales_size) + " bytes");
+        }
+        CheckRange(where + " scales", t.scales_offset, t.scales_size, data_begin, data_end);
+        ranges.push_back({t.scales_offset, t.scales_offset + t.scales_size});
+        t.scales = reinterpret_cast<const float*>(base_ + t.scales_offset);
+        for (uint64_t r = 0; r < t.rows(); ++r) {
+          const float v = t.scales[r];
+          if (!std::isfinite(v) || v < 0.0f) {
+            Fail(EsqErrorKind::kBadScale, where, "row " + std::to_string(r) + " has scale " + std::to_string(v));
+          }
+        }
+      } else if (t.scales_offset != 0 || t.scales_size != 0) {
+        Fail(EsqErrorKind::kBadOffset, where, "only int8 tensors have scales");
+      }
+      if (!f_.by_name_.emplace(t.name, f_.tensors_.size()).second) {
+        Fail(EsqErrorKind::kDuplicateName, where, "appears twice in the directory");
+      }
+      const std::vector<uint64_t> expected = ExpectedShape(t.name, f_.config_, f_.path_);
+      if (!expected.empty() && !SameShape(t, expected)) {
+        Fail(EsqErrorKind::kShapeMismatch, where,
+             "shape " + ShapeString(t) + " disagrees with the header, which implies " + ShapeString(expected));
+      }
+      f_.tensors_.push_back(t);
+    }
+    std::sort(ranges.begin(), ranges.end());
+    for (size_t i = 1; i < ranges.size(); ++i) {
+      if (ranges[i].first < ranges[i - 1].second) {
+        Fail(EsqErrorKind::kOverlap, "tensor directory",
+             "tensor data at offset " + std::to_string(ranges[i].first) + " overlaps another tensor");
+      }
+    }
+  }
+
+  void CheckRange(const std::string& where, uint64_t offset, uint64_t size, uint64_t begin, uint64_t end) const {
+    uint64_t stop;
+    if (__builtin_add_overflow(offset, size, &stop)) Fail(EsqErrorKind::kOverflow, where, "offset + size overflows");
+    if (offset < begin || stop > end) {
+      Fail(EsqErrorKind::kBadOffset, where,
+           "bytes [" + std::to_string(offset) + ", " + std::to_string(stop) + ") lie outside the data section [" +
+               std::to_string(begin) + ", " + std::to_string(end) + ")");
+    }
+    if (offset % kTensorAlignment != 0) {
+      Fail(EsqErrorKind::kMisaligned, where, "offset " + std::to_string(offset) + " is not a multiple of 64");
+    }
+  }
+
+  static std::string ShapeString(const TensorInfo& t) {
+    return ShapeString(std::vector<uint64_t>(t.dims, t.dims + t.ndim));
+  }
+  static std::string ShapeString(const std::vector<uint64_t>& dims) {
+    std::string s = "[";
+    for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+    return s + "]";
+  }
+  static bool SameShape(const TensorInfo& t, const std::vector<uint64_t>& dims) {
+    if (dims.size() != t.ndim) return false;
+    for (uint32_t i = 0; i < t.ndim; ++i) {
+      if (dims[i] != t.dims[i]) return false;
+    }
+    return true;
+  }
+
+  EsqFile& f_;
+  const uint8_t* base_;
+  uint64_t size_;
+  uint32_t section_count_ = 0;
+  uint64_t table_end_ = 0;
+  std::unordered_map<uint32_t, uint64_t> checksums_;
+};
+
+void EsqFile::Parse(const uint8_t* bytes, size_t size) {
+  base_ = bytes;
+  size_ = size;
+  Parser(*this, bytes, size).Run();
+}
+
+EsqFile EsqFile::Open(const std::string& path, bool verify_checksums) {
+  auto map = std::make_shared<MappedFile>(path);
+  EsqFile f;
+  f.path_ = path;
+  f.keep_alive_ = map;
+  f.Parse(map->data(), map->size());
+  if (verify_checksums) f.VerifyChecksums();
+  return f;
+}
+
+EsqFile EsqFile::FromBytes(const uint8_t* bytes, size_t size, const std::string& name) {
+  EsqFile f;
+  f.path_ = name;
+  f.Parse(bytes, size);
+  return f;
+}
+
+void EsqFile::VerifyChecksums() const {
+  for (const TensorInfo& t : tensors_) {
+    if (Checksum2(t.data, t.data_size, t.scales, t.scales_size) != t.checksum) {
+      throw EsqError(EsqErrorKind::kChecksum, path_, "tensor '" + std::string(t.name) + "'",
+                     "checksum mismatch: the data is damaged");
+    }
+  }
+}
+
+const TensorInfo* EsqFile::Find(std::string_view name) const {
+  const auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : &tensors_[it->second];
+}
+
+}  // namespace edgeseq::loaders

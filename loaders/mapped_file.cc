@@ -1,0 +1,41 @@
+#include "loaders/mapped_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "loaders/esq_error.h"
+
+namespace edgeseq::loaders {
+
+MappedFile::MappedFile(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw EsqError(EsqErrorKind::kIo, path, "", std::string("cannot open: ") + strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const int err = errno;
+    close(fd);
+    throw EsqError(EsqErrorKind::kIo, path, "", err ? std::string("cannot stat: ") + strerror(err)
+                                                    : "not a regular file");
+  }
+  size_ = static_cast<size_t>(st.st_size);
+  if (size_ > 0) {
+    void* p = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      const int err = errno;
+      close(fd);
+      throw EsqError(EsqErrorKind::kIo, path, "", std::string("cannot map: ") + strerror(err));
+    }
+    data_ = static_cast<const uint8_t*>(p);
+  }
+  close(fd);  // the mapping stays valid without the descriptor
+}
+
+MappedFile::~MappedFile() {
+  if (data_) munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+}  // namespace edgeseq::loaders
