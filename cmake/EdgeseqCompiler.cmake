@@ -17,6 +17,12 @@ if(EDGESEQ_SANITIZE)
   add_link_options(-fsanitize=${EDGESEQ_SANITIZE})
 endif()
 
+if(EDGESEQ_FUZZ)
+  # Coverage instrumentation for everything the fuzz targets reach; the
+  # targets themselves add -fsanitize=fuzzer (libFuzzer's main).
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
+
 # Highway targets compiled in. Edge x86 boxes are AVX2 at best (Atom/N-series,
 # Ryzen embedded), so AVX-512 code would only cost build time and go untested
 # here; SSSE3 is superseded by SSE4. EMU128 stays as the portable fallback.

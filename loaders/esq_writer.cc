@@ -83,13 +83,22 @@ void SerializeEsq(const EsqContents& in, const std::function<void(const void*, s
   if (in.tgt_vocab) small.push_back({static_cast<uint32_t>(SectionKind::kTgtVocab), 0, VocabBytes(*in.tgt_vocab, "target vocabulary")});
   for (const RawSection& r : in.extra_sections) small.push_back({r.kind, r.flags, r.bytes});
 
-  // Tensor layout inside the data section, each part 64-byte aligned.
+  // Tensor layout inside the data section, each part 64-byte aligned. All
+  // int8 scales come first, together: a load reads (and validates) them, and
+  // kept apart they would fault in a page-cluster of weights per tensor.
   std::vector<TensorLayout> layout(in.tensors.size());
   std::vector<uint8_t> dir;
   Put(dir, static_cast<uint32_t>(in.tensors.size()));
   Put(dir, static_cast<uint32_t>(kTensorEntrySizeV1));
   std::string names;
-  uint64_t rel = 0;  // offset within the data section
+  uint64_t rel = 0;        // offset within the data section
+  uint64_t data_size = 0;  // ends at the last tensor's last byte: no trailing padding
+  auto place = [&](uint64_t bytes) {
+    const uint64_t at = rel;
+    data_size = rel + bytes;
+    rel = AlignUp(data_size, kTensorAlignment);
+    return at;
+  };
   for (size_t i = 0; i < in.tensors.size(); ++i) {
     const TensorToWrite& t = in.tensors[i];
     const std::string where = "tensor '" + t.name + "'";
@@ -107,15 +116,13 @@ void SerializeEsq(const EsqContents& in, const std::function<void(const void*, s
     }
     TensorLayout& l = layout[i];
     l.data_size = elements * DTypeSize(t.dtype);
-    l.data_offset = rel;
-    rel = AlignUp(rel + l.data_size, kTensorAlignment);
     if (t.dtype == DType::kI8) {
       l.scales_size = elements / t.dims.back() * 4;
-      l.scales_offset = rel;
-      rel = AlignUp(rel + l.scales_size, kTensorAlignment);
+      l.scales_offset = place(l.scales_size);
     }
     l.checksum = Checksum2(t.data, l.data_size, t.scales, l.scales_size);
   }
+  for (TensorLayout& l : layout) l.data_offset = place(l.data_size);
   const size_t entries_at = dir.size();
   for (size_t i = 0; i < in.tensors.size(); ++i) {
     const TensorToWrite& t = in.tensors[i];
@@ -148,7 +155,7 @@ void SerializeEsq(const EsqContents& in, const std::function<void(const void*, s
     pos += s.bytes.size();
   }
   const uint64_t data_offset = AlignUp(pos, kTensorAlignment);
-  const uint64_t file_size = data_offset + rel;
+  const uint64_t file_size = data_offset + data_size;
   for (size_t i = 0; i < in.tensors.size(); ++i) {
     const size_t e = entries_at + i * kTensorEntrySizeV1;
     PutAt(directory.bytes, e + 48, data_offset + layout[i].data_offset);
@@ -166,7 +173,7 @@ void SerializeEsq(const EsqContents& in, const std::function<void(const void*, s
   Put(table, static_cast<uint32_t>(SectionKind::kData));
   Put(table, uint32_t{0});
   Put(table, data_offset);
-  Put(table, rel);
+  Put(table, data_size);
   Put(table, uint64_t{0});  // tensors carry their own checksums
 
   std::vector<uint8_t> pre(sizeof(kEsqMagic));
@@ -193,12 +200,14 @@ void SerializeEsq(const EsqContents& in, const std::function<void(const void*, s
     emit(small[i].bytes.data(), small[i].bytes.size());
   }
   for (size_t i = 0; i < in.tensors.size(); ++i) {
-    pad_to(data_offset + layout[i].data_offset);
-    emit(in.tensors[i].data, layout[i].data_size);
     if (layout[i].scales_size) {
       pad_to(data_offset + layout[i].scales_offset);
       emit(in.tensors[i].scales, layout[i].scales_size);
     }
+  }
+  for (size_t i = 0; i < in.tensors.size(); ++i) {
+    pad_to(data_offset + layout[i].data_offset);
+    emit(in.tensors[i].data, layout[i].data_size);
   }
   pad_to(file_size);
 }

@@ -14,4 +14,6 @@ build/benchmarks/kernels_bench --benchmark_min_time=0.2 --benchmark_repetitions=
 build/benchmarks/matmul_bench --benchmark_min_time=0.2 --benchmark_repetitions=3 \
   --benchmark_report_aggregates_only=true --benchmark_out="$out/matmul.json" \
   --benchmark_out_format=json >/dev/null
+build/benchmarks/loaders_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+  --benchmark_out="$out/loaders.json" --benchmark_out_format=json >/dev/null
 python3 scripts/bench_table.py "$out/kernels.json" "$out/matmul.json"

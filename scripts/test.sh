@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: a Release build, then the unit tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Assumes scripts/setup.sh ran.
+# The whole test suite: a Release build and its tests, the unit tests again
+# under AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz target
+# for a bounded time (EDGESEQ_FUZZ_SECONDS, default 60) from its committed
+# corpus. Assumes scripts/setup.sh ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1   # two OpenMP threads lose to one on small work here
@@ -16,3 +18,6 @@ scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 # process-lifetime caches would only be noise.
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j "$(nproc)"
+
+echo "== Fuzz targets (${EDGESEQ_FUZZ_SECONDS:-60}s each)"
+scripts/fuzz.sh "${EDGESEQ_FUZZ_SECONDS:-60}"

@@ -1,0 +1,34 @@
+// Runs a fuzz target's LLVMFuzzerTestOneInput over every file in the given
+// directories (the committed corpus and crash reproducers), without libFuzzer.
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+
+int main(int argc, char** argv) {
+  size_t files = 0;
+  for (int i = 1; i < argc; ++i) {
+    DIR* d = opendir(argv[i]);
+    if (!d) {
+      fprintf(stderr, "cannot open corpus directory %s\n", argv[i]);
+      return 1;
+    }
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      const std::string path = std::string(argv[i]) + "/" + e->d_name;
+      std::ifstream in(path, std::ios::binary);
+      const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
+      ++files;
+    }
+    closedir(d);
+  }
+  printf("replayed %zu inputs\n", files);
+  return files > 0 ? 0 : 1;
+}

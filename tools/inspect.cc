@@ -1,0 +1,131 @@
+#include "tools/inspect.h"
+
+#include <map>
+#include <ostream>
+#include <sstream>
+
+#include "loaders/esq_reader.h"
+
+namespace edgeseq::tools {
+namespace {
+
+using namespace loaders;
+
+const char* PositionName(PositionKind k) {
+  switch (k) {
+    case PositionKind::kNone: return "none";
+    case PositionKind::kSinusoidalInterleaved: return "sinusoidal (interleaved sin/cos)";
+    case PositionKind::kSinusoidalConcat: return "sinusoidal (sin half, cos half)";
+    case PositionKind::kLearned: return "learned";
+  }
+  return "?";
+}
+
+const char* ActivationName(ActivationKind k) {
+  switch (k) {
+    case ActivationKind::kReLU: return "relu";
+    case ActivationKind::kGelu: return "gelu";
+    case ActivationKind::kGeluTanh: return "gelu (tanh approximation)";
+    case ActivationKind::kSiLU: return "silu";
+  }
+  return "?";
+}
+
+std::string Id(int32_t id) { return id < 0 ? "-" : std::to_string(id); }
+
+std::string Shape(const TensorInfo& t) {
+  std::string s = "[";
+  for (uint32_t i = 0; i < t.ndim; ++i) s += (i ? ", " : "") + std::to_string(t.dims[i]);
+  return s + "]";
+}
+
+std::string Bytes(uint64_t n) {
+  std::ostringstream s;
+  if (n >= (1u << 20)) {
+    s.precision(1);
+    s << std::fixed << static_cast<double>(n) / (1 << 20) << " MiB";
+  } else if (n >= 1024) {
+    s.precision(1);
+    s << std::fixed << static_cast<double>(n) / 1024 << " KiB";
+  } else {
+    s << n << " B";
+  }
+  return s.str();
+}
+
+}  // namespace
+
+int Inspect(const std::string& path, bool verify, std::ostream& out, std::ostream& err) {
+  try {
+    const EsqFile f = EsqFile::Open(path);
+    const ModelConfig& c = f.config();
+    out << "file: " << path << " (" << Bytes(f.file_size()) << ", format " << f.major_version() << "."
+        << f.minor_version() << ")\n";
+    out << "model: encoder-decoder transformer\n";
+    out << "  d_model " << c.d_model << ", heads " << c.num_heads << ", encoder layers " << c.encoder_layers
+        << ", decoder layers " << c.decoder_layers << ", ffn " << c.ffn_dim << "\n";
+    out << "  norm: " << (c.norm_placement == NormPlacement::kPre ? "pre-LN" : "post-LN") << ", "
+        << (c.norm_type == NormType::kRMSNorm ? "RMSNorm" : "layer norm") << ", eps " << c.norm_eps
+        << "; final norm: encoder " << (c.encoder_final_norm ? "yes" : "no") << ", decoder "
+        << (c.decoder_final_norm ? "yes" : "no") << "\n";
+    out << "  activation " << ActivationName(c.activation) << "; positions " << PositionName(c.position_kind)
+        << ", max " << c.max_positions << "; embedding scale " << c.embedding_scale << "\n";
+    out << "  embeddings: " << (c.shared_embeddings ? "shared source/target" : "separate")
+        << "; output projection: " << (c.tied_output ? "tied to the target embedding" : "separate") << "\n";
+    out << "  ids: pad " << Id(c.pad_id) << ", bos " << Id(c.bos_id) << ", eos " << Id(c.eos_id)
+        << ", decoder start " << Id(c.decoder_start_id) << ", unk " << Id(c.unk_id) << "\n";
+    auto vocab = [&](const char* which, const Vocabulary* v, uint32_t size, TokenizerKind kind) {
+      out << "  " << which << " vocabulary: " << size << " ids";
+      if (v) {
+        out << ", tokens stored";
+        if (f.has_tokenizer()) out << " (" << (kind == TokenizerKind::kCharacters ? "characters" : "whitespace") << ")";
+      } else {
+        out << ", no tokens stored (ids only)";
+      }
+      out << "\n";
+    };
+    out << "vocabularies:\n";
+    vocab("source", f.src_vocab(), c.src_vocab_size, f.src_tokenizer());
+    vocab("target", f.tgt_vocab(), c.tgt_vocab_size, f.tgt_tokenizer());
+
+    out << "tensors:\n";
+    size_t width = 4;
+    for (const TensorInfo& t : f.tensors()) width = std::max(width, t.name.size());
+    out << "  " << std::string("name") << std::string(width - 4, ' ') << "  dtype  shape                 bytes\n";
+    std::map<std::string, std::pair<size_t, uint64_t>> by_dtype;
+    uint64_t total = 0;
+    size_t unknown = 0;
+    for (const TensorInfo& t : f.tensors()) {
+      const uint64_t bytes = t.data_size + t.scales_size;
+      const std::string shape = Shape(t);
+      out << "  " << t.name << std::string(width - t.name.size(), ' ') << "  " << DTypeName(t.dtype)
+          << std::string(7 - std::string(DTypeName(t.dtype)).size(), ' ') << shape
+          << std::string(shape.size() < 20 ? 20 - shape.size() : 1, ' ') << "  " << bytes;
+      if (ExpectedShape(t.name, c, path).empty()) {
+        out << "  (not a known role)";
+        ++unknown;
+      }
+      out << "\n";
+      auto& agg = by_dtype[DTypeName(t.dtype)];
+      agg.first++;
+      agg.second += bytes;
+      total += bytes;
+    }
+    out << "total: " << f.tensors().size() << " tensors, " << total << " bytes (" << Bytes(total) << ")";
+    for (const auto& [name, agg] : by_dtype) out << "; " << name << " " << agg.first << " (" << Bytes(agg.second) << ")";
+    out << "\n";
+    if (unknown) out << "note: " << unknown << " tensor(s) with names the runtime does not use\n";
+    if (verify) {
+      f.VerifyChecksums();
+      out << "checksums: all " << f.tensors().size() << " tensors verified\n";
+    } else {
+      out << "checksums: metadata verified; tensor data not checked (use --verify)\n";
+    }
+    return 0;
+  } catch (const EsqError& e) {
+    err << "edgeseq inspect: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace edgeseq::tools
