@@ -8,8 +8,9 @@ packages=(
   g++ cmake ninja-build ccache pkg-config
   # ops: oneDNN (its amd64 CMake config needs OpenCL headers), Highway, mimalloc
   libdnnl-dev ocl-icd-opencl-dev libhwy-dev libmimalloc-dev
-  # loaders and tools: xxHash (header-only use), CLI11
-  libxxhash-dev libcli11-dev
+  # loaders and tools: xxHash (header-only use), libzip (PyTorch checkpoints),
+  # nlohmann-json (safetensors headers, mapping files), CLI11
+  libxxhash-dev libzip-dev nlohmann-json3-dev libcli11-dev
   # tests and benchmarks; clang's libFuzzer for the fuzz targets
   libgtest-dev libbenchmark-dev clang libclang-rt-14-dev
 )

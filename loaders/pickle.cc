@@ -1,0 +1,355 @@
+#include "loaders/pickle.h"
+
+#include <string.h>
+
+#include <unordered_map>
+
+#include "loaders/checkpoint_error.h"
+
+namespace edgeseq::loaders::pickle {
+namespace {
+
+// Bounds that keep a hostile pickle from exhausting memory: every object we
+// create costs at least one opcode byte, so these only cap pathological cases.
+constexpr size_t kMaxStack = 1 << 22;
+constexpr size_t kMaxMemo = 1 << 22;
+constexpr size_t kMaxValues = 1 << 24;
+
+ValuePtr Make(Kind k) {
+  auto v = std::make_shared<Value>();
+  v->kind = k;
+  return v;
+}
+
+bool StorageTypeFromName(const std::string& full, StorageType* t) {
+  static const std::unordered_map<std::string, StorageType> kTypes = {
+      {"torch.FloatStorage", StorageType::kFloat},   {"torch.HalfStorage", StorageType::kHalf},
+      {"torch.BFloat16Storage", StorageType::kBFloat16}, {"torch.DoubleStorage", StorageType::kDouble},
+      {"torch.LongStorage", StorageType::kLong},     {"torch.IntStorage", StorageType::kInt},
+      {"torch.ShortStorage", StorageType::kShort},   {"torch.CharStorage", StorageType::kChar},
+      {"torch.ByteStorage", StorageType::kByte},     {"torch.BoolStorage", StorageType::kBool},
+  };
+  const auto it = kTypes.find(full);
+  if (it == kTypes.end()) return false;
+  *t = it->second;
+  return true;
+}
+
+class Unpickler {
+ public:
+  Unpickler(const uint8_t* data, size_t size, const PersistentLoad& pl) : p_(data), n_(size), pl_(pl) {}
+
+  ValuePtr Run() {
+    while (true) {
+      if (pos_ >= n_) Fail("ends without STOP");
+      op_at_ = pos_;
+      const uint8_t op = p_[pos_++];
+      switch (op) {
+        case 0x80: Byte(); break;                                   // PROTO
+        case 0x95: Bytes(8); break;                                 // FRAME (protocol 4)
+        case '.': return Pop();                                     // STOP
+        case '(': marks_.push_back(stack_.size()); break;           // MARK
+        case '0': Pop(); break;                                     // POP
+        case '1': PopMark(); break;                                 // POP_MARK
+        case '2': Push(Top()); break;                               // DUP
+        case 'N': Push(Make(Kind::kNone)); break;                   // NONE
+        case 0x88: PushBool(true); break;                           // NEWTRUE
+        case 0x89: PushBool(false); break;                          // NEWFALSE
+        case 'J': PushInt(static_cast<int32_t>(U32())); break;      // BININT
+        case 'K': PushInt(Byte()); break;                           // BININT1
+        case 'M': PushInt(U16()); break;                            // BININT2
+        case 0x8a: PushInt(Long(Byte())); break;                    // LONG1
+        case 0x8b: PushInt(Long(U32())); break;                     // LONG4
+        case 'G': PushFloat(); break;                               // BINFLOAT
+        case 'X': PushString(Kind::kString, U32()); break;          // BINUNICODE
+        case 0x8c: PushString(Kind::kString, Byte()); break;        // SHORT_BINUNICODE
+        case 0x8d: PushString(Kind::kString, U64()); break;         // BINUNICODE8
+        case 'T': PushString(Kind::kString, U32()); break;          // BINSTRING
+        case 'U': PushString(Kind::kString, Byte()); break;         // SHORT_BINSTRING
+        case 'B': PushString(Kind::kBytes, U32()); break;           // BINBYTES
+        case 'C': PushString(Kind::kBytes, Byte()); break;          // SHORT_BINBYTES
+        case 0x8e: PushString(Kind::kBytes, U64()); break;          // BINBYTES8
+        case ')': Push(Make(Kind::kTuple)); break;                  // EMPTY_TUPLE
+        case 't': { auto t = Make(Kind::kTuple); t->items = PopMark(); Push(t); break; }  // TUPLE
+        case 0x85: TupleN(1); break;                                // TUPLE1
+        case 0x86: TupleN(2); break;                                // TUPLE2
+        case 0x87: TupleN(3); break;                                // TUPLE3
+        case ']': Push(Make(Kind::kList)); break;                   // EMPTY_LIST
+        case 'l': { auto l = Make(Kind::kList); l->items = PopMark(); Push(l); break; }  // LIST
+        case 'a': { auto v = Pop(); Container(Kind::kList)->items.push_back(v); break; }  // APPEND
+        case 'e': { auto vs = PopMark(); auto l = Container(Kind::kList); for (auto& v : vs) l->items.push_back(v); break; }  // APPENDS
+        case 0x8f: Push(Make(Kind::kList)); break;                  // EMPTY_SET (kept as a list)
+        case 0x90: { auto vs = PopMark(); auto l = Container(Kind::kList); for (auto& v : vs) l->items.push_back(v); break; }  // ADDITEMS
+        case 0x91: { auto l = Make(Kind::kList); l->items = PopMark(); Push(l); break; }  // FROZENSET
+        case '}': Push(Make(Kind::kDict)); break;                   // EMPTY_DICT
+        case 'd': { auto d = Make(Kind::kDict); Pairs(PopMark(), d); Push(d); break; }  // DICT
+        case 's': { auto v = Pop(); auto k = Pop(); Container(Kind::kDict)->dict.push_back({k, v}); break; }  // SETITEM
+        case 'u': { auto vs = PopMark(); Pairs(vs, Container(Kind::kDict)); break; }  // SETITEMS
+        case 'q': MemoPut(Byte()); break;                           // BINPUT
+        case 'r': MemoPut(U32()); break;                            // LONG_BINPUT
+        case 0x94: MemoPut(memo_.size()); break;                    // MEMOIZE
+        case 'h': MemoGet(Byte()); break;                           // BINGET
+        case 'j': MemoGet(U32()); break;                            // LONG_BINGET
+        case 'c': { const std::string mod = Line(); Global(mod, Line()); break; }  // GLOBAL
+        case 0x93: { auto name = Pop(); auto mod = Pop(); StackGlobal(mod, name); break; }  // STACK_GLOBAL
+        case 'R': { auto args = Pop(); auto fn = Pop(); Push(Call(fn, args)); break; }  // REDUCE
+        case 0x81: { auto args = Pop(); auto cls = Pop(); Push(Call(cls, args)); break; }  // NEWOBJ
+        case 0x92: { Pop(); auto args = Pop(); auto cls = Pop(); Push(Call(cls, args)); break; }  // NEWOBJ_EX
+        case 'b': { auto state = Pop(); Build(Top(), state); break; }  // BUILD
+        case 'Q': { auto pid = Pop(); Push(Persistent(pid)); break; }  // BINPERSID
+        default: {
+          char hex[8];
+          snprintf(hex, sizeof(hex), "0x%02x", op);
+          Fail(std::string("unsupported pickle opcode ") + hex);
+        }
+      }
+    }
+  }
+
+ private:
+  [[noreturn]] void Fail(const std::string& what) const {
+    throw CheckpointError("pickle: " + what + " (at byte " + std::to_string(op_at_) + ")");
+  }
+
+  const uint8_t* Bytes(uint64_t k) {
+    if (k > n_ - pos_) Fail("truncated");
+    const uint8_t* b = p_ + pos_;
+    pos_ += k;
+    return b;
+  }
+  uint8_t Byte() { return *Bytes(1); }
+  uint16_t U16() { uint16_t v; memcpy(&v, Bytes(2), 2); return v; }
+  uint32_t U32() { uint32_t v; memcpy(&v, Bytes(4), 4); return v; }
+  uint64_t U64() { uint64_t v; memcpy(&v, Bytes(8), 8); return v; }
+  int64_t Long(uint64_t len) {
+    if (len > 8) Fail("integer wider than 64 bits");
+    const uint8_t* b = Bytes(len);
+    uint64_t v = 0;
+    for (uint64_t k = 0; k < len; ++k) v |= uint64_t{b[k]} << (8 * k);
+    if (len > 0 && len < 8 && (b[len - 1] & 0x80)) v |= ~uint64_t{0} << (8 * len);  // sign-extend
+    return static_cast<int64_t>(v);
+  }
+  std::string Line() {
+    const uint8_t* start = p_ + pos_;
+    const void* nl = memchr(start, '\n', n_ - pos_);
+    if (!nl) Fail("unterminated GLOBAL name");
+    const size_t len = static_cast<const uint8_t*>(nl) - start;
+    pos_ += len + 1;
+    return std::string(reinterpret_cast<const char*>(start), len);
+  }
+
+  void Push(ValuePtr v) {
+    if (stack_.size() >= kMaxStack || ++values_ > kMaxValues) Fail("too many objects");
+    stack_.push_back(std::move(v));
+  }
+  ValuePtr Pop() {
+    if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back())) Fail("stack underflow");
+    ValuePtr v = std::move(stack_.back());
+    stack_.pop_back();
+    return v;
+  }
+  const ValuePtr& Top() {
+    if (stack_.empty()) Fail("stack underflow");
+    return stack_.back();
+  }
+  std::vector<ValuePtr> PopMark() {
+    if (marks_.empty()) Fail("no MARK");
+    const size_t m = marks_.back();
+    marks_.pop_back();
+    std::vector<ValuePtr> out(std::make_move_iterator(stack_.begin() + m), std::make_move_iterator(stack_.end()));
+    stack_.resize(m);
+    return out;
+  }
+  ValuePtr Container(Kind k) {
+    const ValuePtr& c = Top();
+    if (c->kind != k) Fail(k == Kind::kList ? "APPEND to a non-list" : "SETITEM on a non-dict");
+    return c;
+  }
+  void Pairs(const std::vector<ValuePtr>& vs, const ValuePtr& d) {
+    if (vs.size() % 2) Fail("odd number of dict items");
+    for (size_t k = 0; k < vs.size(); k += 2) d->dict.push_back({vs[k], vs[k + 1]});
+  }
+  void TupleN(size_t n) {
+    auto t = Make(Kind::kTuple);
+    t->items.resize(n);
+    for (size_t k = n; k-- > 0;) t->items[k] = Pop();
+    Push(t);
+  }
+  void PushBool(bool b) { auto v = Make(Kind::kBool); v->b = b; Push(v); }
+  void PushInt(int64_t i) { auto v = Make(Kind::kInt); v->i = i; Push(v); }
+  void PushFloat() {
+    const uint8_t* b = Bytes(8);
+    uint64_t bits = 0;
+    for (int k = 0; k < 8; ++k) bits = (bits << 8) | b[k];  // big-endian
+    auto v = Make(Kind::kFloat);
+    memcpy(&v->f, &bits, 8);
+    Push(v);
+  }
+  void PushString(Kind k, uint64_t len) {
+    const uint8_t* b = Bytes(len);
+    auto v = Make(k);
+    v->s.assign(reinterpret_cast<const char*>(b), len);
+    Push(v);
+  }
+  void MemoPut(uint64_t idx) {
+    if (idx >= kMaxMemo) Fail("memo index too large");
+    if (memo_.size() <= idx) memo_.resize(idx + 1);
+    memo_[idx] = Top();
+  }
+  void MemoGet(uint64_t idx) {
+    if (idx >= memo_.size() || !memo_[idx]) Fail("memo index " + std::to_string(idx) + " was never stored");
+    Push(memo_[idx]);
+  }
+  void Global(const std::string& module, const std::string& name) {
+    if (IsDangerousGlobal(module, name)) {
+      throw CheckpointError("pickle: refused: the file reaches for " + module + "." + name +
+                            ", which no checkpoint needs (an attack?); nothing was run");
+    }
+    auto g = Make(Kind::kGlobal);
+    g->s = module + "." + name;
+    Push(g);
+  }
+  void StackGlobal(const ValuePtr& mod, const ValuePtr& name) {
+    if (mod->kind != Kind::kString || name->kind != Kind::kString) Fail("STACK_GLOBAL needs two strings");
+    Global(mod->s, name->s);
+  }
+
+  ValuePtr Persistent(const ValuePtr& pid) {
+    if (!pl_) Fail("persistent id without a loader");
+    return pl_(pid);
+  }
+
+  // Calls are never executed: known torch rebuild functions are interpreted,
+  // everything else becomes a placeholder object.
+  ValuePtr Call(const ValuePtr& fn, const ValuePtr& args) {
+    if (fn->kind != Kind::kGlobal) {
+      // e.g. calling a placeholder: keep it inert.
+      auto o = Make(Kind::kObject);
+      o->s = fn->kind == Kind::kObject ? fn->s : "<call>";
+      if (args->kind == Kind::kTuple) o->items = args->items;
+      return o;
+    }
+    if (args->kind != Kind::kTuple) Fail("call arguments are not a tuple");
+    const std::string& name = fn->s;
+    const auto& a = args->items;
+    if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor") {
+      if (a.size() < 4) Fail(name + " with " + std::to_string(a.size()) + " arguments");
+      auto t = Make(Kind::kTensor);
+      if (a[0]->kind != Kind::kStorage) Fail("tensor without a storage");
+      t->storage = a[0];
+      if (a[1]->kind != Kind::kInt) Fail("tensor storage offset is not an integer");
+      t->storage_offset = a[1]->i;
+      t->shape = Ints(a[2], "size");
+      t->stride = Ints(a[3], "stride");
+      if (t->shape.size() != t->stride.size()) Fail("tensor size and stride lengths differ");
+      return t;
+    }
+    if (name == "torch._utils._rebuild_parameter" || name == "torch._utils._rebuild_parameter_with_state") {
+      if (a.empty() || a[0]->kind != Kind::kTensor) Fail("parameter without a tensor");
+      return a[0];
+    }
+    if (name == "collections.OrderedDict" || name == "builtins.dict") {
+      auto d = Make(Kind::kDict);
+      if (!a.empty() && a[0]->kind == Kind::kList) {
+        for (const auto& pair : a[0]->items) {
+          if (pair->kind == Kind::kTuple && pair->items.size() == 2) d->dict.push_back({pair->items[0], pair->items[1]});
+        }
+      }
+      return d;
+    }
+    if (name == "copyreg._reconstructor" && !a.empty() && a[0]->kind == Kind::kGlobal) {
+      auto o = Make(Kind::kObject);  // an instance of a[0] built without calling anything
+      o->s = a[0]->s;
+      return o;
+    }
+    auto o = Make(Kind::kObject);
+    o->s = name;
+    o->items = a;
+    return o;
+  }
+
+  std::vector<int64_t> Ints(const ValuePtr& v, const char* what) {
+    if (v->kind != Kind::kTuple && v->kind != Kind::kList) Fail(std::string("tensor ") + what + " is not a tuple");
+    std::vector<int64_t> out;
+    for (const auto& x : v->items) {
+      if (x->kind != Kind::kInt) Fail(std::string("tensor ") + what + " has a non-integer");
+      out.push_back(x->i);
+    }
+    return out;
+  }
+
+  void Build(const ValuePtr& obj, const ValuePtr& state) {
+    if (obj->kind == Kind::kObject) obj->state = state;
+    // BUILD on dicts (OrderedDict._metadata), tensors or globals sets Python
+    // attributes that carry no weights: ignored.
+  }
+
+  const uint8_t* p_;
+  size_t n_;
+  size_t pos_ = 0, op_at_ = 0, values_ = 0;
+  const PersistentLoad& pl_;
+  std::vector<ValuePtr> stack_;
+  std::vector<size_t> marks_;
+  std::vector<ValuePtr> memo_;
+};
+
+}  // namespace
+
+size_t StorageElementSize(StorageType t) {
+  switch (t) {
+    case StorageType::kFloat: case StorageType::kInt: return 4;
+    case StorageType::kHalf: case StorageType::kBFloat16: case StorageType::kShort: return 2;
+    case StorageType::kDouble: case StorageType::kLong: return 8;
+    case StorageType::kChar: case StorageType::kByte: case StorageType::kBool: return 1;
+  }
+  return 0;
+}
+
+const char* StorageTypeName(StorageType t) {
+  switch (t) {
+    case StorageType::kFloat: return "float32";
+    case StorageType::kHalf: return "float16";
+    case StorageType::kBFloat16: return "bfloat16";
+    case StorageType::kDouble: return "float64";
+    case StorageType::kLong: return "int64";
+    case StorageType::kInt: return "int32";
+    case StorageType::kShort: return "int16";
+    case StorageType::kChar: return "int8";
+    case StorageType::kByte: return "uint8";
+    case StorageType::kBool: return "bool";
+  }
+  return "?";
+}
+
+bool StorageTypeFromGlobal(const std::string& full, StorageType* t) { return StorageTypeFromName(full, t); }
+
+bool IsDangerousGlobal(const std::string& module, const std::string& name) {
+  // Whole modules whose every callable runs programs, touches files or the
+  // network, or loads more code.
+  static const char* kModules[] = {"os", "posix", "nt", "subprocess", "sys", "shutil", "socket", "pty",
+                                   "runpy", "importlib", "ctypes", "multiprocessing", "webbrowser", "code",
+                                   "codeop", "pickle", "_pickle", "marshal", "platform", "signal", "asyncio",
+                                   "commands", "popen2", "timeit", "pdb", "bdb", "tempfile", "glob", "pathlib",
+                                   "http", "urllib", "ftplib", "smtplib", "telnetlib"};
+  const std::string root = module.substr(0, module.find('.'));
+  for (const char* m : kModules) {
+    if (root == m) return true;
+  }
+  if (module == "builtins" || module == "__builtin__" || module == "__builtins__") {
+    static const char* kNames[] = {"eval", "exec", "execfile", "compile", "__import__", "getattr", "setattr",
+                                   "delattr", "open", "input", "globals", "locals", "vars", "breakpoint",
+                                   "apply", "help", "memoryview", "exit", "quit"};
+    for (const char* n : kNames) {
+      if (name == n) return true;
+    }
+  }
+  if (module == "torch" && (name == "load" || name == "save")) return true;
+  if (module == "numpy" && (name == "load" || name == "fromfile")) return true;
+  return false;
+}
+
+ValuePtr Unpickle(const uint8_t* data, size_t size, const PersistentLoad& persistent_load) {
+  return Unpickler(data, size, persistent_load).Run();
+}
+
+}  // namespace edgeseq::loaders::pickle

@@ -1,0 +1,424 @@
+#include "tools/convert.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "loaders/checkpoint.h"
+#include "loaders/esq_error.h"
+#include "loaders/esq_reader.h"
+#include "loaders/esq_writer.h"
+#include "ops/embedding.h"
+#include "ops/quantize.h"
+#include "tools/convert_mapping.h"
+
+namespace edgeseq::tools {
+namespace {
+
+using loaders::DType;
+using loaders::SourceTensor;
+
+// A role's tensor as f32 [rows, cols...] before the output dtype is chosen.
+struct RoleTensor {
+  std::string role, source;  // source: for messages
+  std::vector<uint64_t> shape;
+  std::vector<float> values;
+};
+
+std::string ShapeString(const std::vector<uint64_t>& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) s.replace(p, from.size(), to);
+  return s;
+}
+
+// Layer indices present in the checkpoint for a source pattern with "{i}".
+std::set<uint64_t> LayerIndices(const std::string& pattern, const std::map<std::string, const SourceTensor*>& src) {
+  std::set<uint64_t> out;
+  const size_t at = pattern.find("{i}");
+  if (at == std::string::npos) return out;
+  const std::string pre = pattern.substr(0, at), post = pattern.substr(at + 3);
+  for (const auto& [name, t] : src) {
+    if (name.size() <= pre.size() + post.size() || name.compare(0, pre.size(), pre) != 0 ||
+        name.compare(name.size() - post.size(), post.size(), post) != 0) {
+      continue;
+    }
+    const std::string mid = name.substr(pre.size(), name.size() - pre.size() - post.size());
+    if (mid.empty() || mid.size() > 6 || !std::all_of(mid.begin(), mid.end(), ::isdigit)) continue;
+    out.insert(std::stoull(mid));
+  }
+  return out;
+}
+
+uint16_t FloatToHalf(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  const uint32_t sign = (x >> 16) & 0x8000u;
+  const uint32_t absx = x & 0x7fffffffu;
+  if (absx >= 0x7f800000u) return static_cast<uint16_t>(sign | 0x7c00u | (absx > 0x7f800000u ? 0x200u : 0));
+  if (absx >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // overflows to inf
+  if (absx < 0x38800000u) {  // subnormal or zero in f16
+    float af;
+    memcpy(&af, &absx, 4);
+    return static_cast<uint16_t>(sign | static_cast<uint32_t>(nearbyintf(af * 16777216.0f)));
+  }
+  // Normal: round to nearest even on the 13 dropped bits.
+  const uint32_t rounded = absx + 0xfffu + ((absx >> 13) & 1u);
+  return static_cast<uint16_t>(sign | ((rounded - 0x38000000u) >> 13));
+}
+
+bool IsMatmulWeight(const std::string& role) {
+  for (const char* s : {"qkv_proj.weight", "out_proj.weight", "q_proj.weight", "kv_proj.weight", "fc1.weight",
+                        "fc2.weight"}) {
+    const size_t n = strlen(s);
+    if (role.size() >= n && role.compare(role.size() - n, n, s) == 0) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> ReadVocab(const std::string& path, uint32_t expected, const char* which) {
+  std::ifstream in(path);
+  if (!in) throw ConvertError(std::string(which) + " vocabulary " + path + ": cannot open");
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out.push_back(line);
+  }
+  if (out.size() != expected) {
+    throw ConvertError(std::string(which) + " vocabulary " + path + " has " + std::to_string(out.size()) +
+                       " lines, the model's embedding has " + std::to_string(expected) + " rows");
+  }
+  return out;
+}
+
+loaders::TokenizerKind TokenizerKind(const std::string& s) {
+  if (s == "whitespace") return loaders::TokenizerKind::kWhitespace;
+  if (s == "chars") return loaders::TokenizerKind::kCharacters;
+  throw ConvertError("tokenizer must be 'whitespace' or 'chars', not '" + s + "'");
+}
+
+loaders::ActivationKind ActivationKind(const std::string& s) {
+  if (s == "relu") return loaders::ActivationKind::kReLU;
+  if (s == "gelu") return loaders::ActivationKind::kGelu;
+  if (s == "gelu_tanh") return loaders::ActivationKind::kGeluTanh;
+  if (s == "silu") return loaders::ActivationKind::kSiLU;
+  throw ConvertError("--activation must be relu, gelu, gelu_tanh or silu, not '" + s + "'");
+}
+
+}  // namespace
+
+ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
+  if (o.heads == 0) throw ConvertError("--heads is required (a state dict does not record it)");
+  if (o.quantize != "int8" && o.quantize != "f16" && o.quantize != "f32") {
+    throw ConvertError("--quantize must be int8, f16 or f32, not '" + o.quantize + "'");
+  }
+  Mapping mapping;
+  if (!o.map_file.empty()) {
+    std::ifstream in(o.map_file);
+    if (!in) throw ConvertError("mapping file " + o.map_file + ": cannot open");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    try {
+      mapping = ParseMappingJson(ss.str());
+    } catch (const std::runtime_error& e) {
+      throw ConvertError(o.map_file + ": " + e.what());
+    }
+  } else if (o.arch == "torch-transformer") {
+    mapping = TorchTransformerMapping();
+  } else {
+    throw ConvertError("unknown --arch '" + o.arch + "' (known: torch-transformer; or give --map)");
+  }
+
+  loaders::Checkpoint ck;
+  try {
+    ck = loaders::ReadCheckpoint(o.input, o.key);
+  } catch (const loaders::CheckpointError& e) {
+    throw ConvertError(e.what());
+  }
+  ConvertReport report;
+  report.checkpoint_root = ck.root;
+  std::map<std::string, const SourceTensor*> src;
+  for (const SourceTensor& t : ck.tensors) src[t.name] = &t;
+  std::set<std::string> used;
+
+  // Layer counts: the indices the checkpoint has for the per-layer rules.
+  uint64_t layers[2] = {0, 0};
+  for (const MappingRule& r : mapping.rules) {
+    if (r.role.find("{i}") == std::string::npos) continue;
+    const int stack = r.role.rfind("decoder.", 0) == 0 ? 1 : 0;
+    for (const std::string& s : r.sources) {
+      const auto idx = LayerIndices(s, src);
+      if (!idx.empty()) layers[stack] = std::max(layers[stack], *idx.rbegin() + 1);
+    }
+  }
+
+  if (layers[1] == 0) {
+    std::string example;
+    for (const MappingRule& r : mapping.rules) {
+      if (r.role.rfind("decoder.layers.{i}.", 0) == 0) {
+        example = Replace(r.sources[0], "{i}", "0");
+        break;
+      }
+    }
+    throw ConvertError(o.input + ": no decoder layers found (expected tensors such as " + example + ")");
+  }
+
+  // Resolve every rule for every layer; list everything missing at once.
+  std::vector<RoleTensor> roles;
+  std::vector<std::string> missing;
+  for (const MappingRule& r : mapping.rules) {
+    const bool per_layer = r.role.find("{i}") != std::string::npos;
+    const uint64_t count = per_layer ? layers[r.role.rfind("decoder.", 0) == 0 ? 1 : 0] : 1;
+    for (uint64_t i = 0; i < count; ++i) {
+      const std::string idx = std::to_string(i);
+      RoleTensor rt;
+      rt.role = Replace(r.role, "{i}", idx);
+      std::vector<const SourceTensor*> parts;
+      bool absent = false;
+      for (const std::string& pattern : r.sources) {
+        const std::string name = Replace(pattern, "{i}", idx);
+        const auto it = src.find(name);
+        if (it == src.end()) {
+          absent = true;
+          if (!r.optional) missing.push_back(name + " (for " + rt.role + ")");
+          continue;
+        }
+        parts.push_back(it->second);
+        rt.source += (rt.source.empty() ? "" : " + ") + name;
+      }
+      if (absent) continue;
+      // Concatenate along rows; every part must agree on the trailing dims.
+      std::vector<int64_t> trailing(parts[0]->shape.begin() + (parts[0]->shape.empty() ? 0 : 1), parts[0]->shape.end());
+      uint64_t rows = 0;
+      for (const SourceTensor* p : parts) {
+        if (!p->is_floating()) throw ConvertError("tensor " + p->name + " is not floating point");
+        if (p->shape.empty() || std::vector<int64_t>(p->shape.begin() + 1, p->shape.end()) != trailing) {
+          throw ConvertError("tensors " + parts[0]->name + " and " + p->name + " cannot be stacked for " + rt.role);
+        }
+        rows += static_cast<uint64_t>(p->shape[0]);
+        const auto v = p->ToF32();
+        rt.values.insert(rt.values.end(), v.begin(), v.end());
+        used.insert(p->name);
+      }
+      if (rows % r.split != 0) {
+        throw ConvertError(rt.source + " has " + std::to_string(rows) + " rows, not divisible into " +
+                           std::to_string(r.split) + " parts for " + rt.role);
+      }
+      uint64_t row_elems = 1;
+      for (int64_t d : trailing) row_elems *= static_cast<uint64_t>(d);
+      const uint64_t part_rows = rows / r.split;
+      if (!r.take.empty()) {
+        std::vector<float> taken;
+        for (uint32_t t : r.take) {
+          const auto begin = rt.values.begin() + static_cast<int64_t>(t * part_rows * row_elems);
+          taken.insert(taken.end(), begin, begin + static_cast<int64_t>(part_rows * row_elems));
+        }
+        rt.values = std::move(taken);
+        rows = part_rows * r.take.size();
+      }
+      rt.shape.push_back(rows);
+      for (int64_t d : trailing) rt.shape.push_back(static_cast<uint64_t>(d));
+      roles.push_back(std::move(rt));
+    }
+  }
+  // A canonical order, whatever the mapping's: by stack, by layer, by name,
+  // so that a layer's weights sit together in the file.
+  auto order = [](const std::string& role) {
+    const int stack = role.rfind("encoder.", 0) == 0 ? 0 : role.rfind("decoder.", 0) == 0 ? 1 : 2;
+    long layer = -1;
+    const size_t at = role.find(".layers.");
+    if (at != std::string::npos) layer = std::strtol(role.c_str() + at + 8, nullptr, 10);
+    return std::make_tuple(stack, layer, role);
+  };
+  std::stable_sort(roles.begin(), roles.end(),
+                   [&](const RoleTensor& a, const RoleTensor& b) { return order(a.role) < order(b.role); });
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+    throw ConvertError(std::to_string(missing.size()) + " tensor(s) missing from " + o.input + ": " + list);
+  }
+  auto find_role = [&](const std::string& role) -> const RoleTensor* {
+    for (const RoleTensor& r : roles) {
+      if (r.role == role) return &r;
+    }
+    return nullptr;
+  };
+
+  // The header: sizes from the tensors, the rest from the flags.
+  loaders::ModelConfig c;
+  const RoleTensor* src_emb = find_role("encoder.embed_tokens.weight");
+  const RoleTensor* tgt_emb = find_role("decoder.embed_tokens.weight");
+  if (!src_emb || src_emb->shape.size() != 2) throw ConvertError("no 2-D source embedding (encoder.embed_tokens.weight)");
+  c.d_model = static_cast<uint32_t>(src_emb->shape[1]);
+  c.src_vocab_size = static_cast<uint32_t>(src_emb->shape[0]);
+  const RoleTensor* out_proj = find_role("decoder.output_projection.weight");
+  c.tgt_vocab_size = static_cast<uint32_t>(tgt_emb ? tgt_emb->shape[0] : out_proj ? out_proj->shape[0] : c.src_vocab_size);
+  c.shared_embeddings = tgt_emb == nullptr;
+  c.tied_output = out_proj == nullptr;
+  c.num_heads = o.heads;
+  c.encoder_layers = static_cast<uint32_t>(layers[0]);
+  c.decoder_layers = static_cast<uint32_t>(layers[1]);
+  const RoleTensor* fc1 = find_role(layers[0] ? "encoder.layers.0.ffn.fc1.weight" : "decoder.layers.0.ffn.fc1.weight");
+  if (!fc1) throw ConvertError("no feed-forward layer found (ffn.fc1.weight)");
+  c.ffn_dim = static_cast<uint32_t>(fc1->shape[0]);
+  c.norm_placement = o.norm_first ? loaders::NormPlacement::kPre : loaders::NormPlacement::kPost;
+  c.activation = ActivationKind(o.activation);
+  c.encoder_final_norm = find_role("encoder.norm.weight") != nullptr;
+  c.decoder_final_norm = find_role("decoder.norm.weight") != nullptr;
+  c.embedding_scale = o.embedding_scale > 0 ? o.embedding_scale : sqrtf(static_cast<float>(c.d_model));
+  c.norm_eps = o.eps;
+  c.pad_id = o.pad;
+  c.bos_id = o.bos;
+  c.eos_id = o.eos;
+  c.unk_id = o.unk;
+  c.decoder_start_id = o.decoder_start >= 0 ? o.decoder_start : o.bos;
+
+  // Positions: a table equal to the sinusoidal formula is dropped (the
+  // runtime computes it); any other table is kept as learned positions.
+  std::vector<float> learned_positions;
+  c.position_kind = loaders::PositionKind::kNone;
+  c.max_positions = o.max_positions ? o.max_positions : 1024;
+  if (!mapping.positions.empty()) {
+    const auto it = src.find(mapping.positions);
+    if (it == src.end()) throw ConvertError("1 tensor(s) missing from " + o.input + ": " + mapping.positions + " (positions)");
+    const SourceTensor& p = *it->second;
+    used.insert(p.name);
+    uint64_t elems = static_cast<uint64_t>(p.elements());
+    if (p.shape.empty() || static_cast<uint64_t>(p.shape.back()) != c.d_model || elems % c.d_model != 0) {
+      throw ConvertError("position table " + p.name + " does not end in d_model " + std::to_string(c.d_model));
+    }
+    const uint64_t max = elems / c.d_model;
+    std::vector<float> table = p.ToF32();
+    std::vector<float> formula(table.size());
+    c.position_kind = loaders::PositionKind::kLearned;
+    for (bool interleaved : {true, false}) {
+      ops::SinusoidalTable(max, c.d_model, interleaved, formula.data());
+      float worst = 0;
+      for (size_t k = 0; k < table.size(); ++k) worst = std::max(worst, fabsf(table[k] - formula[k]));
+      if (worst <= 1e-3f) {
+        c.position_kind = interleaved ? loaders::PositionKind::kSinusoidalInterleaved
+                                      : loaders::PositionKind::kSinusoidalConcat;
+        break;
+      }
+    }
+    if (c.position_kind == loaders::PositionKind::kLearned) learned_positions = std::move(table);
+    c.max_positions = static_cast<uint32_t>(o.max_positions ? std::min<uint64_t>(o.max_positions, max) : max);
+    if (!learned_positions.empty()) learned_positions.resize(uint64_t{c.max_positions} * c.d_model);
+  }
+
+  // Every tensor's shape against what the header implies: names both.
+  for (const RoleTensor& r : roles) {
+    std::vector<uint64_t> want;
+    try {
+      want = loaders::ExpectedShape(r.role, c, o.output);
+    } catch (const loaders::EsqError& e) {
+      throw ConvertError(e.what());
+    }
+    if (!want.empty() && want != r.shape) {
+      throw ConvertError(r.source + " has shape " + ShapeString(r.shape) + " but " + r.role + " must be " +
+                         ShapeString(want) + " for d_model " + std::to_string(c.d_model) + ", ffn " +
+                         std::to_string(c.ffn_dim) + " (from the embeddings and " + fc1->source + ")");
+    }
+  }
+
+  for (const auto& [name, t] : src) {
+    if (!used.count(name)) report.unexpected.push_back(name);
+  }
+  if (!report.unexpected.empty()) {
+    std::string list;
+    for (const auto& u : report.unexpected) list += (list.empty() ? "" : ", ") + u;
+    const std::string msg = std::to_string(report.unexpected.size()) + " unexpected tensor(s) not converted: " + list;
+    if (o.strict) throw ConvertError(msg);
+    log << "edgeseq-convert: warning: " << msg << "\n";
+  }
+
+  // Output dtypes and quantization.
+  loaders::EsqContents out;
+  out.config = c;
+  std::vector<std::unique_ptr<std::vector<uint8_t>>> keep;
+  std::vector<std::unique_ptr<std::vector<float>>> keep_scales;
+  auto emit = [&](const std::string& role, const std::vector<uint64_t>& shape, const std::vector<float>& v) {
+    const bool matmul = IsMatmulWeight(role);
+    const bool output = role == "decoder.output_projection.weight";
+    const bool embedding = role == "encoder.embed_tokens.weight" || role == "decoder.embed_tokens.weight";
+    DType dt = DType::kF32;
+    if ((matmul || (output && o.quantize_output)) && o.quantize == "int8") dt = DType::kI8;
+    if ((matmul || (output && o.quantize_output)) && o.quantize == "f16") dt = DType::kF16;
+    if (embedding && o.quantize_embeddings) dt = DType::kI8;
+    loaders::TensorToWrite t;
+    t.name = role;
+    t.dims = shape;
+    t.dtype = dt;
+    const uint64_t cols = shape.back(), rows = v.size() / cols;
+    auto buf = std::make_unique<std::vector<uint8_t>>(v.size() * loaders::DTypeSize(dt));
+    if (dt == DType::kF32) {
+      memcpy(buf->data(), v.data(), v.size() * 4);
+    } else if (dt == DType::kF16) {
+      QuantReport q{role, "f16", 0, 0};
+      for (size_t k = 0; k < v.size(); ++k) {
+        const uint16_t h = FloatToHalf(v[k]);
+        memcpy(buf->data() + 2 * k, &h, 2);
+      }
+      report.tensors.push_back(q);
+    } else {
+      auto scales = std::make_unique<std::vector<float>>(rows);
+      auto* q8 = reinterpret_cast<int8_t*>(buf->data());
+      ops::QuantizeRowsS8(v.data(), rows, cols, q8, scales->data());
+      QuantReport q{role, "int8", 0, 0};
+      double sum = 0;
+      for (uint64_t r = 0; r < rows; ++r) {
+        const float amax = (*scales)[r] * 127.0f;
+        for (uint64_t k = 0; k < cols; ++k) {
+          const double err = amax > 0 ? fabs(v[r * cols + k] - q8[r * cols + k] * (*scales)[r]) / amax : 0.0;
+          q.max_rel_error = std::max(q.max_rel_error, err);
+          sum += err;
+        }
+      }
+      q.mean_rel_error = sum / static_cast<double>(v.size());
+      report.tensors.push_back(q);
+      t.scales = scales->data();
+      keep_scales.push_back(std::move(scales));
+    }
+    t.data = buf->data();
+    keep.push_back(std::move(buf));
+    out.tensors.push_back(std::move(t));
+  };
+  const size_t total = roles.size();
+  for (size_t k = 0; k < total; ++k) {
+    emit(roles[k].role, roles[k].shape, roles[k].values);
+    if (o.progress) {
+      const int width = 30, done = static_cast<int>((k + 1) * width / total);
+      log << "\r[" << std::string(done, '#') << std::string(width - done, ' ') << "] " << (k + 1) << "/" << total
+          << " tensors" << std::flush;
+    }
+  }
+  if (o.progress) log << "\n";
+  if (!learned_positions.empty()) {
+    const std::vector<uint64_t> shape = {c.max_positions, c.d_model};
+    emit("encoder.embed_positions.weight", shape, learned_positions);
+    emit("decoder.embed_positions.weight", shape, learned_positions);
+  }
+  if (!o.src_vocab_file.empty()) out.src_vocab = ReadVocab(o.src_vocab_file, c.src_vocab_size, "source");
+  if (!o.tgt_vocab_file.empty()) out.tgt_vocab = ReadVocab(o.tgt_vocab_file, c.tgt_vocab_size, "target");
+  if (out.src_vocab || out.tgt_vocab) {
+    out.tokenizer = {{TokenizerKind(o.src_tokenizer), TokenizerKind(o.tgt_tokenizer)}};
+  }
+  loaders::WriteEsq(o.output, out);
+  report.output_bytes = loaders::EsqFile::Open(o.output).file_size();
+  return report;
+}
+
+}  // namespace edgeseq::tools
