@@ -87,8 +87,10 @@ std::vector<float> SourceTensor::ToF32() const {
 
 Checkpoint ReadSafetensors(const std::string& path) {
   MappedFile map(path);
-  const uint8_t* p = map.data();
-  const uint64_t size = map.size();
+  return ParseSafetensors(map.data(), map.size(), path);
+}
+
+Checkpoint ParseSafetensors(const uint8_t* p, uint64_t size, const std::string& path) {
   if (size < 8) throw CheckpointError(path + ": too short for a safetensors file");
   uint64_t header_len;
   memcpy(&header_len, p, 8);

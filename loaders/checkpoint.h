@@ -44,5 +44,7 @@ Checkpoint ReadCheckpoint(const std::string& path, const std::string& key = "");
 
 Checkpoint ReadTorchZip(const std::string& path, const std::string& key = "");
 Checkpoint ReadSafetensors(const std::string& path);
+// Safetensors bytes already in memory (fuzzing); `name` stands for the file.
+Checkpoint ParseSafetensors(const uint8_t* bytes, uint64_t size, const std::string& name);
 
 }  // namespace edgeseq::loaders

@@ -108,7 +108,8 @@ class TorchZipReader {
 
   ValuePtr Root() {
     try {
-      return pickle::Unpickle(pickle_.data(), pickle_.size(), [this](const ValuePtr& pid) { return Persistent(pid); });
+      return pickle::Unpickle(pickle_.data(), pickle_.size(), [this](ValuePtr pid) { return Persistent(pid); },
+                              arena_);
     } catch (const CheckpointError& e) {
       const std::string what = e.what();
       if (what.rfind(path_, 0) == 0) throw;  // already names the file
@@ -162,7 +163,7 @@ class TorchZipReader {
   }
 
  private:
-  ValuePtr Persistent(const ValuePtr& pid) {
+  ValuePtr Persistent(ValuePtr pid) {
     // ('storage', <storage type>, key, location, numel)
     if (pid->kind != Kind::kTuple || pid->items.size() < 5 || pid->items[0]->kind != Kind::kString ||
         pid->items[0]->s != "storage") {
@@ -174,8 +175,7 @@ class TorchZipReader {
     }
     auto found = storages_.find(it[2]->s);
     if (found != storages_.end()) return found->second;
-    auto v = std::make_shared<Value>();
-    v->kind = Kind::kStorage;
+    Value* v = arena_.Make(Kind::kStorage);
     if (!pickle::StorageTypeFromGlobal(it[1]->s, &v->storage_type)) {
       throw CheckpointError(path_ + ": unsupported storage type " + it[1]->s);
     }
@@ -212,11 +212,12 @@ class TorchZipReader {
   std::string prefix_;
   uint64_t archive_bytes_ = 0;
   std::vector<uint8_t> pickle_;
+  pickle::Arena arena_;
   std::unordered_map<std::string, ValuePtr> storages_;
   std::unordered_map<std::string, std::vector<uint8_t>> bytes_;
 };
 
-bool HoldsTensors(const ValuePtr& v, int depth = 0) {
+bool HoldsTensors(ValuePtr v, int depth = 0) {
   if (!v || depth > 64) return false;
   switch (v->kind) {
     case Kind::kTensor: return true;
@@ -232,14 +233,14 @@ bool HoldsTensors(const ValuePtr& v, int depth = 0) {
 
 // Names tensors the way state_dict() does: dict keys joined with '.', and
 // for placeholder modules their _parameters, _buffers and _modules.
-void Flatten(const ValuePtr& v, const std::string& prefix, std::vector<std::pair<std::string, const Value*>>& out,
+void Flatten(ValuePtr v, const std::string& prefix, std::vector<std::pair<std::string, const Value*>>& out,
              std::unordered_set<const Value*>& seen, int depth) {
   if (!v || depth > 256) return;
   if (v->kind == Kind::kTensor) {  // every name of a shared (tied) tensor is kept
-    out.push_back({prefix.empty() ? prefix : prefix.substr(0, prefix.size() - 1), v.get()});
+    out.push_back({prefix.empty() ? prefix : prefix.substr(0, prefix.size() - 1), v});
     return;
   }
-  if (!seen.insert(v.get()).second) return;  // containers once: no cycles, no blow-up
+  if (!seen.insert(v).second) return;  // containers once: no cycles, no blow-up
   if (v->kind == Kind::kObject) {
     if (!v->state) return;
     if (v->state->kind == Kind::kDict) {

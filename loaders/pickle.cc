@@ -15,11 +15,6 @@ constexpr size_t kMaxStack = 1 << 22;
 constexpr size_t kMaxMemo = 1 << 22;
 constexpr size_t kMaxValues = 1 << 24;
 
-ValuePtr Make(Kind k) {
-  auto v = std::make_shared<Value>();
-  v->kind = k;
-  return v;
-}
 
 bool StorageTypeFromName(const std::string& full, StorageType* t) {
   static const std::unordered_map<std::string, StorageType> kTypes = {
@@ -37,7 +32,8 @@ bool StorageTypeFromName(const std::string& full, StorageType* t) {
 
 class Unpickler {
  public:
-  Unpickler(const uint8_t* data, size_t size, const PersistentLoad& pl) : p_(data), n_(size), pl_(pl) {}
+  Unpickler(const uint8_t* data, size_t size, const PersistentLoad& pl, Arena& arena)
+      : p_(data), n_(size), pl_(pl), arena_(arena) {}
 
   ValuePtr Run() {
     while (true) {
@@ -52,7 +48,7 @@ class Unpickler {
         case '0': Pop(); break;                                     // POP
         case '1': PopMark(); break;                                 // POP_MARK
         case '2': Push(Top()); break;                               // DUP
-        case 'N': Push(Make(Kind::kNone)); break;                   // NONE
+        case 'N': Push(arena_.Make(Kind::kNone)); break;                   // NONE
         case 0x88: PushBool(true); break;                           // NEWTRUE
         case 0x89: PushBool(false); break;                          // NEWFALSE
         case 'J': PushInt(static_cast<int32_t>(U32())); break;      // BININT
@@ -69,20 +65,20 @@ class Unpickler {
         case 'B': PushString(Kind::kBytes, U32()); break;           // BINBYTES
         case 'C': PushString(Kind::kBytes, Byte()); break;          // SHORT_BINBYTES
         case 0x8e: PushString(Kind::kBytes, U64()); break;          // BINBYTES8
-        case ')': Push(Make(Kind::kTuple)); break;                  // EMPTY_TUPLE
-        case 't': { auto t = Make(Kind::kTuple); t->items = PopMark(); Push(t); break; }  // TUPLE
+        case ')': Push(arena_.Make(Kind::kTuple)); break;                  // EMPTY_TUPLE
+        case 't': { auto t = arena_.Make(Kind::kTuple); t->items = PopMark(); Push(t); break; }  // TUPLE
         case 0x85: TupleN(1); break;                                // TUPLE1
         case 0x86: TupleN(2); break;                                // TUPLE2
         case 0x87: TupleN(3); break;                                // TUPLE3
-        case ']': Push(Make(Kind::kList)); break;                   // EMPTY_LIST
-        case 'l': { auto l = Make(Kind::kList); l->items = PopMark(); Push(l); break; }  // LIST
+        case ']': Push(arena_.Make(Kind::kList)); break;                   // EMPTY_LIST
+        case 'l': { auto l = arena_.Make(Kind::kList); l->items = PopMark(); Push(l); break; }  // LIST
         case 'a': { auto v = Pop(); Container(Kind::kList)->items.push_back(v); break; }  // APPEND
         case 'e': { auto vs = PopMark(); auto l = Container(Kind::kList); for (auto& v : vs) l->items.push_back(v); break; }  // APPENDS
-        case 0x8f: Push(Make(Kind::kList)); break;                  // EMPTY_SET (kept as a list)
+        case 0x8f: Push(arena_.Make(Kind::kList)); break;                  // EMPTY_SET (kept as a list)
         case 0x90: { auto vs = PopMark(); auto l = Container(Kind::kList); for (auto& v : vs) l->items.push_back(v); break; }  // ADDITEMS
-        case 0x91: { auto l = Make(Kind::kList); l->items = PopMark(); Push(l); break; }  // FROZENSET
-        case '}': Push(Make(Kind::kDict)); break;                   // EMPTY_DICT
-        case 'd': { auto d = Make(Kind::kDict); Pairs(PopMark(), d); Push(d); break; }  // DICT
+        case 0x91: { auto l = arena_.Make(Kind::kList); l->items = PopMark(); Push(l); break; }  // FROZENSET
+        case '}': Push(arena_.Make(Kind::kDict)); break;                   // EMPTY_DICT
+        case 'd': { auto d = arena_.Make(Kind::kDict); Pairs(PopMark(), d); Push(d); break; }  // DICT
         case 's': { auto v = Pop(); auto k = Pop(); Container(Kind::kDict)->dict.push_back({k, v}); break; }  // SETITEM
         case 'u': { auto vs = PopMark(); Pairs(vs, Container(Kind::kDict)); break; }  // SETITEMS
         case 'q': MemoPut(Byte()); break;                           // BINPUT
@@ -144,7 +140,7 @@ class Unpickler {
   }
   ValuePtr Pop() {
     if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back())) Fail("stack underflow");
-    ValuePtr v = std::move(stack_.back());
+    ValuePtr v = stack_.back();
     stack_.pop_back();
     return v;
   }
@@ -170,24 +166,24 @@ class Unpickler {
     for (size_t k = 0; k < vs.size(); k += 2) d->dict.push_back({vs[k], vs[k + 1]});
   }
   void TupleN(size_t n) {
-    auto t = Make(Kind::kTuple);
+    auto t = arena_.Make(Kind::kTuple);
     t->items.resize(n);
     for (size_t k = n; k-- > 0;) t->items[k] = Pop();
     Push(t);
   }
-  void PushBool(bool b) { auto v = Make(Kind::kBool); v->b = b; Push(v); }
-  void PushInt(int64_t i) { auto v = Make(Kind::kInt); v->i = i; Push(v); }
+  void PushBool(bool b) { auto v = arena_.Make(Kind::kBool); v->b = b; Push(v); }
+  void PushInt(int64_t i) { auto v = arena_.Make(Kind::kInt); v->i = i; Push(v); }
   void PushFloat() {
     const uint8_t* b = Bytes(8);
     uint64_t bits = 0;
     for (int k = 0; k < 8; ++k) bits = (bits << 8) | b[k];  // big-endian
-    auto v = Make(Kind::kFloat);
+    auto v = arena_.Make(Kind::kFloat);
     memcpy(&v->f, &bits, 8);
     Push(v);
   }
   void PushString(Kind k, uint64_t len) {
     const uint8_t* b = Bytes(len);
-    auto v = Make(k);
+    auto v = arena_.Make(k);
     v->s.assign(reinterpret_cast<const char*>(b), len);
     Push(v);
   }
@@ -205,7 +201,7 @@ class Unpickler {
       throw CheckpointError("pickle: refused: the file reaches for " + module + "." + name +
                             ", which no checkpoint needs (an attack?); nothing was run");
     }
-    auto g = Make(Kind::kGlobal);
+    auto g = arena_.Make(Kind::kGlobal);
     g->s = module + "." + name;
     Push(g);
   }
@@ -214,7 +210,7 @@ class Unpickler {
     Global(mod->s, name->s);
   }
 
-  ValuePtr Persistent(const ValuePtr& pid) {
+  ValuePtr Persistent(ValuePtr pid) {
     if (!pl_) Fail("persistent id without a loader");
     return pl_(pid);
   }
@@ -224,7 +220,7 @@ class Unpickler {
   ValuePtr Call(const ValuePtr& fn, const ValuePtr& args) {
     if (fn->kind != Kind::kGlobal) {
       // e.g. calling a placeholder: keep it inert.
-      auto o = Make(Kind::kObject);
+      auto o = arena_.Make(Kind::kObject);
       o->s = fn->kind == Kind::kObject ? fn->s : "<call>";
       if (args->kind == Kind::kTuple) o->items = args->items;
       return o;
@@ -234,7 +230,7 @@ class Unpickler {
     const auto& a = args->items;
     if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor") {
       if (a.size() < 4) Fail(name + " with " + std::to_string(a.size()) + " arguments");
-      auto t = Make(Kind::kTensor);
+      auto t = arena_.Make(Kind::kTensor);
       if (a[0]->kind != Kind::kStorage) Fail("tensor without a storage");
       t->storage = a[0];
       if (a[1]->kind != Kind::kInt) Fail("tensor storage offset is not an integer");
@@ -249,7 +245,7 @@ class Unpickler {
       return a[0];
     }
     if (name == "collections.OrderedDict" || name == "builtins.dict") {
-      auto d = Make(Kind::kDict);
+      auto d = arena_.Make(Kind::kDict);
       if (!a.empty() && a[0]->kind == Kind::kList) {
         for (const auto& pair : a[0]->items) {
           if (pair->kind == Kind::kTuple && pair->items.size() == 2) d->dict.push_back({pair->items[0], pair->items[1]});
@@ -258,11 +254,11 @@ class Unpickler {
       return d;
     }
     if (name == "copyreg._reconstructor" && !a.empty() && a[0]->kind == Kind::kGlobal) {
-      auto o = Make(Kind::kObject);  // an instance of a[0] built without calling anything
+      auto o = arena_.Make(Kind::kObject);  // an instance of a[0] built without calling anything
       o->s = a[0]->s;
       return o;
     }
-    auto o = Make(Kind::kObject);
+    auto o = arena_.Make(Kind::kObject);
     o->s = name;
     o->items = a;
     return o;
@@ -288,6 +284,7 @@ class Unpickler {
   size_t n_;
   size_t pos_ = 0, op_at_ = 0, values_ = 0;
   const PersistentLoad& pl_;
+  Arena& arena_;
   std::vector<ValuePtr> stack_;
   std::vector<size_t> marks_;
   std::vector<ValuePtr> memo_;
@@ -348,8 +345,14 @@ bool IsDangerousGlobal(const std::string& module, const std::string& name) {
   return false;
 }
 
-ValuePtr Unpickle(const uint8_t* data, size_t size, const PersistentLoad& persistent_load) {
-  return Unpickler(data, size, persistent_load).Run();
+Value* Arena::Make(Kind kind) {
+  Value& v = values_.emplace_back();
+  v.kind = kind;
+  return &v;
+}
+
+ValuePtr Unpickle(const uint8_t* data, size_t size, const PersistentLoad& persistent_load, Arena& arena) {
+  return Unpickler(data, size, persistent_load, arena).Run();
 }
 
 }  // namespace edgeseq::loaders::pickle

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include <functional>
-#include <memory>
+#include <deque>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,7 +20,10 @@
 namespace edgeseq::loaders::pickle {
 
 struct Value;
-using ValuePtr = std::shared_ptr<Value>;
+// Values live in an Arena and point at each other with plain pointers: a
+// hostile pickle can build cycles (a list that contains itself), which
+// reference counting would leak.
+using ValuePtr = Value*;
 
 enum class Kind {
   kNone, kBool, kInt, kFloat, kString, kBytes,
@@ -55,13 +58,23 @@ struct Value {
   std::vector<int64_t> shape, stride;
 };
 
+// Owns every value of one unpickling; values die with it.
+class Arena {
+ public:
+  Value* Make(Kind kind);
+  size_t size() const { return values_.size(); }
+
+ private:
+  std::deque<Value> values_;
+};
+
 // Resolves a persistent id (BINPERSID) to a value; torch.save uses
 // ('storage', <storage type global>, key, location, numel).
-using PersistentLoad = std::function<ValuePtr(const ValuePtr& pid)>;
+using PersistentLoad = std::function<ValuePtr(ValuePtr pid)>;
 
 // Parses `data` and returns the pickled object. Throws CheckpointError for
 // anything malformed, unsupported or refused, with the byte offset.
-ValuePtr Unpickle(const uint8_t* data, size_t size, const PersistentLoad& persistent_load);
+ValuePtr Unpickle(const uint8_t* data, size_t size, const PersistentLoad& persistent_load, Arena& arena);
 
 // Maps "torch.FloatStorage" etc. to a storage type; false if unknown.
 bool StorageTypeFromGlobal(const std::string& full, StorageType* t);

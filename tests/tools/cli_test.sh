@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# End to end through the executables: convert the fixtures, inspect the
+# results, and check the exit status, the one-line error and that nothing is
+# left behind for each bad checkpoint.
+#   cli_test.sh BUILD_DIR SOURCE_DIR
+set -uo pipefail
+build="$1"; src="$2"
+convert="$build/tools/edgeseq-convert"; inspect="$build/tools/edgeseq"
+fx="$src/tests/fixtures/checkpoints"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fails=0; passes=0
+check() {  # check NAME CONDITION...
+  if eval "${@:2}"; then passes=$((passes + 1)); else echo "FAILED: $1"; fails=$((fails + 1)); fi
+}
+
+for f in state_dict.pth whole_model.pth model.safetensors; do
+  "$convert" "$fx/$f" -o "$tmp/$f.esq" --arch torch-transformer --heads 2 -q
+  check "convert $f exits 0" '[ $? -eq 0 ]'
+  "$inspect" inspect "$tmp/$f.esq" --verify > "$tmp/$f.txt"
+  check "inspect $f exits 0" '[ $? -eq 0 ]'
+  check "inspect $f shows the model" 'grep -q "d_model 16, heads 2, encoder layers 2, decoder layers 2, ffn 32" "$tmp/$f.txt"'
+  check "inspect $f verified" 'grep -q "all 72 tensors verified" "$tmp/$f.txt"'
+done
+check "state dict and whole model convert identically" 'cmp -s "$tmp/state_dict.pth.esq" "$tmp/whole_model.pth.esq"'
+"$convert" "$fx/nested.pth" -o "$tmp/nested.esq" --key model --heads 2 -q
+check "nested --key model" '[ $? -eq 0 ] && cmp -s "$tmp/state_dict.pth.esq" "$tmp/nested.esq"'
+
+for f in evil_os_system.pth evil_builtins_eval.pth truncated.pth not_a_zip.pth missing_storage.pth \
+         short_storage.pth bad_opcode.pth unknown_dtype.pth inflates_too_much.pth; do
+  echo "previous" > "$tmp/out.esq"
+  "$convert" "$fx/$f" -o "$tmp/out.esq" --heads 2 2> "$tmp/err.txt"
+  status=$?
+  check "$f exits 2" '[ $status -eq 2 ]'
+  check "$f says one line" '[ "$(wc -l < "$tmp/err.txt")" -eq 1 ] && grep -q "^edgeseq-convert: error: " "$tmp/err.txt"'
+  check "$f leaves the output untouched" '[ "$(cat "$tmp/out.esq")" = previous ] && [ "$(ls "$tmp" | grep -c "out.esq")" -eq 1 ]'
+done
+check "nothing ran" '[ ! -e /tmp/edgeseq-pwned ]'
+
+"$convert" --heads 2 2> "$tmp/usage.txt"
+check "missing arguments exit 2" '[ $? -eq 2 ]'
+"$convert" --help > "$tmp/help.txt"
+check "--help exits 0 and lists the flags" '[ $? -eq 0 ] && grep -q -- "--quantize" "$tmp/help.txt" && grep -q -- "--map" "$tmp/help.txt"'
+"$inspect" inspect "$fx/state_dict.pth" 2> "$tmp/err.txt"
+check "inspect of a non-model exits 1 with one line" '[ $? -eq 1 ] && [ "$(wc -l < "$tmp/err.txt")" -eq 1 ]'
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
