@@ -133,6 +133,8 @@ HWY_INLINE void AddRow(float* HWY_RESTRICT acc, const float* HWY_RESTRICT delta,
   }
 }
 
+HWY_INLINE void Add(float* HWY_RESTRICT acc, const float* HWY_RESTRICT delta, size_t n) { AddRow(acc, delta, n); }
+
 HWY_INLINE void AddNorm(float* residual, const float* HWY_RESTRICT delta,
                         size_t rows, size_t cols, NormKind kind,
                         const float* HWY_RESTRICT gamma,

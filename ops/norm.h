@@ -23,6 +23,10 @@ void LayerNorm(const float* x, size_t rows, size_t cols, const float* gamma,
 void RMSNorm(const float* x, size_t rows, size_t cols, const float* gamma,
              float eps, float* out);
 
+// acc[i] += delta[i] for i < n: the pre-LN residual add. Exact (one f32
+// add per element). delta must not alias acc.
+void Add(float* acc, const float* delta, size_t n);
+
 // The residual step of a Transformer sub-layer, fused:
 //   residual[r, :] += delta[r, :];  normed[r, :] = norm(residual[r, :]).
 // Post-LN (original Transformer): pass normed == residual, giving

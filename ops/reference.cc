@@ -210,6 +210,32 @@ void DequantizeAccumulators(const int32_t* acc, size_t M, size_t N,
   }
 }
 
+void AttentionScores(const float* q, size_t q_stride, const float* k, size_t k_stride,
+                     size_t tq, size_t tk, size_t dh, float* scores) {
+  for (size_t i = 0; i < tq; ++i) {
+    for (size_t j = 0; j < tk; ++j) {
+      double s = 0;
+      for (size_t c = 0; c < dh; ++c) s += static_cast<double>(q[i * q_stride + c]) * k[j * k_stride + c];
+      scores[i * tk + j] = static_cast<float>(s);
+    }
+  }
+}
+
+void AttentionContext(const float* p, size_t tq, size_t tk, const float* v, size_t v_stride,
+                      size_t dh, float* out, size_t out_stride) {
+  for (size_t i = 0; i < tq; ++i) {
+    for (size_t c = 0; c < dh; ++c) {
+      double s = 0;
+      for (size_t j = 0; j < tk; ++j) s += static_cast<double>(p[i * tk + j]) * v[j * v_stride + c];
+      out[i * out_stride + c] = static_cast<float>(s);
+    }
+  }
+}
+
+void Add(float* acc, const float* delta, size_t n) {
+  for (size_t i = 0; i < n; ++i) acc[i] += delta[i];
+}
+
 void MatmulF32(const float* x, size_t M, size_t K, const float* w, size_t N,
                const float* bias, float* y) {
   for (size_t m = 0; m < M; ++m) {

@@ -49,6 +49,12 @@ void DequantizeAccumulators(const int32_t* acc, size_t M, size_t N,
                             const float* w_scale, const int32_t* w_sum,
                             const float* bias, Activation act, float* y);
 
+void AttentionScores(const float* q, size_t q_stride, const float* k, size_t k_stride,
+                     size_t tq, size_t tk, size_t dh, float* scores);
+void AttentionContext(const float* p, size_t tq, size_t tk, const float* v, size_t v_stride,
+                      size_t dh, float* out, size_t out_stride);
+void Add(float* acc, const float* delta, size_t n);
+
 // y[M, N] = x[M, K]·W[N, K]ᵀ + bias, accumulated in double.
 void MatmulF32(const float* x, size_t M, size_t K, const float* w, size_t N,
                const float* bias, float* y);

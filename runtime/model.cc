@@ -1,0 +1,207 @@
+#include "runtime/model.h"
+
+#include <string.h>
+
+#include "ops/embedding.h"
+#include "runtime/error.h"
+
+namespace edgeseq::runtime {
+namespace {
+
+using loaders::DType;
+using loaders::TensorInfo;
+
+float Bf16ToFloat(uint16_t h) {
+  const uint32_t bits = uint32_t{h} << 16;
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+float HalfToFloat(uint16_t h) {
+  const uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f;
+  uint32_t mant = h & 0x3ffu, bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else {
+      int e = -1;
+      do {
+        ++e;
+        mant <<= 1;
+      } while ((mant & 0x400u) == 0);
+      bits = sign | ((127 - 15 - e) << 23) | ((mant & 0x3ffu) << 13);
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7f800000u | (mant << 13);
+  } else {
+    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+  }
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+[[noreturn]] void Missing(const loaders::EsqFile& f, const std::string& name) {
+  throw Error(ErrorKind::kModel, f.path() + ": the model has no tensor '" + name + "'");
+}
+
+ops::Activation ToActivation(loaders::ActivationKind k) {
+  switch (k) {
+    case loaders::ActivationKind::kReLU: return ops::Activation::kReLU;
+    case loaders::ActivationKind::kGelu: return ops::Activation::kGeluErf;
+    case loaders::ActivationKind::kGeluTanh: return ops::Activation::kGeluTanh;
+    case loaders::ActivationKind::kSiLU: return ops::Activation::kSiLU;
+  }
+  return ops::Activation::kReLU;
+}
+
+}  // namespace
+
+// A tensor as f32: in place when stored as f32, else widened once.
+const float* Model::F32(const std::string& name, bool required) {
+  const TensorInfo* t = file_.Find(name);
+  if (!t) {
+    if (required) Missing(file_, name);
+    return nullptr;
+  }
+  switch (t->dtype) {
+    case DType::kF32: return static_cast<const float*>(t->data);
+    case DType::kF16:
+    case DType::kBF16: {
+      std::vector<float>& v = owned_.emplace_back(t->elements());
+      const auto* h = static_cast<const uint16_t*>(t->data);
+      for (size_t i = 0; i < v.size(); ++i) v[i] = t->dtype == DType::kF16 ? HalfToFloat(h[i]) : Bf16ToFloat(h[i]);
+      return v.data();
+    }
+    case DType::kI8: {
+      std::vector<float>& v = owned_.emplace_back(t->elements());
+      const auto* q = static_cast<const int8_t*>(t->data);
+      for (size_t i = 0; i < v.size(); ++i) v[i] = q[i] * t->scales[i / t->cols()];
+      return v.data();
+    }
+  }
+  Missing(file_, name);
+}
+
+Linear Model::MakeLinear(const std::string& name, const std::string& bias_name) {
+  const TensorInfo* t = file_.Find(name);
+  if (!t) Missing(file_, name);
+  if (t->ndim != 2) throw Error(ErrorKind::kModel, file_.path() + ": tensor '" + name + "' is not a matrix");
+  Linear l;
+  l.out = t->dims[0];
+  l.in = t->dims[1];
+  const float* bias = bias_name.empty() ? nullptr : F32(bias_name, /*required=*/false);
+  if (t->dtype == DType::kI8) {
+    l.matmul = ops::Matmul::CreateInt8(static_cast<const int8_t*>(t->data), t->scales, l.out, l.in, bias);
+  } else {
+    l.matmul = ops::Matmul::CreateF32(F32(name), l.out, l.in, bias);
+  }
+  return l;
+}
+
+Norm Model::MakeNorm(const std::string& prefix) {
+  Norm n;
+  n.gamma = F32(prefix + ".weight");
+  n.beta = norm_kind() == ops::NormKind::kLayerNorm ? F32(prefix + ".bias", /*required=*/false) : nullptr;
+  return n;
+}
+
+Embedding Model::MakeEmbedding(const std::string& name) {
+  const TensorInfo* t = file_.Find(name);
+  if (!t) Missing(file_, name);
+  Embedding e;
+  e.vocab = t->dims[0];
+  e.dim = t->dims[1];
+  if (t->dtype == DType::kI8) {
+    e.i8 = static_cast<const int8_t*>(t->data);
+    e.scales = t->scales;
+  } else {
+    e.f32 = F32(name);
+  }
+  return e;
+}
+
+std::shared_ptr<const Model> Model::Load(const std::string& path, const ModelOptions& options) {
+  std::shared_ptr<Model> m(new Model());
+  m->file_ = loaders::EsqFile::Open(path, options.verify_checksums);
+  const loaders::ModelConfig& c = m->config();
+  m->activation_ = ToActivation(c.activation);
+  m->src_embedding_ = m->MakeEmbedding("encoder.embed_tokens.weight");
+  m->tgt_embedding_ = c.shared_embeddings ? m->src_embedding_ : m->MakeEmbedding("decoder.embed_tokens.weight");
+
+  switch (c.position_kind) {
+    case loaders::PositionKind::kNone: break;
+    case loaders::PositionKind::kSinusoidalInterleaved:
+    case loaders::PositionKind::kSinusoidalConcat: {
+      std::vector<float>& table = m->owned_.emplace_back(size_t{c.max_positions} * c.d_model);
+      ops::SinusoidalTable(c.max_positions, c.d_model,
+                           c.position_kind == loaders::PositionKind::kSinusoidalInterleaved, table.data());
+      m->src_positions_ = m->tgt_positions_ = table.data();
+      break;
+    }
+    case loaders::PositionKind::kLearned:
+      m->src_positions_ = m->F32("encoder.embed_positions.weight");
+      m->tgt_positions_ = m->F32("decoder.embed_positions.weight");
+      break;
+  }
+
+  for (uint32_t i = 0; i < c.encoder_layers; ++i) {
+    const std::string p = "encoder.layers." + std::to_string(i) + ".";
+    EncoderLayer l;
+    l.qkv = m->MakeLinear(p + "self_attn.qkv_proj.weight", p + "self_attn.qkv_proj.bias");
+    l.out = m->MakeLinear(p + "self_attn.out_proj.weight", p + "self_attn.out_proj.bias");
+    l.fc1 = m->MakeLinear(p + "ffn.fc1.weight", p + "ffn.fc1.bias");
+    l.fc2 = m->MakeLinear(p + "ffn.fc2.weight", p + "ffn.fc2.bias");
+    l.self_attn_norm = m->MakeNorm(p + "self_attn_norm");
+    l.ffn_norm = m->MakeNorm(p + "ffn_norm");
+    m->encoder_.push_back(std::move(l));
+  }
+  for (uint32_t i = 0; i < c.decoder_layers; ++i) {
+    const std::string p = "decoder.layers." + std::to_string(i) + ".";
+    DecoderLayer l;
+    l.qkv = m->MakeLinear(p + "self_attn.qkv_proj.weight", p + "self_attn.qkv_proj.bias");
+    l.out = m->MakeLinear(p + "self_attn.out_proj.weight", p + "self_attn.out_proj.bias");
+    l.cross_q = m->MakeLinear(p + "cross_attn.q_proj.weight", p + "cross_attn.q_proj.bias");
+    l.cross_kv = m->MakeLinear(p + "cross_attn.kv_proj.weight", p + "cross_attn.kv_proj.bias");
+    l.cross_out = m->MakeLinear(p + "cross_attn.out_proj.weight", p + "cross_attn.out_proj.bias");
+    l.fc1 = m->MakeLinear(p + "ffn.fc1.weight", p + "ffn.fc1.bias");
+    l.fc2 = m->MakeLinear(p + "ffn.fc2.weight", p + "ffn.fc2.bias");
+    l.self_attn_norm = m->MakeNorm(p + "self_attn_norm");
+    l.cross_attn_norm = m->MakeNorm(p + "cross_attn_norm");
+    l.ffn_norm = m->MakeNorm(p + "ffn_norm");
+    m->decoder_.push_back(std::move(l));
+  }
+  if (c.encoder_final_norm) m->encoder_norm_ = m->MakeNorm("encoder.norm");
+  if (c.decoder_final_norm) m->decoder_norm_ = m->MakeNorm("decoder.norm");
+
+  if (c.tied_output) {
+    const Embedding& e = m->tgt_embedding_;
+    m->output_.out = e.vocab;
+    m->output_.in = e.dim;
+    const float* bias = m->F32("decoder.output_projection.bias", /*required=*/false);
+    m->output_.matmul = e.i8 ? ops::Matmul::CreateInt8(e.i8, e.scales, e.vocab, e.dim, bias)
+                             : ops::Matmul::CreateF32(e.f32, e.vocab, e.dim, bias);
+  } else {
+    m->output_ = m->MakeLinear("decoder.output_projection.weight", "decoder.output_projection.bias");
+  }
+
+  for (const EncoderLayer& l : m->encoder_) {
+    for (const Linear* x : {&l.qkv, &l.out, &l.fc1, &l.fc2}) m->linears_.push_back(x);
+  }
+  for (const DecoderLayer& l : m->decoder_) {
+    for (const Linear* x : {&l.qkv, &l.out, &l.cross_q, &l.cross_kv, &l.cross_out, &l.fc1, &l.fc2}) {
+      m->linears_.push_back(x);
+    }
+  }
+  m->linears_.push_back(&m->output_);
+  return m;
+}
+
+size_t Model::MatmulScratchBytes(size_t rows) const {
+  size_t bytes = 0;
+  for (const Linear* l : linears_) bytes = std::max(bytes, l->matmul.ScratchBytes(rows));
+  return bytes;
+}
+
+}  // namespace edgeseq::runtime

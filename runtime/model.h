@@ -1,0 +1,100 @@
+// A loaded model: the mapped .esq file, its weights prepared for the matmul
+// (int8 and f32 weights used in place from the mapping; f16/bf16 widened to
+// f32 once), and the layer structure. Immutable after Load, so one Model
+// serves any number of Generators on any threads.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "loaders/esq_reader.h"
+#include "ops/activation.h"
+#include "ops/matmul.h"
+#include "ops/norm.h"
+
+namespace edgeseq::runtime {
+
+struct Norm {
+  const float* gamma = nullptr;
+  const float* beta = nullptr;  // nullptr for RMSNorm
+};
+
+struct Linear {
+  ops::Matmul matmul;
+  size_t out = 0, in = 0;
+};
+
+struct EncoderLayer {
+  Linear qkv, out, fc1, fc2;
+  Norm self_attn_norm, ffn_norm;
+};
+
+struct DecoderLayer {
+  Linear qkv, out, cross_q, cross_kv, cross_out, fc1, fc2;
+  Norm self_attn_norm, cross_attn_norm, ffn_norm;
+};
+
+// A token embedding table, f32 or int8 with row scales.
+struct Embedding {
+  const float* f32 = nullptr;
+  const int8_t* i8 = nullptr;
+  const float* scales = nullptr;
+  size_t vocab = 0, dim = 0;
+};
+
+struct ModelOptions {
+  bool verify_checksums = false;  // hash every tensor at load (reads the whole file)
+};
+
+class Model {
+ public:
+  // Throws runtime::Error(kModel) or loaders::EsqError naming what is wrong.
+  static std::shared_ptr<const Model> Load(const std::string& path, const ModelOptions& options = {});
+
+  const loaders::ModelConfig& config() const { return file_.config(); }
+  const loaders::EsqFile& file() const { return file_; }
+  bool pre_norm() const { return config().norm_placement == loaders::NormPlacement::kPre; }
+  ops::NormKind norm_kind() const {
+    return config().norm_type == loaders::NormType::kRMSNorm ? ops::NormKind::kRMSNorm : ops::NormKind::kLayerNorm;
+  }
+  ops::Activation activation() const { return activation_; }
+
+  const Embedding& src_embedding() const { return src_embedding_; }
+  const Embedding& tgt_embedding() const { return tgt_embedding_; }
+  const float* src_positions() const { return src_positions_; }  // [max_positions, d] or nullptr
+  const float* tgt_positions() const { return tgt_positions_; }
+  const std::vector<EncoderLayer>& encoder() const { return encoder_; }
+  const std::vector<DecoderLayer>& decoder() const { return decoder_; }
+  const Norm* encoder_norm() const { return config().encoder_final_norm ? &encoder_norm_ : nullptr; }
+  const Norm* decoder_norm() const { return config().decoder_final_norm ? &decoder_norm_ : nullptr; }
+  const Linear& output() const { return output_; }  // bias included
+
+  // Largest matmul scratch any Linear needs for `rows` rows.
+  size_t MatmulScratchBytes(size_t rows) const;
+
+ private:
+  Model() = default;
+  const float* F32(const std::string& name, bool required = true);
+  Linear MakeLinear(const std::string& name, const std::string& bias_name);
+  Norm MakeNorm(const std::string& prefix);
+  Embedding MakeEmbedding(const std::string& name);
+
+  loaders::EsqFile file_;
+  std::deque<std::vector<float>> owned_;  // widened f16/bf16 tensors, computed position tables
+  ops::Activation activation_ = ops::Activation::kReLU;
+  Embedding src_embedding_, tgt_embedding_;
+  const float* src_positions_ = nullptr;
+  const float* tgt_positions_ = nullptr;
+  std::vector<EncoderLayer> encoder_;
+  std::vector<DecoderLayer> decoder_;
+  Norm encoder_norm_, decoder_norm_;
+  Linear output_;
+  std::vector<const Linear*> linears_;
+};
+
+}  // namespace edgeseq::runtime

@@ -1,0 +1,159 @@
+#include "runtime/transformer.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <limits>
+
+#include "ops/attention.h"
+#include "ops/embedding.h"
+#include "ops/softmax.h"
+#include "runtime/error.h"
+
+namespace edgeseq::runtime {
+namespace {
+
+void Normalize(const Model& m, const Norm& n, const float* x, size_t rows, float* out) {
+  const auto& c = m.config();
+  if (m.norm_kind() == ops::NormKind::kLayerNorm) {
+    ops::LayerNorm(x, rows, c.d_model, n.gamma, n.beta, c.norm_eps, out);
+  } else {
+    ops::RMSNorm(x, rows, c.d_model, n.gamma, c.norm_eps, out);
+  }
+}
+
+// The input of a sub-layer: norm(x) before it (pre-LN), x itself (post-LN).
+const float* SublayerInput(const Model& m, const Norm& n, const float* x, size_t rows, float* buf) {
+  if (!m.pre_norm()) return x;
+  Normalize(m, n, x, rows, buf);
+  return buf;
+}
+
+// The residual after a sub-layer: x += f(·) (pre-LN), x = norm(x + f(x)) (post-LN).
+void Residual(const Model& m, const Norm& n, float* x, const float* delta, size_t rows) {
+  const auto& c = m.config();
+  if (m.pre_norm()) {
+    ops::Add(x, delta, rows * c.d_model);
+  } else {
+    ops::AddNorm(x, delta, rows, c.d_model, m.norm_kind(), n.gamma, n.beta, c.norm_eps, x);
+  }
+}
+
+void Embed(const Embedding& e, const float* positions, size_t max_positions, float scale, const int32_t* ids,
+           const int32_t* pos, size_t n, float* out) {
+  const bool ok = e.i8 ? ops::EmbeddingGatherInt8(e.i8, e.scales, e.vocab, e.dim, ids, n, scale, positions,
+                                                  max_positions, pos, out)
+                       : ops::EmbeddingGather(e.f32, e.vocab, e.dim, ids, n, scale, positions, max_positions, pos,
+                                              out);
+  if (!ok) throw Error(ErrorKind::kInput, "token id or position outside the model's range");
+}
+
+// Multi-head attention of `tq` queries over `tk` keys for one sequence:
+// q rows at q (stride qs), keys/values at k/v (stride kvs); the context goes
+// to out (stride d). `mask`: additive key mask [tk] or nullptr.
+void Attend(const Model& m, Workspace& ws, const float* q, size_t qs, const float* k, const float* v, size_t kvs,
+            size_t tq, size_t tk, const float* mask, bool causal, float* out) {
+  const size_t d = m.config().d_model, heads = m.config().num_heads, dh = d / heads;
+  const float scale = 1.0f / sqrtf(static_cast<float>(dh));
+  ops::SoftmaxMask sm;
+  sm.additive = mask;
+  sm.causal = causal;
+  for (size_t h = 0; h < heads; ++h) {
+    ops::AttentionScores(q + h * dh, qs, k + h * dh, kvs, tq, tk, dh, ws.scores.data());
+    ops::Softmax(ws.scores.data(), tq, tk, scale, sm);
+    ops::AttentionContext(ws.scores.data(), tq, tk, v + h * dh, kvs, dh, out + h * dh, d);
+  }
+}
+
+}  // namespace
+
+size_t Encode(const Model& m, Workspace& ws, const std::vector<std::vector<int32_t>>& sources) {
+  const auto& c = m.config();
+  const size_t d = c.d_model, batch = sources.size();
+  size_t S = 0;
+  for (const auto& s : sources) S = std::max(S, s.size());
+  const size_t rows = batch * S;
+  const int32_t pad = c.pad_id >= 0 ? c.pad_id : 0;
+  for (size_t b = 0; b < batch; ++b) {
+    ws.src_len[b] = sources[b].size();
+    for (size_t t = 0; t < S; ++t) {
+      const bool real = t < sources[b].size();
+      ws.enc_ids[b * S + t] = real ? sources[b][t] : pad;
+      ws.enc_pos[b * S + t] = static_cast<int32_t>(t);
+      ws.key_mask[b * S + t] = real ? 0.0f : -std::numeric_limits<float>::infinity();
+    }
+  }
+  float* x = ws.enc_x.data();
+  Embed(m.src_embedding(), m.src_positions(), c.max_positions, c.embedding_scale, ws.enc_ids.data(),
+        m.src_positions() ? ws.enc_pos.data() : nullptr, rows, x);
+  const auto scratch = ws.scratch();
+  for (const EncoderLayer& l : m.encoder()) {
+    const float* in = SublayerInput(m, l.self_attn_norm, x, rows, ws.enc_norm.data());
+    l.qkv.matmul.Forward(in, rows, ws.enc_wide.data(), ops::Activation::kNone, scratch);
+    for (size_t b = 0; b < batch; ++b) {
+      const float* qkv = ws.enc_wide.data() + b * S * 3 * d;
+      Attend(m, ws, qkv, 3 * d, qkv + d, qkv + 2 * d, 3 * d, S, S, ws.key_mask.data() + b * S, false,
+             ws.enc_attn.data() + b * S * d);
+    }
+    l.out.matmul.Forward(ws.enc_attn.data(), rows, ws.enc_delta.data(), ops::Activation::kNone, scratch);
+    Residual(m, l.self_attn_norm, x, ws.enc_delta.data(), rows);
+    in = SublayerInput(m, l.ffn_norm, x, rows, ws.enc_norm.data());
+    l.fc1.matmul.Forward(in, rows, ws.enc_wide.data(), m.activation(), scratch);
+    l.fc2.matmul.Forward(ws.enc_wide.data(), rows, ws.enc_delta.data(), ops::Activation::kNone, scratch);
+    Residual(m, l.ffn_norm, x, ws.enc_delta.data(), rows);
+  }
+  if (const Norm* n = m.encoder_norm()) Normalize(m, *n, x, rows, x);
+  for (size_t l = 0; l < m.decoder().size(); ++l) {
+    m.decoder()[l].cross_kv.matmul.Forward(x, rows, ws.cross_kv.data() + l * rows * 2 * d, ops::Activation::kNone,
+                                           scratch);
+  }
+  return S;
+}
+
+void DecodeStep(const Model& m, Workspace& ws, size_t batch, size_t S, size_t step) {
+  const auto& c = m.config();
+  const size_t d = c.d_model, T = ws.limits.max_target, B = ws.limits.max_batch;
+  for (size_t b = 0; b < batch; ++b) ws.dec_pos[b] = static_cast<int32_t>(step);
+  float* x = ws.dec_x.data();
+  Embed(m.tgt_embedding(), m.tgt_positions(), c.max_positions, c.embedding_scale, ws.dec_ids.data(),
+        m.tgt_positions() ? ws.dec_pos.data() : nullptr, batch, x);
+  const auto scratch = ws.scratch();
+  for (size_t li = 0; li < m.decoder().size(); ++li) {
+    const DecoderLayer& l = m.decoder()[li];
+    float* cache_k = ws.cache_k.data() + li * B * T * d;
+    float* cache_v = ws.cache_v.data() + li * B * T * d;
+    // Self-attention over this step and the cached ones.
+    const float* in = SublayerInput(m, l.self_attn_norm, x, batch, ws.dec_norm.data());
+    l.qkv.matmul.Forward(in, batch, ws.dec_wide.data(), ops::Activation::kNone, scratch);
+    for (size_t b = 0; b < batch; ++b) {
+      const float* qkv = ws.dec_wide.data() + b * 3 * d;
+      float* kb = cache_k + b * T * d;
+      float* vb = cache_v + b * T * d;
+      memcpy(kb + step * d, qkv + d, d * sizeof(float));
+      memcpy(vb + step * d, qkv + 2 * d, d * sizeof(float));
+      Attend(m, ws, qkv, 3 * d, kb, vb, d, 1, step + 1, nullptr, false, ws.dec_attn.data() + b * d);
+    }
+    l.out.matmul.Forward(ws.dec_attn.data(), batch, ws.dec_delta.data(), ops::Activation::kNone, scratch);
+    Residual(m, l.self_attn_norm, x, ws.dec_delta.data(), batch);
+    // Cross-attention over the encoder output.
+    in = SublayerInput(m, l.cross_attn_norm, x, batch, ws.dec_norm.data());
+    l.cross_q.matmul.Forward(in, batch, ws.dec_wide.data(), ops::Activation::kNone, scratch);
+    const float* kv = ws.cross_kv.data() + li * batch * S * 2 * d;
+    for (size_t b = 0; b < batch; ++b) {
+      const float* kvb = kv + b * S * 2 * d;
+      Attend(m, ws, ws.dec_wide.data() + b * d, d, kvb, kvb + d, 2 * d, 1, S, ws.key_mask.data() + b * S, false,
+             ws.dec_attn.data() + b * d);
+    }
+    l.cross_out.matmul.Forward(ws.dec_attn.data(), batch, ws.dec_delta.data(), ops::Activation::kNone, scratch);
+    Residual(m, l.cross_attn_norm, x, ws.dec_delta.data(), batch);
+    // Feed-forward.
+    in = SublayerInput(m, l.ffn_norm, x, batch, ws.dec_norm.data());
+    l.fc1.matmul.Forward(in, batch, ws.dec_wide.data(), m.activation(), scratch);
+    l.fc2.matmul.Forward(ws.dec_wide.data(), batch, ws.dec_delta.data(), ops::Activation::kNone, scratch);
+    Residual(m, l.ffn_norm, x, ws.dec_delta.data(), batch);
+  }
+  if (const Norm* n = m.decoder_norm()) Normalize(m, *n, x, batch, x);
+  m.output().matmul.Forward(x, batch, ws.logits.data(), ops::Activation::kNone, scratch);
+}
+
+}  // namespace edgeseq::runtime

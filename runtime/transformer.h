@@ -1,0 +1,25 @@
+// The static pipeline: the encoder over a batch of sources, and one decoder
+// step for a batch of target tokens. Fixed sequences of op calls on the
+// Workspace's buffers; no allocation.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vector>
+
+#include "runtime/model.h"
+#include "runtime/workspace.h"
+
+namespace edgeseq::runtime {
+
+// Encodes `sources` (ids, validated by the caller) into ws.enc_x
+// [batch, source_len, d], fills the key mask and every decoder layer's
+// cross-attention K|V. Returns the padded source length.
+size_t Encode(const Model& m, Workspace& ws, const std::vector<std::vector<int32_t>>& sources);
+
+// One decoder step at position `step` for ws.dec_ids [batch]: appends to the
+// self-attention cache and leaves the logits in ws.logits [batch, vocab].
+void DecodeStep(const Model& m, Workspace& ws, size_t batch, size_t source_len, size_t step);
+
+}  // namespace edgeseq::runtime

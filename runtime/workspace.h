@@ -1,0 +1,64 @@
+// Every buffer one Generator needs, sized once for its limits, so that
+// encoding and the decode loop allocate nothing.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <memory>
+#include <vector>
+
+#include "ops/matmul.h"
+
+namespace edgeseq::runtime {
+
+class Model;
+
+struct Limits {
+  size_t max_batch = 16;      // sequences per call
+  size_t max_source = 256;    // tokens per source (≤ the model's max_positions)
+  size_t max_target = 256;    // decoding steps (≤ the model's max_positions)
+};
+
+// 64-byte aligned float storage (the matmul wants aligned scratch).
+class AlignedBuffer {
+ public:
+  AlignedBuffer() = default;
+  explicit AlignedBuffer(size_t bytes);
+  void* data() const { return mem_.get(); }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  struct Free {
+    void operator()(void* p) const { free(p); }
+  };
+  std::unique_ptr<void, Free> mem_;
+  size_t bytes_ = 0;
+};
+
+struct Workspace {
+  Workspace(const Model& model, const Limits& limits);
+
+  Limits limits;
+  size_t d = 0, ffn = 0, vocab = 0, layers = 0;
+  // Encoder, [batch·source, ·]
+  std::vector<float> enc_x, enc_norm, enc_wide, enc_attn, enc_delta;
+  std::vector<int32_t> enc_ids, enc_pos;
+  std::vector<float> key_mask;  // [batch, source]: 0 or -inf
+  std::vector<size_t> src_len;
+  // Cross-attention K|V per layer: [layers][batch·source, 2d]
+  std::vector<float> cross_kv;
+  // Self-attention cache per layer: [layers][batch][max_target][d] for K and V
+  std::vector<float> cache_k, cache_v;
+  // Decoder step, [batch, ·]
+  std::vector<float> dec_x, dec_norm, dec_wide, dec_attn, dec_delta, logits;
+  std::vector<int32_t> dec_ids, dec_pos;
+  // Attention scores for one head: [max(source, target)·max(source, target)]
+  std::vector<float> scores;
+  AlignedBuffer matmul_scratch;
+
+  ops::MatmulScratch scratch() const { return {matmul_scratch.data(), matmul_scratch.bytes()}; }
+};
+
+}  // namespace edgeseq::runtime
