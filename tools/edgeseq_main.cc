@@ -3,12 +3,43 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "tools/generate.h"
 #include "tools/inspect.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"edgeseq: run quantized Transformer encoder-decoder models on the CPU"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "edgeseq 0.1.0");
+
+  edgeseq::tools::GenerateCliOptions gen;
+  auto add_common = [&](CLI::App* sub) {
+    sub->add_option("-m,--model", gen.model, "Model file (.esq)")->required();
+    sub->add_flag("--ids", gen.ids, "Lines are space-separated token ids (used verbatim), not text");
+    sub->add_option("--batch", gen.batch, "Lines processed together")->capture_default_str();
+    sub->add_option("--threads", gen.threads, "Threads for the matmuls (default: OpenMP's, OMP_NUM_THREADS)");
+    sub->add_flag("--skip-bad", gen.skip_bad,
+                  "A bad line gets a warning on stderr and an empty output line, instead of stopping");
+  };
+  CLI::App* generate = app.add_subcommand(
+      "generate",
+      "Read one source per stdin line, write one output line per input line, in order (greedy decoding).\n"
+      "With --ids, lines are token ids and the output is the generated ids without the decoder start\n"
+      "token and the final EOS; without, text through the model's vocabularies. Exit 1 on a bad line\n"
+      "(naming it) unless --skip-bad.");
+  add_common(generate);
+  generate->add_option("--max-len", gen.max_length,
+                       "Decoding steps at most; an EOS counts as one (default: 256, or the model's positions if fewer)");
+  generate->add_option("--min-len", gen.min_length, "EOS is not chosen before this many tokens")->capture_default_str();
+  generate->add_flag("--scores", gen.scores, "Print the hypothesis score (sum of log-probabilities) and a tab first");
+  generate->add_flag("--stats", gen.stats, "Print timings (load, decode, tokens/s) to stderr");
+
+  CLI::App* score = app.add_subcommand(
+      "score",
+      "Read SOURCE<TAB>TARGET lines; print the log-probability of TARGET followed by EOS given SOURCE\n"
+      "(teacher forcing from the decoder start token).");
+  add_common(score);
+  score->add_option("--max-len", gen.max_length,
+                    "Longest target, in steps with the EOS (default: 256, or the model's positions if fewer)");
 
   std::string inspect_path;
   bool verify = false;
@@ -24,5 +55,8 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;  // usage errors: 2
   }
   if (*inspect) return edgeseq::tools::Inspect(inspect_path, verify, std::cout, std::cerr);
+  std::ios::sync_with_stdio(false);
+  if (*generate) return edgeseq::tools::RunGenerate(gen, std::cin, std::cout, std::cerr);
+  if (*score) return edgeseq::tools::RunScore(gen, std::cin, std::cout, std::cerr);
   return 2;
 }

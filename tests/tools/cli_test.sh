@@ -43,5 +43,27 @@ check "--help exits 0 and lists the flags" '[ $? -eq 0 ] && grep -q -- "--quanti
 "$inspect" inspect "$fx/state_dict.pth" 2> "$tmp/err.txt"
 check "inspect of a non-model exits 1 with one line" '[ $? -eq 1 ] && [ "$(wc -l < "$tmp/err.txt")" -eq 1 ]'
 
+# generate / score through the CLI on a parity model (values are checked
+# against PyTorch by runtime_parity_test; here: the line contract).
+"$convert" "$src/tests/fixtures/parity/post_relu.pth" -o "$tmp/p.esq" --heads 4 -q
+printf '5\n7 9 11\n4 19 6 8 10 12 14\n' > "$tmp/in.txt"
+"$inspect" generate -m "$tmp/p.esq" --ids < "$tmp/in.txt" > "$tmp/out.txt"
+check "generate exits 0" '[ $? -eq 0 ]'
+check "generate writes one line per input" '[ "$(wc -l < "$tmp/out.txt")" -eq 3 ]'
+"$inspect" generate -m "$tmp/p.esq" --ids --batch 1 < "$tmp/in.txt" > "$tmp/out1.txt"
+check "batch size does not change the output" 'cmp -s "$tmp/out.txt" "$tmp/out1.txt"'
+printf '5\n\n99\nx y\n7 9 11\n' > "$tmp/bad.txt"
+"$inspect" generate -m "$tmp/p.esq" --ids < "$tmp/bad.txt" > "$tmp/out.txt" 2> "$tmp/err.txt"
+check "a bad line stops with exit 1 naming it" '[ $? -eq 1 ] && grep -q "line 2: the line is empty" "$tmp/err.txt" && [ "$(wc -l < "$tmp/err.txt")" -eq 1 ]'
+"$inspect" generate -m "$tmp/p.esq" --ids --skip-bad < "$tmp/bad.txt" > "$tmp/out.txt" 2> "$tmp/err.txt"
+check "--skip-bad keeps the output aligned" '[ $? -eq 0 ] && [ "$(wc -l < "$tmp/out.txt")" -eq 5 ] && [ -z "$(sed -n 2p "$tmp/out.txt")" ] && [ -z "$(sed -n 3p "$tmp/out.txt")" ] && [ -z "$(sed -n 4p "$tmp/out.txt")" ] && [ -n "$(sed -n 5p "$tmp/out.txt")" ]'
+check "--skip-bad warns per bad line" 'grep -q "line 3: id 99 is outside the vocabulary of 20" "$tmp/err.txt" && grep -q "line 4: .x. is not a token id" "$tmp/err.txt"'
+"$inspect" generate -m "$tmp/p.esq" --ids --max-len 0 < "$tmp/in.txt" > /dev/null 2> "$tmp/err.txt"
+check "--max-len 0 is an error" '[ $? -eq 1 ] && grep -q "at least 1" "$tmp/err.txt"'
+"$inspect" generate -m "$tmp/p.esq" < "$tmp/in.txt" > /dev/null 2> "$tmp/err.txt"
+check "text mode without vocabularies says to use --ids" '[ $? -eq 1 ] && grep -q "use --ids" "$tmp/err.txt"'
+printf '7 9 11\t15 13 11\n5\t9\n' | "$inspect" score -m "$tmp/p.esq" --ids > "$tmp/score.txt"
+check "score prints one log-probability per line" '[ $? -eq 0 ] && [ "$(wc -l < "$tmp/score.txt")" -eq 2 ] && grep -qE "^-[0-9]+\.[0-9]{6}$" "$tmp/score.txt"'
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -1,0 +1,185 @@
+#include "tools/generate.h"
+
+#include <omp.h>
+#include <stdio.h>
+
+#include <algorithm>
+#include <chrono>
+#include <istream>
+#include <memory>
+#include <optional>
+#include <ostream>
+
+#include "loaders/esq_error.h"
+#include "runtime/error.h"
+#include "runtime/generator.h"
+#include "tools/text_codec.h"
+
+namespace edgeseq::tools {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+struct Loaded {
+  std::shared_ptr<const runtime::Model> model;
+  std::unique_ptr<runtime::Generator> gen;
+  std::optional<TextCodec> src, tgt;
+  size_t max_source = 0;
+  double load_seconds = 0;
+};
+
+// Loads the model and sizes a Generator; on failure writes one line and
+// returns nullopt.
+std::optional<Loaded> Load(const GenerateCliOptions& o, const char* cmd, size_t max_target, std::ostream& err) {
+  const auto t0 = Clock::now();
+  try {
+    if (o.threads > 0) omp_set_num_threads(o.threads);
+    Loaded l;
+    l.model = runtime::Model::Load(o.model);
+    const auto& c = l.model->config();
+    if (max_target == 0) {
+      err << "edgeseq " << cmd << ": --max-len must be at least 1\n";
+      return std::nullopt;
+    }
+    if (max_target == kAutoLength) max_target = std::min<size_t>(256, c.max_positions);
+    if (max_target > c.max_positions) {
+      err << "edgeseq " << cmd << ": --max-len " << max_target << " exceeds the model's " << c.max_positions
+          << " positions\n";
+      return std::nullopt;
+    }
+    l.max_source = std::min<size_t>(c.max_positions, 512);
+    runtime::Limits limits;
+    limits.max_batch = std::max<size_t>(o.batch, 1);
+    limits.max_source = l.max_source;
+    limits.max_target = std::max<size_t>(max_target, 1);
+    l.gen = std::make_unique<runtime::Generator>(l.model, limits);
+    if (!o.ids) {
+      l.src.emplace(l.model->file(), true);
+      l.tgt.emplace(l.model->file(), false);
+    }
+    l.load_seconds = Seconds(t0, Clock::now());
+    return l;
+  } catch (const std::exception& e) {
+    err << "edgeseq " << cmd << ": " << e.what() << "\n";
+    return std::nullopt;
+  }
+}
+
+// A source line as ids; throws InputError.
+std::vector<int32_t> SourceIds(const Loaded& l, const GenerateCliOptions& o, std::string_view text) {
+  std::vector<int32_t> ids = o.ids ? ParseIds(text, l.model->config().src_vocab_size) : l.src->Encode(text);
+  if (ids.empty()) throw InputError("the line is empty");
+  if (ids.size() > l.max_source) {
+    throw InputError(std::to_string(ids.size()) + " tokens, more than the " + std::to_string(l.max_source) +
+                     " a source may have");
+  }
+  return ids;
+}
+
+}  // namespace
+
+int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out, std::ostream& err) {
+  auto loaded = Load(o, "generate", o.max_length, err);
+  if (!loaded) return 1;
+  Loaded& l = *loaded;
+  runtime::GenerateOptions g;
+  g.max_length = l.gen->limits().max_target;
+  g.min_length = o.min_length;
+  size_t line_no = 0, sentences = 0, tokens = 0;
+  double decode_seconds = 0;
+  std::string line;
+  bool eof = false;
+  while (!eof) {
+    // A batch of lines; bad ones are remembered so their output stays in place.
+    std::vector<std::optional<std::vector<int32_t>>> batch;
+    while (batch.size() < std::max<size_t>(o.batch, 1) && std::getline(in, line)) {
+      ++line_no;
+      try {
+        batch.emplace_back(SourceIds(l, o, line));
+      } catch (const InputError& e) {
+        if (!o.skip_bad) {
+          err << "edgeseq generate: line " << line_no << ": " << e.what() << "\n";
+          return 1;
+        }
+        err << "edgeseq generate: warning: line " << line_no << ": " << e.what() << " (skipped)\n";
+        batch.emplace_back(std::nullopt);
+      }
+    }
+    if (batch.size() < std::max<size_t>(o.batch, 1)) eof = true;
+    std::vector<std::vector<int32_t>> sources;
+    for (const auto& b : batch) {
+      if (b) sources.push_back(*b);
+    }
+    std::vector<runtime::Hypothesis> hyps;
+    if (!sources.empty()) {
+      const auto t0 = Clock::now();
+      hyps = l.gen->Greedy(sources, g);
+      decode_seconds += Seconds(t0, Clock::now());
+    }
+    size_t k = 0;
+    for (const auto& b : batch) {
+      if (!b) {
+        out << "\n";
+        continue;
+      }
+      const runtime::Hypothesis& h = hyps[k++];
+      if (o.scores) {
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%.6f\t", h.score);
+        out << buf;
+      }
+      out << (o.ids ? FormatIds(h.ids) : l.tgt->Decode(h.ids)) << "\n";
+      ++sentences;
+      tokens += h.ids.size();
+    }
+    out.flush();
+  }
+  if (o.stats) {
+    char buf[256];
+    snprintf(buf, sizeof(buf),
+             "edgeseq generate: load %.1f ms; %zu sentences, %zu tokens in %.1f ms (%.1f ms/sentence, %.0f tokens/s)\n",
+             l.load_seconds * 1e3, sentences, tokens, decode_seconds * 1e3,
+             sentences ? decode_seconds * 1e3 / sentences : 0.0, decode_seconds > 0 ? tokens / decode_seconds : 0.0);
+    err << buf;
+  }
+  return 0;
+}
+
+int RunScore(const GenerateCliOptions& o, std::istream& in, std::ostream& out, std::ostream& err) {
+  auto loaded = Load(o, "score", o.max_length, err);
+  if (!loaded) return 1;
+  Loaded& l = *loaded;
+  size_t line_no = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    ++line_no;
+    try {
+      const size_t tab = line.find('\t');
+      if (tab == std::string::npos) throw InputError("expected SOURCE<TAB>TARGET");
+      const std::string_view text(line);
+      const std::vector<int32_t> src = SourceIds(l, o, text.substr(0, tab));
+      const std::vector<int32_t> tgt = o.ids ? ParseIds(text.substr(tab + 1), l.model->config().tgt_vocab_size)
+                                             : l.tgt->Encode(text.substr(tab + 1));
+      if (tgt.size() + 1 > l.gen->limits().max_target) {
+        throw InputError("the target needs " + std::to_string(tgt.size() + 1) + " steps, more than --max-len " +
+                         std::to_string(l.gen->limits().max_target) + " (the default is the model's positions, at most 256)");
+      }
+      const float s = l.gen->Score({src}, {tgt})[0];
+      char buf[32];
+      snprintf(buf, sizeof(buf), "%.6f", s);
+      out << buf << "\n";
+    } catch (const InputError& e) {
+      if (!o.skip_bad) {
+        err << "edgeseq score: line " << line_no << ": " << e.what() << "\n";
+        return 1;
+      }
+      err << "edgeseq score: warning: line " << line_no << ": " << e.what() << " (skipped)\n";
+      out << "\n";
+    }
+  }
+  return 0;
+}
+
+}  // namespace edgeseq::tools

@@ -1,0 +1,32 @@
+// `edgeseq generate` and `edgeseq score`: one source per input line, one
+// output line per input line, in order.
+#pragma once
+
+#include <stddef.h>
+
+#include <iosfwd>
+#include <string>
+
+namespace edgeseq::tools {
+
+inline constexpr size_t kAutoLength = ~size_t{0};
+
+struct GenerateCliOptions {
+  std::string model;
+  bool ids = false;          // lines are space-separated ids (else text through the vocabularies)
+  size_t max_length = kAutoLength;  // decoding steps (EOS counts); auto: min(256, max_positions)
+  size_t min_length = 0;
+  size_t batch = 16;         // lines decoded together
+  bool scores = false;       // "score<TAB>" before each output
+  bool stats = false;        // timings on stderr
+  bool skip_bad = false;     // bad line: warning + empty output line, instead of stopping
+  int threads = 0;           // 0: leave OpenMP's default
+};
+
+// Exit status: 0; 1 when an input line is bad (without skip_bad) or the
+// model cannot be loaded, after one line on `err`.
+int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out, std::ostream& err);
+// Lines "SOURCE<TAB>TARGET"; prints the log-probability of TARGET + EOS.
+int RunScore(const GenerateCliOptions& o, std::istream& in, std::ostream& out, std::ostream& err);
+
+}  // namespace edgeseq::tools

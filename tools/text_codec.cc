@@ -1,0 +1,85 @@
+#include "tools/text_codec.h"
+
+#include <charconv>
+
+#include "loaders/utf8.h"
+
+namespace edgeseq::tools {
+
+std::vector<int32_t> ParseIds(std::string_view line, uint32_t vocab) {
+  std::vector<int32_t> ids;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+    if (i == line.size()) break;
+    size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') ++j;
+    const std::string_view tok = line.substr(i, j - i);
+    int64_t v = 0;
+    const auto [p, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), v);
+    if (ec != std::errc() || p != tok.data() + tok.size()) {
+      throw InputError("'" + std::string(tok) + "' is not a token id");
+    }
+    if (v < 0 || v >= vocab) {
+      throw InputError("id " + std::string(tok) + " is outside the vocabulary of " + std::to_string(vocab));
+    }
+    ids.push_back(static_cast<int32_t>(v));
+    i = j;
+  }
+  return ids;
+}
+
+std::string FormatIds(const std::vector<int32_t>& ids) {
+  std::string s;
+  for (size_t i = 0; i < ids.size(); ++i) s += (i ? " " : "") + std::to_string(ids[i]);
+  return s;
+}
+
+TextCodec::TextCodec(const loaders::EsqFile& file, bool source)
+    : vocab_(source ? file.src_vocab() : file.tgt_vocab()),
+      kind_(source ? file.src_tokenizer() : file.tgt_tokenizer()) {
+  if (!vocab_) {
+    throw InputError(std::string("the model has no ") + (source ? "source" : "target") +
+                     " vocabulary; use --ids");
+  }
+  for (size_t i = 0; i < vocab_->tokens.size(); ++i) index_.emplace(vocab_->tokens[i], static_cast<int32_t>(i));
+}
+
+std::vector<int32_t> TextCodec::Encode(std::string_view text) const {
+  if (!loaders::IsValidUtf8(text)) throw InputError("the line is not valid UTF-8");
+  std::vector<int32_t> ids;
+  auto add = [&](std::string_view tok) {
+    const auto it = index_.find(tok);
+    if (it == index_.end()) throw InputError("'" + std::string(tok) + "' is not in the model's vocabulary");
+    ids.push_back(it->second);
+  };
+  if (kind_ == loaders::TokenizerKind::kCharacters) {
+    for (size_t i = 0; i < text.size();) {
+      const unsigned char c = static_cast<unsigned char>(text[i]);
+      const size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
+      add(text.substr(i, len));
+      i += len;
+    }
+  } else {
+    size_t i = 0;
+    while (i < text.size()) {
+      while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r')) ++i;
+      size_t j = i;
+      while (j < text.size() && text[j] != ' ' && text[j] != '\t' && text[j] != '\r') ++j;
+      if (j > i) add(text.substr(i, j - i));
+      i = j;
+    }
+  }
+  return ids;
+}
+
+std::string TextCodec::Decode(const std::vector<int32_t>& ids) const {
+  std::string s;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (kind_ == loaders::TokenizerKind::kWhitespace && i) s += ' ';
+    s += vocab_->tokens[static_cast<size_t>(ids[i])];
+  }
+  return s;
+}
+
+}  // namespace edgeseq::tools
