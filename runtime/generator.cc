@@ -1,17 +1,22 @@
 #include "runtime/generator.h"
 
+#include <math.h>
+
 #include <algorithm>
+#include <random>
 #include <limits>
 #include <string>
 
 #include "ops/softmax.h"
 #include "runtime/error.h"
+#include "runtime/search.h"
 #include "runtime/transformer.h"
 
 namespace edgeseq::runtime {
 
 Generator::Generator(std::shared_ptr<const Model> model, const Limits& limits)
-    : model_(std::move(model)), ws_(*model_, limits), row_(model_->config().tgt_vocab_size) {}
+    : model_(std::move(model)), ws_(*model_, limits), row_(model_->config().tgt_vocab_size),
+      order_(model_->config().tgt_vocab_size) {}
 
 void Generator::CheckSources(const std::vector<std::vector<int32_t>>& sources) const {
   const auto& c = model_->config();
@@ -37,37 +42,81 @@ void Generator::CheckSources(const std::vector<std::vector<int32_t>>& sources) c
   }
 }
 
-std::vector<Hypothesis> Generator::Greedy(const std::vector<std::vector<int32_t>>& sources,
-                                          const GenerateOptions& o) {
-  CheckSources(sources);
+void Generator::CheckOptions(const GenerateOptions& o) const {
+  const auto& c = model_->config();
+  auto fail = [](const std::string& m) { throw Error(ErrorKind::kInput, m); };
+  if (o.max_length == 0) fail("max length must be at least 1");
   if (o.max_length > ws_.limits.max_target) {
     throw Error(ErrorKind::kLimit, "max length " + std::to_string(o.max_length) + " exceeds the generator's " +
                                        std::to_string(ws_.limits.max_target));
   }
-  const auto& c = model_->config();
-  const size_t batch = sources.size(), V = c.tgt_vocab_size;
+  if (o.beam == 0) fail("beam must be at least 1");
+  if (o.beam > c.tgt_vocab_size) {
+    fail("beam " + std::to_string(o.beam) + " is larger than the target vocabulary (" +
+         std::to_string(c.tgt_vocab_size) + ")");
+  }
+  if (o.beam > ws_.limits.max_beam) {
+    throw Error(ErrorKind::kLimit, "beam " + std::to_string(o.beam) + " exceeds the generator's " +
+                                       std::to_string(ws_.limits.max_beam));
+  }
+  if (o.num_hypotheses == 0 || o.num_hypotheses > o.beam) fail("num_hypotheses must be between 1 and the beam");
+  if (!std::isfinite(o.length_penalty)) fail("length penalty must be finite");
+  if (o.sample) {
+    if (o.beam != 1) fail("sampling takes beam 1");
+    if (!(o.temperature > 0.0f) || !std::isfinite(o.temperature)) fail("temperature must be finite and > 0");
+    if (!(o.top_p > 0.0f && o.top_p <= 1.0f)) fail("top-p must be in (0, 1]");
+    if (o.top_k > c.tgt_vocab_size) fail("top-k is larger than the target vocabulary");
+  }
+}
+
+std::vector<std::vector<Hypothesis>> Generator::Generate(const std::vector<std::vector<int32_t>>& sources,
+                                                         const GenerateOptions& o) {
+  CheckSources(sources);
+  CheckOptions(o);
   const size_t S = Encode(*model_, ws_, sources);
-  std::vector<Hypothesis> out(batch);
+  return o.beam > 1 ? Beam(sources.size(), S, o) : Step1(sources.size(), S, o);
+}
+
+std::vector<Hypothesis> Generator::Greedy(const std::vector<std::vector<int32_t>>& sources,
+                                          const GenerateOptions& o) {
+  GenerateOptions one = o;
+  one.num_hypotheses = 1;
+  auto all = Generate(sources, one);
+  std::vector<Hypothesis> out;
+  for (auto& h : all) out.push_back(std::move(h[0]));
+  return out;
+}
+
+// One row per source: argmax, or a sample from the (tempered, truncated)
+// distribution.
+std::vector<std::vector<Hypothesis>> Generator::Step1(size_t batch, size_t S, const GenerateOptions& o) {
+  const auto& c = model_->config();
+  const size_t V = c.tgt_vocab_size;
+  std::vector<std::vector<Hypothesis>> out(batch, std::vector<Hypothesis>(1));
+  for (auto& h : out) h[0].ids.reserve(o.max_length);
   std::vector<bool> done(batch, false);
+  std::mt19937_64 rng(o.seed);
   for (size_t b = 0; b < batch; ++b) ws_.dec_ids[b] = c.decoder_start_id;
   for (size_t step = 0; step < o.max_length; ++step) {
-    DecodeStep(*model_, ws_, batch, S, step);
+    DecodeStep(*model_, ws_, batch, 1, S, step);
     bool all_done = true;
     for (size_t b = 0; b < batch; ++b) {
       if (done[b]) continue;
+      Hypothesis& h = out[b][0];
       float* row = row_.data();
       std::copy_n(ws_.logits.data() + b * V, V, row);
       ops::LogSoftmax(row, 1, V);
-      if (out[b].ids.size() < o.min_length) row[c.eos_id] = -std::numeric_limits<float>::infinity();
-      const int32_t best = static_cast<int32_t>(std::max_element(row, row + V) - row);
-      out[b].score += row[best];
-      if (best == c.eos_id) {
+      if (h.ids.size() < o.min_length) row[c.eos_id] = -std::numeric_limits<float>::infinity();
+      const int32_t next = o.sample ? Sample(row, V, o, rng, order_)
+                                    : static_cast<int32_t>(std::max_element(row, row + V) - row);
+      h.score += row[next];
+      if (next == c.eos_id) {
         done[b] = true;
       } else {
-        out[b].ids.push_back(best);
+        h.ids.push_back(next);
         all_done = false;
       }
-      ws_.dec_ids[b] = best;  // finished rows keep decoding harmlessly until all are done
+      ws_.dec_ids[b] = next;  // finished rows keep decoding harmlessly until all are done
     }
     if (all_done) break;
   }
@@ -98,7 +147,7 @@ std::vector<float> Generator::Score(const std::vector<std::vector<int32_t>>& sou
   std::vector<float> scores(batch, 0.0f);
   for (size_t b = 0; b < batch; ++b) ws_.dec_ids[b] = c.decoder_start_id;
   for (size_t step = 0; step < steps; ++step) {
-    DecodeStep(*model_, ws_, batch, S, step);
+    DecodeStep(*model_, ws_, batch, 1, S, step);
     for (size_t b = 0; b < batch; ++b) {
       const auto& t = targets[b];
       if (step > t.size()) continue;  // this one is complete

@@ -15,8 +15,16 @@
 namespace edgeseq::runtime {
 
 struct GenerateOptions {
-  size_t max_length = 256;  // decoding steps; an EOS counts as one
-  size_t min_length = 0;    // EOS is not chosen before this many tokens
+  size_t max_length = 256;     // decoding steps; an EOS counts as one
+  size_t min_length = 0;       // EOS is not chosen before this many tokens
+  size_t beam = 1;             // beam width; 1: greedy (or sampling)
+  float length_penalty = 1.0f; // beam: hypotheses ranked by score / length^α (length counts the EOS)
+  size_t num_hypotheses = 1;   // beam: how many to return per source (≤ beam)
+  bool sample = false;         // sample instead of argmax (beam must be 1)
+  float temperature = 1.0f;    // sampling: logits / T (> 0)
+  size_t top_k = 0;            // sampling: only the k most likely tokens; 0: all
+  float top_p = 1.0f;          // sampling: smallest set of tokens with probability ≥ p, in (0, 1]
+  uint64_t seed = 0;           // sampling: same seed, same options, same input → same output
 };
 
 struct Hypothesis {
@@ -28,7 +36,12 @@ class Generator {
  public:
   Generator(std::shared_ptr<const Model> model, const Limits& limits);
 
-  // Greedy decoding of each source (ids). Throws Error(kInput/kLimit).
+  // Decodes each source (ids): greedy, beam search or sampling, per the
+  // options; num_hypotheses per source (1 unless beam search), best first.
+  // Throws Error(kInput/kLimit) for bad sources or options.
+  std::vector<std::vector<Hypothesis>> Generate(const std::vector<std::vector<int32_t>>& sources,
+                                                const GenerateOptions& options);
+  // Generate with one hypothesis per source.
   std::vector<Hypothesis> Greedy(const std::vector<std::vector<int32_t>>& sources, const GenerateOptions& options);
 
   // Teacher forcing: the total log-probability of each target followed by
@@ -41,10 +54,14 @@ class Generator {
 
  private:
   void CheckSources(const std::vector<std::vector<int32_t>>& sources) const;
+  void CheckOptions(const GenerateOptions& o) const;
+  std::vector<std::vector<Hypothesis>> Beam(size_t batch, size_t S, const GenerateOptions& o);
+  std::vector<std::vector<Hypothesis>> Step1(size_t batch, size_t S, const GenerateOptions& o);
 
   std::shared_ptr<const Model> model_;
   Workspace ws_;
-  std::vector<float> row_;  // one row of log-probabilities
+  std::vector<float> row_;      // one row of log-probabilities
+  std::vector<int32_t> order_;  // sampling and beam: token order scratch
 };
 
 }  // namespace edgeseq::runtime

@@ -110,9 +110,10 @@ size_t Encode(const Model& m, Workspace& ws, const std::vector<std::vector<int32
   return S;
 }
 
-void DecodeStep(const Model& m, Workspace& ws, size_t batch, size_t S, size_t step) {
+void DecodeStep(const Model& m, Workspace& ws, size_t batch, size_t per_source, size_t S, size_t step) {
   const auto& c = m.config();
-  const size_t d = c.d_model, T = ws.limits.max_target, B = ws.limits.max_batch;
+  const size_t d = c.d_model, T = ws.limits.max_target, B = ws.dec_rows;
+  const size_t sources = batch / per_source;
   for (size_t b = 0; b < batch; ++b) ws.dec_pos[b] = static_cast<int32_t>(step);
   float* x = ws.dec_x.data();
   Embed(m.tgt_embedding(), m.tgt_positions(), c.max_positions, c.embedding_scale, ws.dec_ids.data(),
@@ -138,10 +139,11 @@ void DecodeStep(const Model& m, Workspace& ws, size_t batch, size_t S, size_t st
     // Cross-attention over the encoder output.
     in = SublayerInput(m, l.cross_attn_norm, x, batch, ws.dec_norm.data());
     l.cross_q.matmul.Forward(in, batch, ws.dec_wide.data(), ops::Activation::kNone, scratch);
-    const float* kv = ws.cross_kv.data() + li * batch * S * 2 * d;
+    const float* kv = ws.cross_kv.data() + li * sources * S * 2 * d;
     for (size_t b = 0; b < batch; ++b) {
-      const float* kvb = kv + b * S * 2 * d;
-      Attend(m, ws, ws.dec_wide.data() + b * d, d, kvb, kvb + d, 2 * d, 1, S, ws.key_mask.data() + b * S, false,
+      const size_t src = b / per_source;
+      const float* kvb = kv + src * S * 2 * d;
+      Attend(m, ws, ws.dec_wide.data() + b * d, d, kvb, kvb + d, 2 * d, 1, S, ws.key_mask.data() + src * S, false,
              ws.dec_attn.data() + b * d);
     }
     l.cross_out.matmul.Forward(ws.dec_attn.data(), batch, ws.dec_delta.data(), ops::Activation::kNone, scratch);

@@ -18,8 +18,10 @@ namespace edgeseq::runtime {
 // cross-attention K|V. Returns the padded source length.
 size_t Encode(const Model& m, Workspace& ws, const std::vector<std::vector<int32_t>>& sources);
 
-// One decoder step at position `step` for ws.dec_ids [batch]: appends to the
-// self-attention cache and leaves the logits in ws.logits [batch, vocab].
-void DecodeStep(const Model& m, Workspace& ws, size_t batch, size_t source_len, size_t step);
+// One decoder step at position `step` for ws.dec_ids [rows]: appends to the
+// self-attention cache and leaves the logits in ws.logits [rows, vocab].
+// Row r decodes for source r / rows_per_source (beam search keeps several
+// rows per source).
+void DecodeStep(const Model& m, Workspace& ws, size_t rows, size_t rows_per_source, size_t source_len, size_t step);
 
 }  // namespace edgeseq::runtime

@@ -16,7 +16,7 @@ AlignedBuffer::AlignedBuffer(size_t bytes) : bytes_((bytes + 63) / 64 * 64) {
 
 Workspace::Workspace(const Model& model, const Limits& l) : limits(l) {
   const auto& c = model.config();
-  if (l.max_batch == 0 || l.max_source == 0 || l.max_target == 0) {
+  if (l.max_batch == 0 || l.max_source == 0 || l.max_target == 0 || l.max_beam == 0) {
     throw Error(ErrorKind::kLimit, "generator limits must be positive");
   }
   if (l.max_source > c.max_positions || l.max_target > c.max_positions) {
@@ -39,19 +39,24 @@ Workspace::Workspace(const Model& model, const Limits& l) : limits(l) {
   key_mask.resize(rows);
   src_len.resize(l.max_batch);
   cross_kv.resize(layers * rows * 2 * d);
-  cache_k.resize(layers * l.max_batch * l.max_target * d);
+  dec_rows = l.max_batch * l.max_beam;
+  cache_k.resize(layers * dec_rows * l.max_target * d);
   cache_v.resize(cache_k.size());
-  dec_x.resize(l.max_batch * d);
-  dec_norm.resize(l.max_batch * d);
-  dec_wide.resize(l.max_batch * wide);
-  dec_attn.resize(l.max_batch * d);
-  dec_delta.resize(l.max_batch * d);
-  logits.resize(l.max_batch * vocab);
-  dec_ids.resize(l.max_batch);
-  dec_pos.resize(l.max_batch);
+  if (l.max_beam > 1) {
+    cache_k_next.resize(cache_k.size());
+    cache_v_next.resize(cache_k.size());
+  }
+  dec_x.resize(dec_rows * d);
+  dec_norm.resize(dec_rows * d);
+  dec_wide.resize(dec_rows * wide);
+  dec_attn.resize(dec_rows * d);
+  dec_delta.resize(dec_rows * d);
+  logits.resize(dec_rows * vocab);
+  dec_ids.resize(dec_rows);
+  dec_pos.resize(dec_rows);
   const size_t t = std::max(l.max_source, l.max_target);
   scores.resize(t * t);
-  matmul_scratch = AlignedBuffer(model.MatmulScratchBytes(rows));
+  matmul_scratch = AlignedBuffer(model.MatmulScratchBytes(std::max(rows, dec_rows)));
 }
 
 }  // namespace edgeseq::runtime

@@ -19,6 +19,7 @@ struct Limits {
   size_t max_batch = 16;      // sequences per call
   size_t max_source = 256;    // tokens per source (≤ the model's max_positions)
   size_t max_target = 256;    // decoding steps (≤ the model's max_positions)
+  size_t max_beam = 1;        // beam width (decoder rows per source)
 };
 
 // 64-byte aligned float storage (the matmul wants aligned scratch).
@@ -49,9 +50,11 @@ struct Workspace {
   std::vector<size_t> src_len;
   // Cross-attention K|V per layer: [layers][batch·source, 2d]
   std::vector<float> cross_kv;
-  // Self-attention cache per layer: [layers][batch][max_target][d] for K and V
-  std::vector<float> cache_k, cache_v;
-  // Decoder step, [batch, ·]
+  // Self-attention cache per layer: [layers][rows][max_target][d] for K and V,
+  // rows = max_batch · max_beam; beam search reorders into the *_next copies.
+  std::vector<float> cache_k, cache_v, cache_k_next, cache_v_next;
+  size_t dec_rows = 0;
+  // Decoder step, [rows, ·]
   std::vector<float> dec_x, dec_norm, dec_wide, dec_attn, dec_delta, logits;
   std::vector<int32_t> dec_ids, dec_pos;
   // Attention scores for one head: [max(source, target)·max(source, target)]

@@ -114,6 +114,43 @@ TEST_P(Parity, GreedyOutputs) {
   EXPECT_GE(compared, 3u) << "too few cases with a clear margin to compare";
 }
 
+TEST_P(Parity, BeamSearchMatchesTheReferenceBeamSearch) {
+  const auto [name, q] = GetParam();
+  if (q == "int8") GTEST_SKIP() << "int8 scores differ by more than the gaps between beam hypotheses";
+  const auto all = Expected();
+  const auto e = all["models"][name];
+  const Tolerance tol = ToleranceFor(q);
+  auto model = Model::Load(Converted(name, q));
+  Limits limits{8, 16, 24};
+  limits.max_beam = 3;
+  Generator gen(model, limits);
+  std::vector<std::vector<int32_t>> sources;
+  for (const auto& c : e["cases"]) sources.push_back(c["src"].get<std::vector<int32_t>>());
+  GenerateOptions o;
+  o.max_length = all["max_len"];
+  o.beam = all["beam"];
+  o.length_penalty = all["length_penalty"];
+  o.num_hypotheses = 3;
+  const auto got = gen.Generate(sources, o);  // one batch, unequal lengths
+  size_t compared = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const auto& want = e["cases"][i]["beam3"];
+    ASSERT_EQ(got[i].size(), want.size()) << "case " << i;
+    for (size_t h = 0; h < want.size(); ++h) {
+      // Compare a hypothesis where its rank is clear of its neighbours'.
+      const double r = want[h]["rank"];
+      const double gap = std::min(h > 0 ? fabs(r - want[h - 1]["rank"].get<double>()) : 1e9,
+                                  h + 1 < want.size() ? fabs(r - want[h + 1]["rank"].get<double>()) : 1e9);
+      if (gap <= tol.greedy_margin / 10) continue;
+      ++compared;
+      EXPECT_EQ(got[i][h].ids, want[h]["ids"].get<std::vector<int32_t>>()) << name << " " << q << " case " << i << " hyp " << h;
+      const double w = want[h]["score"];
+      EXPECT_NEAR(got[i][h].score, w, tol.logprob_rel * fabs(w) + tol.logprob_abs) << "case " << i << " hyp " << h;
+    }
+  }
+  EXPECT_GE(compared, 10u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Models, Parity,
                          testing::Combine(testing::Values("post_relu", "pre_gelu"),
                                           testing::Values("f32", "f16", "int8")),
@@ -143,6 +180,68 @@ TEST(Generator, RejectsBadInputsWithClearErrors) {
   o.max_length = 9;
   expect({{5}}, ErrorKind::kLimit, "max length 9");
   EXPECT_THROW(Generator(model, Limits{1, 100, 8}), Error);  // beyond the model's 64 positions
+}
+
+TEST(Generator, SamplingIsReproducibleAndDegeneratesToGreedy) {
+  auto model = Model::Load(Converted("post_relu", "f32"));
+  Generator gen(model, Limits{4, 16, 20});
+  const std::vector<std::vector<int32_t>> sources = {{4, 19, 6, 8, 10, 12, 14}, {7, 9, 11}, {6, 4}};
+  GenerateOptions greedy;
+  greedy.max_length = 20;
+  const auto g = gen.Greedy(sources, greedy);
+  GenerateOptions o = greedy;
+  o.sample = true;
+  o.seed = 42;
+  o.temperature = 1.5f;
+  const auto a = gen.Greedy(sources, o), b = gen.Greedy(sources, o);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].ids, b[i].ids) << "same seed, same output";
+  bool differs = false;
+  for (uint64_t seed = 1; seed < 20 && !differs; ++seed) {
+    o.seed = seed;
+    const auto c = gen.Greedy(sources, o);
+    for (size_t i = 0; i < c.size(); ++i) differs |= c[i].ids != a[i].ids;
+  }
+  EXPECT_TRUE(differs) << "sampling at temperature 1.5 never varied over 19 seeds";
+  for (auto tweak : {+[](GenerateOptions& x) { x.top_k = 1; }, +[](GenerateOptions& x) { x.top_p = 1e-6f; },
+                     +[](GenerateOptions& x) { x.temperature = 1e-4f; }}) {
+    GenerateOptions t = greedy;
+    t.sample = true;
+    t.seed = 7;
+    tweak(t);
+    const auto s = gen.Greedy(sources, t);
+    for (size_t i = 0; i < s.size(); ++i) {
+      EXPECT_EQ(s[i].ids, g[i].ids);
+      EXPECT_NEAR(s[i].score, g[i].score, 1e-5);
+    }
+  }
+}
+
+TEST(Generator, BadSearchOptionsAreErrors) {
+  auto model = Model::Load(Converted("post_relu", "f32"));
+  Limits limits{2, 8, 8};
+  limits.max_beam = 4;
+  Generator gen(model, limits);
+  const std::vector<std::vector<int32_t>> src = {{5}};
+  auto bad = [&](auto tweak, const std::string& mentions) {
+    GenerateOptions o;
+    o.max_length = 8;
+    tweak(o);
+    try {
+      gen.Generate(src, o);
+      ADD_FAILURE() << "accepted: " << mentions;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(mentions), std::string::npos) << e.what();
+    }
+  };
+  bad([](GenerateOptions& o) { o.beam = 25; }, "larger than the target vocabulary");
+  bad([](GenerateOptions& o) { o.beam = 5; }, "exceeds the generator's 4");
+  bad([](GenerateOptions& o) { o.beam = 0; }, "at least 1");
+  bad([](GenerateOptions& o) { o.beam = 2; o.num_hypotheses = 3; }, "num_hypotheses");
+  bad([](GenerateOptions& o) { o.sample = true; o.top_p = 0.0f; }, "top-p");
+  bad([](GenerateOptions& o) { o.sample = true; o.top_p = 1.5f; }, "top-p");
+  bad([](GenerateOptions& o) { o.sample = true; o.temperature = std::nanf(""); }, "temperature");
+  bad([](GenerateOptions& o) { o.sample = true; o.beam = 2; }, "sampling takes beam 1");
+  bad([](GenerateOptions& o) { o.max_length = 0; }, "at least 1");
 }
 
 }  // namespace

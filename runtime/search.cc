@@ -1,0 +1,173 @@
+#include "runtime/search.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+
+#include "ops/softmax.h"
+#include "runtime/transformer.h"
+
+namespace edgeseq::runtime {
+
+int32_t Sample(const float* logprobs, size_t V, const GenerateOptions& o, std::mt19937_64& rng,
+               std::vector<int32_t>& order) {
+  std::iota(order.begin(), order.begin() + V, 0);
+  const size_t k = o.top_k ? o.top_k : V;
+  auto by_prob = [&](int32_t a, int32_t b) { return logprobs[a] > logprobs[b] || (logprobs[a] == logprobs[b] && a < b); };
+  std::partial_sort(order.begin(), order.begin() + k, order.begin() + V, by_prob);
+  // Tempered probabilities of the k candidates, relative to the best.
+  const float best = logprobs[order[0]] / o.temperature;
+  double total = 0;
+  size_t keep = 0;
+  double cumulative = 0;
+  // First pass: normaliser over the k candidates.
+  for (size_t i = 0; i < k; ++i) total += exp(static_cast<double>(logprobs[order[i]]) / o.temperature - best);
+  // Nucleus: the smallest prefix reaching top_p of the tempered mass.
+  for (keep = 0; keep < k;) {
+    cumulative += exp(static_cast<double>(logprobs[order[keep]]) / o.temperature - best) / total;
+    ++keep;
+    if (cumulative >= o.top_p) break;
+  }
+  double mass = 0;
+  for (size_t i = 0; i < keep; ++i) mass += exp(static_cast<double>(logprobs[order[i]]) / o.temperature - best);
+  const double u = static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0) * mass;  // [0, mass)
+  double acc = 0;
+  for (size_t i = 0; i < keep; ++i) {
+    acc += exp(static_cast<double>(logprobs[order[i]]) / o.temperature - best);
+    if (u < acc) return order[i];
+  }
+  return order[keep - 1];
+}
+
+std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, const GenerateOptions& o) {
+  const auto& c = model_->config();
+  const size_t k = o.beam, rows = batch * k, V = c.tgt_vocab_size, d = c.d_model;
+  const size_t T = ws_.limits.max_target, R = ws_.dec_rows, layers = model_->decoder().size();
+  const float kNegInf = -std::numeric_limits<float>::infinity();
+  struct Candidate {
+    float score;
+    int32_t row, token;
+  };
+  struct Finished {
+    Hypothesis hyp;
+    float rank;
+  };
+  std::vector<float> score(rows, kNegInf), next_score(rows, kNegInf);
+  std::vector<std::vector<int32_t>> ids(rows), next_ids(rows);
+  for (auto* v : {&ids, &next_ids}) {
+    for (auto& x : *v) x.reserve(o.max_length);
+  }
+  std::vector<int32_t> parent(rows, 0), next_token(rows, c.decoder_start_id);
+  std::vector<std::vector<Finished>> finished(batch);
+  std::vector<bool> done(batch, false);
+  std::vector<Candidate> cands;
+  cands.reserve(2 * k * k);
+  auto rank = [&](float s, size_t len) { return s / powf(static_cast<float>(len), o.length_penalty); };
+  for (size_t b = 0; b < batch; ++b) score[b * k] = 0.0f;  // one live beam at the start: no duplicates
+  for (size_t r = 0; r < rows; ++r) ws_.dec_ids[r] = c.decoder_start_id;
+
+  size_t step = 0;
+  for (; step < o.max_length; ++step) {
+    DecodeStep(*model_, ws_, rows, k, S, step);
+    bool all_done = true;
+    for (size_t b = 0; b < batch; ++b) {
+      if (done[b]) continue;
+      cands.clear();
+      for (size_t j = 0; j < k; ++j) {
+        const size_t r = b * k + j;
+        if (score[r] == kNegInf) continue;
+        float* row = ws_.logits.data() + r * V;
+        ops::LogSoftmax(row, 1, V);
+        if (ids[r].size() < o.min_length) row[c.eos_id] = kNegInf;
+        // The 2k best tokens of this beam are enough to fill k beams.
+        const size_t take = std::min(V, 2 * k);
+        std::iota(order_.begin(), order_.begin() + V, 0);
+        std::partial_sort(order_.begin(), order_.begin() + take, order_.begin() + V, [&](int32_t a, int32_t x) {
+          return row[a] > row[x] || (row[a] == row[x] && a < x);
+        });
+        for (size_t t = 0; t < take; ++t) {
+          if (row[order_[t]] == kNegInf) break;
+          cands.push_back({score[r] + row[order_[t]], static_cast<int32_t>(r), order_[t]});
+        }
+      }
+      std::stable_sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& x) { return a.score > x.score; });
+      size_t n = 0;
+      for (const Candidate& cd : cands) {
+        if (cd.token == c.eos_id) {
+          if (finished[b].size() < k) {
+            Finished f;
+            f.hyp.ids = ids[cd.row];
+            f.hyp.score = cd.score;
+            f.rank = rank(cd.score, f.hyp.ids.size() + 1);
+            finished[b].push_back(std::move(f));
+          }
+          continue;
+        }
+        const size_t i = b * k + n;
+        parent[i] = cd.row;
+        next_token[i] = cd.token;
+        next_score[i] = cd.score;
+        if (++n == k) break;
+      }
+      for (size_t i = n; i < k; ++i) next_score[b * k + i] = kNegInf;
+      if (finished[b].size() >= k || n == 0) {
+        done[b] = true;
+      } else {
+        all_done = false;
+      }
+    }
+    if (all_done || step + 1 == o.max_length) {
+      ++step;
+      break;
+    }
+    // Reorder the live rows: ids, scores, and the self-attention cache.
+    for (size_t b = 0; b < batch; ++b) {
+      if (done[b]) continue;
+      for (size_t i = b * k; i < (b + 1) * k; ++i) {
+        if (next_score[i] == kNegInf) continue;
+        const size_t p = static_cast<size_t>(parent[i]);
+        next_ids[i].assign(ids[p].begin(), ids[p].end());
+        next_ids[i].push_back(next_token[i]);
+        for (size_t l = 0; l < layers; ++l) {
+          const size_t dst = (l * R + i) * T * d, src = (l * R + p) * T * d;
+          memcpy(ws_.cache_k_next.data() + dst, ws_.cache_k.data() + src, (step + 1) * d * sizeof(float));
+          memcpy(ws_.cache_v_next.data() + dst, ws_.cache_v.data() + src, (step + 1) * d * sizeof(float));
+        }
+      }
+      for (size_t i = b * k; i < (b + 1) * k; ++i) {
+        score[i] = next_score[i];
+        ws_.dec_ids[i] = next_token[i];
+      }
+    }
+    std::swap(ids, next_ids);
+    std::swap(ws_.cache_k, ws_.cache_k_next);
+    std::swap(ws_.cache_v, ws_.cache_v_next);
+  }
+  // Sources still searching at the length limit: their live beams count as
+  // (unfinished) hypotheses.
+  std::vector<std::vector<Hypothesis>> out(batch);
+  for (size_t b = 0; b < batch; ++b) {
+    if (!done[b]) {
+      for (size_t i = b * k; i < (b + 1) * k; ++i) {
+        if (next_score[i] == kNegInf) continue;
+        Finished f;
+        f.hyp.ids = ids[static_cast<size_t>(parent[i])];
+        f.hyp.ids.push_back(next_token[i]);
+        f.hyp.score = next_score[i];
+        f.rank = rank(f.hyp.score, f.hyp.ids.size());
+        finished[b].push_back(std::move(f));
+      }
+    }
+    std::stable_sort(finished[b].begin(), finished[b].end(),
+                     [](const Finished& a, const Finished& x) { return a.rank > x.rank; });
+    for (size_t h = 0; h < std::min(o.num_hypotheses, finished[b].size()); ++h) {
+      out[b].push_back(std::move(finished[b][h].hyp));
+    }
+  }
+  return out;
+}
+
+}  // namespace edgeseq::runtime
