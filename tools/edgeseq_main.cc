@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   };
   CLI::App* generate = app.add_subcommand(
       "generate",
-      "Read one source per stdin line, write one output line per input line, in order (greedy decoding).\n"
+      "Read one source per stdin line, write one output line per input line, in order.\n"
       "With --ids, lines are token ids and the output is the generated ids without the decoder start\n"
       "token and the final EOS; without, text through the model's vocabularies. Exit 1 on a bad line\n"
       "(naming it) unless --skip-bad.");
@@ -30,6 +30,20 @@ int main(int argc, char** argv) {
   generate->add_option("--max-len", gen.max_length,
                        "Decoding steps at most; an EOS counts as one (default: 256, or the model's positions if fewer)");
   generate->add_option("--min-len", gen.min_length, "EOS is not chosen before this many tokens")->capture_default_str();
+  generate->add_option("--beam", gen.beam, "Beam width (1: greedy)")->capture_default_str();
+  generate->add_option("--length-penalty", gen.length_penalty,
+                       "Beam: rank hypotheses by score / length^A (length counts the EOS)")
+      ->capture_default_str();
+  generate->add_option("--num-hypotheses", gen.num_hypotheses,
+                       "Beam: hypotheses per source (<= --beam), best first, on one line separated by ' ||| '")
+      ->capture_default_str();
+  generate->add_flag("--sample", gen.sample, "Sample instead of taking the most likely token (needs --beam 1)");
+  generate->add_option("--top-k", gen.top_k, "Sampling: only the K most likely tokens (0: all)")->capture_default_str();
+  generate->add_option("--top-p", gen.top_p, "Sampling: the smallest set of most likely tokens with probability >= P, 0 < P <= 1")
+      ->capture_default_str();
+  generate->add_option("--temperature", gen.temperature, "Sampling: divide the log-probabilities by T > 0")
+      ->capture_default_str();
+  generate->add_option("--seed", gen.seed, "Sampling: the same seed gives the same output")->capture_default_str();
   generate->add_flag("--scores", gen.scores, "Print the hypothesis score (sum of log-probabilities) and a tab first");
   generate->add_flag("--stats", gen.stats, "Print timings (load, decode, tokens/s) to stderr");
 

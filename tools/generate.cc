@@ -54,6 +54,7 @@ std::optional<Loaded> Load(const GenerateCliOptions& o, const char* cmd, size_t 
     limits.max_batch = std::max<size_t>(o.batch, 1);
     limits.max_source = l.max_source;
     limits.max_target = std::max<size_t>(max_target, 1);
+    limits.max_beam = std::max<size_t>(o.beam, 1);
     l.gen = std::make_unique<runtime::Generator>(l.model, limits);
     if (!o.ids) {
       l.src.emplace(l.model->file(), true);
@@ -87,6 +88,14 @@ int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out
   runtime::GenerateOptions g;
   g.max_length = l.gen->limits().max_target;
   g.min_length = o.min_length;
+  g.beam = o.beam;
+  g.length_penalty = o.length_penalty;
+  g.num_hypotheses = o.num_hypotheses;
+  g.sample = o.sample;
+  g.top_k = o.top_k;
+  g.top_p = o.top_p;
+  g.temperature = o.temperature;
+  g.seed = o.seed;
   size_t line_no = 0, sentences = 0, tokens = 0;
   double decode_seconds = 0;
   std::string line;
@@ -112,10 +121,15 @@ int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out
     for (const auto& b : batch) {
       if (b) sources.push_back(*b);
     }
-    std::vector<runtime::Hypothesis> hyps;
+    std::vector<std::vector<runtime::Hypothesis>> hyps;
     if (!sources.empty()) {
       const auto t0 = Clock::now();
-      hyps = l.gen->Greedy(sources, g);
+      try {
+        hyps = l.gen->Generate(sources, g);
+      } catch (const runtime::Error& e) {  // options the model cannot take (e.g. beam > vocabulary)
+        err << "edgeseq generate: " << e.what() << "\n";
+        return 1;
+      }
       decode_seconds += Seconds(t0, Clock::now());
     }
     size_t k = 0;
@@ -124,15 +138,20 @@ int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out
         out << "\n";
         continue;
       }
-      const runtime::Hypothesis& h = hyps[k++];
-      if (o.scores) {
-        char buf[32];
-        snprintf(buf, sizeof(buf), "%.6f\t", h.score);
-        out << buf;
+      const auto& nbest = hyps[k++];
+      for (size_t i = 0; i < nbest.size(); ++i) {
+        const runtime::Hypothesis& h = nbest[i];
+        if (i) out << " ||| ";
+        if (o.scores) {
+          char buf[32];
+          snprintf(buf, sizeof(buf), "%.6f\t", h.score);
+          out << buf;
+        }
+        out << (o.ids ? FormatIds(h.ids) : l.tgt->Decode(h.ids));
+        tokens += h.ids.size();
       }
-      out << (o.ids ? FormatIds(h.ids) : l.tgt->Decode(h.ids)) << "\n";
+      out << "\n";
       ++sentences;
-      tokens += h.ids.size();
     }
     out.flush();
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <iosfwd>
 #include <string>
@@ -16,6 +17,14 @@ struct GenerateCliOptions {
   bool ids = false;          // lines are space-separated ids (else text through the vocabularies)
   size_t max_length = kAutoLength;  // decoding steps (EOS counts); auto: min(256, max_positions)
   size_t min_length = 0;
+  size_t beam = 1;
+  float length_penalty = 1.0f;
+  size_t num_hypotheses = 1;  // > 1: hypotheses on one line, separated by " ||| "
+  bool sample = false;
+  size_t top_k = 0;
+  float top_p = 1.0f;
+  float temperature = 1.0f;
+  uint64_t seed = 0;
   size_t batch = 16;         // lines decoded together
   bool scores = false;       // "score<TAB>" before each output
   bool stats = false;        // timings on stderr
