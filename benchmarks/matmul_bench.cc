@@ -85,6 +85,22 @@ void PathArgs(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_Int8Path)->Apply(PathArgs)->UseRealTime();
 
+// The same for f32 (sets Matmul::kF32HighwayMaxRows).
+void BM_F32Path(benchmark::State& state) {
+  const size_t M = state.range(0), K = state.range(1), N = state.range(2);
+  const bool highway = state.range(3) != 0;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> w(N * K), x(M * K);
+  for (float& v : w) v = dist(rng) * 0.05f;
+  for (float& v : x) v = dist(rng);
+  Matmul mm = Matmul::CreateF32(w.data(), N, K, nullptr);
+  mm.set_f32_highway_max_rows(highway ? SIZE_MAX : 0);
+  TimeForward(state, mm, x, M, highway ? "highway" : "onednn");
+}
+
+BENCHMARK(BM_F32Path)->Apply(PathArgs)->UseRealTime();
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "oneapi/dnnl/dnnl.hpp"
+#include "ops/gemm_f32.h"
 #include "ops/gemm_u8s8.h"
 #include "ops/quantize.h"
 
@@ -89,8 +90,8 @@ int Int8ActivationMax() {
 }
 
 std::string MatmulBackendName() {
-  return OneDnnName() + ", int8 rows <= " + std::to_string(Matmul::kInt8HighwayMaxRows) +
-         ": highway";
+  return OneDnnName() + "; highway for int8 rows <= " + std::to_string(Matmul::kInt8HighwayMaxRows) +
+         ", f32 rows <= " + std::to_string(Matmul::kF32HighwayMaxRows);
 }
 
 std::string OneDnnName() {
@@ -113,6 +114,7 @@ struct Matmul::Impl {
   const float* bias = nullptr;
   const float* w_scales = nullptr;  // int8 only
   const int8_t* w_int8 = nullptr;   // int8 only: caller's [n, k] weights
+  const float* w_f32 = nullptr;     // f32 only: caller's [n, k] weights
   size_t highway_max_rows = Matmul::kInt8HighwayMaxRows;
   std::vector<int32_t> w_sum;       // int8 only: Σ_k Wq[n, k]
   dnnl::matmul::primitive_desc pd;
@@ -178,6 +180,8 @@ Matmul Matmul::CreateF32(const float* w, size_t n, size_t k, const float* bias) 
   m.impl_->n = n;
   m.impl_->k = k;
   m.impl_->bias = bias;
+  m.impl_->w_f32 = w;
+  m.impl_->highway_max_rows = kF32HighwayMaxRows;
   using dt = dnnl::memory::data_type;
   m.impl_->Prepare(w, dt::f32, dt::f32, dt::f32);
   return m;
@@ -211,7 +215,12 @@ size_t Matmul::n() const { return impl_->n; }
 size_t Matmul::k() const { return impl_->k; }
 bool Matmul::is_int8() const { return impl_->int8; }
 bool Matmul::weights_copied() const { return impl_->packed != nullptr; }
-void Matmul::set_int8_highway_max_rows(size_t rows) { impl_->highway_max_rows = rows; }
+void Matmul::set_int8_highway_max_rows(size_t rows) {
+  if (impl_->int8) impl_->highway_max_rows = rows;
+}
+void Matmul::set_f32_highway_max_rows(size_t rows) {
+  if (!impl_->int8) impl_->highway_max_rows = rows;
+}
 
 // Scratch layout (each part 64-byte aligned):
 //   f32:  [oneDNN scratchpad]
@@ -237,6 +246,11 @@ void Matmul::Forward(const float* x, size_t m, float* y, Activation act,
   void* onednn_scratch = base;
   base += AlignUp(im.onednn_scratch);
 
+  if (!im.int8 && m <= im.highway_max_rows) {
+    GemmF32(x, m, im.k, im.w_f32, im.n, y);
+    BiasActivation(y, m, im.n, im.bias, act);
+    return;
+  }
   using dt = dnnl::memory::data_type;
   void* src = const_cast<float*>(x);
   void* dst = y;

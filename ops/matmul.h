@@ -69,6 +69,9 @@ class Matmul {
   // measured on AVX2 (docs/BENCHMARKS.md). 0 forces oneDNN, SIZE_MAX Highway.
   static constexpr size_t kInt8HighwayMaxRows = 3;
   void set_int8_highway_max_rows(size_t rows);
+  // f32 likewise: m ≤ this many rows run Highway's GemmF32.
+  static constexpr size_t kF32HighwayMaxRows = 2;
+  void set_f32_highway_max_rows(size_t rows);
 
   // Bytes of scratch Forward needs for m ≤ max_m rows.
   size_t ScratchBytes(size_t max_m) const;

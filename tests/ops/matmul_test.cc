@@ -51,9 +51,11 @@ TEST(MatmulF32, MatchesNaiveLoop) {
       const auto w = test::RandomFloats(s.n * s.k, 2);
       const auto bias = test::RandomFloats(s.n, 3);
       for (Activation act : {Activation::kNone, Activation::kReLU, Activation::kGeluErf}) {
-        for (bool with_bias : {false, true}) {
+        for (int variant = 0; variant < 4; ++variant) {  // bias or not × oneDNN or Highway
+          const bool with_bias = variant & 1;
           const float* b = with_bias ? bias.data() : nullptr;
           Matmul mm = Matmul::CreateF32(w.data(), s.n, s.k, b);
+          mm.set_f32_highway_max_rows(variant & 2 ? SIZE_MAX : 0);
           ASSERT_EQ(mm.n(), s.n);
           ASSERT_EQ(mm.k(), s.k);
           Scratch scratch(mm, s.m);
@@ -237,12 +239,10 @@ TEST(Matmul, RepeatedForwardAllocatesNothingBeyondOneDnnExecute) {
     const size_t allocs = test::StopCountingAllocations();
     EXPECT_LE(allocs, floor * calls) << (int8 ? "int8" : "f32") << ": " << allocs << " allocations in "
                                      << calls << " warm calls; oneDNN's execute alone makes " << floor;
-    if (int8) {
-      // The decode case (one row) takes the Highway path: nothing at all.
-      test::StartCountingAllocations();
-      for (int step = 0; step < calls; ++step) mm.Forward(x.data(), 1, y.data(), Activation::kReLU, scratch.get());
-      EXPECT_EQ(test::StopCountingAllocations(), 0u) << "int8 M = 1 calls allocated";
-    }
+    // The decode case (one row) takes the Highway path: nothing at all.
+    test::StartCountingAllocations();
+    for (int step = 0; step < calls; ++step) mm.Forward(x.data(), 1, y.data(), Activation::kReLU, scratch.get());
+    EXPECT_EQ(test::StopCountingAllocations(), 0u) << (int8 ? "int8" : "f32") << " M = 1 calls allocated";
   }
 }
 
