@@ -114,6 +114,7 @@ std::vector<std::vector<Hypothesis>> Generator::Step1(size_t batch, size_t S, co
         done[b] = true;
       } else {
         h.ids.push_back(next);
+        if (o.on_token) o.on_token(b, next);
         all_done = false;
       }
       ws_.dec_ids[b] = next;  // finished rows keep decoding harmlessly until all are done

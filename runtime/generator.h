@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct GenerateOptions {
   size_t top_k = 0;            // sampling: only the k most likely tokens; 0: all
   float top_p = 1.0f;          // sampling: smallest set of tokens with probability ≥ p, in (0, 1]
   uint64_t seed = 0;           // sampling: same seed, same options, same input → same output
+  // Greedy/sampling: called with (source index, token) as each token is
+  // chosen, EOS excluded (streaming).
+  std::function<void(size_t, int32_t)> on_token;
 };
 
 struct Hypothesis {

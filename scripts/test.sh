@@ -11,6 +11,9 @@ echo "== Release build and tests"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=Release
 ctest --test-dir build --output-on-failure -j "$(nproc)"
 
+echo "== Installed package: examples/embed built against it"
+scripts/check_install.sh build
+
 echo "== ASan + UBSan build and tests"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DEDGESEQ_SANITIZE=address,undefined -DEDGESEQ_BUILD_BENCHMARKS=OFF

@@ -13,7 +13,7 @@
 #include "loaders/esq_error.h"
 #include "runtime/error.h"
 #include "runtime/generator.h"
-#include "tools/text_codec.h"
+#include "runtime/text_codec.h"
 
 namespace edgeseq::tools {
 namespace {
@@ -25,7 +25,7 @@ double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::d
 struct Loaded {
   std::shared_ptr<const runtime::Model> model;
   std::unique_ptr<runtime::Generator> gen;
-  std::optional<TextCodec> src, tgt;
+  std::optional<runtime::TextCodec> src, tgt;
   size_t max_source = 0;
   double load_seconds = 0;
 };
@@ -68,12 +68,12 @@ std::optional<Loaded> Load(const GenerateCliOptions& o, const char* cmd, size_t 
   }
 }
 
-// A source line as ids; throws InputError.
+// A source line as ids; throws runtime::Error.
 std::vector<int32_t> SourceIds(const Loaded& l, const GenerateCliOptions& o, std::string_view text) {
-  std::vector<int32_t> ids = o.ids ? ParseIds(text, l.model->config().src_vocab_size) : l.src->Encode(text);
-  if (ids.empty()) throw InputError("the line is empty");
+  std::vector<int32_t> ids = o.ids ? runtime::ParseIds(text, l.model->config().src_vocab_size) : l.src->Encode(text);
+  if (ids.empty()) throw runtime::Error(runtime::ErrorKind::kInput, "the line is empty");
   if (ids.size() > l.max_source) {
-    throw InputError(std::to_string(ids.size()) + " tokens, more than the " + std::to_string(l.max_source) +
+    throw runtime::Error(runtime::ErrorKind::kInput, std::to_string(ids.size()) + " tokens, more than the " + std::to_string(l.max_source) +
                      " a source may have");
   }
   return ids;
@@ -107,7 +107,7 @@ int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out
       ++line_no;
       try {
         batch.emplace_back(SourceIds(l, o, line));
-      } catch (const InputError& e) {
+      } catch (const runtime::Error& e) {
         if (!o.skip_bad) {
           err << "edgeseq generate: line " << line_no << ": " << e.what() << "\n";
           return 1;
@@ -147,7 +147,7 @@ int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out
           snprintf(buf, sizeof(buf), "%.6f\t", h.score);
           out << buf;
         }
-        out << (o.ids ? FormatIds(h.ids) : l.tgt->Decode(h.ids));
+        out << (o.ids ? runtime::FormatIds(h.ids) : l.tgt->Decode(h.ids));
         tokens += h.ids.size();
       }
       out << "\n";
@@ -176,20 +176,20 @@ int RunScore(const GenerateCliOptions& o, std::istream& in, std::ostream& out, s
     ++line_no;
     try {
       const size_t tab = line.find('\t');
-      if (tab == std::string::npos) throw InputError("expected SOURCE<TAB>TARGET");
+      if (tab == std::string::npos) throw runtime::Error(runtime::ErrorKind::kInput, "expected SOURCE<TAB>TARGET");
       const std::string_view text(line);
       const std::vector<int32_t> src = SourceIds(l, o, text.substr(0, tab));
-      const std::vector<int32_t> tgt = o.ids ? ParseIds(text.substr(tab + 1), l.model->config().tgt_vocab_size)
+      const std::vector<int32_t> tgt = o.ids ? runtime::ParseIds(text.substr(tab + 1), l.model->config().tgt_vocab_size)
                                              : l.tgt->Encode(text.substr(tab + 1));
       if (tgt.size() + 1 > l.gen->limits().max_target) {
-        throw InputError("the target needs " + std::to_string(tgt.size() + 1) + " steps, more than --max-len " +
+        throw runtime::Error(runtime::ErrorKind::kInput, "the target needs " + std::to_string(tgt.size() + 1) + " steps, more than --max-len " +
                          std::to_string(l.gen->limits().max_target) + " (the default is the model's positions, at most 256)");
       }
       const float s = l.gen->Score({src}, {tgt})[0];
       char buf[32];
       snprintf(buf, sizeof(buf), "%.6f", s);
       out << buf << "\n";
-    } catch (const InputError& e) {
+    } catch (const runtime::Error& e) {
       if (!o.skip_bad) {
         err << "edgeseq score: line " << line_no << ": " << e.what() << "\n";
         return 1;

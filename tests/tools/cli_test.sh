@@ -61,7 +61,7 @@ check "--skip-bad warns per bad line" 'grep -q "line 3: id 99 is outside the voc
 "$inspect" generate -m "$tmp/p.esq" --ids --max-len 0 < "$tmp/in.txt" > /dev/null 2> "$tmp/err.txt"
 check "--max-len 0 is an error" '[ $? -eq 1 ] && grep -q "at least 1" "$tmp/err.txt"'
 "$inspect" generate -m "$tmp/p.esq" < "$tmp/in.txt" > /dev/null 2> "$tmp/err.txt"
-check "text mode without vocabularies says to use --ids" '[ $? -eq 1 ] && grep -q "use --ids" "$tmp/err.txt"'
+check "text mode without vocabularies says to use --ids" '[ $? -eq 1 ] && grep -q "(--ids)" "$tmp/err.txt"'
 printf '7 9 11\t15 13 11\n5\t9\n' | "$inspect" score -m "$tmp/p.esq" --ids > "$tmp/score.txt"
 check "score prints one log-probability per line" '[ $? -eq 0 ] && [ "$(wc -l < "$tmp/score.txt")" -eq 2 ] && grep -qE "^-[0-9]+\.[0-9]{6}$" "$tmp/score.txt"'
 

@@ -1,10 +1,11 @@
-#include "tools/text_codec.h"
+#include "runtime/text_codec.h"
 
 #include <charconv>
 
 #include "loaders/utf8.h"
+#include "runtime/error.h"
 
-namespace edgeseq::tools {
+namespace edgeseq::runtime {
 
 std::vector<int32_t> ParseIds(std::string_view line, uint32_t vocab) {
   std::vector<int32_t> ids;
@@ -18,10 +19,10 @@ std::vector<int32_t> ParseIds(std::string_view line, uint32_t vocab) {
     int64_t v = 0;
     const auto [p, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), v);
     if (ec != std::errc() || p != tok.data() + tok.size()) {
-      throw InputError("'" + std::string(tok) + "' is not a token id");
+      throw Error(ErrorKind::kInput, "'" + std::string(tok) + "' is not a token id");
     }
     if (v < 0 || v >= vocab) {
-      throw InputError("id " + std::string(tok) + " is outside the vocabulary of " + std::to_string(vocab));
+      throw Error(ErrorKind::kInput, "id " + std::string(tok) + " is outside the vocabulary of " + std::to_string(vocab));
     }
     ids.push_back(static_cast<int32_t>(v));
     i = j;
@@ -39,18 +40,18 @@ TextCodec::TextCodec(const loaders::EsqFile& file, bool source)
     : vocab_(source ? file.src_vocab() : file.tgt_vocab()),
       kind_(source ? file.src_tokenizer() : file.tgt_tokenizer()) {
   if (!vocab_) {
-    throw InputError(std::string("the model has no ") + (source ? "source" : "target") +
-                     " vocabulary; use --ids");
+    throw Error(ErrorKind::kModel, std::string("the model has no ") + (source ? "source" : "target") +
+                                       " vocabulary; give token ids (--ids)");
   }
   for (size_t i = 0; i < vocab_->tokens.size(); ++i) index_.emplace(vocab_->tokens[i], static_cast<int32_t>(i));
 }
 
 std::vector<int32_t> TextCodec::Encode(std::string_view text) const {
-  if (!loaders::IsValidUtf8(text)) throw InputError("the line is not valid UTF-8");
+  if (!loaders::IsValidUtf8(text)) throw Error(ErrorKind::kInput, "the line is not valid UTF-8");
   std::vector<int32_t> ids;
   auto add = [&](std::string_view tok) {
     const auto it = index_.find(tok);
-    if (it == index_.end()) throw InputError("'" + std::string(tok) + "' is not in the model's vocabulary");
+    if (it == index_.end()) throw Error(ErrorKind::kInput, "'" + std::string(tok) + "' is not in the model's vocabulary");
     ids.push_back(it->second);
   };
   if (kind_ == loaders::TokenizerKind::kCharacters) {
@@ -82,4 +83,4 @@ std::string TextCodec::Decode(const std::vector<int32_t>& ids) const {
   return s;
 }
 
-}  // namespace edgeseq::tools
+}  // namespace edgeseq::runtime

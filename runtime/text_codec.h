@@ -1,10 +1,10 @@
 // Text ↔ ids through a model's vocabularies and tokenizer kinds, and the
-// `--ids` line format. Every failure names what is wrong.
+// `--ids` line format. Every failure is an Error(kInput) naming what is
+// wrong (kModel when the model has no vocabulary).
 #pragma once
 
 #include <stdint.h>
 
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -12,12 +12,7 @@
 
 #include "loaders/esq_reader.h"
 
-namespace edgeseq::tools {
-
-class InputError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+namespace edgeseq::runtime {
 
 // "12 7 9" → {12, 7, 9}; each id must be a decimal integer below `vocab`.
 std::vector<int32_t> ParseIds(std::string_view line, uint32_t vocab);
@@ -25,7 +20,7 @@ std::string FormatIds(const std::vector<int32_t>& ids);
 
 class TextCodec {
  public:
-  // Throws InputError if the model carries no vocabulary for `side`.
+  // Throws Error(kModel) if the model carries no vocabulary for that side.
   TextCodec(const loaders::EsqFile& file, bool source);
   std::vector<int32_t> Encode(std::string_view text) const;
   std::string Decode(const std::vector<int32_t>& ids) const;
@@ -36,4 +31,4 @@ class TextCodec {
   std::unordered_map<std::string_view, int32_t> index_;
 };
 
-}  // namespace edgeseq::tools
+}  // namespace edgeseq::runtime

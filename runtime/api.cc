@@ -1,0 +1,131 @@
+// The public C++ API (edgeseq/edgeseq.hpp) over the runtime.
+#include <omp.h>
+
+#include "edgeseq/edgeseq.hpp"
+#include "loaders/esq_error.h"
+#include "runtime/error.h"
+#include "runtime/generator.h"
+#include "runtime/model.h"
+#include "runtime/text_codec.h"
+
+namespace edgeseq {
+namespace {
+
+// Runs f, turning every internal error into edgeseq::Error.
+template <typename F>
+auto Translate(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const runtime::Error& e) {
+    const ErrorCode code = e.kind() == runtime::ErrorKind::kModel   ? ErrorCode::kModel
+                           : e.kind() == runtime::ErrorKind::kInput ? ErrorCode::kInput
+                                                                    : ErrorCode::kLimit;
+    throw Error(code, e.what());
+  } catch (const loaders::EsqError& e) {
+    throw Error(ErrorCode::kModel, e.what());
+  }
+}
+
+runtime::GenerateOptions ToRuntime(const GenerateOptions& o) {
+  runtime::GenerateOptions r;
+  r.max_length = o.max_length;
+  r.min_length = o.min_length;
+  r.beam = o.beam;
+  r.length_penalty = o.length_penalty;
+  r.num_hypotheses = o.num_hypotheses;
+  r.sample = o.sample;
+  r.temperature = o.temperature;
+  r.top_k = o.top_k;
+  r.top_p = o.top_p;
+  r.seed = o.seed;
+  return r;
+}
+
+std::vector<Hypothesis> FromRuntime(std::vector<runtime::Hypothesis>&& hs) {
+  std::vector<Hypothesis> out;
+  for (auto& h : hs) out.push_back({std::move(h.ids), h.score});
+  return out;
+}
+
+}  // namespace
+
+Model Model::Load(const std::string& path, bool verify_checksums) {
+  return Translate([&] {
+    Model m;
+    runtime::ModelOptions o;
+    o.verify_checksums = verify_checksums;
+    m.impl_ = runtime::Model::Load(path, o);
+    return m;
+  });
+}
+
+ModelInfo Model::info() const {
+  const auto& c = impl_->config();
+  return {c.d_model, c.num_heads, c.encoder_layers, c.decoder_layers, c.ffn_dim, c.src_vocab_size,
+          c.tgt_vocab_size, c.max_positions, c.pad_id, c.bos_id, c.eos_id, c.decoder_start_id,
+          impl_->file().src_vocab() != nullptr && impl_->file().tgt_vocab() != nullptr};
+}
+
+std::vector<int32_t> Model::EncodeSource(std::string_view text) const {
+  return Translate([&] { return runtime::TextCodec(impl_->file(), true).Encode(text); });
+}
+
+std::string Model::DecodeTarget(const std::vector<int32_t>& ids) const {
+  return Translate([&] {
+    for (int32_t id : ids) {
+      if (id < 0 || static_cast<uint32_t>(id) >= impl_->config().tgt_vocab_size) {
+        throw runtime::Error(runtime::ErrorKind::kInput, "target id " + std::to_string(id) + " is outside the vocabulary");
+      }
+    }
+    return runtime::TextCodec(impl_->file(), false).Decode(ids);
+  });
+}
+
+Generator::Generator(const Model& model, const Limits& l) {
+  Translate([&] {
+    runtime::Limits r;
+    r.max_batch = l.max_batch;
+    r.max_source = l.max_source;
+    r.max_target = l.max_target;
+    r.max_beam = l.max_beam;
+    impl_ = std::make_unique<runtime::Generator>(model.impl_, r);
+    return 0;
+  });
+}
+
+Generator::~Generator() = default;
+Generator::Generator(Generator&&) noexcept = default;
+Generator& Generator::operator=(Generator&&) noexcept = default;
+
+std::vector<std::vector<Hypothesis>> Generator::Generate(const std::vector<std::vector<int32_t>>& sources,
+                                                         const GenerateOptions& options) {
+  return Translate([&] {
+    auto all = impl_->Generate(sources, ToRuntime(options));
+    std::vector<std::vector<Hypothesis>> out;
+    for (auto& hs : all) out.push_back(FromRuntime(std::move(hs)));
+    return out;
+  });
+}
+
+Hypothesis Generator::GenerateStreaming(const std::vector<int32_t>& source, const GenerateOptions& options,
+                                        const std::function<void(int32_t)>& on_token) {
+  return Translate([&] {
+    runtime::GenerateOptions r = ToRuntime(options);
+    if (r.beam != 1) throw runtime::Error(runtime::ErrorKind::kInput, "streaming takes beam 1");
+    r.on_token = [&](size_t, int32_t t) { on_token(t); };
+    auto all = impl_->Generate({source}, r);
+    return FromRuntime(std::move(all[0]))[0];
+  });
+}
+
+std::vector<float> Generator::Score(const std::vector<std::vector<int32_t>>& sources,
+                                   const std::vector<std::vector<int32_t>>& targets) {
+  return Translate([&] { return impl_->Score(sources, targets); });
+}
+
+void SetThreads(int threads) {
+  if (threads > 0) omp_set_num_threads(threads);
+  else omp_set_num_threads(omp_get_num_procs());
+}
+
+}  // namespace edgeseq

@@ -1,0 +1,123 @@
+// edgeseq C++ API: load a converted model once, create one Generator per
+// thread, turn source token ids (or text, when the model carries its
+// vocabularies) into target sequences.
+//
+//   auto model = edgeseq::Model::Load("g2p.esq");
+//   edgeseq::Generator gen(model);
+//   auto out = gen.Generate({model.EncodeSource("hello")}, {});
+//   std::cout << model.DecodeTarget(out[0][0].ids) << "\n";
+//
+// Errors are edgeseq::Error (what() is one line naming the problem).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#if defined(_WIN32)
+#define EDGESEQ_API
+#else
+#define EDGESEQ_API __attribute__((visibility("default")))
+#endif
+
+namespace edgeseq {
+
+namespace runtime {
+class Model;
+class Generator;
+}  // namespace runtime
+
+enum class ErrorCode { kModel = 1, kInput = 2, kLimit = 3 };
+
+class EDGESEQ_API Error : public std::runtime_error {
+ public:
+  Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  ErrorCode code() const { return code_; }
+
+ private:
+  ErrorCode code_;
+};
+
+struct ModelInfo {
+  size_t d_model, heads, encoder_layers, decoder_layers, ffn_dim;
+  size_t src_vocab_size, tgt_vocab_size, max_positions;
+  int32_t pad_id, bos_id, eos_id, decoder_start_id;
+  bool has_vocabularies;
+};
+
+class EDGESEQ_API Model {
+ public:
+  // Maps and validates an .esq file; verify_checksums also hashes every
+  // tensor. Immutable: share one Model between threads.
+  static Model Load(const std::string& path, bool verify_checksums = false);
+
+  ModelInfo info() const;
+  // Text through the model's vocabularies (throws kInput for characters or
+  // tokens outside them, or kModel when the model has no vocabularies).
+  std::vector<int32_t> EncodeSource(std::string_view text) const;
+  std::string DecodeTarget(const std::vector<int32_t>& ids) const;
+
+ private:
+  friend class Generator;
+  std::shared_ptr<const runtime::Model> impl_;
+};
+
+struct Limits {
+  size_t max_batch = 16;    // sources per call
+  size_t max_source = 256;  // tokens per source
+  size_t max_target = 256;  // decoding steps
+  size_t max_beam = 1;      // widest beam
+};
+
+struct GenerateOptions {
+  size_t max_length = 256;      // decoding steps; an EOS counts as one
+  size_t min_length = 0;
+  size_t beam = 1;              // 1: greedy (or sampling)
+  float length_penalty = 1.0f;  // beam: rank by score / length^α (length counts the EOS)
+  size_t num_hypotheses = 1;    // beam: how many per source
+  bool sample = false;
+  float temperature = 1.0f;
+  size_t top_k = 0;
+  float top_p = 1.0f;
+  uint64_t seed = 0;
+};
+
+struct Hypothesis {
+  std::vector<int32_t> ids;  // without the decoder start token and the final EOS
+  float score = 0;           // sum of log-probabilities
+};
+
+class EDGESEQ_API Generator {
+ public:
+  // Plans all working memory for `limits` once; decoding allocates nothing
+  // per step. One Generator per thread.
+  explicit Generator(const Model& model, const Limits& limits = {});
+  ~Generator();
+  Generator(Generator&&) noexcept;
+  Generator& operator=(Generator&&) noexcept;
+
+  std::vector<std::vector<Hypothesis>> Generate(const std::vector<std::vector<int32_t>>& sources,
+                                                const GenerateOptions& options);
+  // Greedy decoding of one source, calling on_token for each token as it is
+  // chosen (streaming); returns the hypothesis.
+  Hypothesis GenerateStreaming(const std::vector<int32_t>& source, const GenerateOptions& options,
+                               const std::function<void(int32_t)>& on_token);
+  // Log-probability of each target followed by EOS (teacher forcing).
+  std::vector<float> Score(const std::vector<std::vector<int32_t>>& sources,
+                           const std::vector<std::vector<int32_t>>& targets);
+
+ private:
+  std::unique_ptr<runtime::Generator> impl_;
+};
+
+// Threads for the matmuls (OpenMP); 0 restores the default. Idle threads
+// sleep rather than spin (see docs).
+EDGESEQ_API void SetThreads(int threads);
+
+}  // namespace edgeseq
