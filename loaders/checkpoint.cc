@@ -7,38 +7,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "loaders/half.h"
 #include "loaders/mapped_file.h"
 
 namespace edgeseq::loaders {
-namespace {
-
-float HalfToFloat(uint16_t h) {
-  const uint32_t sign = (h & 0x8000u) << 16;
-  const uint32_t exp = (h >> 10) & 0x1f;
-  uint32_t mant = h & 0x3ffu;
-  uint32_t bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else {  // subnormal: normalise
-      int e = -1;
-      do {
-        ++e;
-        mant <<= 1;
-      } while ((mant & 0x400u) == 0);
-      bits = sign | ((127 - 15 - e) << 23) | ((mant & 0x3ffu) << 13);
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000u | (mant << 13);
-  } else {
-    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-  }
-  float f;
-  memcpy(&f, &bits, 4);
-  return f;
-}
-
-}  // namespace
 
 int64_t SourceTensor::elements() const {
   int64_t n = 1;
@@ -75,8 +47,7 @@ std::vector<float> SourceTensor::ToF32() const {
       for (size_t i = 0; i < n; ++i) {
         uint16_t h;
         memcpy(&h, p + 2 * i, 2);
-        const uint32_t bits = uint32_t{h} << 16;
-        memcpy(&out[i], &bits, 4);
+        out[i] = BFloat16ToFloat(h);
       }
       break;
     default:

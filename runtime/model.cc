@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "loaders/half.h"
 #include "ops/embedding.h"
 #include "runtime/error.h"
 
@@ -10,37 +11,6 @@ namespace {
 
 using loaders::DType;
 using loaders::TensorInfo;
-
-float Bf16ToFloat(uint16_t h) {
-  const uint32_t bits = uint32_t{h} << 16;
-  float f;
-  memcpy(&f, &bits, 4);
-  return f;
-}
-
-float HalfToFloat(uint16_t h) {
-  const uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f;
-  uint32_t mant = h & 0x3ffu, bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else {
-      int e = -1;
-      do {
-        ++e;
-        mant <<= 1;
-      } while ((mant & 0x400u) == 0);
-      bits = sign | ((127 - 15 - e) << 23) | ((mant & 0x3ffu) << 13);
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000u | (mant << 13);
-  } else {
-    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-  }
-  float f;
-  memcpy(&f, &bits, 4);
-  return f;
-}
 
 [[noreturn]] void Missing(const loaders::EsqFile& f, const std::string& name) {
   throw Error(ErrorKind::kModel, f.path() + ": the model has no tensor '" + name + "'");
@@ -71,7 +41,7 @@ const float* Model::F32(const std::string& name, bool required) {
     case DType::kBF16: {
       std::vector<float>& v = owned_.emplace_back(t->elements());
       const auto* h = static_cast<const uint16_t*>(t->data);
-      for (size_t i = 0; i < v.size(); ++i) v[i] = t->dtype == DType::kF16 ? HalfToFloat(h[i]) : Bf16ToFloat(h[i]);
+      for (size_t i = 0; i < v.size(); ++i) v[i] = t->dtype == DType::kF16 ? loaders::HalfToFloat(h[i]) : loaders::BFloat16ToFloat(h[i]);
       return v.data();
     }
     case DType::kI8: {

@@ -16,6 +16,7 @@
 #include "loaders/esq_error.h"
 #include "loaders/esq_reader.h"
 #include "loaders/esq_writer.h"
+#include "loaders/half.h"
 #include "ops/embedding.h"
 #include "ops/quantize.h"
 #include "tools/convert_mapping.h"
@@ -62,22 +63,6 @@ std::set<uint64_t> LayerIndices(const std::string& pattern, const std::map<std::
   return out;
 }
 
-uint16_t FloatToHalf(float f) {
-  uint32_t x;
-  memcpy(&x, &f, 4);
-  const uint32_t sign = (x >> 16) & 0x8000u;
-  const uint32_t absx = x & 0x7fffffffu;
-  if (absx >= 0x7f800000u) return static_cast<uint16_t>(sign | 0x7c00u | (absx > 0x7f800000u ? 0x200u : 0));
-  if (absx >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // overflows to inf
-  if (absx < 0x38800000u) {  // subnormal or zero in f16
-    float af;
-    memcpy(&af, &absx, 4);
-    return static_cast<uint16_t>(sign | static_cast<uint32_t>(nearbyintf(af * 16777216.0f)));
-  }
-  // Normal: round to nearest even on the 13 dropped bits.
-  const uint32_t rounded = absx + 0xfffu + ((absx >> 13) & 1u);
-  return static_cast<uint16_t>(sign | ((rounded - 0x38000000u) >> 13));
-}
 
 bool IsMatmulWeight(const std::string& role) {
   for (const char* s : {"qkv_proj.weight", "out_proj.weight", "q_proj.weight", "kv_proj.weight", "fc1.weight",
@@ -369,7 +354,7 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
     } else if (dt == DType::kF16) {
       QuantReport q{role, "f16", 0, 0};
       for (size_t k = 0; k < v.size(); ++k) {
-        const uint16_t h = FloatToHalf(v[k]);
+        const uint16_t h = loaders::FloatToHalf(v[k]);
         memcpy(buf->data() + 2 * k, &h, 2);
       }
       report.tensors.push_back(q);

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <string>
 
+#include "loaders/half.h"
 #include "loaders/pickle.h"
 #include "tests/loaders/expected_tensors.h"
 
@@ -182,6 +184,23 @@ TEST(Pickle, MalformedInputsAreErrors) {
                                "\x80\x02Q."s, "\x80\x02(0."s, "\x80\x02t."s}) {
     EXPECT_THROW(Parse(p), CheckpointError) << testing::PrintToString(p);
   }
+}
+
+TEST(Half, ExactWideningAndNearestEvenNarrowing) {
+  // Every f16 bit pattern widens and narrows back to itself (NaNs stay NaN).
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    const float f = HalfToFloat(static_cast<uint16_t>(h));
+    if (std::isnan(f)) {
+      EXPECT_TRUE(std::isnan(HalfToFloat(FloatToHalf(f))));
+      continue;
+    }
+    ASSERT_EQ(FloatToHalf(f), h) << h;
+  }
+  EXPECT_EQ(HalfToFloat(0x3c00), 1.0f);
+  EXPECT_EQ(HalfToFloat(0x0001), 5.9604644775390625e-8f);  // smallest subnormal
+  EXPECT_EQ(FloatToHalf(1.0f + 1.0f / 2048), 0x3c00);        // a tie rounds to even
+  EXPECT_EQ(FloatToHalf(1e6f), 0x7c00);                       // overflow: infinity
+  EXPECT_EQ(BFloat16ToFloat(0x3f80), 1.0f);
 }
 
 }  // namespace
