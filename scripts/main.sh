@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# The main job until the runtime exists: build, print what the kernels run on
-# (CPU features, Highway target, matmul backend) with a self-check against
-# the scalar references, then the kernel and matmul benchmarks (1 thread).
+# The main job: build, convert the embedded grapheme-to-phoneme model
+# (examples/g2p/g2p.pth, a PyTorch state dict) to int8 with edgeseq-convert,
+# and print the pronunciations of a few words with the time taken.
+#   scripts/main.sh [WORD...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
-scripts/build.sh build -DCMAKE_BUILD_TYPE=Release
-build/tools/edgeseq-selfcheck
+scripts/build.sh build -DCMAKE_BUILD_TYPE=Release >/dev/null
+build/tools/edgeseq-selfcheck | sed -n '1,7p'
 echo
-build/benchmarks/kernels_bench --benchmark_filter='cols:512' --benchmark_min_time=0.05
-build/benchmarks/matmul_bench --benchmark_min_time=0.05
+build/tools/edgeseq-convert examples/g2p/g2p.pth -o build/g2p.esq --arch torch-transformer --heads 4 \
+  --pad 1 --bos 2 --eos 3 --unk 0 --quantize int8 \
+  --src-vocab examples/g2p/letters.txt --src-tokenizer chars \
+  --tgt-vocab examples/g2p/phones.txt --tgt-tokenizer whitespace -q
+echo "converted examples/g2p/g2p.pth -> build/g2p.esq ($(stat -c %s build/g2p.esq) bytes, int8)"
+if [ $# -gt 0 ]; then words="$*"; else words="hello world edge device speech synthesis pronunciation"; fi
+echo "$words" | tr ' ' '\n' > build/g2p-words.txt
+build/tools/edgeseq generate -m build/g2p.esq --max-len 32 --stats < build/g2p-words.txt > build/g2p-out.txt \
+  2> build/g2p-stats.txt
+paste build/g2p-words.txt build/g2p-out.txt
+cat build/g2p-stats.txt

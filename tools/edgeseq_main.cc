@@ -24,8 +24,9 @@ int main(int argc, char** argv) {
       "generate",
       "Read one source per stdin line, write one output line per input line, in order.\n"
       "With --ids, lines are token ids and the output is the generated ids without the decoder start\n"
-      "token and the final EOS; without, text through the model's vocabularies. Exit 1 on a bad line\n"
-      "(naming it) unless --skip-bad.");
+      "token and the final EOS; without, text through the model's vocabularies (a character-level model\n"
+      "without a space token, such as grapheme-to-phoneme, decodes each word of a line on its own and\n"
+      "joins their outputs with ' | '). Exit 1 on a bad line (naming it) unless --skip-bad.");
   add_common(generate);
   generate->add_option("--max-len", gen.max_length,
                        "Decoding steps at most; an EOS counts as one (default: 256, or the model's positions if fewer)");

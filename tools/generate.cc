@@ -11,6 +11,7 @@
 #include <ostream>
 
 #include "loaders/esq_error.h"
+#include "loaders/esq_format.h"
 #include "runtime/error.h"
 #include "runtime/generator.h"
 #include "runtime/text_codec.h"
@@ -81,10 +82,35 @@ std::vector<int32_t> SourceIds(const Loaded& l, const GenerateCliOptions& o, std
 
 }  // namespace
 
+// Word mode: a character-level source vocabulary without a space token
+// (grapheme-to-phoneme) decodes each whitespace-separated word of a line on
+// its own; the line's output joins the words' outputs with " | ".
+bool WordMode(const Loaded& l, const GenerateCliOptions& o) {
+  if (o.ids || l.model->file().src_tokenizer() != loaders::TokenizerKind::kCharacters) return false;
+  for (std::string_view t : l.model->file().src_vocab()->tokens) {
+    if (t == " ") return false;
+  }
+  return true;
+}
+
+std::vector<std::string_view> Words(std::string_view line) {
+  std::vector<std::string_view> words;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+    size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') ++j;
+    if (j > i) words.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  return words;
+}
+
 int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out, std::ostream& err) {
   auto loaded = Load(o, "generate", o.max_length, err);
   if (!loaded) return 1;
   Loaded& l = *loaded;
+  const bool word_mode = WordMode(l, o);
   runtime::GenerateOptions g;
   g.max_length = l.gen->limits().max_target;
   g.min_length = o.min_length;
@@ -96,69 +122,83 @@ int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out
   g.top_p = o.top_p;
   g.temperature = o.temperature;
   g.seed = o.seed;
+  const size_t batch_size = std::max<size_t>(o.batch, 1);
   size_t line_no = 0, sentences = 0, tokens = 0;
   double decode_seconds = 0;
   std::string line;
   bool eof = false;
   while (!eof) {
-    // A batch of lines; bad ones are remembered so their output stays in place.
-    std::vector<std::optional<std::vector<int32_t>>> batch;
-    while (batch.size() < std::max<size_t>(o.batch, 1) && std::getline(in, line)) {
+    // A batch of lines, each one or more sources (words); bad lines are kept
+    // (as nullopt) so their empty output stays in place.
+    std::vector<std::optional<size_t>> first_source;  // per line: index of its first source
+    std::vector<size_t> source_count;
+    std::vector<std::vector<int32_t>> sources;
+    while (first_source.size() < batch_size && std::getline(in, line)) {
       ++line_no;
       try {
-        batch.emplace_back(SourceIds(l, o, line));
+        std::vector<std::vector<int32_t>> mine;
+        if (word_mode) {
+          for (std::string_view w : Words(line)) mine.push_back(SourceIds(l, o, w));
+          if (mine.empty()) throw runtime::Error(runtime::ErrorKind::kInput, "the line is empty");
+        } else {
+          mine.push_back(SourceIds(l, o, line));
+        }
+        first_source.emplace_back(sources.size());
+        source_count.push_back(mine.size());
+        for (auto& m : mine) sources.push_back(std::move(m));
       } catch (const runtime::Error& e) {
         if (!o.skip_bad) {
           err << "edgeseq generate: line " << line_no << ": " << e.what() << "\n";
           return 1;
         }
         err << "edgeseq generate: warning: line " << line_no << ": " << e.what() << " (skipped)\n";
-        batch.emplace_back(std::nullopt);
+        first_source.emplace_back(std::nullopt);
+        source_count.push_back(0);
       }
     }
-    if (batch.size() < std::max<size_t>(o.batch, 1)) eof = true;
-    std::vector<std::vector<int32_t>> sources;
-    for (const auto& b : batch) {
-      if (b) sources.push_back(*b);
-    }
+    if (first_source.size() < batch_size) eof = true;
     std::vector<std::vector<runtime::Hypothesis>> hyps;
-    if (!sources.empty()) {
-      const auto t0 = Clock::now();
+    const auto t0 = Clock::now();
+    for (size_t start = 0; start < sources.size(); start += batch_size) {
+      const size_t end = std::min(sources.size(), start + batch_size);
       try {
-        hyps = l.gen->Generate(sources, g);
+        auto part = l.gen->Generate({sources.begin() + start, sources.begin() + end}, g);
+        for (auto& p : part) hyps.push_back(std::move(p));
       } catch (const runtime::Error& e) {  // options the model cannot take (e.g. beam > vocabulary)
         err << "edgeseq generate: " << e.what() << "\n";
         return 1;
       }
-      decode_seconds += Seconds(t0, Clock::now());
     }
-    size_t k = 0;
-    for (const auto& b : batch) {
-      if (!b) {
+    decode_seconds += Seconds(t0, Clock::now());
+    for (size_t li = 0; li < first_source.size(); ++li) {
+      if (!first_source[li]) {
         out << "\n";
         continue;
       }
-      const auto& nbest = hyps[k++];
-      for (size_t i = 0; i < nbest.size(); ++i) {
-        const runtime::Hypothesis& h = nbest[i];
-        if (i) out << " ||| ";
-        if (o.scores) {
-          char buf[32];
-          snprintf(buf, sizeof(buf), "%.6f\t", h.score);
-          out << buf;
+      for (size_t w = 0; w < source_count[li]; ++w) {
+        if (w) out << " | ";
+        const auto& nbest = hyps[*first_source[li] + w];
+        for (size_t i = 0; i < nbest.size(); ++i) {
+          const runtime::Hypothesis& h = nbest[i];
+          if (i) out << " ||| ";
+          if (o.scores) {
+            char buf[32];
+            snprintf(buf, sizeof(buf), "%.6f\t", h.score);
+            out << buf;
+          }
+          out << (o.ids ? runtime::FormatIds(h.ids) : l.tgt->Decode(h.ids));
+          tokens += h.ids.size();
         }
-        out << (o.ids ? runtime::FormatIds(h.ids) : l.tgt->Decode(h.ids));
-        tokens += h.ids.size();
+        ++sentences;
       }
       out << "\n";
-      ++sentences;
     }
     out.flush();
   }
   if (o.stats) {
     char buf[256];
     snprintf(buf, sizeof(buf),
-             "edgeseq generate: load %.1f ms; %zu sentences, %zu tokens in %.1f ms (%.1f ms/sentence, %.0f tokens/s)\n",
+             "edgeseq generate: load %.1f ms; %zu sentences, %zu tokens in %.1f ms (%.2f ms/sentence, %.0f tokens/s)\n",
              l.load_seconds * 1e3, sentences, tokens, decode_seconds * 1e3,
              sentences ? decode_seconds * 1e3 / sentences : 0.0, decode_seconds > 0 ? tokens / decode_seconds : 0.0);
     err << buf;
