@@ -8,9 +8,10 @@ reads) on the CMU dictionary, characters in, phones with stress out.
 Needs Debian's python3-torch and festlex-cmu; install libopenblas0-openmp
 too, or PyTorch uses the reference BLAS and trains several times slower.
 Resumes from WORK/last.pt if stopped (the learning-rate schedule is over
-wall-clock time, so a resumed run continues where it was). Writes the
-half-precision state dict and the vocabularies to examples/g2p/ at every
-checkpoint."""
+wall-clock time, so a resumed run continues where it was); without one,
+--init examples/g2p/g2p.pth continues from the committed weights with a fresh
+schedule. Writes the half-precision state dict and the vocabularies to
+examples/g2p/ at every epoch."""
 import argparse
 import math
 import os
@@ -118,6 +119,8 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, default=1000, help="warm-up steps")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--init", help="start from this state dict (e.g. examples/g2p/g2p.pth) when there is no "
+                                   "resume state: a warm restart with a fresh schedule")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -142,6 +145,9 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     last = os.path.join(args.work, "last.pt")
     state = {"step": 0, "elapsed": 0.0, "epoch": 0, "history": []}
+    if not os.path.exists(last) and args.init:
+        model.load_state_dict({k: v.float() for k, v in torch.load(args.init).items()})
+        print(f"initialised from {args.init}", flush=True)
     if os.path.exists(last):
         ck = torch.load(last)
         model.load_state_dict(ck["model"])
