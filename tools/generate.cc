@@ -135,6 +135,7 @@ int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out
     std::vector<std::vector<int32_t>> sources;
     while (first_source.size() < batch_size && std::getline(in, line)) {
       ++line_no;
+      if (!line.empty() && line.back() == '\r') line.pop_back();  // CRLF input
       try {
         std::vector<std::vector<int32_t>> mine;
         if (word_mode) {
@@ -214,6 +215,7 @@ int RunScore(const GenerateCliOptions& o, std::istream& in, std::ostream& out, s
   std::string line;
   while (std::getline(in, line)) {
     ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // CRLF input
     try {
       const size_t tab = line.find('\t');
       if (tab == std::string::npos) throw runtime::Error(runtime::ErrorKind::kInput, "expected SOURCE<TAB>TARGET");
