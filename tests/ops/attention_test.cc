@@ -2,6 +2,7 @@
 // vs the scalar reference, with strided (fused-projection) inputs.
 #include <math.h>
 
+#include <algorithm>
 #include <string>
 
 #undef HWY_TARGET_INCLUDE
@@ -24,8 +25,9 @@ void TestAttentionScoresAndContext() {
     for (size_t tk : {size_t{1}, size_t{5}, size_t{33}}) {
       for (size_t off : test::Misalignments()) {
         const size_t tq = 3, stride = 3 * dh + 1;  // q, k, v interleaved like a fused qkv row
-        Buffer<float> qkv(tk * stride, off), scores(tq * tk, off), out(tq * (dh + 2), off);
-        qkv.CopyFrom(test::RandomFloats(tk * stride, static_cast<uint32_t>(dh * 100 + tk), -2.0f, 2.0f));
+        const size_t rows = std::max(tq, tk);     // q reads tq rows, k and v tk rows
+        Buffer<float> qkv(rows * stride, off), scores(tq * tk, off), out(tq * (dh + 2), off);
+        qkv.CopyFrom(test::RandomFloats(rows * stride, static_cast<uint32_t>(dh * 100 + tk), -2.0f, 2.0f));
         const float* q = qkv.data();
         const float* k = qkv.data() + dh;
         const float* v = qkv.data() + 2 * dh;
