@@ -114,9 +114,14 @@ TEST_P(Parity, GreedyOutputs) {
   EXPECT_GE(compared, 3u) << "too few cases with a clear margin to compare";
 }
 
-TEST_P(Parity, BeamSearchMatchesTheReferenceBeamSearch) {
+// Beam search is compared for f32 and f16 only: int8's log-probability error
+// (5e-2 relative here) exceeds the gaps between the reference's beam
+// hypotheses, so int8 legitimately explores other beams. int8 decoding is
+// checked by the greedy and teacher-forced tests above.
+class BeamParity : public Parity {};
+
+TEST_P(BeamParity, MatchesTheReferenceBeamSearch) {
   const auto [name, q] = GetParam();
-  if (q == "int8") GTEST_SKIP() << "int8 scores differ by more than the gaps between beam hypotheses";
   const auto all = Expected();
   const auto e = all["models"][name];
   const Tolerance tol = ToleranceFor(q);
@@ -150,6 +155,12 @@ TEST_P(Parity, BeamSearchMatchesTheReferenceBeamSearch) {
   }
   EXPECT_GE(compared, 10u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Models, BeamParity,
+                         testing::Combine(testing::Values("post_relu", "pre_gelu"), testing::Values("f32", "f16")),
+                         [](const auto& info) {
+                           return std::get<0>(info.param) + "_" + std::get<1>(info.param);
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Models, Parity,
                          testing::Combine(testing::Values("post_relu", "pre_gelu"),
