@@ -49,17 +49,21 @@ std::shared_ptr<const Model> Load(const std::string& name) {
   return cache[name] = Model::Load(path);
 }
 
+// The model of a case, or nullptr after marking the case skipped.
+std::shared_ptr<const Model> ModelFor(benchmark::State& state, const std::string& name) {
+  omp_set_num_threads(static_cast<int>(state.range(2)));
+  auto model = Load(name);
+  if (!model) state.SkipWithError(("no " + name + ".esq in " + Dir() + " (run scripts/bench_e2e.sh)").c_str());
+  return model;
+}
+
 const char* kModels[] = {"bench-base-int8", "bench-base-f32", "bench-tiny-int8", "bench-tiny-f32"};
 
 void BM_Encoder(benchmark::State& state) {
   const std::string name = kModels[state.range(0)];
   const size_t batch = state.range(1);
-  omp_set_num_threads(static_cast<int>(state.range(2)));
-  auto model = Load(name);
-  if (!model) {
-    state.SkipWithError(("no " + name + ".esq in " + Dir() + " (run scripts/bench_e2e.sh)").c_str());
-    return;
-  }
+  auto model = ModelFor(state, name);
+  if (!model) return;
   Workspace ws(*model, Limits{16, 24, 24, 1});
   const auto sources = Inputs(batch);
   for (auto _ : state) benchmark::DoNotOptimize(Encode(*model, ws, sources));
@@ -69,12 +73,8 @@ void BM_Encoder(benchmark::State& state) {
 void BM_Greedy24(benchmark::State& state) {
   const std::string name = kModels[state.range(0)];
   const size_t batch = state.range(1);
-  omp_set_num_threads(static_cast<int>(state.range(2)));
-  auto model = Load(name);
-  if (!model) {
-    state.SkipWithError(("no " + name + ".esq in " + Dir() + " (run scripts/bench_e2e.sh)").c_str());
-    return;
-  }
+  auto model = ModelFor(state, name);
+  if (!model) return;
   Generator gen(model, Limits{16, 24, 24, 1});
   const auto sources = Inputs(batch);
   GenerateOptions o;

@@ -55,6 +55,8 @@ Model Model::Load(const std::string& path, bool verify_checksums) {
     runtime::ModelOptions o;
     o.verify_checksums = verify_checksums;
     m.impl_ = runtime::Model::Load(path, o);
+    if (m.impl_->file().src_vocab()) m.src_codec_ = std::make_shared<runtime::TextCodec>(m.impl_->file(), true);
+    if (m.impl_->file().tgt_vocab()) m.tgt_codec_ = std::make_shared<runtime::TextCodec>(m.impl_->file(), false);
     return m;
   });
 }
@@ -67,7 +69,10 @@ ModelInfo Model::info() const {
 }
 
 std::vector<int32_t> Model::EncodeSource(std::string_view text) const {
-  return Translate([&] { return runtime::TextCodec(impl_->file(), true).Encode(text); });
+  return Translate([&] {
+    if (!src_codec_) runtime::TextCodec(impl_->file(), true);  // throws: no source vocabulary
+    return src_codec_->Encode(text);
+  });
 }
 
 std::string Model::DecodeTarget(const std::vector<int32_t>& ids) const {
@@ -77,7 +82,8 @@ std::string Model::DecodeTarget(const std::vector<int32_t>& ids) const {
         throw runtime::Error(runtime::ErrorKind::kInput, "target id " + std::to_string(id) + " is outside the vocabulary");
       }
     }
-    return runtime::TextCodec(impl_->file(), false).Decode(ids);
+    if (!tgt_codec_) runtime::TextCodec(impl_->file(), false);  // throws: no target vocabulary
+    return tgt_codec_->Decode(ids);
   });
 }
 

@@ -15,8 +15,7 @@
 namespace edgeseq::runtime {
 
 Generator::Generator(std::shared_ptr<const Model> model, const Limits& limits)
-    : model_(std::move(model)), ws_(*model_, limits), row_(model_->config().tgt_vocab_size),
-      order_(model_->config().tgt_vocab_size) {}
+    : model_(std::move(model)), ws_(*model_, limits), order_(model_->config().tgt_vocab_size) {}
 
 void Generator::CheckSources(const std::vector<std::vector<int32_t>>& sources) const {
   const auto& c = model_->config();
@@ -103,8 +102,7 @@ std::vector<std::vector<Hypothesis>> Generator::Step1(size_t batch, size_t S, co
     for (size_t b = 0; b < batch; ++b) {
       if (done[b]) continue;
       Hypothesis& h = out[b][0];
-      float* row = row_.data();
-      std::copy_n(ws_.logits.data() + b * V, V, row);
+      float* row = ws_.logits.data() + b * V;  // log-probabilities in place
       ops::LogSoftmax(row, 1, V);
       if (h.ids.size() < o.min_length) row[c.eos_id] = -std::numeric_limits<float>::infinity();
       const int32_t next = o.sample ? Sample(row, V, o, rng, order_)
@@ -153,8 +151,7 @@ std::vector<float> Generator::Score(const std::vector<std::vector<int32_t>>& sou
       const auto& t = targets[b];
       if (step > t.size()) continue;  // this one is complete
       const int32_t want = step < t.size() ? t[step] : c.eos_id;
-      float* row = row_.data();
-      std::copy_n(ws_.logits.data() + b * V, V, row);
+      float* row = ws_.logits.data() + b * V;  // log-probabilities in place
       ops::LogSoftmax(row, 1, V);
       scores[b] += row[want];
       ws_.dec_ids[b] = want;

@@ -64,7 +64,6 @@ class Generator {
 
   std::shared_ptr<const Model> model_;
   Workspace ws_;
-  std::vector<float> row_;      // one row of log-probabilities
   std::vector<int32_t> order_;  // sampling and beam: token order scratch
 };
 

@@ -31,6 +31,7 @@ namespace edgeseq {
 namespace runtime {
 class Model;
 class Generator;
+class TextCodec;
 }  // namespace runtime
 
 enum class ErrorCode { kModel = 1, kInput = 2, kLimit = 3 };
@@ -66,6 +67,9 @@ class EDGESEQ_API Model {
  private:
   friend class Generator;
   std::shared_ptr<const runtime::Model> impl_;
+  // Built once at load (when the model has vocabularies): a codec indexes
+  // the whole vocabulary, too much work to redo per call.
+  std::shared_ptr<const runtime::TextCodec> src_codec_, tgt_codec_;
 };
 
 struct Limits {
