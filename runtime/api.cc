@@ -1,8 +1,7 @@
 // The public C++ API (edgeseq/edgeseq.hpp) over the runtime.
-#include <omp.h>
-
 #include "edgeseq/edgeseq.hpp"
 #include "loaders/esq_error.h"
+#include "ops/threads.h"
 #include "runtime/error.h"
 #include "runtime/generator.h"
 #include "runtime/model.h"
@@ -129,9 +128,6 @@ std::vector<float> Generator::Score(const std::vector<std::vector<int32_t>>& sou
   return Translate([&] { return impl_->Score(sources, targets); });
 }
 
-void SetThreads(int threads) {
-  if (threads > 0) omp_set_num_threads(threads);
-  else omp_set_num_threads(omp_get_num_procs());
-}
+void SetThreads(int threads) { ops::SetThreads(threads); }
 
 }  // namespace edgeseq

@@ -3,11 +3,13 @@
 #include <math.h>
 
 #include <algorithm>
+#include <chrono>
 #include <random>
 #include <limits>
 #include <string>
 
 #include "ops/softmax.h"
+#include "ops/threads.h"
 #include "runtime/error.h"
 #include "runtime/search.h"
 #include "runtime/transformer.h"
@@ -70,9 +72,12 @@ void Generator::CheckOptions(const GenerateOptions& o) const {
 
 std::vector<std::vector<Hypothesis>> Generator::Generate(const std::vector<std::vector<int32_t>>& sources,
                                                          const GenerateOptions& o) {
+  ops::ApplyThreads();
   CheckSources(sources);
   CheckOptions(o);
+  const auto t0 = std::chrono::steady_clock::now();
   const size_t S = Encode(*model_, ws_, sources);
+  encode_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return o.beam > 1 ? Beam(sources.size(), S, o) : Step1(sources.size(), S, o);
 }
 
@@ -124,6 +129,7 @@ std::vector<std::vector<Hypothesis>> Generator::Step1(size_t batch, size_t S, co
 
 std::vector<float> Generator::Score(const std::vector<std::vector<int32_t>>& sources,
                                     const std::vector<std::vector<int32_t>>& targets) {
+  ops::ApplyThreads();
   CheckSources(sources);
   const auto& c = model_->config();
   if (targets.size() != sources.size()) throw Error(ErrorKind::kInput, "as many targets as sources are needed");

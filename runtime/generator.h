@@ -53,6 +53,10 @@ class Generator {
   std::vector<float> Score(const std::vector<std::vector<int32_t>>& sources,
                            const std::vector<std::vector<int32_t>>& targets);
 
+  // Seconds spent in the encoder over this Generator's life (the rest of
+  // a Generate call is decoding), for --stats.
+  double encode_seconds() const { return encode_seconds_; }
+
   const Model& model() const { return *model_; }
   const Limits& limits() const { return ws_.limits; }
 
@@ -65,6 +69,7 @@ class Generator {
   std::shared_ptr<const Model> model_;
   Workspace ws_;
   std::vector<int32_t> order_;  // sampling and beam: token order scratch
+  double encode_seconds_ = 0;
 };
 
 }  // namespace edgeseq::runtime

@@ -10,8 +10,7 @@ namespace edgeseq::runtime {
 
 AlignedBuffer::AlignedBuffer(size_t bytes) : bytes_((bytes + 63) / 64 * 64) {
   if (bytes_ == 0) return;
-  mem_.reset(aligned_alloc(64, bytes_));
-  if (!mem_) throw std::bad_alloc();
+  mem_.reset(BufferAlloc(bytes_));
 }
 
 Workspace::Workspace(const Model& model, const Limits& l) : limits(l) {

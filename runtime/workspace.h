@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ops/matmul.h"
+#include "runtime/buffer.h"
 
 namespace edgeseq::runtime {
 
@@ -22,7 +23,7 @@ struct Limits {
   size_t max_beam = 1;        // beam width (decoder rows per source)
 };
 
-// 64-byte aligned float storage (the matmul wants aligned scratch).
+// 64-byte aligned untyped storage (the matmul's scratch).
 class AlignedBuffer {
  public:
   AlignedBuffer() = default;
@@ -32,7 +33,7 @@ class AlignedBuffer {
 
  private:
   struct Free {
-    void operator()(void* p) const { free(p); }
+    void operator()(void* p) const { BufferFree(p); }
   };
   std::unique_ptr<void, Free> mem_;
   size_t bytes_ = 0;
@@ -44,21 +45,21 @@ struct Workspace {
   Limits limits;
   size_t d = 0, ffn = 0, vocab = 0, layers = 0;
   // Encoder, [batch·source, ·]
-  std::vector<float> enc_x, enc_norm, enc_wide, enc_attn, enc_delta;
-  std::vector<int32_t> enc_ids, enc_pos;
-  std::vector<float> key_mask;  // [batch, source]: 0 or -inf
-  std::vector<size_t> src_len;
+  Buffer<float> enc_x, enc_norm, enc_wide, enc_attn, enc_delta;
+  Buffer<int32_t> enc_ids, enc_pos;
+  Buffer<float> key_mask;  // [batch, source]: 0 or -inf
+  Buffer<size_t> src_len;
   // Cross-attention K|V per layer: [layers][batch·source, 2d]
-  std::vector<float> cross_kv;
+  Buffer<float> cross_kv;
   // Self-attention cache per layer: [layers][rows][max_target][d] for K and V,
   // rows = max_batch · max_beam; beam search reorders into the *_next copies.
-  std::vector<float> cache_k, cache_v, cache_k_next, cache_v_next;
+  Buffer<float> cache_k, cache_v, cache_k_next, cache_v_next;
   size_t dec_rows = 0;
   // Decoder step, [rows, ·]
-  std::vector<float> dec_x, dec_norm, dec_wide, dec_attn, dec_delta, logits;
-  std::vector<int32_t> dec_ids, dec_pos;
+  Buffer<float> dec_x, dec_norm, dec_wide, dec_attn, dec_delta, logits;
+  Buffer<int32_t> dec_ids, dec_pos;
   // Attention scores for one head: [max(source, target)·max(source, target)]
-  std::vector<float> scores;
+  Buffer<float> scores;
   AlignedBuffer matmul_scratch;
 
   ops::MatmulScratch scratch() const { return {matmul_scratch.data(), matmul_scratch.bytes()}; }

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
     sub->add_option("-m,--model", gen.model, "Model file (.esq)")->required();
     sub->add_flag("--ids", gen.ids, "Lines are space-separated token ids (used verbatim), not text");
     sub->add_option("--batch", gen.batch, "Lines processed together")->capture_default_str();
-    sub->add_option("--threads", gen.threads, "Threads for the matmuls (default: OpenMP's, OMP_NUM_THREADS)");
+    sub->add_option("--threads", gen.threads, "Threads for the matmuls (default: OMP_NUM_THREADS if set, else the physical cores)");
     sub->add_flag("--skip-bad", gen.skip_bad,
                   "A bad line gets a warning on stderr and an empty output line, instead of stopping");
   };

@@ -1,6 +1,5 @@
 #include "tools/generate.h"
 
-#include <omp.h>
 #include <stdio.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 
 #include "loaders/esq_error.h"
 #include "loaders/esq_format.h"
+#include "ops/threads.h"
 #include "runtime/error.h"
 #include "runtime/generator.h"
 #include "runtime/text_codec.h"
@@ -36,7 +36,7 @@ struct Loaded {
 std::optional<Loaded> Load(const GenerateCliOptions& o, const char* cmd, size_t max_target, std::ostream& err) {
   const auto t0 = Clock::now();
   try {
-    if (o.threads > 0) omp_set_num_threads(o.threads);
+    ops::SetThreads(o.threads);
     Loaded l;
     l.model = runtime::Model::Load(o.model);
     const auto& c = l.model->config();
@@ -197,11 +197,14 @@ int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out
     out.flush();
   }
   if (o.stats) {
-    char buf[256];
+    char buf[384];
+    const double encode = l.gen->encode_seconds();
     snprintf(buf, sizeof(buf),
-             "edgeseq generate: load %.1f ms; %zu sentences, %zu tokens in %.1f ms (%.2f ms/sentence, %.0f tokens/s)\n",
-             l.load_seconds * 1e3, sentences, tokens, decode_seconds * 1e3,
-             sentences ? decode_seconds * 1e3 / sentences : 0.0, decode_seconds > 0 ? tokens / decode_seconds : 0.0);
+             "edgeseq generate: load %.1f ms; %zu sentences, %zu tokens in %.1f ms: encode %.1f ms, decode %.1f ms "
+             "(%.2f ms/sentence, %.0f tokens/s; %d threads, %s buffers)\n",
+             l.load_seconds * 1e3, sentences, tokens, decode_seconds * 1e3, encode * 1e3,
+             (decode_seconds - encode) * 1e3, sentences ? decode_seconds * 1e3 / sentences : 0.0,
+             decode_seconds > 0 ? tokens / decode_seconds : 0.0, ops::Threads(), runtime::BufferAllocatorName());
     err << buf;
   }
   return 0;

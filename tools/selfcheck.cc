@@ -16,6 +16,7 @@
 #include "ops/norm.h"
 #include "ops/reference.h"
 #include "ops/softmax.h"
+#include "ops/threads.h"
 
 namespace {
 
@@ -55,6 +56,8 @@ int main(int argc, char** argv) {
   printf("highway runnable:     %s\n", Join(info.hwy_supported).c_str());
   printf("highway chosen:       %s\n", info.hwy_chosen.c_str());
   printf("matmul backend:       %s\n", info.matmul_backend.c_str());
+  printf("threads:              %d (physical cores %d; OMP_NUM_THREADS overrides)\n", edgeseq::ops::Threads(),
+         edgeseq::ops::PhysicalCores());
   printf("int8 activation max:  %d%s\n", info.int8_activation_max,
          info.int8_activation_max < 255 ? " (no VNNI: 7-bit activations avoid 16-bit saturation)" : "");
 

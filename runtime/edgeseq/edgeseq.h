@@ -80,7 +80,8 @@ EDGESEQ_C_API edgeseq_status edgeseq_generate_text(edgeseq_generator* generator,
 EDGESEQ_C_API edgeseq_status edgeseq_score(edgeseq_generator* generator, const int32_t* source, size_t source_len,
                                            const int32_t* target, size_t target_len, float* out_logprob);
 
-/* Threads for the matmuls; 0 restores the default. */
+/* Threads for the matmuls, process-wide, from each generator's next call;
+ * 0 restores the default (OMP_NUM_THREADS if set, else physical cores). */
 EDGESEQ_C_API void edgeseq_set_threads(int threads);
 
 #ifdef __cplusplus

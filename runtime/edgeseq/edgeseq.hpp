@@ -120,8 +120,10 @@ class EDGESEQ_API Generator {
   std::unique_ptr<runtime::Generator> impl_;
 };
 
-// Threads for the matmuls (OpenMP); 0 restores the default. Idle threads
-// sleep rather than spin (see docs).
+// Threads for the matmuls (OpenMP), for every Generator in the process
+// from its next call on; 0 restores the default: OMP_NUM_THREADS when set,
+// else the physical cores this process may run on. Idle threads sleep
+// rather than spin.
 EDGESEQ_API void SetThreads(int threads);
 
 }  // namespace edgeseq
