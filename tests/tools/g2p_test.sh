@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The default model end to end in text mode: convert the committed G2P
+# checkpoint (f32 and int8), pronounce the words of
+# tests/fixtures/g2p/expected.tsv through `edgeseq generate` and compare with
+# PyTorch's greedy output on the same checkpoint (made by
+# tests/fixtures/make_g2p_expected.py); then the vocabulary lookup and what
+# unknown characters get.
+#   g2p_test.sh BUILD_DIR SOURCE_DIR
+set -uo pipefail
+build="$1"; src="$2"
+convert="$build/tools/edgeseq-convert"; edgeseq="$build/tools/edgeseq"
+g2p="$src/examples/g2p"; expected="$src/tests/fixtures/g2p/expected.tsv"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fails=0; passes=0
+check() {  # check NAME CONDITION...
+  if eval "${@:2}"; then passes=$((passes + 1)); else echo "FAILED: $1"; fails=$((fails + 1)); fi
+}
+
+digest=$(sha256sum "$g2p/g2p.pth" | cut -d' ' -f1)
+if ! head -1 "$expected" | grep -q "$digest"; then
+  echo "FAILED: $expected was made from another checkpoint than examples/g2p/g2p.pth;"
+  echo "        regenerate it: /usr/bin/python3 tests/fixtures/make_g2p_expected.py"
+  exit 1
+fi
+for q in f32 int8; do
+  "$convert" "$g2p/g2p.pth" -o "$tmp/g2p-$q.esq" --arch torch-transformer --heads 4 \
+    --pad 1 --bos 2 --eos 3 --unk 0 --quantize "$q" \
+    --src-vocab "$g2p/letters.txt" --src-tokenizer chars --tgt-vocab "$g2p/phones.txt" --tgt-tokenizer whitespace -q
+  check "convert $q" '[ $? -eq 0 ]'
+done
+tail -n +2 "$expected" | cut -f1 > "$tmp/words.txt"
+"$edgeseq" generate -m "$tmp/g2p-f32.esq" < "$tmp/words.txt" > "$tmp/f32.txt"
+check "f32 generate exits 0" '[ $? -eq 0 ]'
+"$edgeseq" generate -m "$tmp/g2p-int8.esq" < "$tmp/words.txt" > "$tmp/int8.txt"
+check "int8 generate exits 0" '[ $? -eq 0 ]'
+"$edgeseq" generate -m "$tmp/g2p-int8.esq" --batch 5 < "$tmp/words.txt" > "$tmp/int8-b5.txt"
+check "int8 batch 5 gives the batch-1 answers" 'cmp -s "$tmp/int8.txt" "$tmp/int8-b5.txt"'
+
+# f32 must equal PyTorch wherever PyTorch's own top-two margin is above 1e-3;
+# int8 wherever it is above 0.5 (int8 moves these logits by up to a few
+# tenths: the margin rule of the parity tests, with int8's tolerance).
+n=0; f32_same=0; f32_due=0; int8_same=0; int8_due=0
+while IFS=$'\t' read -r word phones margin; do
+  n=$((n + 1))
+  got32=$(sed -n "${n}p" "$tmp/f32.txt"); got8=$(sed -n "${n}p" "$tmp/int8.txt")
+  if awk "BEGIN{exit !($margin > 0.001)}"; then
+    f32_due=$((f32_due + 1))
+    if [ "$got32" = "$phones" ]; then f32_same=$((f32_same + 1)); else echo "f32 $word: '$got32', PyTorch '$phones'"; fi
+  fi
+  if awk "BEGIN{exit !($margin > 0.5)}"; then
+    int8_due=$((int8_due + 1))
+    if [ "$got8" = "$phones" ]; then int8_same=$((int8_same + 1)); else echo "int8 $word: '$got8', PyTorch '$phones'"; fi
+  fi
+done < <(tail -n +2 "$expected")
+echo "f32: $f32_same of $f32_due words as PyTorch; int8: $int8_same of $int8_due (margin > 0.5)"
+check "some words are compared" '[ "$n" -ge 10 ] && [ "$int8_due" -ge 5 ]'
+check "f32 pronounces as PyTorch" '[ "$f32_same" -eq "$f32_due" ]'
+check "int8 pronounces as PyTorch" '[ "$int8_same" -eq "$int8_due" ]'
+
+# A line of several words: one pronunciation per word, joined by " | ".
+w1=$(sed -n 1p "$tmp/words.txt"); w2=$(sed -n 2p "$tmp/words.txt")
+p1=$(sed -n 1p "$tmp/f32.txt"); p2=$(sed -n 2p "$tmp/f32.txt")
+echo "$w1  $w2" | "$edgeseq" generate -m "$tmp/g2p-f32.esq" > "$tmp/line.txt"
+check "words of a line are pronounced one by one" '[ "$(cat "$tmp/line.txt")" = "$p1 | $p2" ]'
+
+# Unknown characters: one clear line naming the input line and the character.
+bad() {  # bad INPUT EXPECTED_MESSAGE
+  printf '%s\n' "$1" | "$edgeseq" generate -m "$tmp/g2p-int8.esq" > "$tmp/out.txt" 2> "$tmp/err.txt"
+  local rc=$? msg="$2"
+  check "'$1' is refused" '[ $rc -eq 1 ] && [ ! -s "$tmp/out.txt" ] && [ "$(wc -l < "$tmp/err.txt")" -eq 1 ]'
+  check "'$1' names the problem" 'grep -qF "$msg" "$tmp/err.txt"'
+}
+bad "Hello" "line 1: 'H' is not in the model's vocabulary"
+bad "wörld" "line 1: 'ö' is not in the model's vocabulary"
+bad "r2d2" "line 1: '2' is not in the model's vocabulary"
+printf 'hello\n\xff\xfe\n' | "$edgeseq" generate -m "$tmp/g2p-int8.esq" > /dev/null 2> "$tmp/err.txt"
+check "invalid UTF-8 is refused" '[ $? -eq 1 ] && grep -q "line 2: .*UTF-8" "$tmp/err.txt"'
+printf 'hello\nWorld\nspeech\n' | "$edgeseq" generate -m "$tmp/g2p-int8.esq" --skip-bad > "$tmp/out.txt" 2> "$tmp/err.txt"
+check "--skip-bad keeps the output aligned" '[ $? -eq 0 ] && [ "$(wc -l < "$tmp/out.txt")" -eq 3 ] && [ -z "$(sed -n 2p "$tmp/out.txt")" ] && grep -q "line 2" "$tmp/err.txt"'
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
