@@ -25,10 +25,26 @@ if(EDGESEQ_FUZZ)
   add_compile_options(-fsanitize=fuzzer-no-link)
 endif()
 
-# Highway targets compiled in. Edge x86 boxes are AVX2 at best (Atom/N-series,
-# Ryzen embedded), so AVX-512 code would only cost build time and go untested
-# here; SSSE3 is superseded by SSE4. EMU128 stays as the portable fallback.
-# Applied to every target so kernels and their tests see the same target set.
-set(EDGESEQ_HWY_DISABLED_TARGETS "(HWY_SSSE3|HWY_AVX3|HWY_AVX3_DL)" CACHE STRING
+# Highway targets compiled in, per architecture; applied to every target so
+# kernels and their tests see the same set.
+# - x86: edge boxes are AVX2 at best (Atom/N-series, Ryzen embedded), so
+#   AVX-512 would only cost build time and go untested; SSSE3 is superseded
+#   by SSE4. The portable fallback stays.
+# - aarch64: NEON (every 64-bit Pi) plus SVE and SVE2 (dynamic dispatch picks
+#   them where present; tested under qemu -cpu max). The fixed-width
+#   SVE_256/SVE2_128 specialisations are left out to keep builds short.
+# - armv7 (armhf): NEON only, static; Highway 1.0 needs -mfpu=neon-vfpv4
+#   -mfp16-format=ieee or it falls back to scalar code.
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|i.86)$")
+  set(_edgeseq_hwy_disabled "(HWY_SSSE3|HWY_AVX3|HWY_AVX3_DL)")
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
+  set(_edgeseq_hwy_disabled "(HWY_SVE_256|HWY_SVE2_128)")
+else()
+  set(_edgeseq_hwy_disabled "0")
+endif()
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^arm" AND NOT CMAKE_SYSTEM_PROCESSOR MATCHES "^arm64")
+  add_compile_options(-mfpu=neon-vfpv4 -mfp16-format=ieee)
+endif()
+set(EDGESEQ_HWY_DISABLED_TARGETS "${_edgeseq_hwy_disabled}" CACHE STRING
     "Highway targets not compiled (HWY_DISABLED_TARGETS)")
 add_compile_definitions("HWY_DISABLED_TARGETS=${EDGESEQ_HWY_DISABLED_TARGETS}")

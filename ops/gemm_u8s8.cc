@@ -8,13 +8,16 @@
 #include "ops/gemm_u8s8-inl.h"
 
 #if HWY_ONCE
+#include "ops/gemm_split.h"
+
 namespace edgeseq::ops {
 
-HWY_EXPORT(GemmU8S8);
+HWY_EXPORT(GemmU8S8Block);
 
 void GemmU8S8(const uint8_t* xq, size_t M, size_t K, const int8_t* w, size_t N,
               int32_t* acc) {
-  HWY_DYNAMIC_DISPATCH(GemmU8S8)(xq, M, K, w, N, acc);
+  const auto block = &HWY_DYNAMIC_DISPATCH(GemmU8S8Block);  // chosen once, called per chunk
+  SplitColumns(M, N, K, [&](size_t n0, size_t n1) { block(xq, M, K, w + n0 * K, n1 - n0, acc + n0, N); });
 }
 
 }  // namespace edgeseq::ops

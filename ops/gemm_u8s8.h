@@ -1,5 +1,6 @@
-// Exact integer GEMM for small M, in Highway: the int8 matmul's path for the
-// decode case, where oneDNN's per-call overhead dominates.
+// Exact integer GEMM in Highway: the int8 matmul's Highway backend (the
+// default on Arm, and on x86 for the few-row decode case, where oneDNN's
+// per-call overhead dominates).
 #pragma once
 
 #include <stddef.h>
@@ -11,7 +12,9 @@ namespace edgeseq::ops {
 // PyTorch's [out, in] order, row-major), acc [M, N] s32. Exact for any u8
 // and s8 values while K·255·128 < 2³¹ (K ≤ 65793): products are widened to
 // 16 bits and pairs summed in 32 bits, so nothing saturates. Any alignment.
-// Cost: streams W once per row of x, so it suits small M.
+// Register tiles of 2 rows of x by 4 rows of W, W in L2-sized blocks; splits
+// N across OpenMP threads when M·N·K ≥ 2²¹ (results are the same exact
+// integers whatever the split).
 void GemmU8S8(const uint8_t* xq, size_t M, size_t K, const int8_t* w, size_t N,
               int32_t* acc);
 

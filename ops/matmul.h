@@ -1,14 +1,16 @@
 // Linear layers: y = x·Wᵀ + b with W stored [N, K] as PyTorch stores it,
-// x [M, K] and y [M, N] row-major f32. Backed by oneDNN, with a Highway
-// integer GEMM for int8 calls with few rows.
+// x [M, K] and y [M, N] row-major f32, in f32 or int8. Two backends behind
+// this one interface: Highway GEMMs (ops/gemm_f32.h, ops/gemm_u8s8.h; every
+// shape on Arm, where Debian's oneDNN has no optimized GEMM or none at all)
+// and oneDNN (x86, for calls with more rows than the k*HighwayMaxRows below,
+// chosen by measurement: docs/BENCHMARKS.md).
 //
 // Weights are prepared once (Create*), then Forward runs many times with any
 // M: the oneDNN primitive is created once per weight matrix with M left to
-// run time, so a decode loop creates no primitive. When oneDNN accepts the
-// caller's weight layout as is, the weights are used in place (zero copy, e.g.
-// straight from a mapped model file); otherwise they are reordered once into
-// the layout oneDNN prefers. Either way the caller's weights, scales and bias
-// must outlive the Matmul (they are referenced, not copied, where possible).
+// run time, so a decode loop creates no primitive. The Highway backend reads
+// the caller's weights in place; oneDNN uses them in place when it accepts
+// their layout, else reorders them once. Either way the caller's weights,
+// scales and bias must outlive the Matmul (referenced, not copied).
 #pragma once
 
 #include <stddef.h>
@@ -27,9 +29,12 @@ namespace edgeseq::ops {
 // saturating 16-bit lanes: 255·127·2 overflows, 127·127·2 = 32258 does not.
 int Int8ActivationMax();
 
-// Describes the matmul implementations in use ("onednn:<isa>, int8 rows <= 3:
-// highway").
+// Describes the matmul implementations in use ("onednn:avx2; highway for
+// int8 rows <= 3, ...", or "highway (all shapes)").
 std::string MatmulBackendName();
+
+// Whether this build has the oneDNN backend (x86_64 builds do).
+bool MatmulHasOneDnn();
 
 // Scratch memory a Forward call uses: the caller sizes it once with
 // Matmul::ScratchBytes(max_m) and keeps it (Workspace), so calls allocate
@@ -67,11 +72,15 @@ class Matmul {
   // no per-call overhead, allocates nothing) instead of oneDNN, whose fixed
   // cost per call dominates the decode case. Default: kInt8HighwayMaxRows,
   // measured on AVX2 (docs/BENCHMARKS.md). 0 forces oneDNN, SIZE_MAX Highway.
+  // Without oneDNN (MatmulHasOneDnn() false) every call runs Highway.
   static constexpr size_t kInt8HighwayMaxRows = 3;
   void set_int8_highway_max_rows(size_t rows);
   // f32 likewise: m ≤ this many rows run Highway's GemmF32.
   static constexpr size_t kF32HighwayMaxRows = 2;
   void set_f32_highway_max_rows(size_t rows);
+
+  // Whether a call with m rows runs the Highway backend.
+  bool UsesHighway(size_t m) const;
 
   // Bytes of scratch Forward needs for m ≤ max_m rows.
   size_t ScratchBytes(size_t max_m) const;

@@ -52,17 +52,28 @@ def matmul_table(rows):
     return "\n".join(out)
 
 
-def path_table(rows):
-    out = ["| M | K | N | int8 via oneDNN µs | int8 via Highway µs | faster |",
-           "|---:|---:|---:|---:|---:|---|"]
+def backend_table(rows):
+    out = ["| M | K | N | f32 oneDNN µs | f32 Highway µs | int8 oneDNN µs | int8 Highway µs | f32 Highway GFLOP/s | int8 Highway GFLOP/s |",
+           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     by_key = {}
     for name, b in rows.items():
-        if not name.startswith("BM_Int8Path/"):
+        if not name.startswith("BM_Backend/") or b.get("error_occurred"):
             continue
         a = args(name)
-        by_key.setdefault((int(a["M"]), int(a["K"]), int(a["N"])), {})[int(a["highway"])] = b["real_time"] / 1e3
+        by_key.setdefault((int(a["M"]), int(a["K"]), int(a["N"])), {})[(int(a["int8"]), int(a["highway"]))] = b
+
+    def cell(v, key, bold_against):
+        if key not in v:
+            return "–"
+        t = v[key]["real_time"] / 1e3
+        other = v.get(bold_against)
+        faster = other is not None and t < other["real_time"] / 1e3
+        return f"**{t:.1f}**" if faster else f"{t:.1f}"
+
     for (m, k, n), v in sorted(by_key.items()):
-        out.append(f"| {m} | {k} | {n} | {v[0]:.1f} | {v[1]:.1f} | {'Highway' if v[1] < v[0] else 'oneDNN'} |")
+        gf = lambda key: f"{v[key]['GFLOP/s'] / 1e9:.1f}" if key in v else "–"
+        out.append(f"| {m} | {k} | {n} | {cell(v, (0, 0), (0, 1))} | {cell(v, (0, 1), (0, 0))} | "
+                   f"{cell(v, (1, 0), (1, 1))} | {cell(v, (1, 1), (1, 0))} | {gf((0, 1))} | {gf((1, 1))} |")
     return "\n".join(out)
 
 
@@ -75,8 +86,8 @@ def main():
     print(kernels_table(kernels))
     print("\n### Matmul y = x·Wᵀ, f32 vs int8 (the path ops::Matmul picks)\n")
     print(matmul_table(matmul))
-    print("\n### int8: oneDNN vs the Highway GEMM by rows (sets kInt8HighwayMaxRows)\n")
-    print(path_table(matmul))
+    print("\n### Backends forced: oneDNN vs Highway by rows (bold: the faster; sets k*HighwayMaxRows)\n")
+    print(backend_table(matmul))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ void CheckExact(size_t M, size_t K, size_t N, size_t off, const std::vector<uint
   Buffer<int32_t> acc(M * N, off);
   xb.CopyFrom(x);
   wb.CopyFrom(w);
-  HWY_NAMESPACE::GemmU8S8(xb.data(), M, K, wb.data(), N, acc.data());
+  HWY_NAMESPACE::GemmU8S8Block(xb.data(), M, K, wb.data(), N, acc.data(), N);
   std::vector<int32_t> want(M * N);
   ref::MatmulU8S8(x.data(), M, K, w.data(), N, want.data());
   for (size_t i = 0; i < want.size(); ++i) {
@@ -38,7 +38,7 @@ void TestGemmU8S8Random() {
   std::uniform_int_distribution<int> xa(0, 255), wa(-128, 127);
   for (size_t K : test::KernelSizes()) {
     for (size_t N : {size_t{1}, size_t{3}, size_t{4}, size_t{5}, size_t{17}}) {
-      for (size_t M : {size_t{1}, size_t{3}}) {
+      for (size_t M : {size_t{1}, size_t{3}, size_t{5}}) {  // single rows, whole tiles, remainders
         for (size_t off : test::Misalignments()) {
           std::vector<uint8_t> x(M * K);
           std::vector<int8_t> w(N * K);
@@ -53,11 +53,30 @@ void TestGemmU8S8Random() {
 
 void TestGemmU8S8Extremes() {
   for (size_t K : {size_t{512}, size_t{4099}}) {
-    const size_t M = 2, N = 6;
+    const size_t M = 3, N = 6;
     const std::vector<uint8_t> x(M * K, 255);
     for (int wv : {127, -128}) {
       const std::vector<int8_t> w(N * K, static_cast<int8_t>(wv));
       CheckExact(M, K, N, 0, x, w, "extreme w=" + std::to_string(wv));
+    }
+  }
+}
+
+// More rows of W than one L2 block (64), written into a wider output.
+void TestGemmU8S8BlocksAndStride() {
+  std::mt19937 rng(4);
+  std::uniform_int_distribution<int> xa(0, 255), wa(-128, 127);
+  const size_t M = 6, K = 33, N = 133, ldy = N + 5;
+  std::vector<uint8_t> x(M * K);
+  std::vector<int8_t> w(N * K);
+  for (auto& v : x) v = static_cast<uint8_t>(xa(rng));
+  for (auto& v : w) v = static_cast<int8_t>(wa(rng));
+  std::vector<int32_t> y(M * ldy, 12345), want(M * N);
+  HWY_NAMESPACE::GemmU8S8Block(x.data(), M, K, w.data(), N, y.data(), ldy);
+  ref::MatmulU8S8(x.data(), M, K, w.data(), N, want.data());
+  for (size_t m = 0; m < M; ++m) {
+    for (size_t n = 0; n < ldy; ++n) {
+      ASSERT_EQ(y[m * ldy + n], n >= N ? 12345 : want[m * N + n]) << "m=" << m << " n=" << n;
     }
   }
 }
@@ -70,5 +89,6 @@ namespace edgeseq::ops {
 HWY_BEFORE_TEST(GemmU8S8Test);
 HWY_EXPORT_AND_TEST_P(GemmU8S8Test, TestGemmU8S8Random);
 HWY_EXPORT_AND_TEST_P(GemmU8S8Test, TestGemmU8S8Extremes);
+HWY_EXPORT_AND_TEST_P(GemmU8S8Test, TestGemmU8S8BlocksAndStride);
 }  // namespace edgeseq::ops
 #endif
