@@ -42,8 +42,15 @@ elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
 else()
   set(_edgeseq_hwy_disabled "0")
 endif()
+# 32-bit targets: 64-bit file offsets and inode numbers (LFS). Without them,
+# stat/readdir fail with EOVERFLOW on file systems with large inode numbers
+# and files over 2 GiB cannot be mapped.
+if(CMAKE_SIZEOF_VOID_P EQUAL 4)
+  add_compile_definitions(_FILE_OFFSET_BITS=64)
+endif()
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^arm" AND NOT CMAKE_SYSTEM_PROCESSOR MATCHES "^arm64")
-  add_compile_options(-mfpu=neon-vfpv4 -mfp16-format=ieee)
+  # -Wno-psabi: GCC notes that armhf passes some types differently since GCC 7.1.
+  add_compile_options(-mfpu=neon-vfpv4 -mfp16-format=ieee -Wno-psabi)
 endif()
 set(EDGESEQ_HWY_DISABLED_TARGETS "${_edgeseq_hwy_disabled}" CACHE STRING
     "Highway targets not compiled (HWY_DISABLED_TARGETS)")

@@ -2,10 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <string>
 
 #include "loaders/esq_error.h"
 
@@ -20,6 +23,11 @@ MappedFile::MappedFile(const std::string& path) {
     close(fd);
     throw EsqError(EsqErrorKind::kIo, path, "", err ? std::string("cannot stat: ") + strerror(err)
                                                     : "not a regular file");
+  }
+  if (static_cast<uint64_t>(st.st_size) > SIZE_MAX) {  // 32-bit builds: more than the address space
+    close(fd);
+    throw EsqError(EsqErrorKind::kIo, path, "", "file of " + std::to_string(st.st_size) +
+                                                    " bytes is larger than this 32-bit process can map");
   }
   size_ = static_cast<size_t>(st.st_size);
   if (size_ > 0) {

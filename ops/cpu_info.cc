@@ -67,6 +67,12 @@ CpuInfo GetCpuInfo() {
       if (best == 0) best = t;
     }
   }
+  if (best == 0 && (HWY_TARGETS & (HWY_TARGETS - 1)) == 0) {
+    // One target compiled in (armhf: NEON), dispatched statically: Highway 1.0
+    // cannot detect it at run time there, but the build requires it.
+    info.hwy_supported.push_back(hwy::TargetName(HWY_STATIC_TARGET));
+    best = HWY_STATIC_TARGET;
+  }
   info.hwy_chosen = best ? hwy::TargetName(best) : "none";
   info.matmul_backend = MatmulBackendName();
   info.int8_activation_max = Int8ActivationMax();

@@ -35,50 +35,65 @@ HWY_INLINE hn::Vec<D> LoadWiden(D d, const T* HWY_RESTRICT p, size_t count) {
   }
 }
 
-// y[i, j] = Σ_k x_i[k]·w_j[k] for i < mr ≤ MR rows of x, j < nr ≤ 4 rows of W.
-// u8 and s8 are widened to i16 and multiplied into i32 pairs
-// (ReorderWidenMulAccumulate: pmaddwd on x86, smlal on Arm), so nothing
-// saturates: |x·w| ≤ 255·128 and a pair sum fits easily.
+// y[i, j] = Σ_k x_i[k]·w_j[k] for i < mr ≤ MR ≤ 2 rows of x, j < nr ≤ 4 rows
+// of W. u8 and s8 are widened to i16 and multiplied into i32 pairs
+// (ReorderWidenMulAccumulate: pmaddwd on x86, smlal on NEON, svmlalb/t on
+// SVE2), so nothing saturates: |x·w| ≤ 255·128 and a pair sum fits easily.
+// Named accumulators (even and odd products per output), not arrays: SVE
+// vectors cannot be array elements.
 template <size_t MR>
 HWY_INLINE void TileU8S8(const uint8_t* HWY_RESTRICT x, size_t mr, size_t K, const int8_t* HWY_RESTRICT w,
                          size_t nr, int32_t* HWY_RESTRICT y, size_t ldy) {
+  static_assert(MR >= 1 && MR <= 2, "tile rows");
   const hn::ScalableTag<int16_t> d16;
   const hn::Repartition<int32_t, decltype(d16)> d32;
+  using V = hn::Vec<decltype(d32)>;
+  using V16 = hn::Vec<decltype(d16)>;
   const size_t L = hn::Lanes(d16);
-  const uint8_t* xr[MR];
-  const int8_t* wr[4];
-  EDGESEQ_UNROLL
-  for (size_t i = 0; i < MR; ++i) xr[i] = x + (i < mr ? i : 0) * K;
-  EDGESEQ_UNROLL
-  for (size_t j = 0; j < 4; ++j) wr[j] = w + (j < nr ? j : 0) * K;
-  hn::Vec<decltype(d32)> even[MR][4], odd[MR][4];
-  EDGESEQ_UNROLL
-  for (size_t i = 0; i < MR; ++i) {
-    EDGESEQ_UNROLL
-    for (size_t j = 0; j < 4; ++j) even[i][j] = odd[i][j] = hn::Zero(d32);
+  const uint8_t* x0 = x;
+  const uint8_t* x1 = x + (mr > 1 ? 1 : 0) * K;
+  const int8_t* w0 = w;
+  const int8_t* w1 = w + (nr > 1 ? 1 : 0) * K;
+  const int8_t* w2 = w + (nr > 2 ? 2 : 0) * K;
+  const int8_t* w3 = w + (nr > 3 ? 3 : 0) * K;
+  V e00 = hn::Zero(d32), e01 = e00, e02 = e00, e03 = e00, e10 = e00, e11 = e00, e12 = e00, e13 = e00;
+  V o00 = e00, o01 = e00, o02 = e00, o03 = e00, o10 = e00, o11 = e00, o12 = e00, o13 = e00;
+#define EDGESEQ_U8S8_COLUMN(wp, c)                                                        \
+  {                                                                                       \
+    const V16 wv = LoadWiden(d16, (wp) + k, count);                                       \
+    e0##c = hn::ReorderWidenMulAccumulate(d32, v0, wv, e0##c, o0##c);                     \
+    if constexpr (MR > 1) e1##c = hn::ReorderWidenMulAccumulate(d32, v1, wv, e1##c, o1##c); \
   }
-  for (size_t k = 0; k < K; k += L) {
-    const size_t count = K - k < L ? K - k : L;
-    hn::Vec<decltype(d16)> xv[MR];
-    EDGESEQ_UNROLL
-    for (size_t i = 0; i < MR; ++i) xv[i] = LoadWiden(d16, xr[i] + k, count);
-    EDGESEQ_UNROLL
-    for (size_t j = 0; j < 4; ++j) {
-      const auto wv = LoadWiden(d16, wr[j] + k, count);
-      EDGESEQ_UNROLL
-      for (size_t i = 0; i < MR; ++i) even[i][j] = hn::ReorderWidenMulAccumulate(d32, xv[i], wv, even[i][j], odd[i][j]);
-    }
+#define EDGESEQ_U8S8_STEP                                    \
+  {                                                          \
+    const V16 v0 = LoadWiden(d16, x0 + k, count);            \
+    const V16 v1 = MR > 1 ? LoadWiden(d16, x1 + k, count) : v0; \
+    EDGESEQ_U8S8_COLUMN(w0, 0)                               \
+    EDGESEQ_U8S8_COLUMN(w1, 1)                               \
+    EDGESEQ_U8S8_COLUMN(w2, 2)                               \
+    EDGESEQ_U8S8_COLUMN(w3, 3)                               \
   }
-  // Reduce with constant indices (the accumulators stay in registers), then
-  // store the mr × nr outputs that exist.
-  int32_t sums[MR][4];
-  EDGESEQ_UNROLL
-  for (size_t i = 0; i < MR; ++i) {
-    EDGESEQ_UNROLL
-    for (size_t j = 0; j < 4; ++j) {
-      sums[i][j] = hn::GetLane(hn::SumOfLanes(d32, hn::RearrangeToOddPlusEven(even[i][j], odd[i][j])));
-    }
+  // Whole vectors, then the tail on its own: a tail load inside the main
+  // loop (it may call memcpy) would make the compiler spill every accumulator.
+  size_t k = 0;
+  for (; k + L <= K; k += L) {
+    const size_t count = L;
+    EDGESEQ_U8S8_STEP
   }
+  if (k < K) {
+    const size_t count = K - k;
+    EDGESEQ_U8S8_STEP
+  }
+#undef EDGESEQ_U8S8_STEP
+#undef EDGESEQ_U8S8_COLUMN
+  int32_t sums[2][4] = {};
+#define EDGESEQ_U8S8_SUM(row, c) \
+  sums[row][c] = hn::GetLane(hn::SumOfLanes(d32, hn::RearrangeToOddPlusEven(e##row##c, o##row##c)));
+  EDGESEQ_U8S8_SUM(0, 0) EDGESEQ_U8S8_SUM(0, 1) EDGESEQ_U8S8_SUM(0, 2) EDGESEQ_U8S8_SUM(0, 3)
+  if constexpr (MR > 1) {
+    EDGESEQ_U8S8_SUM(1, 0) EDGESEQ_U8S8_SUM(1, 1) EDGESEQ_U8S8_SUM(1, 2) EDGESEQ_U8S8_SUM(1, 3)
+  }
+#undef EDGESEQ_U8S8_SUM
   for (size_t i = 0; i < mr; ++i) {
     for (size_t j = 0; j < nr; ++j) y[i * ldy + j] = sums[i][j];
   }

@@ -13,12 +13,6 @@
 
 #include "hwy/highway.h"
 
-// Fully unrolls a loop over a register tile's rows or columns, so its
-// accumulator arrays live in registers (GCC keeps them in memory otherwise).
-#ifndef EDGESEQ_UNROLL
-#define EDGESEQ_UNROLL _Pragma("GCC unroll 16")
-#endif
-
 HWY_BEFORE_NAMESPACE();
 namespace edgeseq::ops::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;

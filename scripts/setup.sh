@@ -13,6 +13,9 @@ packages=(
   libxxhash-dev libzip-dev nlohmann-json3-dev libcli11-dev
   # tests and benchmarks; clang's libFuzzer for the fuzz targets
   libgtest-dev libbenchmark-dev clang libclang-rt-14-dev
+  # Arm: cross compilers, qemu-user to run the cross-built tests, mmdebstrap
+  # for the sysroots (toolchains/make_sysroot.sh)
+  crossbuild-essential-arm64 crossbuild-essential-armhf qemu-user mmdebstrap
 )
 
 missing=()

@@ -58,7 +58,7 @@ TEST(Threads, DefaultFollowsOmpNumThreadsElsePhysicalCores) {
 TEST(Threads, IdleThreadsDoNotSpin) {
   SetThreads(2);
   ApplyThreads();
-  const size_t m = 64, n = 512, k = 512;
+  const size_t m = 16, n = 512, k = 512;  // 4M multiply-adds: split across threads
   std::mt19937 rng(3);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   std::vector<float> w(n * k), x(m * k), y(m * n);
@@ -68,7 +68,7 @@ TEST(Threads, IdleThreadsDoNotSpin) {
   std::vector<char> scratch_mem(mm.ScratchBytes(m) + 64);
   void* aligned = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(scratch_mem.data()) + 63) & ~uintptr_t{63});
   const MatmulScratch scratch{aligned, mm.ScratchBytes(m)};
-  for (int i = 0; i < 20; ++i) mm.Forward(x.data(), m, y.data(), Activation::kNone, scratch);
+  for (int i = 0; i < 5; ++i) mm.Forward(x.data(), m, y.data(), Activation::kNone, scratch);
   // Let any bounded spin run out, then measure a quiet half second.
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   const double before = ProcessCpuSeconds();

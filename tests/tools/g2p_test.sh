@@ -10,6 +10,9 @@ set -uo pipefail
 build="$1"; src="$2"
 convert="$build/tools/edgeseq-convert"; edgeseq="$build/tools/edgeseq"
 g2p="$src/examples/g2p"; expected="$src/tests/fixtures/g2p/expected.tsv"
+# EDGESEQ_EMULATOR (set by ctest for cross builds, e.g. "qemu-aarch64 -L
+# SYSROOT") runs the target's executables.
+run() { ${EDGESEQ_EMULATOR:-} "$@"; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0; passes=0
 check() {  # check NAME CONDITION...
@@ -23,17 +26,17 @@ if ! head -1 "$expected" | grep -q "$digest"; then
   exit 1
 fi
 for q in f32 int8; do
-  "$convert" "$g2p/g2p.pth" -o "$tmp/g2p-$q.esq" --arch torch-transformer --heads 4 \
+  run "$convert" "$g2p/g2p.pth" -o "$tmp/g2p-$q.esq" --arch torch-transformer --heads 4 \
     --pad 1 --bos 2 --eos 3 --unk 0 --quantize "$q" \
     --src-vocab "$g2p/letters.txt" --src-tokenizer chars --tgt-vocab "$g2p/phones.txt" --tgt-tokenizer whitespace -q
   check "convert $q" '[ $? -eq 0 ]'
 done
 tail -n +2 "$expected" | cut -f1 > "$tmp/words.txt"
-"$edgeseq" generate -m "$tmp/g2p-f32.esq" < "$tmp/words.txt" > "$tmp/f32.txt"
+run "$edgeseq" generate -m "$tmp/g2p-f32.esq" < "$tmp/words.txt" > "$tmp/f32.txt"
 check "f32 generate exits 0" '[ $? -eq 0 ]'
-"$edgeseq" generate -m "$tmp/g2p-int8.esq" < "$tmp/words.txt" > "$tmp/int8.txt"
+run "$edgeseq" generate -m "$tmp/g2p-int8.esq" < "$tmp/words.txt" > "$tmp/int8.txt"
 check "int8 generate exits 0" '[ $? -eq 0 ]'
-"$edgeseq" generate -m "$tmp/g2p-int8.esq" --batch 5 < "$tmp/words.txt" > "$tmp/int8-b5.txt"
+run "$edgeseq" generate -m "$tmp/g2p-int8.esq" --batch 5 < "$tmp/words.txt" > "$tmp/int8-b5.txt"
 check "int8 batch 5 gives the batch-1 answers" 'cmp -s "$tmp/int8.txt" "$tmp/int8-b5.txt"'
 
 # f32 must equal PyTorch wherever PyTorch's own top-two margin is above 1e-3;
@@ -60,12 +63,12 @@ check "int8 pronounces as PyTorch" '[ "$int8_same" -eq "$int8_due" ]'
 # A line of several words: one pronunciation per word, joined by " | ".
 w1=$(sed -n 1p "$tmp/words.txt"); w2=$(sed -n 2p "$tmp/words.txt")
 p1=$(sed -n 1p "$tmp/f32.txt"); p2=$(sed -n 2p "$tmp/f32.txt")
-echo "$w1  $w2" | "$edgeseq" generate -m "$tmp/g2p-f32.esq" > "$tmp/line.txt"
+echo "$w1  $w2" | run "$edgeseq" generate -m "$tmp/g2p-f32.esq" > "$tmp/line.txt"
 check "words of a line are pronounced one by one" '[ "$(cat "$tmp/line.txt")" = "$p1 | $p2" ]'
 
 # Unknown characters: one clear line naming the input line and the character.
 bad() {  # bad INPUT EXPECTED_MESSAGE
-  printf '%s\n' "$1" | "$edgeseq" generate -m "$tmp/g2p-int8.esq" > "$tmp/out.txt" 2> "$tmp/err.txt"
+  printf '%s\n' "$1" | run "$edgeseq" generate -m "$tmp/g2p-int8.esq" > "$tmp/out.txt" 2> "$tmp/err.txt"
   local rc=$? msg="$2"
   check "'$1' is refused" '[ $rc -eq 1 ] && [ ! -s "$tmp/out.txt" ] && [ "$(wc -l < "$tmp/err.txt")" -eq 1 ]'
   check "'$1' names the problem" 'grep -qF "$msg" "$tmp/err.txt"'
@@ -73,9 +76,9 @@ bad() {  # bad INPUT EXPECTED_MESSAGE
 bad "Hello" "line 1: 'H' is not in the model's vocabulary"
 bad "wörld" "line 1: 'ö' is not in the model's vocabulary"
 bad "r2d2" "line 1: '2' is not in the model's vocabulary"
-printf 'hello\n\xff\xfe\n' | "$edgeseq" generate -m "$tmp/g2p-int8.esq" > /dev/null 2> "$tmp/err.txt"
+printf 'hello\n\xff\xfe\n' | run "$edgeseq" generate -m "$tmp/g2p-int8.esq" > /dev/null 2> "$tmp/err.txt"
 check "invalid UTF-8 is refused" '[ $? -eq 1 ] && grep -q "line 2: .*UTF-8" "$tmp/err.txt"'
-printf 'hello\nWorld\nspeech\n' | "$edgeseq" generate -m "$tmp/g2p-int8.esq" --skip-bad > "$tmp/out.txt" 2> "$tmp/err.txt"
+printf 'hello\nWorld\nspeech\n' | run "$edgeseq" generate -m "$tmp/g2p-int8.esq" --skip-bad > "$tmp/out.txt" 2> "$tmp/err.txt"
 check "--skip-bad keeps the output aligned" '[ $? -eq 0 ] && [ "$(wc -l < "$tmp/out.txt")" -eq 3 ] && [ -z "$(sed -n 2p "$tmp/out.txt")" ] && grep -q "line 2" "$tmp/err.txt"'
 
 echo "$passes passed, $fails failed"

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Cross-builds edgeseq for Arm and runs its tests under qemu-user:
+#   aarch64: the whole ctest suite twice, QEMU_CPU=cortex-a72 (a Raspberry
+#            Pi 4: NEON) and QEMU_CPU=max (SVE and SVE2); checks that the
+#            Highway tests ran on those targets.
+#   armhf:   the whole suite, QEMU_CPU=cortex-a7 (armv7 + NEON).
+# Needs what scripts/setup.sh installs (cross compilers, qemu-user,
+# mmdebstrap); makes the sysroots in out/ on first use (network: Debian's
+# archive, like apt). No timing assertions under emulation.
+#   scripts/test_cross.sh [arm64|armhf]...     (default: both)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OMP_NUM_THREADS=1
+arches=("$@"); [ ${#arches[@]} -eq 0 ] && arches=(arm64 armhf)
+
+# ctest the build tree in $1 with QEMU_CPU=$2, optional ctest -R regex $3;
+# the log goes to $1/ctest-$2.log.
+emulated_ctest() {
+  local dir="$1" cpu="$2" regex="${3:-}"
+  echo "-- $dir under qemu, QEMU_CPU=$cpu${regex:+, tests matching $regex}"
+  QEMU_CPU="$cpu" ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" --timeout 1200 \
+    ${regex:+-R "$regex"} > "$dir/ctest-$cpu.log" 2>&1 || { tail -50 "$dir/ctest-$cpu.log"; return 1; }
+  grep -E "tests passed" "$dir/ctest-$cpu.log"
+}
+
+# Fails unless the per-target Highway tests run on each named target under
+# QEMU_CPU=$2. gtest instantiates them for the targets the (emulated) CPU
+# supports, so listing the tests under that CPU shows which really ran
+# (ctest's names come from discovery at build time and may include targets
+# that then match no test).
+require_targets() {
+  local dir="$1" cpu="$2"; shift 2
+  local sysroot="out/sysroot-$(basename "$dir" | sed 's/^build-//')"
+  local qemu; qemu=$(grep -o 'qemu-[a-z0-9]*' "$dir/CMakeCache.txt" | head -1)
+  for t in "$@"; do
+    local n=0
+    for exe in "$dir"/tests/ops_*_test; do
+      n=$((n + $(QEMU_CPU="$cpu" "$qemu" -L "$sysroot" "$exe" --gtest_list_tests 2>/dev/null | grep -c "^  .*/$t  #" || true)))
+    done
+    [ "$n" -gt 0 ] || { echo "test_cross: no Highway test runs on $t under QEMU_CPU=$cpu"; return 1; }
+    echo "   Highway tests run on $t under $cpu: $n"
+  done
+}
+
+for arch in "${arches[@]}"; do
+  case "$arch" in
+    arm64) triple=aarch64-linux-gnu ;;
+    armhf) triple=arm-linux-gnueabihf ;;
+    *) echo "test_cross.sh: unknown architecture '$arch'" >&2; exit 2 ;;
+  esac
+  echo "== $arch: sysroot, cross build"
+  toolchains/make_sysroot.sh "$arch"
+  scripts/build.sh "build-$arch" -DCMAKE_TOOLCHAIN_FILE="toolchains/$triple.cmake" -DCMAKE_BUILD_TYPE=Release
+  if [ "$arch" = arm64 ]; then
+    emulated_ctest build-arm64 cortex-a72
+    require_targets build-arm64 cortex-a72 NEON
+    emulated_ctest build-arm64 max
+    require_targets build-arm64 max NEON SVE SVE2
+  else
+    emulated_ctest build-armhf cortex-a7
+    require_targets build-armhf cortex-a7 NEON
+  fi
+done
