@@ -30,7 +30,7 @@ namespace edgeseq::ops {
 int Int8ActivationMax();
 
 // Describes the matmul implementations in use ("onednn:avx2; highway for
-// int8 rows <= 3, ...", or "highway (all shapes)").
+// int8 rows <= 8, ...", or "highway (all shapes)").
 std::string MatmulBackendName();
 
 // Whether this build has the oneDNN backend (x86_64 builds do).
@@ -73,10 +73,10 @@ class Matmul {
   // cost per call dominates the decode case. Default: kInt8HighwayMaxRows,
   // measured on AVX2 (docs/BENCHMARKS.md). 0 forces oneDNN, SIZE_MAX Highway.
   // Without oneDNN (MatmulHasOneDnn() false) every call runs Highway.
-  static constexpr size_t kInt8HighwayMaxRows = 3;
+  static constexpr size_t kInt8HighwayMaxRows = 8;
   void set_int8_highway_max_rows(size_t rows);
   // f32 likewise: m ≤ this many rows run Highway's GemmF32.
-  static constexpr size_t kF32HighwayMaxRows = 2;
+  static constexpr size_t kF32HighwayMaxRows = 8;
   void set_f32_highway_max_rows(size_t rows);
 
   // Whether a call with m rows runs the Highway backend.

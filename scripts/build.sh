@@ -3,6 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="$1"; shift
+# ccache: hash paths relative to the checkout, so a fresh clone elsewhere (as
+# CI makes) still hits the cache.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
 # Two cores: two jobs. Ninja's default (cores + 2) only adds memory pressure.
 ninja -C "$dir" -j "${EDGESEQ_JOBS:-$(nproc)}"

@@ -24,4 +24,8 @@ c=$("$build/embed/embed_c" "$model" $src | head -1 | sed 's/ *$//')
 pc=$("$build/embed/embed_pkgconfig" "$model" $src | head -1 | sed 's/ *$//')
 echo "installed CLI: $cli | C++ example: $cpp | C example: $c | pkg-config build: $pc"
 [ -n "$cli" ] && [ "$cli" = "$cpp" ] && [ "$cli" = "$c" ] && [ "$cli" = "$pc" ]
+# The default model comes with the installation.
+g2p=$(echo "hello" | "$prefix/bin/edgeseq" generate -m "$prefix/share/edgeseq/g2p.esq")
+echo "installed default model: hello -> $g2p"
+[ -n "$g2p" ]
 echo "install check: ok"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: a Release build and its tests, the unit tests again
-# under AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz target
-# for a bounded time (EDGESEQ_FUZZ_SECONDS, default 60) from its committed
-# corpus. Assumes scripts/setup.sh ran.
+# under AddressSanitizer + UndefinedBehaviorSanitizer, each fuzz target for a
+# bounded time (EDGESEQ_FUZZ_SECONDS, default 60) from its committed corpus,
+# then the Arm cross builds and their tests under qemu (scripts/test_cross.sh).
+# Assumes scripts/setup.sh ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1   # two OpenMP threads lose to one on small work here
@@ -24,3 +25,6 @@ ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 
 echo "== Fuzz targets (${EDGESEQ_FUZZ_SECONDS:-60}s each)"
 scripts/fuzz.sh "${EDGESEQ_FUZZ_SECONDS:-60}"
+
+echo "== Arm cross builds, tests under qemu"
+scripts/test_cross.sh

@@ -51,6 +51,14 @@ for arch in "${arches[@]}"; do
   echo "== $arch: sysroot, cross build"
   toolchains/make_sysroot.sh "$arch"
   scripts/build.sh "build-$arch" -DCMAKE_TOOLCHAIN_FILE="toolchains/$triple.cmake" -DCMAKE_BUILD_TYPE=Release
+  # The deployable tree: install it and run its CLI on the default model.
+  rm -rf "build-$arch/install"
+  cmake --install "build-$arch" --prefix "build-$arch/install" > /dev/null
+  qemu=$(grep -o 'qemu-[a-z0-9]*' "build-$arch/CMakeCache.txt" | head -1)
+  out=$(echo "hello world" | "$qemu" -L "out/sysroot-$arch" "build-$arch/install/bin/edgeseq" generate \
+        -m "build-$arch/install/share/edgeseq/g2p.esq")
+  echo "   installed tree: 'hello world' -> $out"
+  [ -n "$out" ]
   if [ "$arch" = arm64 ]; then
     emulated_ctest build-arm64 cortex-a72
     require_targets build-arm64 cortex-a72 NEON
