@@ -12,6 +12,8 @@
 
 #include "hwy/highway.h"
 #include "ops/gemm_u8s8.h"
+
+#include "ops/gemm_u8s8_dot.h"
 #include "ops/hwy_util-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -99,9 +101,88 @@ HWY_INLINE void TileU8S8(const uint8_t* HWY_RESTRICT x, size_t mr, size_t K, con
   }
 }
 
+// Dot-product instructions (Arm SDOT: four s8·s8 products summed into each
+// i32 lane per instruction). They multiply signed by signed, so x (u8) is
+// shifted to s8 (x − 128, an XOR with 0x80) and the shift is undone with
+// 128·Σ_k w[n, k] (w_sum): Σ x·w = Σ (x − 128)·w + 128·Σ w, exactly.
+#if HWY_TARGET == HWY_NEON && HWY_ARCH_ARM_A64
+#define EDGESEQ_U8S8_DOT 1
+// NEON's dot product is optional (Armv8.2: Cortex-A55/A76 and later, e.g. the
+// Raspberry Pi 5; not the Pi 4's A72): gemm_u8s8_dot_neon.cc is compiled for
+// it and called only when the CPU reports it.
+HWY_INLINE void DotBlockU8S8(const uint8_t* HWY_RESTRICT xq, size_t M, size_t K, const int8_t* HWY_RESTRICT w,
+                             size_t N, const int32_t* HWY_RESTRICT w_sum, int32_t* HWY_RESTRICT acc, size_t ldy) {
+  DotBlockU8S8Neon(xq, M, K, w, N, w_sum, acc, ldy);
+}
+
+HWY_INLINE bool HaveDotProduct() { return NeonHasDotProduct(); }
+#elif HWY_TARGET == HWY_SVE || HWY_TARGET == HWY_SVE2
+#define EDGESEQ_U8S8_DOT 1
+// SVE always has SDOT; predicated loads cover the tail of K (inactive lanes
+// load as 0 and are kept 0 after the shift, so they add nothing).
+HWY_NOINLINE void DotBlockU8S8(const uint8_t* HWY_RESTRICT xq, size_t M, size_t K, const int8_t* HWY_RESTRICT w,
+                               size_t N, const int32_t* HWY_RESTRICT w_sum, int32_t* HWY_RESTRICT acc,
+                               size_t ldy) {
+  const size_t L = svcntb();
+  for (size_t m = 0; m < M; m += 2) {
+    const size_t mr = M - m < 2 ? 1 : 2;
+    const uint8_t* x0 = xq + m * K;
+    const uint8_t* x1 = xq + (m + mr - 1) * K;
+    for (size_t n = 0; n < N; n += 4) {
+      const size_t nr = N - n < 4 ? N - n : 4;
+      const int8_t* w0 = w + n * K;
+      const int8_t* w1 = w + (n + (nr > 1 ? 1 : 0)) * K;
+      const int8_t* w2 = w + (n + (nr > 2 ? 2 : 0)) * K;
+      const int8_t* w3 = w + (n + (nr > 3 ? 3 : 0)) * K;
+      svint32_t a00 = svdup_n_s32(0), a01 = a00, a02 = a00, a03 = a00;
+      svint32_t a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+      for (size_t k = 0; k < K; k += L) {
+        const svbool_t pg = svwhilelt_b8(static_cast<uint64_t>(k), static_cast<uint64_t>(K));
+        const svint8_t v0 = svreinterpret_s8_u8(sveor_n_u8_z(pg, svld1_u8(pg, x0 + k), 0x80));
+        const svint8_t v1 = svreinterpret_s8_u8(sveor_n_u8_z(pg, svld1_u8(pg, x1 + k), 0x80));
+        const svint8_t b0 = svld1_s8(pg, w0 + k), b1 = svld1_s8(pg, w1 + k);
+        const svint8_t b2 = svld1_s8(pg, w2 + k), b3 = svld1_s8(pg, w3 + k);
+        a00 = svdot_s32(a00, v0, b0);
+        a01 = svdot_s32(a01, v0, b1);
+        a02 = svdot_s32(a02, v0, b2);
+        a03 = svdot_s32(a03, v0, b3);
+        a10 = svdot_s32(a10, v1, b0);
+        a11 = svdot_s32(a11, v1, b1);
+        a12 = svdot_s32(a12, v1, b2);
+        a13 = svdot_s32(a13, v1, b3);
+      }
+      const svbool_t all = svptrue_b32();
+      const int64_t sums[2][4] = {{svaddv_s32(all, a00), svaddv_s32(all, a01), svaddv_s32(all, a02), svaddv_s32(all, a03)},
+                                  {svaddv_s32(all, a10), svaddv_s32(all, a11), svaddv_s32(all, a12), svaddv_s32(all, a13)}};
+      for (size_t i = 0; i < mr; ++i) {
+        for (size_t j = 0; j < nr; ++j) {
+          acc[(m + i) * ldy + n + j] = static_cast<int32_t>(sums[i][j]) + 128 * w_sum[n + j];
+        }
+      }
+    }
+  }
+}
+
+HWY_INLINE bool HaveDotProduct() { return true; }
+#else
+#define EDGESEQ_U8S8_DOT 0
+#endif
+
 // acc[m, n] (row stride ldy) for n < N, m < M; W in L2-sized blocks of rows.
+// w_sum[n] = Σ_k w[n, k] (or nullptr) lets the dot-product path run where the
+// CPU has one and `dot` allows it.
 HWY_INLINE void GemmU8S8Block(const uint8_t* HWY_RESTRICT xq, size_t M, size_t K, const int8_t* HWY_RESTRICT w,
-                              size_t N, int32_t* HWY_RESTRICT acc, size_t ldy) {
+                              size_t N, const int32_t* HWY_RESTRICT w_sum, bool dot, int32_t* HWY_RESTRICT acc,
+                              size_t ldy) {
+#if EDGESEQ_U8S8_DOT
+  if (dot && w_sum != nullptr && HaveDotProduct()) {
+    DotBlockU8S8(xq, M, K, w, N, w_sum, acc, ldy);
+    return;
+  }
+#else
+  (void)w_sum;
+  (void)dot;
+#endif
   const size_t block = K * 64 <= (256u << 10) ? 64 : 16;
   for (size_t n0 = 0; n0 < N; n0 += block) {
     const size_t n1 = N - n0 < block ? N : n0 + block;
@@ -119,6 +200,8 @@ HWY_INLINE void GemmU8S8Block(const uint8_t* HWY_RESTRICT xq, size_t M, size_t K
     }
   }
 }
+
+#undef EDGESEQ_U8S8_DOT
 
 }  // namespace edgeseq::ops::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();

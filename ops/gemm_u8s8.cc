@@ -8,16 +8,27 @@
 #include "ops/gemm_u8s8-inl.h"
 
 #if HWY_ONCE
+#include <atomic>
+
 #include "ops/gemm_split.h"
 
 namespace edgeseq::ops {
 
 HWY_EXPORT(GemmU8S8Block);
 
+namespace {
+std::atomic<bool> g_dot_product{true};
+}  // namespace
+
+void SetGemmU8S8DotProduct(bool enabled) { g_dot_product.store(enabled); }
+
 void GemmU8S8(const uint8_t* xq, size_t M, size_t K, const int8_t* w, size_t N,
-              int32_t* acc) {
+              int32_t* acc, const int32_t* w_sum) {
   const auto block = &HWY_DYNAMIC_DISPATCH(GemmU8S8Block);  // chosen once, called per chunk
-  SplitColumns(M, N, K, [&](size_t n0, size_t n1) { block(xq, M, K, w + n0 * K, n1 - n0, acc + n0, N); });
+  const bool dot = g_dot_product.load(std::memory_order_relaxed);
+  SplitColumns(M, N, K, [&](size_t n0, size_t n1) {
+    block(xq, M, K, w + n0 * K, n1 - n0, w_sum ? w_sum + n0 : nullptr, dot, acc + n0, N);
+  });
 }
 
 }  // namespace edgeseq::ops

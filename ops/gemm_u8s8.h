@@ -15,7 +15,15 @@ namespace edgeseq::ops {
 // Register tiles of 2 rows of x by 4 rows of W, W in L2-sized blocks; splits
 // N across OpenMP threads when M·N·K ≥ 2²¹ (results are the same exact
 // integers whatever the split).
+// w_sum[n] = Σ_k w[n, k], or nullptr: with it, Arm CPUs with dot-product
+// instructions (NEON asimddp: Cortex-A55/A76+, e.g. Raspberry Pi 5; every
+// SVE CPU) take an SDOT path, still exact (x is shifted to s8 and the shift
+// undone with w_sum).
 void GemmU8S8(const uint8_t* xq, size_t M, size_t K, const int8_t* w, size_t N,
-              int32_t* acc);
+              int32_t* acc, const int32_t* w_sum = nullptr);
+
+// Whether GemmU8S8 may use dot-product instructions where the CPU has them
+// (default true). Tests and benchmarks turn it off to reach the widening path.
+void SetGemmU8S8DotProduct(bool enabled);
 
 }  // namespace edgeseq::ops

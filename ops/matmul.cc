@@ -156,7 +156,7 @@ void Matmul::Forward(const float* x, size_t m, float* y, Activation act, const M
   // so a sentence gets the same answer whichever path its batch size picks.
   QuantizeRowsU8(x, m, im.k, Int8ActivationMax(), xq, x_scale, x_zero);
   if (highway) {
-    GemmU8S8(xq, m, im.k, im.w_int8, im.n, acc);
+    GemmU8S8(xq, m, im.k, im.w_int8, im.n, acc, im.w_sum.data());
   } else {
     im.onednn->Run(xq, m, acc, onednn_scratch);
   }

@@ -24,12 +24,18 @@ void CheckExact(size_t M, size_t K, size_t N, size_t off, const std::vector<uint
   Buffer<int32_t> acc(M * N, off);
   xb.CopyFrom(x);
   wb.CopyFrom(w);
-  HWY_NAMESPACE::GemmU8S8Block(xb.data(), M, K, wb.data(), N, acc.data(), N);
-  std::vector<int32_t> want(M * N);
+  std::vector<int32_t> want(M * N), w_sum(N, 0);
   ref::MatmulU8S8(x.data(), M, K, w.data(), N, want.data());
-  for (size_t i = 0; i < want.size(); ++i) {
-    ASSERT_EQ(acc[i], want[i]) << what << " M=" << M << " K=" << K << " N=" << N << " off=" << off
-                               << " i=" << i;
+  for (size_t n = 0; n < N; ++n) {
+    for (size_t k = 0; k < K; ++k) w_sum[n] += w[n * K + k];
+  }
+  // Both paths: widening (no w_sum) and, where the CPU has them, dot products.
+  for (bool dot : {false, true}) {
+    HWY_NAMESPACE::GemmU8S8Block(xb.data(), M, K, wb.data(), N, dot ? w_sum.data() : nullptr, dot, acc.data(), N);
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_EQ(acc[i], want[i]) << what << " M=" << M << " K=" << K << " N=" << N << " off=" << off
+                                 << " i=" << i << " dot=" << dot;
+    }
   }
 }
 
@@ -71,12 +77,18 @@ void TestGemmU8S8BlocksAndStride() {
   std::vector<int8_t> w(N * K);
   for (auto& v : x) v = static_cast<uint8_t>(xa(rng));
   for (auto& v : w) v = static_cast<int8_t>(wa(rng));
-  std::vector<int32_t> y(M * ldy, 12345), want(M * N);
-  HWY_NAMESPACE::GemmU8S8Block(x.data(), M, K, w.data(), N, y.data(), ldy);
+  std::vector<int32_t> want(M * N), w_sum(N, 0);
+  for (size_t n = 0; n < N; ++n) {
+    for (size_t k = 0; k < K; ++k) w_sum[n] += w[n * K + k];
+  }
   ref::MatmulU8S8(x.data(), M, K, w.data(), N, want.data());
-  for (size_t m = 0; m < M; ++m) {
-    for (size_t n = 0; n < ldy; ++n) {
-      ASSERT_EQ(y[m * ldy + n], n >= N ? 12345 : want[m * N + n]) << "m=" << m << " n=" << n;
+  for (bool dot : {false, true}) {
+    std::vector<int32_t> y(M * ldy, 12345);
+    HWY_NAMESPACE::GemmU8S8Block(x.data(), M, K, w.data(), N, w_sum.data(), dot, y.data(), ldy);
+    for (size_t m = 0; m < M; ++m) {
+      for (size_t n = 0; n < ldy; ++n) {
+        ASSERT_EQ(y[m * ldy + n], n >= N ? 12345 : want[m * N + n]) << "m=" << m << " n=" << n << " dot=" << dot;
+      }
     }
   }
 }
