@@ -8,6 +8,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include <omp.h>
+
 #include <memory>
 #include <thread>
 
@@ -289,6 +291,34 @@ TEST(Matmul, ManyThreadsShareOneMatmul) {
       mm.Forward(inputs[t].data(), m, alone.data(), Activation::kNone, scratch.get());
       EXPECT_EQ(alone, outputs[t]) << (int8 ? "int8" : "f32") << " thread " << t;
     }
+  }
+}
+
+// The Highway GEMMs split output columns (never a sum) across threads, so
+// results are bit-identical whatever the thread count.
+TEST(Matmul, HighwayResultsDoNotDependOnTheThreadCount) {
+  const size_t m = 8, k = 512, n = 1024;  // 4M multiply-adds: above the split threshold
+  const auto wf = test::RandomFloats(n * k, 51);
+  std::vector<int8_t> wq(n * k);
+  std::vector<float> ws(n);
+  QuantizeRowsS8(wf.data(), n, k, wq.data(), ws.data());
+  const auto x = test::RandomFloats(m * k, 52);
+  for (bool int8 : {false, true}) {
+    Matmul mm = int8 ? Matmul::CreateInt8(wq.data(), ws.data(), n, k, nullptr)
+                     : Matmul::CreateF32(wf.data(), n, k, nullptr);
+    mm.set_int8_highway_max_rows(SIZE_MAX);
+    mm.set_f32_highway_max_rows(SIZE_MAX);
+    Scratch scratch(mm, m);
+    std::vector<float> y1(m * n), y2(m * n), y3(m * n);
+    omp_set_num_threads(1);
+    mm.Forward(x.data(), m, y1.data(), Activation::kNone, scratch.get());
+    omp_set_num_threads(2);
+    mm.Forward(x.data(), m, y2.data(), Activation::kNone, scratch.get());
+    omp_set_num_threads(3);
+    mm.Forward(x.data(), m, y3.data(), Activation::kNone, scratch.get());
+    omp_set_num_threads(1);
+    EXPECT_EQ(y1, y2) << (int8 ? "int8" : "f32") << ": 1 vs 2 threads";
+    EXPECT_EQ(y1, y3) << (int8 ? "int8" : "f32") << ": 1 vs 3 threads";
   }
 }
 
