@@ -23,6 +23,8 @@ fi
 for p in mmdebstrap; do
   command -v "$p" >/dev/null || { echo "make_sysroot.sh: needs $p (scripts/setup.sh --cross installs it)" >&2; exit 1; }
 done
+mkdir -p "$(dirname "$dir")"
+dir="$(cd "$(dirname "$dir")" && pwd)/$(basename "$dir")"   # mmdebstrap wants an absolute path
 rm -rf "$dir.tmp"
 if ! mmdebstrap --quiet --arch="$arch" --variant=extract --include="$pkgs" bookworm "$dir.tmp"; then
   # Seen here: the security archive's index for one architecture mid-sync
