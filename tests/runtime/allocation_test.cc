@@ -4,29 +4,16 @@
 // allocation-free Highway paths; the encoder and the output vectors allocate
 // once per call.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <sstream>
 
 #include "runtime/generator.h"
 #include "tests/alloc_counter.h"
-#include "tools/convert.h"
+#include "tests/runtime/fixture_model.h"
 
 namespace edgeseq::runtime {
 namespace {
 
-std::string Convert(const std::string& quantize) {
-  const std::string out = std::string(testing::TempDir()) + "/edgeseq-alloc-" + std::to_string(getpid()) + "-" +
-                          quantize + ".esq";
-  tools::ConvertOptions o;
-  o.input = std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/parity/post_relu.pth";
-  o.output = out;
-  o.heads = 4;
-  o.quantize = quantize;
-  std::ostringstream log;
-  tools::Convert(o, log);
-  return out;
-}
+std::string Convert(const std::string& quantize) { return test::ConvertParityFixture("post_relu", quantize); }
 
 size_t AllocationsOfDecode(Generator& gen, size_t steps, size_t beam) {
   GenerateOptions o;

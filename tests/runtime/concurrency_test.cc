@@ -3,30 +3,17 @@
 // Generator owns its buffers). Also run under ThreadSanitizer by the
 // reliability work.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <sstream>
 #include <thread>
 
 #include "runtime/generator.h"
-#include "tools/convert.h"
+#include "tests/runtime/fixture_model.h"
 
 namespace edgeseq::runtime {
 namespace {
 
-std::string Convert(const std::string& quantize) {
-  const std::string out = std::string(testing::TempDir()) + "/edgeseq-concurrency-" + std::to_string(getpid()) +
-                          "-" + quantize + ".esq";
-  tools::ConvertOptions o;
-  o.input = std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/parity/pre_gelu.pth";
-  o.output = out;
-  o.heads = 4;
-  o.quantize = quantize;
-  std::ostringstream log;
-  tools::Convert(o, log);
-  return out;
-}
+std::string Convert(const std::string& quantize) { return test::ConvertParityFixture("pre_gelu", quantize); }
 
 // Sources of different lengths; thread t decodes them rotated by t, in
 // batches of 3 (padding masks in play), greedy and beam.
