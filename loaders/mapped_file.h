@@ -25,4 +25,10 @@ class MappedFile {
   size_t size_ = 0;
 };
 
+// Tells the kernel that [p, p + bytes) of a mapping is read at random rows
+// (an embedding table): no readahead, so a lookup maps the rows it reads
+// rather than the megabytes around them. Only whole pages inside the range
+// are advised; a hint, so failure is ignored.
+void AdviseRandomAccess(const void* p, size_t bytes);
+
 }  // namespace edgeseq::loaders

@@ -130,10 +130,14 @@ std::unique_ptr<OneDnnGemm> OneDnnGemm::Create(const void* w, size_t n, size_t k
   const dnnl::memory::desc any_md({K, N}, wei_dt, tag::any);
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  // The weights in place (the mapped model file) first: a prepacked copy
+  // would double their memory, and measured here it is no faster for f32
+  // (plain 1.3-1.8x faster at M = 16..256) and 10-15% faster only for int8
+  // at M = 256 (docs/PERFORMANCE.md). A blocked copy only if oneDNN refuses.
   try {
-    im.pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src_md, any_md, dst_md), attr, Engine());
-  } catch (const dnnl::error&) {
     im.pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src_md, plain_md, dst_md), attr, Engine());
+  } catch (const dnnl::error&) {
+    im.pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src_md, any_md, dst_md), attr, Engine());
   }
   im.prim = dnnl::matmul(im.pd);
   im.scratch = im.pd.scratchpad_desc().get_size();

@@ -1,6 +1,6 @@
 // The oneDNN backend of ops/matmul (internal to ops/): one matmul primitive
-// per weight matrix with M left to run time, weights prepacked once (or used
-// in place when oneDNN takes their layout). Built only where Debian has
+// per weight matrix with M left to run time, the weights used in place
+// (prepacked into a copy only if oneDNN refused their plain layout). Built only where Debian has
 // oneDNN with a real GEMM (x86_64); elsewhere matmul_onednn_none.cc says it
 // is unavailable and the Highway backend serves every shape.
 #pragma once

@@ -1,5 +1,6 @@
-// Storage for a Generator's working buffers: std::vector over mimalloc,
-// 64-byte aligned for whole-vector SIMD loads. mimalloc returns the large
+// Storage for a Generator's working buffers: std::vector over mimalloc
+// (large buffers: anonymous mappings), 64-byte aligned for whole-vector SIMD
+// loads, zeroed. Sized once (resize() of a used buffer would not re-zero). mimalloc returns the large
 // blocks of a destroyed Generator to the OS and keeps per-thread heaps, so
 // many Generators on many threads neither contend nor fragment. Sanitizer
 // builds use the system allocator instead, so ASan sees every buffer.
@@ -7,8 +8,11 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 
 #include <new>
+#include <utility>
 #include <vector>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -30,21 +34,43 @@ namespace edgeseq::runtime {
 
 inline constexpr size_t kBufferAlign = 64;
 
+// Buffers of at least this size are mapped from the OS directly: the pages
+// are zero and become resident only when written, so a buffer planned for
+// the largest batch costs memory only for the part a call uses. (mimalloc's
+// zeroing allocations write every page.)
+inline constexpr size_t kBufferMapBytes = size_t{64} << 10;
+
+// Zeroed, 64-byte aligned memory of `bytes`; free with BufferFree(p, bytes).
 inline void* BufferAlloc(size_t bytes) {
+  const size_t rounded = (bytes + kBufferAlign - 1) / kBufferAlign * kBufferAlign;
 #ifdef EDGESEQ_SYSTEM_ALLOC
-  void* p = aligned_alloc(kBufferAlign, (bytes + kBufferAlign - 1) / kBufferAlign * kBufferAlign);
+  void* p = aligned_alloc(kBufferAlign, rounded);
+  if (p != nullptr) memset(p, 0, rounded);
 #else
-  void* p = mi_malloc_aligned(bytes, kBufferAlign);
+  void* p = nullptr;
+  if (rounded >= kBufferMapBytes) {
+    p = mmap(nullptr, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) p = nullptr;
+  } else {
+    p = mi_zalloc_aligned(rounded, kBufferAlign);
+  }
 #endif
   if (p == nullptr) throw std::bad_alloc();
   return p;
 }
 
-inline void BufferFree(void* p) {
+inline void BufferFree(void* p, size_t bytes) {
+  if (p == nullptr) return;
 #ifdef EDGESEQ_SYSTEM_ALLOC
+  (void)bytes;
   free(p);
 #else
-  mi_free(p);
+  const size_t rounded = (bytes + kBufferAlign - 1) / kBufferAlign * kBufferAlign;
+  if (rounded >= kBufferMapBytes) {
+    munmap(p, rounded);
+  } else {
+    mi_free(p);
+  }
 #endif
 }
 
@@ -67,7 +93,17 @@ struct BufferAllocator {
     if (n > static_cast<size_t>(-1) / sizeof(T)) throw std::bad_alloc();
     return static_cast<T*>(BufferAlloc(n * sizeof(T)));
   }
-  void deallocate(T* p, size_t) noexcept { BufferFree(p); }
+  void deallocate(T* p, size_t n) noexcept { BufferFree(p, n * sizeof(T)); }
+  // The memory is zeroed already: resize() writes nothing (value-initializing
+  // each element would touch every page of the planned maximum).
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
   template <typename U>
   bool operator==(const BufferAllocator<U>&) const noexcept { return true; }
 };

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "loaders/half.h"
+#include "loaders/mapped_file.h"
 #include "ops/embedding.h"
 #include "runtime/error.h"
 
@@ -83,6 +84,8 @@ Embedding Model::MakeEmbedding(const std::string& name) {
   Embedding e;
   e.vocab = t->dims[0];
   e.dim = t->dims[1];
+  // A step reads a few rows of the table: keep the rest out of memory.
+  loaders::AdviseRandomAccess(t->data, t->data_size);
   if (t->dtype == DType::kI8) {
     e.i8 = static_cast<const int8_t*>(t->data);
     e.scales = t->scales;
@@ -156,21 +159,22 @@ std::shared_ptr<const Model> Model::Load(const std::string& path, const ModelOpt
     m->output_ = m->MakeLinear("decoder.output_projection.weight", "decoder.output_projection.bias");
   }
 
-  for (const EncoderLayer& l : m->encoder_) {
-    for (const Linear* x : {&l.qkv, &l.out, &l.fc1, &l.fc2}) m->linears_.push_back(x);
-  }
-  for (const DecoderLayer& l : m->decoder_) {
-    for (const Linear* x : {&l.qkv, &l.out, &l.cross_q, &l.cross_kv, &l.cross_out, &l.fc1, &l.fc2}) {
-      m->linears_.push_back(x);
-    }
-  }
-  m->linears_.push_back(&m->output_);
   return m;
 }
 
-size_t Model::MatmulScratchBytes(size_t rows) const {
+// The encoder's matmuls (and the cross-attention K|V projection of its
+// output) see batch·source rows; the decoder step's see its decoder rows.
+size_t Model::MatmulScratchBytes(size_t encoder_rows, size_t decoder_rows) const {
   size_t bytes = 0;
-  for (const Linear* l : linears_) bytes = std::max(bytes, l->matmul.ScratchBytes(rows));
+  auto need = [&bytes](const Linear& l, size_t rows) { bytes = std::max(bytes, l.matmul.ScratchBytes(rows)); };
+  for (const EncoderLayer& l : encoder_) {
+    for (const Linear* x : {&l.qkv, &l.out, &l.fc1, &l.fc2}) need(*x, encoder_rows);
+  }
+  for (const DecoderLayer& l : decoder_) {
+    need(l.cross_kv, encoder_rows);
+    for (const Linear* x : {&l.qkv, &l.out, &l.cross_q, &l.cross_out, &l.fc1, &l.fc2}) need(*x, decoder_rows);
+  }
+  need(output_, decoder_rows);
   return bytes;
 }
 

@@ -74,8 +74,9 @@ class Model {
   const Norm* decoder_norm() const { return config().decoder_final_norm ? &decoder_norm_ : nullptr; }
   const Linear& output() const { return output_; }  // bias included
 
-  // Largest matmul scratch any Linear needs for `rows` rows.
-  size_t MatmulScratchBytes(size_t rows) const;
+  // Largest matmul scratch a Linear needs when the encoder runs on
+  // `encoder_rows` rows and the decoder step on `decoder_rows`.
+  size_t MatmulScratchBytes(size_t encoder_rows, size_t decoder_rows) const;
 
  private:
   Model() = default;
@@ -94,7 +95,6 @@ class Model {
   std::vector<DecoderLayer> decoder_;
   Norm encoder_norm_, decoder_norm_;
   Linear output_;
-  std::vector<const Linear*> linears_;
 };
 
 }  // namespace edgeseq::runtime

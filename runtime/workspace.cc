@@ -10,7 +10,7 @@ namespace edgeseq::runtime {
 
 AlignedBuffer::AlignedBuffer(size_t bytes) : bytes_((bytes + 63) / 64 * 64) {
   if (bytes_ == 0) return;
-  mem_.reset(BufferAlloc(bytes_));
+  mem_ = std::unique_ptr<void, BufferDeleter>(BufferAlloc(bytes_), BufferDeleter{bytes_});
 }
 
 Workspace::Workspace(const Model& model, const Limits& l) : limits(l) {
@@ -55,7 +55,7 @@ Workspace::Workspace(const Model& model, const Limits& l) : limits(l) {
   dec_pos.resize(dec_rows);
   const size_t t = std::max(l.max_source, l.max_target);
   scores.resize(t * t);
-  matmul_scratch = AlignedBuffer(model.MatmulScratchBytes(std::max(rows, dec_rows)));
+  matmul_scratch = AlignedBuffer(model.MatmulScratchBytes(rows, dec_rows));
 }
 
 }  // namespace edgeseq::runtime

@@ -23,6 +23,11 @@ struct Limits {
   size_t max_beam = 1;        // beam width (decoder rows per source)
 };
 
+struct BufferDeleter {
+  size_t bytes;
+  void operator()(void* p) const { BufferFree(p, bytes); }
+};
+
 // 64-byte aligned untyped storage (the matmul's scratch).
 class AlignedBuffer {
  public:
@@ -32,10 +37,7 @@ class AlignedBuffer {
   size_t bytes() const { return bytes_; }
 
  private:
-  struct Free {
-    void operator()(void* p) const { BufferFree(p); }
-  };
-  std::unique_ptr<void, Free> mem_;
+  std::unique_ptr<void, BufferDeleter> mem_{nullptr, BufferDeleter{0}};
   size_t bytes_ = 0;
 };
 

@@ -322,6 +322,18 @@ TEST(Matmul, HighwayResultsDoNotDependOnTheThreadCount) {
   }
 }
 
+// The model's weights are used where they are mapped: a prepacked copy would
+// double a model's memory (the shapes of the bench and G2P models, odd ones).
+TEST(Matmul, WeightsAreUsedInPlace) {
+  for (const auto& [n, k] : std::vector<std::pair<size_t, size_t>>{{512, 512}, {2048, 512}, {512, 2048}, {1536, 512},
+                                                                     {32000, 512}, {37, 19}, {3, 1}}) {
+    std::vector<int8_t> wq(n * k, 3);
+    std::vector<float> ws(n, 0.5f), wf(n * k, 0.25f);
+    EXPECT_FALSE(Matmul::CreateInt8(wq.data(), ws.data(), n, k, nullptr).weights_copied()) << n << "x" << k;
+    EXPECT_FALSE(Matmul::CreateF32(wf.data(), n, k, nullptr).weights_copied()) << n << "x" << k;
+  }
+}
+
 TEST(Matmul, RejectsBadArguments) {
   const std::vector<float> w(12, 1.0f);
   EXPECT_THROW(Matmul::CreateF32(nullptr, 3, 4, nullptr), std::invalid_argument);
