@@ -129,6 +129,17 @@ std::vector<std::vector<Hypothesis>> Generator::Step1(size_t batch, size_t S, co
 
 std::vector<float> Generator::Score(const std::vector<std::vector<int32_t>>& sources,
                                     const std::vector<std::vector<int32_t>>& targets) {
+  std::vector<float> totals;
+  for (const std::vector<float>& t : ScoreTokens(sources, targets)) {
+    float s = 0.0f;
+    for (float x : t) s += x;
+    totals.push_back(s);
+  }
+  return totals;
+}
+
+std::vector<std::vector<float>> Generator::ScoreTokens(const std::vector<std::vector<int32_t>>& sources,
+                                                       const std::vector<std::vector<int32_t>>& targets) {
   ops::ApplyThreads();
   CheckSources(sources);
   const auto& c = model_->config();
@@ -149,8 +160,11 @@ std::vector<float> Generator::Score(const std::vector<std::vector<int32_t>>& sou
   }
   const size_t batch = sources.size(), V = c.tgt_vocab_size;
   const size_t S = Encode(*model_, ws_, sources);
-  std::vector<float> scores(batch, 0.0f);
-  for (size_t b = 0; b < batch; ++b) ws_.dec_ids[b] = c.decoder_start_id;
+  std::vector<std::vector<float>> scores(batch);
+  for (size_t b = 0; b < batch; ++b) {
+    scores[b].reserve(targets[b].size() + 1);
+    ws_.dec_ids[b] = c.decoder_start_id;
+  }
   for (size_t step = 0; step < steps; ++step) {
     DecodeStep(*model_, ws_, batch, 1, S, step);
     for (size_t b = 0; b < batch; ++b) {
@@ -159,7 +173,7 @@ std::vector<float> Generator::Score(const std::vector<std::vector<int32_t>>& sou
       const int32_t want = step < t.size() ? t[step] : c.eos_id;
       float* row = ws_.logits.data() + b * V;  // log-probabilities in place
       ops::LogSoftmax(row, 1, V);
-      scores[b] += row[want];
+      scores[b].push_back(row[want]);
       ws_.dec_ids[b] = want;
     }
   }

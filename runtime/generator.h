@@ -52,6 +52,10 @@ class Generator {
   // EOS, decoding from the decoder start token.
   std::vector<float> Score(const std::vector<std::vector<int32_t>>& sources,
                            const std::vector<std::vector<int32_t>>& targets);
+  // Teacher forcing, token by token: for each target, the log-probability of
+  // each of its tokens and then of the EOS (target length + 1 values).
+  std::vector<std::vector<float>> ScoreTokens(const std::vector<std::vector<int32_t>>& sources,
+                                              const std::vector<std::vector<int32_t>>& targets);
 
   // Seconds spent in the encoder over this Generator's life (the rest of
   // a Generate call is decoding), for --stats.

@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
   add_common(score);
   score->add_option("--max-len", gen.max_length,
                     "Longest target, in steps with the EOS (default: 256, or the model's positions if fewer)");
+  score->add_flag("--tokens", gen.score_tokens,
+                  "Print the log-probability of each target token and of the EOS, space-separated, instead of their sum");
 
   std::string inspect_path;
   bool verify = false;

@@ -230,10 +230,18 @@ int RunScore(const GenerateCliOptions& o, std::istream& in, std::ostream& out, s
         throw runtime::Error(runtime::ErrorKind::kInput, "the target needs " + std::to_string(tgt.size() + 1) + " steps, more than --max-len " +
                          std::to_string(l.gen->limits().max_target) + " (the default is the model's positions, at most 256)");
       }
-      const float s = l.gen->Score({src}, {tgt})[0];
       char buf[32];
-      snprintf(buf, sizeof(buf), "%.6f", s);
-      out << buf << "\n";
+      if (o.score_tokens) {
+        const std::vector<float> t = l.gen->ScoreTokens({src}, {tgt})[0];
+        for (size_t i = 0; i < t.size(); ++i) {
+          snprintf(buf, sizeof(buf), "%s%.6f", i ? " " : "", t[i]);
+          out << buf;
+        }
+        out << "\n";
+      } else {
+        snprintf(buf, sizeof(buf), "%.6f", l.gen->Score({src}, {tgt})[0]);
+        out << buf << "\n";
+      }
     } catch (const runtime::Error& e) {
       if (!o.skip_bad) {
         err << "edgeseq score: line " << line_no << ": " << e.what() << "\n";

@@ -28,6 +28,7 @@ struct GenerateCliOptions {
   size_t batch = 16;         // lines decoded together
   bool scores = false;       // "score<TAB>" before each output
   bool stats = false;        // timings on stderr
+  bool score_tokens = false; // score: one log-probability per target token (and the EOS), not their sum
   bool skip_bad = false;     // bad line: warning + empty output line, instead of stopping
   int threads = 0;           // 0: leave OpenMP's default
 };

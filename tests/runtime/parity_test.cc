@@ -82,6 +82,19 @@ TEST_P(Parity, TeacherForcedLogProbabilities) {
     const std::vector<std::vector<int32_t>> s(sources.begin() + start, sources.begin() + end);
     const std::vector<std::vector<int32_t>> t(targets.begin() + start, targets.begin() + end);
     const std::vector<float> got = gen.Score(s, t);
+    const std::vector<std::vector<float>> per_token = gen.ScoreTokens(s, t);
+    ASSERT_EQ(per_token.size(), got.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      // One log-probability per target token and one for the EOS, each ≤ 0,
+      // summing to the total (float sums in the same order: equal).
+      ASSERT_EQ(per_token[i].size(), t[i].size() + 1) << name << " " << q << " case " << start + i;
+      float sum = 0.0f;
+      for (float x : per_token[i]) {
+        EXPECT_LE(x, 0.0f);
+        sum += x;
+      }
+      EXPECT_EQ(sum, got[i]) << name << " " << q << " case " << start + i;
+    }
     for (size_t i = 0; i < got.size(); ++i) {
       const double w = want[start + i];
       EXPECT_NEAR(got[i], w, tol.logprob_rel * fabs(w) + tol.logprob_abs) << name << " " << q << " case " << start + i;

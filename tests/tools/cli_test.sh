@@ -67,6 +67,9 @@ run "$inspect" generate -m "$tmp/p.esq" < "$tmp/in.txt" > /dev/null 2> "$tmp/err
 check "text mode without vocabularies says to use --ids" '[ $? -eq 1 ] && grep -q "(--ids)" "$tmp/err.txt"'
 printf '7 9 11\t15 13 11\n5\t9\n' | run "$inspect" score -m "$tmp/p.esq" --ids > "$tmp/score.txt"
 check "score prints one log-probability per line" '[ $? -eq 0 ] && [ "$(wc -l < "$tmp/score.txt")" -eq 2 ] && grep -qE "^-[0-9]+\.[0-9]{6}$" "$tmp/score.txt"'
+printf '7 9 11\t15 13 11\n5\t9\n' | run "$inspect" score -m "$tmp/p.esq" --ids --tokens > "$tmp/tokens.txt"
+check "score --tokens prints target length + 1 values per line" '[ $? -eq 0 ] && [ "$(awk "{print NF}" "$tmp/tokens.txt" | tr "\n" " ")" = "4 2 " ]'
+check "score --tokens sums to the score" '[ "$(paste "$tmp/score.txt" "$tmp/tokens.txt" | awk "{s=0; for (i = 2; i <= NF; ++i) s += \$i; d = s - \$1; if (d < 0) d = -d; if (d > 1e-4) bad = 1} END {print bad + 0}")" = 0 ]'
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
