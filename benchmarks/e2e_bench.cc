@@ -4,7 +4,6 @@
 // and int8. The models are looked for in $EDGESEQ_BENCH_DIR (default
 // out/bench); a missing model skips its cases.
 #include <benchmark/benchmark.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "ops/threads.h"
 #include "runtime/generator.h"
 #include "runtime/transformer.h"
 
@@ -51,13 +51,16 @@ std::shared_ptr<const Model> Load(const std::string& name) {
 
 // The model of a case, or nullptr after marking the case skipped.
 std::shared_ptr<const Model> ModelFor(benchmark::State& state, const std::string& name) {
-  omp_set_num_threads(static_cast<int>(state.range(2)));
+  // The runtime's own setting (Generate applies it on its thread; a bare
+  // omp_set_num_threads would be overridden by OMP_NUM_THREADS there).
+  edgeseq::ops::SetThreads(static_cast<int>(state.range(2)));
+  edgeseq::ops::ApplyThreads();
   auto model = Load(name);
   if (!model) state.SkipWithError(("no " + name + ".esq in " + Dir() + " (run scripts/bench_e2e.sh)").c_str());
   return model;
 }
 
-const char* kModels[] = {"bench-base-int8", "bench-base-f32", "bench-tiny-int8", "bench-tiny-f32"};
+const char* kModels[] = {"bench-base-int8", "bench-base-f32", "bench-tiny-int8", "bench-tiny-f32", getenv("M4") ? getenv("M4") : "x"};
 
 void BM_Encoder(benchmark::State& state) {
   const std::string name = kModels[state.range(0)];
@@ -85,7 +88,7 @@ void BM_Greedy24(benchmark::State& state) {
 }
 
 void Args(benchmark::internal::Benchmark* b) {
-  for (int m = 0; m < 4; ++m) {
+  for (int m = 0; m < 5; ++m) {
     for (int batch : {1, 16}) {
       for (int threads : {1, 2}) b->Args({m, batch, threads});
     }

@@ -43,6 +43,7 @@ struct Matmul::Impl {
   const int8_t* w_int8 = nullptr;   // int8 only: caller's [n, k] weights
   const float* w_f32 = nullptr;     // f32 only: caller's [n, k] weights
   size_t highway_max_rows = 0;      // calls with m ≤ this run Highway
+  int activation_max = 255;         // int8: u8 activation codes 0..this
   std::vector<int32_t> w_sum;       // int8 only: Σ_k Wq[n, k]
   std::unique_ptr<OneDnnGemm> onednn;  // nullptr: Highway for every m
 
@@ -79,7 +80,8 @@ Matmul Matmul::CreateF32(const float* w, size_t n, size_t k, const float* bias) 
   return m;
 }
 
-Matmul Matmul::CreateInt8(const int8_t* w, const float* w_scales, size_t n, size_t k, const float* bias) {
+Matmul Matmul::CreateInt8(const int8_t* w, const float* w_scales, size_t n, size_t k, const float* bias,
+                          Int8Rows rows) {
   CheckShape(w, n, k);
   if (w_scales == nullptr) throw std::invalid_argument("Matmul: int8 weights need scales");
   Matmul m;
@@ -91,23 +93,25 @@ Matmul Matmul::CreateInt8(const int8_t* w, const float* w_scales, size_t n, size
   im.bias = bias;
   im.w_scales = w_scales;
   im.w_int8 = w;
-  im.highway_max_rows = kInt8HighwayMaxRows;
+  im.highway_max_rows = rows == Int8Rows::kFewRows ? SIZE_MAX : kInt8HighwayMaxRows;
+  im.activation_max = rows == Int8Rows::kFewRows ? 255 : Int8ActivationMax();
   im.w_sum.resize(n);
   for (size_t r = 0; r < n; ++r) {
     int32_t s = 0;
     for (size_t c = 0; c < k; ++c) s += w[r * k + c];
     im.w_sum[r] = s;
   }
-  im.onednn = OneDnnGemm::Create(w, n, k, true);
+  if (rows == Int8Rows::kAnyRows) im.onednn = OneDnnGemm::Create(w, n, k, true);
   return m;
 }
 
 size_t Matmul::n() const { return impl_->n; }
 size_t Matmul::k() const { return impl_->k; }
 bool Matmul::is_int8() const { return impl_->int8; }
+int Matmul::activation_max() const { return impl_->activation_max; }
 bool Matmul::weights_copied() const { return impl_->onednn && impl_->onednn->weights_copied(); }
 void Matmul::set_int8_highway_max_rows(size_t rows) {
-  if (impl_->int8) impl_->highway_max_rows = rows;
+  if (impl_->int8 && impl_->onednn) impl_->highway_max_rows = rows;
 }
 void Matmul::set_f32_highway_max_rows(size_t rows) {
   if (!impl_->int8) impl_->highway_max_rows = rows;
@@ -152,9 +156,9 @@ void Matmul::Forward(const float* x, size_t m, float* y, Activation act, const M
   auto* x_zero = reinterpret_cast<int32_t*>(base);
   base += AlignUp(m * 4);
   auto* acc = reinterpret_cast<int32_t*>(base);
-  // One activation range for both paths (oneDNN's safe one where it exists),
-  // so a sentence gets the same answer whichever path its batch size picks.
-  QuantizeRowsU8(x, m, im.k, Int8ActivationMax(), xq, x_scale, x_zero);
+  // One activation range per Matmul whichever backend a call takes, so a
+  // sentence gets the same answer whatever its batch size.
+  QuantizeRowsU8(x, m, im.k, im.activation_max, xq, x_scale, x_zero);
   if (highway) {
     GemmU8S8(xq, m, im.k, im.w_int8, im.n, acc, im.w_sum.data());
   } else {

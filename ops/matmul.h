@@ -44,6 +44,15 @@ struct MatmulScratch {
   size_t bytes = 0;
 };
 
+// What an int8 Matmul is for. kAnyRows: any m; on x86 calls with more than
+// kInt8HighwayMaxRows rows run oneDNN, so activations get oneDNN's safe range
+// (Int8ActivationMax()) on every call and the answer does not depend on m.
+// kFewRows: a decode step's projections (m = decoder rows, a few to a few
+// dozen): every call runs the Highway GEMM, which is exact for all of u8, so
+// activations keep all 8 bits on every CPU (half the quantization error of
+// 7 bits; measured in docs/PERFORMANCE.md).
+enum class Int8Rows { kAnyRows, kFewRows };
+
 class Matmul {
  public:
   // f32 weights W [n, k] (row-major), bias [n] or nullptr.
@@ -55,7 +64,8 @@ class Matmul {
   // dequantized weights: per output |Δ| ≤ Σ_k |W[n,k]|·x_scale[m]/2, i.e. at
   // most K·max|W|·(max x − min x)/(2·qmax).
   static Matmul CreateInt8(const int8_t* w, const float* w_scales, size_t n,
-                           size_t k, const float* bias);
+                           size_t k, const float* bias,
+                           Int8Rows rows = Int8Rows::kAnyRows);
 
   Matmul();
   Matmul(Matmul&&) noexcept;
@@ -65,6 +75,9 @@ class Matmul {
   size_t n() const;
   size_t k() const;
   bool is_int8() const;
+  // int8: the largest u8 activation code this Matmul quantizes to (255 or
+  // Int8ActivationMax()).
+  int activation_max() const;
   // True when the weights had to be reordered into a private buffer.
   bool weights_copied() const;
 
