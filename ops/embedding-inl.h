@@ -94,6 +94,30 @@ HWY_INLINE bool EmbeddingGatherInt8(const int8_t* HWY_RESTRICT table,
   return true;
 }
 
+HWY_INLINE bool EmbeddingGatherF16(const uint16_t* HWY_RESTRICT table,
+                                   size_t vocab, size_t dim, const int32_t* ids,
+                                   size_t n, float scale, const float* pos_table,
+                                   size_t max_pos, const int32_t* pos,
+                                   float* HWY_RESTRICT out) {
+  if (!IdsValid(vocab, ids, n, pos_table, max_pos, pos)) return false;
+  for (size_t t = 0; t < n; ++t) {
+    const uint16_t* row = table + static_cast<size_t>(ids[t]) * dim;
+    auto load = [row](auto d, size_t i, size_t count) {
+      // Loaded as u16 bits (the tail helper needs integer lanes), widened
+      // as IEEE half.
+      const hn::Rebind<uint16_t, decltype(d)> d16;
+      const hn::Rebind<hwy::float16_t, decltype(d)> dh;
+      const auto bits = count == hn::Lanes(d) ? hn::LoadU(d16, row + i)
+                                              : LoadTail(d16, row + i, count);
+      return hn::PromoteTo(d, hn::BitCast(dh, bits));
+    };
+    const float* p = pos_table ? pos_table + static_cast<size_t>(pos[t]) * dim
+                               : nullptr;
+    ScaleAddRow(load, dim, scale, p, out + t * dim);
+  }
+  return true;
+}
+
 }  // namespace edgeseq::ops::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 

@@ -14,6 +14,7 @@ namespace edgeseq::ops {
 
 HWY_EXPORT(EmbeddingGather);
 HWY_EXPORT(EmbeddingGatherInt8);
+HWY_EXPORT(EmbeddingGatherF16);
 
 bool EmbeddingGather(const float* table, size_t vocab, size_t dim,
                      const int32_t* ids, size_t n, float scale,
@@ -29,6 +30,14 @@ bool EmbeddingGatherInt8(const int8_t* table, const float* row_scales,
                          const int32_t* pos, float* out) {
   return HWY_DYNAMIC_DISPATCH(EmbeddingGatherInt8)(
       table, row_scales, vocab, dim, ids, n, scale, pos_table, max_pos, pos, out);
+}
+
+bool EmbeddingGatherF16(const uint16_t* table, size_t vocab, size_t dim,
+                        const int32_t* ids, size_t n, float scale,
+                        const float* pos_table, size_t max_pos,
+                        const int32_t* pos, float* out) {
+  return HWY_DYNAMIC_DISPATCH(EmbeddingGatherF16)(table, vocab, dim, ids, n, scale,
+                                                  pos_table, max_pos, pos, out);
 }
 
 void SinusoidalTable(size_t max_pos, size_t dim, bool interleaved, float* table) {

@@ -24,6 +24,13 @@ bool EmbeddingGatherInt8(const int8_t* table, const float* row_scales,
                          float scale, const float* pos_table, size_t max_pos,
                          const int32_t* pos, float* out);
 
+// Same with an IEEE half-precision table (uint16_t bits): each value is
+// widened exactly to f32, then as EmbeddingGather (same error bound).
+bool EmbeddingGatherF16(const uint16_t* table, size_t vocab, size_t dim,
+                        const int32_t* ids, size_t n, float scale,
+                        const float* pos_table, size_t max_pos,
+                        const int32_t* pos, float* out);
+
 // Fills table [max_pos, dim] with the Transformer's sinusoidal encoding:
 //   angle(p, j) = p · 10000^(-2·⌊j/2⌋/dim)
 // interleaved (PyTorch tutorial: even j sin, odd j cos) or, when !interleaved,

@@ -55,7 +55,7 @@ const float* Model::F32(const std::string& name, bool required) {
   Missing(file_, name);
 }
 
-Linear Model::MakeLinear(const std::string& name, const std::string& bias_name) {
+Linear Model::MakeLinear(const std::string& name, const std::string& bias_name, ops::Int8Rows rows) {
   const TensorInfo* t = file_.Find(name);
   if (!t) Missing(file_, name);
   if (t->ndim != 2) throw Error(ErrorKind::kModel, file_.path() + ": tensor '" + name + "' is not a matrix");
@@ -64,7 +64,7 @@ Linear Model::MakeLinear(const std::string& name, const std::string& bias_name) 
   l.in = t->dims[1];
   const float* bias = bias_name.empty() ? nullptr : F32(bias_name, /*required=*/false);
   if (t->dtype == DType::kI8) {
-    l.matmul = ops::Matmul::CreateInt8(static_cast<const int8_t*>(t->data), t->scales, l.out, l.in, bias);
+    l.matmul = ops::Matmul::CreateInt8(static_cast<const int8_t*>(t->data), t->scales, l.out, l.in, bias, rows);
   } else {
     l.matmul = ops::Matmul::CreateF32(F32(name), l.out, l.in, bias);
   }
@@ -89,6 +89,8 @@ Embedding Model::MakeEmbedding(const std::string& name) {
   if (t->dtype == DType::kI8) {
     e.i8 = static_cast<const int8_t*>(t->data);
     e.scales = t->scales;
+  } else if (t->dtype == DType::kF16) {
+    e.f16 = static_cast<const uint16_t*>(t->data);
   } else {
     e.f32 = F32(name);
   }
@@ -133,13 +135,17 @@ std::shared_ptr<const Model> Model::Load(const std::string& path, const ModelOpt
   for (uint32_t i = 0; i < c.decoder_layers; ++i) {
     const std::string p = "decoder.layers." + std::to_string(i) + ".";
     DecoderLayer l;
-    l.qkv = m->MakeLinear(p + "self_attn.qkv_proj.weight", p + "self_attn.qkv_proj.bias");
-    l.out = m->MakeLinear(p + "self_attn.out_proj.weight", p + "self_attn.out_proj.bias");
-    l.cross_q = m->MakeLinear(p + "cross_attn.q_proj.weight", p + "cross_attn.q_proj.bias");
+    // The decode step's projections see only the decoder rows: Highway for
+    // every call, 8-bit activations (ops::Int8Rows). The cross-attention K|V
+    // projection runs once per source over the encoder's rows.
+    const auto few = ops::Int8Rows::kFewRows;
+    l.qkv = m->MakeLinear(p + "self_attn.qkv_proj.weight", p + "self_attn.qkv_proj.bias", few);
+    l.out = m->MakeLinear(p + "self_attn.out_proj.weight", p + "self_attn.out_proj.bias", few);
+    l.cross_q = m->MakeLinear(p + "cross_attn.q_proj.weight", p + "cross_attn.q_proj.bias", few);
     l.cross_kv = m->MakeLinear(p + "cross_attn.kv_proj.weight", p + "cross_attn.kv_proj.bias");
-    l.cross_out = m->MakeLinear(p + "cross_attn.out_proj.weight", p + "cross_attn.out_proj.bias");
-    l.fc1 = m->MakeLinear(p + "ffn.fc1.weight", p + "ffn.fc1.bias");
-    l.fc2 = m->MakeLinear(p + "ffn.fc2.weight", p + "ffn.fc2.bias");
+    l.cross_out = m->MakeLinear(p + "cross_attn.out_proj.weight", p + "cross_attn.out_proj.bias", few);
+    l.fc1 = m->MakeLinear(p + "ffn.fc1.weight", p + "ffn.fc1.bias", few);
+    l.fc2 = m->MakeLinear(p + "ffn.fc2.weight", p + "ffn.fc2.bias", few);
     l.self_attn_norm = m->MakeNorm(p + "self_attn_norm");
     l.cross_attn_norm = m->MakeNorm(p + "cross_attn_norm");
     l.ffn_norm = m->MakeNorm(p + "ffn_norm");
@@ -153,10 +159,12 @@ std::shared_ptr<const Model> Model::Load(const std::string& path, const ModelOpt
     m->output_.out = e.vocab;
     m->output_.in = e.dim;
     const float* bias = m->F32("decoder.output_projection.bias", /*required=*/false);
-    m->output_.matmul = e.i8 ? ops::Matmul::CreateInt8(e.i8, e.scales, e.vocab, e.dim, bias)
-                             : ops::Matmul::CreateF32(e.f32, e.vocab, e.dim, bias);
+    const std::string name = c.shared_embeddings ? "encoder.embed_tokens.weight" : "decoder.embed_tokens.weight";
+    m->output_.matmul = e.i8 ? ops::Matmul::CreateInt8(e.i8, e.scales, e.vocab, e.dim, bias, ops::Int8Rows::kFewRows)
+                             : ops::Matmul::CreateF32(e.f32 ? e.f32 : m->F32(name), e.vocab, e.dim, bias);
   } else {
-    m->output_ = m->MakeLinear("decoder.output_projection.weight", "decoder.output_projection.bias");
+    m->output_ = m->MakeLinear("decoder.output_projection.weight", "decoder.output_projection.bias",
+                               ops::Int8Rows::kFewRows);
   }
 
   return m;

@@ -39,9 +39,11 @@ struct DecoderLayer {
   Norm self_attn_norm, cross_attn_norm, ffn_norm;
 };
 
-// A token embedding table, f32 or int8 with row scales.
+// A token embedding table, f32, f16 (bits) or int8 with row scales, used
+// where it is mapped.
 struct Embedding {
   const float* f32 = nullptr;
+  const uint16_t* f16 = nullptr;
   const int8_t* i8 = nullptr;
   const float* scales = nullptr;
   size_t vocab = 0, dim = 0;
@@ -81,7 +83,8 @@ class Model {
  private:
   Model() = default;
   const float* F32(const std::string& name, bool required = true);
-  Linear MakeLinear(const std::string& name, const std::string& bias_name);
+  Linear MakeLinear(const std::string& name, const std::string& bias_name,
+                    ops::Int8Rows rows = ops::Int8Rows::kAnyRows);
   Norm MakeNorm(const std::string& prefix);
   Embedding MakeEmbedding(const std::string& name);
 

@@ -41,10 +41,10 @@ void Residual(const Model& m, const Norm& n, float* x, const float* delta, size_
 
 void Embed(const Embedding& e, const float* positions, size_t max_positions, float scale, const int32_t* ids,
            const int32_t* pos, size_t n, float* out) {
-  const bool ok = e.i8 ? ops::EmbeddingGatherInt8(e.i8, e.scales, e.vocab, e.dim, ids, n, scale, positions,
-                                                  max_positions, pos, out)
-                       : ops::EmbeddingGather(e.f32, e.vocab, e.dim, ids, n, scale, positions, max_positions, pos,
-                                              out);
+  const bool ok =
+      e.i8    ? ops::EmbeddingGatherInt8(e.i8, e.scales, e.vocab, e.dim, ids, n, scale, positions, max_positions, pos, out)
+      : e.f16 ? ops::EmbeddingGatherF16(e.f16, e.vocab, e.dim, ids, n, scale, positions, max_positions, pos, out)
+              : ops::EmbeddingGather(e.f32, e.vocab, e.dim, ids, n, scale, positions, max_positions, pos, out);
   if (!ok) throw Error(ErrorKind::kInput, "token id or position outside the model's range");
 }
 

@@ -107,9 +107,14 @@ loaders::ActivationKind ActivationKind(const std::string& s) {
 
 ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   if (o.heads == 0) throw ConvertError("--heads is required (a state dict does not record it)");
-  if (o.quantize != "int8" && o.quantize != "f16" && o.quantize != "f32") {
-    throw ConvertError("--quantize must be int8, f16 or f32, not '" + o.quantize + "'");
+  for (const auto& [flag, value] : {std::pair<const char*, const std::string&>{"--quantize", o.quantize},
+                                     {"--embeddings", o.embeddings}, {"--output-projection", o.output_projection}}) {
+    if (value != "int8" && value != "f16" && value != "f32" && !(value.empty() && flag[2] != 'q')) {
+      throw ConvertError(std::string(flag) + " must be int8, f16 or f32, not '" + value + "'");
+    }
   }
+  const std::string embeddings_type = !o.embeddings.empty() ? o.embeddings : o.quantize == "f32" ? "f32" : "f16";
+  const std::string output_type = !o.output_projection.empty() ? o.output_projection : o.quantize;
   Mapping mapping;
   if (!o.map_file.empty()) {
     std::ifstream in(o.map_file);
@@ -339,10 +344,8 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
     const bool matmul = IsMatmulWeight(role);
     const bool output = role == "decoder.output_projection.weight";
     const bool embedding = role == "encoder.embed_tokens.weight" || role == "decoder.embed_tokens.weight";
-    DType dt = DType::kF32;
-    if ((matmul || (output && o.quantize_output)) && o.quantize == "int8") dt = DType::kI8;
-    if ((matmul || (output && o.quantize_output)) && o.quantize == "f16") dt = DType::kF16;
-    if (embedding && o.quantize_embeddings) dt = DType::kI8;
+    const std::string& type = matmul ? o.quantize : output ? output_type : embedding ? embeddings_type : "f32";
+    const DType dt = type == "int8" ? DType::kI8 : type == "f16" ? DType::kF16 : DType::kF32;
     loaders::TensorToWrite t;
     t.name = role;
     t.dims = shape;

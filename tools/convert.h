@@ -31,8 +31,8 @@ struct ConvertOptions {
   std::string src_vocab_file, tgt_vocab_file;
   std::string src_tokenizer = "whitespace", tgt_tokenizer = "whitespace";  // or "chars"
   std::string quantize = "int8";          // int8 | f16 | f32: the matmul weights
-  bool quantize_embeddings = false;       // int8 embeddings too
-  bool quantize_output = false;           // the output projection too
+  std::string embeddings;                 // int8 | f16 | f32; empty: f16 (f32 when quantize is f32)
+  std::string output_projection;          // int8 | f16 | f32; empty: as quantize
   bool strict = false;                    // unexpected tensors are errors
   bool progress = false;                  // progress bar on the log stream
 };

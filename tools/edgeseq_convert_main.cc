@@ -38,8 +38,10 @@ int main(int argc, char** argv) {
   app.add_option("--src-tokenizer", o.src_tokenizer, "How source text splits into tokens: whitespace | chars")->capture_default_str();
   app.add_option("--tgt-tokenizer", o.tgt_tokenizer, "How target text splits into tokens: whitespace | chars")->capture_default_str();
   app.add_option("--quantize", o.quantize, "Matmul weights as int8 (per-row scales), f16 or f32")->capture_default_str();
-  app.add_flag("--quantize-embeddings", o.quantize_embeddings, "Store the token embeddings as int8 too");
-  app.add_flag("--quantize-output", o.quantize_output, "Store the output projection in the --quantize type too");
+  app.add_option("--embeddings", o.embeddings,
+                 "Token embeddings as int8, f16 or f32 (default: f16, f32 with --quantize f32; a lookup reads only its rows)");
+  app.add_option("--output-projection", o.output_projection,
+                 "Output projection as int8, f16 or f32 (default: the --quantize type)");
   app.add_flag("--strict", o.strict, "Checkpoint tensors the layout does not use are an error, not a warning");
   bool quiet = false;
   app.add_flag("-q,--quiet", quiet, "No report, no progress bar");

@@ -1,4 +1,4 @@
-// Embedding gather (f32 and int8 tables) on every compiled Highway target vs
+// Embedding gather (f32, int8 and f16 tables) on every compiled Highway target vs
 // the scalar reference, and the sinusoidal table against its formula.
 #include <math.h>
 
@@ -9,6 +9,7 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
 #include "hwy/tests/hwy_gtest.h"
+#include "loaders/half.h"
 #include "ops/embedding-inl.h"
 #include "ops/reference.h"
 #include "tests/ops/test_util.h"
@@ -54,6 +55,19 @@ void TestEmbeddingGather() {
         ASSERT_TRUE(ref::EmbeddingGatherInt8(table8.data(), row_scales.data(), kVocab, dim, ids, n, 4.0f,
                                              pt, kMaxPos, pos, want.data()));
         ExpectClose(out, want, "int8 " + what);
+
+        // f16: the reference gathers the table widened by the loaders' scalar
+        // conversion; values include subnormal halves.
+        std::vector<uint16_t> table16(kVocab * dim);
+        std::vector<float> widened(kVocab * dim);
+        for (size_t i = 0; i < table16.size(); ++i) {
+          table16[i] = i % 7 == 3 ? static_cast<uint16_t>(i % 1000 + 1) : loaders::FloatToHalf(table[i]);
+          widened[i] = loaders::HalfToFloat(table16[i]);
+        }
+        ASSERT_TRUE(HWY_NAMESPACE::EmbeddingGatherF16(table16.data(), kVocab, dim, ids, n, 4.0f, pt, kMaxPos, pos,
+                                                      out.data()));
+        ASSERT_TRUE(ref::EmbeddingGather(widened.data(), kVocab, dim, ids, n, 4.0f, pt, kMaxPos, pos, want.data()));
+        ExpectClose(out, want, "f16 " + what);
       }
     }
   }

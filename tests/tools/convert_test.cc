@@ -123,14 +123,46 @@ TEST(Convert, Int8AndF16WithinTheirBounds) {
       for (const QuantReport& qr : r.tensors) EXPECT_LE(qr.max_rel_error, 0.5 / 127 + 1e-6) << qr.name;
     } else {
       ASSERT_EQ(t->dtype, loaders::DType::kF16);
-      EXPECT_EQ(r.tensors.size(), 22u);
+      EXPECT_EQ(r.tensors.size(), 25u);  // 22 matmul weights, the output projection, two embeddings
     }
-    // Embeddings, norms, biases and the output projection stay f32.
-    EXPECT_EQ(f.Find("encoder.embed_tokens.weight")->dtype, loaders::DType::kF32);
-    EXPECT_EQ(f.Find("decoder.output_projection.weight")->dtype, loaders::DType::kF32);
+    // Defaults: the output projection in the --quantize type, embeddings f16,
+    // norms and biases f32.
+    EXPECT_EQ(f.Find("encoder.embed_tokens.weight")->dtype, loaders::DType::kF16);
+    EXPECT_EQ(f.Find("decoder.embed_tokens.weight")->dtype, loaders::DType::kF16);
+    EXPECT_EQ(f.Find("decoder.output_projection.weight")->dtype, t->dtype);
     EXPECT_EQ(f.Find("encoder.layers.0.ffn.fc1.bias")->dtype, loaders::DType::kF32);
     remove(out.c_str());
   }
+}
+
+TEST(Convert, EmbeddingAndOutputProjectionTypesAreChosen) {
+  const std::string out = Temp("types.esq");
+  ConvertOptions o = Options("state_dict.pth", out);
+  o.embeddings = "int8";
+  o.output_projection = "f32";
+  std::ostringstream log;
+  Convert(o, log);
+  {
+    const auto f = loaders::EsqFile::Open(out, true);
+    EXPECT_EQ(f.Find("encoder.embed_tokens.weight")->dtype, loaders::DType::kI8);
+    EXPECT_EQ(f.Find("decoder.output_projection.weight")->dtype, loaders::DType::kF32);
+    EXPECT_EQ(f.Find("encoder.layers.0.ffn.fc1.weight")->dtype, loaders::DType::kI8);
+  }
+  o.quantize = "f32";
+  o.embeddings.clear();
+  o.output_projection.clear();
+  Convert(o, log);
+  {
+    const auto f = loaders::EsqFile::Open(out, true);
+    EXPECT_EQ(f.Find("encoder.embed_tokens.weight")->dtype, loaders::DType::kF32) << "f32 models stay f32";
+    EXPECT_EQ(f.Find("decoder.output_projection.weight")->dtype, loaders::DType::kF32);
+  }
+  o.embeddings = "int4";
+  EXPECT_THROW(Convert(o, log), ConvertError);
+  o.embeddings.clear();
+  o.output_projection = "bf16";
+  EXPECT_THROW(Convert(o, log), ConvertError);
+  remove(out.c_str());
 }
 
 TEST(Convert, EveryWayOfSavingGivesTheSameFile) {
