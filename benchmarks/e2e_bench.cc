@@ -60,7 +60,7 @@ std::shared_ptr<const Model> ModelFor(benchmark::State& state, const std::string
   return model;
 }
 
-const char* kModels[] = {"bench-base-int8", "bench-base-f32", "bench-tiny-int8", "bench-tiny-f32", getenv("M4") ? getenv("M4") : "x"};
+const char* kModels[] = {"bench-base-int8", "bench-base-f32", "bench-tiny-int8", "bench-tiny-f32"};
 
 void BM_Encoder(benchmark::State& state) {
   const std::string name = kModels[state.range(0)];
@@ -88,7 +88,7 @@ void BM_Greedy24(benchmark::State& state) {
 }
 
 void Args(benchmark::internal::Benchmark* b) {
-  for (int m = 0; m < 5; ++m) {
+  for (int m = 0; m < 4; ++m) {
     for (int batch : {1, 16}) {
       for (int threads : {1, 2}) b->Args({m, batch, threads});
     }
