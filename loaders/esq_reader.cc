@@ -455,6 +455,15 @@ EsqFile EsqFile::FromBytes(const uint8_t* bytes, size_t size, const std::string&
   return f;
 }
 
+void EsqFile::AdviseAccess(const std::vector<const TensorInfo*>& lookup_tables) const {
+  if (!keep_alive_ || tensors_.empty()) return;
+  uint64_t first = size_;
+  for (const TensorInfo& t : tensors_) first = std::min(first, t.data_offset);
+  std::vector<std::pair<uint64_t, uint64_t>> lookups;
+  for (const TensorInfo* t : lookup_tables) lookups.emplace_back(t->data_offset, t->data_offset + t->data_size);
+  loaders::AdviseAccess(base_, size_, first, std::move(lookups));
+}
+
 void EsqFile::VerifyChecksums() const {
   for (const TensorInfo& t : tensors_) {
     if (Checksum2(t.data, t.data_size, t.scales, t.scales_size) != t.checksum) {

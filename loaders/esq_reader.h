@@ -75,6 +75,11 @@ class EsqFile {
   TokenizerKind tgt_tokenizer() const { return tgt_tokenizer_; }
   const std::vector<SectionInfo>& sections() const { return sections_; }
 
+  // Tells the kernel how the mapped tensors are read (AdviseAccess in
+  // loaders/mapped_file.h): `lookup_tables` (embeddings) at random rows, the
+  // other tensors whole. A hint; nothing for a FromBytes file.
+  void AdviseAccess(const std::vector<const TensorInfo*>& lookup_tables) const;
+
  private:
   class Parser;
   friend class Parser;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 #include "loaders/esq_error.h"
@@ -46,11 +47,21 @@ MappedFile::~MappedFile() {
   if (data_) munmap(const_cast<uint8_t*>(data_), size_);
 }
 
-void AdviseRandomAccess(const void* p, size_t bytes) {
-  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) / page * page;
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_RANDOM);
+void AdviseAccess(const uint8_t* base, size_t size, uint64_t stream_begin,
+                  std::vector<std::pair<uint64_t, uint64_t>> lookups) {
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  constexpr uint64_t kHuge = uint64_t{2} << 20;
+  auto advise = [base](uint64_t begin, uint64_t end, int advice) {
+    if (end > begin) madvise(const_cast<uint8_t*>(base) + begin, end - begin, advice);
+  };
+  std::sort(lookups.begin(), lookups.end());
+  uint64_t at = stream_begin;
+  for (const auto& [begin, end] : lookups) {
+    if (begin > at) advise((at + kHuge - 1) / kHuge * kHuge, begin / kHuge * kHuge, MADV_HUGEPAGE);
+    advise((begin + page - 1) / page * page, end / page * page, MADV_RANDOM);
+    at = std::max(at, end);
+  }
+  if (size > at) advise((at + kHuge - 1) / kHuge * kHuge, size / kHuge * kHuge, MADV_HUGEPAGE);
 }
 
 }  // namespace edgeseq::loaders

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "loaders/half.h"
-#include "loaders/mapped_file.h"
 #include "ops/embedding.h"
 #include "runtime/error.h"
 
@@ -84,8 +83,6 @@ Embedding Model::MakeEmbedding(const std::string& name) {
   Embedding e;
   e.vocab = t->dims[0];
   e.dim = t->dims[1];
-  // A step reads a few rows of the table: keep the rest out of memory.
-  loaders::AdviseRandomAccess(t->data, t->data_size);
   if (t->dtype == DType::kI8) {
     e.i8 = static_cast<const int8_t*>(t->data);
     e.scales = t->scales;
@@ -120,6 +117,19 @@ std::shared_ptr<const Model> Model::Load(const std::string& path, const ModelOpt
       m->tgt_positions_ = m->F32("decoder.embed_positions.weight");
       break;
   }
+
+  // A step reads a few rows of an embedding table and every other weight
+  // whole: keep the tables' other rows out of memory, stream the rest.
+  // (A table tied to the output projection is read whole too.)
+  const std::string src_name = "encoder.embed_tokens.weight", tgt_name = "decoder.embed_tokens.weight";
+  const std::string& output_table = c.shared_embeddings ? src_name : tgt_name;
+  std::vector<const TensorInfo*> tables;
+  for (const std::string* name : {&src_name, &tgt_name}) {
+    if (name == &tgt_name && c.shared_embeddings) continue;
+    if (c.tied_output && *name == output_table) continue;
+    tables.push_back(m->file_.Find(*name));
+  }
+  m->file_.AdviseAccess(tables);
 
   for (uint32_t i = 0; i < c.encoder_layers; ++i) {
     const std::string p = "encoder.layers." + std::to_string(i) + ".";
