@@ -1,13 +1,16 @@
 #include "runtime/transformer.h"
 
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
+#include <algorithm>
 #include <limits>
 
 #include "ops/attention.h"
 #include "ops/embedding.h"
 #include "ops/softmax.h"
+#include "ops/threads.h"
 #include "runtime/error.h"
 
 namespace edgeseq::runtime {
@@ -48,10 +51,31 @@ void Embed(const Embedding& e, const float* positions, size_t max_positions, flo
   if (!ok) throw Error(ErrorKind::kInput, "token id or position outside the model's range");
 }
 
+// Calls f(b, scores) for b < n, each sequence of a batch on its own: on up
+// to Threads() threads (at most Workspace::kAttentionThreads), each with its
+// own slice of ws.scores. Sequences are independent and each is computed by
+// the same code, so results do not depend on the thread count. One thread
+// when there is one sequence or when called inside a parallel region.
+template <class F>
+void ForEachSequence(Workspace& ws, size_t n, const F& f) {
+  const int threads = std::min<int>(ops::Threads(), static_cast<int>(std::min(n, Workspace::kAttentionThreads)));
+  if (threads <= 1 || omp_in_parallel()) {
+    for (size_t b = 0; b < n; ++b) f(b, ws.scores.data());
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    float* scores = ws.scores.data() + static_cast<size_t>(omp_get_thread_num()) * ws.scores_slice;
+#pragma omp for schedule(static)
+    for (long b = 0; b < static_cast<long>(n); ++b) f(static_cast<size_t>(b), scores);
+  }
+}
+
 // Multi-head attention of `tq` queries over `tk` keys for one sequence:
 // q rows at q (stride qs), keys/values at k/v (stride kvs); the context goes
-// to out (stride d). `mask`: additive key mask [tk] or nullptr.
-void Attend(const Model& m, Workspace& ws, const float* q, size_t qs, const float* k, const float* v, size_t kvs,
+// to out (stride d). `mask`: additive key mask [tk] or nullptr. `scores`:
+// tq·tk floats of scratch.
+void Attend(const Model& m, float* scores, const float* q, size_t qs, const float* k, const float* v, size_t kvs,
             size_t tq, size_t tk, const float* mask, bool causal, float* out) {
   const size_t d = m.config().d_model, heads = m.config().num_heads, dh = d / heads;
   const float scale = 1.0f / sqrtf(static_cast<float>(dh));
@@ -59,9 +83,9 @@ void Attend(const Model& m, Workspace& ws, const float* q, size_t qs, const floa
   sm.additive = mask;
   sm.causal = causal;
   for (size_t h = 0; h < heads; ++h) {
-    ops::AttentionScores(q + h * dh, qs, k + h * dh, kvs, tq, tk, dh, ws.scores.data());
-    ops::Softmax(ws.scores.data(), tq, tk, scale, sm);
-    ops::AttentionContext(ws.scores.data(), tq, tk, v + h * dh, kvs, dh, out + h * dh, d);
+    ops::AttentionScores(q + h * dh, qs, k + h * dh, kvs, tq, tk, dh, scores);
+    ops::Softmax(scores, tq, tk, scale, sm);
+    ops::AttentionContext(scores, tq, tk, v + h * dh, kvs, dh, out + h * dh, d);
   }
 }
 
@@ -90,11 +114,11 @@ size_t Encode(const Model& m, Workspace& ws, const std::vector<std::vector<int32
   for (const EncoderLayer& l : m.encoder()) {
     const float* in = SublayerInput(m, l.self_attn_norm, x, rows, ws.enc_norm.data());
     l.qkv.matmul.Forward(in, rows, ws.enc_wide.data(), ops::Activation::kNone, scratch);
-    for (size_t b = 0; b < batch; ++b) {
+    ForEachSequence(ws, batch, [&](size_t b, float* scores) {
       const float* qkv = ws.enc_wide.data() + b * S * 3 * d;
-      Attend(m, ws, qkv, 3 * d, qkv + d, qkv + 2 * d, 3 * d, S, S, ws.key_mask.data() + b * S, false,
+      Attend(m, scores, qkv, 3 * d, qkv + d, qkv + 2 * d, 3 * d, S, S, ws.key_mask.data() + b * S, false,
              ws.enc_attn.data() + b * S * d);
-    }
+    });
     l.out.matmul.Forward(ws.enc_attn.data(), rows, ws.enc_delta.data(), ops::Activation::kNone, scratch);
     Residual(m, l.self_attn_norm, x, ws.enc_delta.data(), rows);
     in = SublayerInput(m, l.ffn_norm, x, rows, ws.enc_norm.data());
@@ -126,26 +150,26 @@ void DecodeStep(const Model& m, Workspace& ws, size_t batch, size_t per_source, 
     // Self-attention over this step and the cached ones.
     const float* in = SublayerInput(m, l.self_attn_norm, x, batch, ws.dec_norm.data());
     l.qkv.matmul.Forward(in, batch, ws.dec_wide.data(), ops::Activation::kNone, scratch);
-    for (size_t b = 0; b < batch; ++b) {
+    ForEachSequence(ws, batch, [&](size_t b, float* scores) {
       const float* qkv = ws.dec_wide.data() + b * 3 * d;
       float* kb = cache_k + b * T * d;
       float* vb = cache_v + b * T * d;
       memcpy(kb + step * d, qkv + d, d * sizeof(float));
       memcpy(vb + step * d, qkv + 2 * d, d * sizeof(float));
-      Attend(m, ws, qkv, 3 * d, kb, vb, d, 1, step + 1, nullptr, false, ws.dec_attn.data() + b * d);
-    }
+      Attend(m, scores, qkv, 3 * d, kb, vb, d, 1, step + 1, nullptr, false, ws.dec_attn.data() + b * d);
+    });
     l.out.matmul.Forward(ws.dec_attn.data(), batch, ws.dec_delta.data(), ops::Activation::kNone, scratch);
     Residual(m, l.self_attn_norm, x, ws.dec_delta.data(), batch);
     // Cross-attention over the encoder output.
     in = SublayerInput(m, l.cross_attn_norm, x, batch, ws.dec_norm.data());
     l.cross_q.matmul.Forward(in, batch, ws.dec_wide.data(), ops::Activation::kNone, scratch);
     const float* kv = ws.cross_kv.data() + li * sources * S * 2 * d;
-    for (size_t b = 0; b < batch; ++b) {
+    ForEachSequence(ws, batch, [&](size_t b, float* scores) {
       const size_t src = b / per_source;
       const float* kvb = kv + src * S * 2 * d;
-      Attend(m, ws, ws.dec_wide.data() + b * d, d, kvb, kvb + d, 2 * d, 1, S, ws.key_mask.data() + src * S, false,
-             ws.dec_attn.data() + b * d);
-    }
+      Attend(m, scores, ws.dec_wide.data() + b * d, d, kvb, kvb + d, 2 * d, 1, S, ws.key_mask.data() + src * S,
+             false, ws.dec_attn.data() + b * d);
+    });
     l.cross_out.matmul.Forward(ws.dec_attn.data(), batch, ws.dec_delta.data(), ops::Activation::kNone, scratch);
     Residual(m, l.cross_attn_norm, x, ws.dec_delta.data(), batch);
     // Feed-forward.

@@ -54,7 +54,8 @@ Workspace::Workspace(const Model& model, const Limits& l) : limits(l) {
   dec_ids.resize(dec_rows);
   dec_pos.resize(dec_rows);
   const size_t t = std::max(l.max_source, l.max_target);
-  scores.resize(t * t);
+  scores_slice = (t * t + 15) / 16 * 16;  // slices 64-byte aligned
+  scores.resize(kAttentionThreads * scores_slice);
   matmul_scratch = AlignedBuffer(model.MatmulScratchBytes(rows, dec_rows));
 }
 

@@ -60,7 +60,11 @@ struct Workspace {
   // Decoder step, [rows, ·]
   Buffer<float> dec_x, dec_norm, dec_wide, dec_attn, dec_delta, logits;
   Buffer<int32_t> dec_ids, dec_pos;
-  // Attention scores for one head: [max(source, target)·max(source, target)]
+  // Attention scores for one head, one slice per thread that attends (rows
+  // of a batch run in parallel): [kAttentionThreads][t·t], t = max(source,
+  // target). Pages become resident only for the threads that use them.
+  static constexpr size_t kAttentionThreads = 8;
+  size_t scores_slice = 0;
   Buffer<float> scores;
   AlignedBuffer matmul_scratch;
 
