@@ -23,11 +23,18 @@
 
 namespace edgeseq::ops {
 
-// Largest u8 activation code the int8 GEMM takes without overflow here: 255
-// when oneDNN runs with VNNI (u8·s8 products summed in 32 bits), else 127.
-// Without VNNI (e.g. AVX2 on AMD Zen3), oneDNN sums pairs of u8·s8 products in
-// saturating 16-bit lanes: 255·127·2 overflows, 127·127·2 = 32258 does not.
+// Largest u8 activation code the int8 GEMM takes without overflow here for
+// weights that use the whole int8 range: 255 when oneDNN runs with VNNI
+// (u8·s8 products summed in 32 bits), else 127. Without VNNI (e.g. AVX2 on
+// AMD Zen3), oneDNN sums pairs of u8·s8 products in saturating 16-bit
+// lanes: 255·127·2 overflows, 127·127·2 = 32258 does not. Narrow weights
+// (|w| ≤ 64: 255·64·2 = 32640) take 255 everywhere (Matmul::activation_max).
 int Int8ActivationMax();
+
+// Largest |w| of "narrow" int8 weights, for which every backend takes all 8
+// bits of activation exactly: 255·64·2 = 32640 fits oneDNN's 16-bit pair
+// sums. The converter writes 7-bit weights (|w| ≤ 63) by default.
+inline constexpr int kNarrowWeightMax = 64;
 
 // Describes the matmul implementations in use ("onednn:avx2; highway for
 // int8 rows <= 8, ...", or "highway (all shapes)").
@@ -75,8 +82,9 @@ class Matmul {
   size_t n() const;
   size_t k() const;
   bool is_int8() const;
-  // int8: the largest u8 activation code this Matmul quantizes to (255 or
-  // Int8ActivationMax()).
+  // int8: the largest u8 activation code this Matmul quantizes to: 255 for
+  // narrow weights (every |w| ≤ kNarrowWeightMax, as the converter writes
+  // them) and for Int8Rows::kFewRows, else Int8ActivationMax().
   int activation_max() const;
   // True when the weights had to be reordered into a private buffer.
   bool weights_copied() const;

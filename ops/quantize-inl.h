@@ -65,15 +65,16 @@ HWY_INLINE void QuantizeRow(const float* HWY_RESTRICT x, size_t n, float inv,
 
 HWY_INLINE void QuantizeRowsS8(const float* HWY_RESTRICT w, size_t rows,
                                size_t cols, int8_t* HWY_RESTRICT q,
-                               float* HWY_RESTRICT scales) {
+                               float* HWY_RESTRICT scales, int qmax = 127) {
+  const float qm = static_cast<float>(qmax);
   for (size_t r = 0; r < rows; ++r) {
     const float* row = w + r * cols;
     float lo = 0.0f, hi = 0.0f;
     if (cols) RowMinMax(row, cols, &lo, &hi);
     const float amax = fmaxf(-lo, hi);
-    scales[r] = amax / 127.0f;
-    const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-    QuantizeRow(row, cols, inv, 0, -127, 127, q + r * cols);
+    scales[r] = amax / qm;
+    const float inv = amax > 0.0f ? qm / amax : 0.0f;
+    QuantizeRow(row, cols, inv, 0, -qmax, qmax, q + r * cols);
   }
 }
 

@@ -16,8 +16,8 @@ HWY_EXPORT(QuantizeRowsU8);
 HWY_EXPORT(DequantizeAccumulators);
 
 void QuantizeRowsS8(const float* w, size_t rows, size_t cols, int8_t* q,
-                    float* scales) {
-  HWY_DYNAMIC_DISPATCH(QuantizeRowsS8)(w, rows, cols, q, scales);
+                    float* scales, int qmax) {
+  HWY_DYNAMIC_DISPATCH(QuantizeRowsS8)(w, rows, cols, q, scales, qmax);
 }
 
 void DequantizeRowsS8(const int8_t* q, const float* scales, size_t rows,

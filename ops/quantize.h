@@ -9,11 +9,13 @@
 
 namespace edgeseq::ops {
 
-// Weights, symmetric: scales[r] = max|w[r, :]| / 127, q = round(w / scale)
-// (to nearest, ties to even) clamped to [-127, 127]. An all-zero row gets
-// scale 0 and q = 0. Inputs finite. q matches the reference exactly.
+// Weights, symmetric: scales[r] = max|w[r, :]| / qmax, q = round(w / scale)
+// (to nearest, ties to even) clamped to [-qmax, qmax], qmax in [1, 127]. An
+// all-zero row gets scale 0 and q = 0. Inputs finite. q matches the
+// reference exactly. qmax 63 ("7-bit" weights) lets every int8 GEMM take
+// full 8-bit activations exactly (kNarrowWeightMax in ops/matmul.h).
 void QuantizeRowsS8(const float* w, size_t rows, size_t cols, int8_t* q,
-                    float* scales);
+                    float* scales, int qmax = 127);
 
 // out[r, c] = q[r, c] · scales[r]. Exact (one f32 multiply).
 void DequantizeRowsS8(const int8_t* q, const float* scales, size_t rows,

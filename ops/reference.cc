@@ -151,15 +151,16 @@ bool EmbeddingGatherInt8(const int8_t* table, const float* row_scales,
 }
 
 void QuantizeRowsS8(const float* w, size_t rows, size_t cols, int8_t* q,
-                    float* scales) {
+                    float* scales, int qmax) {
+  const float qm = static_cast<float>(qmax);
   for (size_t r = 0; r < rows; ++r) {
     float amax = 0.0f;
     for (size_t c = 0; c < cols; ++c) amax = std::max(amax, fabsf(w[r * cols + c]));
-    scales[r] = amax / 127.0f;
-    const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+    scales[r] = amax / qm;
+    const float inv = amax > 0.0f ? qm / amax : 0.0f;
     for (size_t c = 0; c < cols; ++c) {
       const float v = nearbyintf(w[r * cols + c] * inv);
-      q[r * cols + c] = static_cast<int8_t>(std::clamp(v, -127.0f, 127.0f));
+      q[r * cols + c] = static_cast<int8_t>(std::clamp(v, -qm, qm));
     }
   }
 }

@@ -39,7 +39,7 @@ bool EmbeddingGatherInt8(const int8_t* table, const float* row_scales,
                          const int32_t* pos, float* out);
 
 void QuantizeRowsS8(const float* w, size_t rows, size_t cols, int8_t* q,
-                    float* scales);
+                    float* scales, int qmax = 127);
 void DequantizeRowsS8(const int8_t* q, const float* scales, size_t rows,
                       size_t cols, float* out);
 void QuantizeRowsU8(const float* x, size_t rows, size_t cols, int qmax,

@@ -113,6 +113,10 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
       throw ConvertError(std::string(flag) + " must be int8, f16 or f32, not '" + value + "'");
     }
   }
+  if (o.weight_bits != 7 && o.weight_bits != 8) {
+    throw ConvertError("--weight-bits must be 7 or 8, not " + std::to_string(o.weight_bits));
+  }
+  const int weight_qmax = o.weight_bits == 7 ? 63 : 127;
   const std::string embeddings_type = !o.embeddings.empty() ? o.embeddings : o.quantize == "f32" ? "f32" : "f16";
   const std::string output_type = !o.output_projection.empty() ? o.output_projection : o.quantize;
   Mapping mapping;
@@ -364,11 +368,11 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
     } else {
       auto scales = std::make_unique<std::vector<float>>(rows);
       auto* q8 = reinterpret_cast<int8_t*>(buf->data());
-      ops::QuantizeRowsS8(v.data(), rows, cols, q8, scales->data());
+      ops::QuantizeRowsS8(v.data(), rows, cols, q8, scales->data(), weight_qmax);
       QuantReport q{role, "int8", 0, 0};
       double sum = 0;
       for (uint64_t r = 0; r < rows; ++r) {
-        const float amax = (*scales)[r] * 127.0f;
+        const float amax = (*scales)[r] * static_cast<float>(weight_qmax);
         for (uint64_t k = 0; k < cols; ++k) {
           const double err = amax > 0 ? fabs(v[r * cols + k] - q8[r * cols + k] * (*scales)[r]) / amax : 0.0;
           q.max_rel_error = std::max(q.max_rel_error, err);

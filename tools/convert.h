@@ -33,6 +33,7 @@ struct ConvertOptions {
   std::string quantize = "int8";          // int8 | f16 | f32: the matmul weights
   std::string embeddings;                 // int8 | f16 | f32; empty: f16 (f32 when quantize is f32)
   std::string output_projection;          // int8 | f16 | f32; empty: as quantize
+  int weight_bits = 7;                    // int8 weights: 7 (|q| ≤ 63) or 8 (|q| ≤ 127)
   bool strict = false;                    // unexpected tensors are errors
   bool progress = false;                  // progress bar on the log stream
 };

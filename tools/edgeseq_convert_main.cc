@@ -38,6 +38,10 @@ int main(int argc, char** argv) {
   app.add_option("--src-tokenizer", o.src_tokenizer, "How source text splits into tokens: whitespace | chars")->capture_default_str();
   app.add_option("--tgt-tokenizer", o.tgt_tokenizer, "How target text splits into tokens: whitespace | chars")->capture_default_str();
   app.add_option("--quantize", o.quantize, "Matmul weights as int8 (per-row scales), f16 or f32")->capture_default_str();
+  app.add_option("--weight-bits", o.weight_bits,
+                 "int8 weights: 7 (values within +-63: every int8 GEMM, oneDNN without VNNI included, then takes "
+                 "8-bit activations exactly, and x86 runs twice the lanes per multiply) or 8 (+-127)")
+      ->capture_default_str();
   app.add_option("--embeddings", o.embeddings,
                  "Token embeddings as int8, f16 or f32 (default: f16, f32 with --quantize f32; a lookup reads only its rows)");
   app.add_option("--output-projection", o.output_projection,

@@ -144,6 +144,39 @@ TEST(MatmulInt8, WorstCaseForSixteenBitSaturationIsExact) {
   EXPECT_EQ(y[0], static_cast<float>(qmax * 127 * 512));
 }
 
+// Narrow weights (the converter's 7-bit default): all 8 bits of activation,
+// exact on every path, oneDNN without VNNI included.
+TEST(MatmulInt8, NarrowWeightsTakeAllEightBitsExactly) {
+  const size_t m = 4, k = 512, n = 64;
+  std::vector<float> x(m * k, 255.0f);
+  for (size_t r = 0; r < m; ++r) x[r * k] = 0.0f;  // range [0, 255]: scale 1
+  for (int sign : {1, -1}) {
+    std::vector<int8_t> w(n * k, static_cast<int8_t>(kNarrowWeightMax * sign));
+    RunExactInt8(m, k, n, x, w, sign > 0 ? "all +64" : "all -64");
+  }
+  std::mt19937 rng(6);
+  std::uniform_int_distribution<int> xa(0, 255), wa(-kNarrowWeightMax, kNarrowWeightMax);
+  for (const Shape& s : {Shape{1, 512, 256}, Shape{16, 512, 512}, Shape{7, 1000, 33}, Shape{24, 2048, 40}}) {
+    std::vector<float> xr(s.m * s.k);
+    for (float& v : xr) v = static_cast<float>(xa(rng));
+    for (size_t r = 0; r < s.m; ++r) {
+      xr[r * s.k] = 0.0f;
+      xr[r * s.k + s.k - 1] = 255.0f;
+    }
+    std::vector<int8_t> w(s.n * s.k);
+    for (int8_t& v : w) v = static_cast<int8_t>(wa(rng));
+    w[0] = static_cast<int8_t>(kNarrowWeightMax);
+    RunExactInt8(s.m, s.k, s.n, xr, w, "random narrow");
+    const std::vector<float> ones(s.n, 1.0f);
+    EXPECT_EQ(Matmul::CreateInt8(w.data(), ones.data(), s.n, s.k, nullptr).activation_max(), 255);
+  }
+  // One weight beyond the narrow range: back to the safe activation range.
+  std::vector<int8_t> w(n * k, 1);
+  w[5] = static_cast<int8_t>(kNarrowWeightMax + 1);
+  const std::vector<float> ones(n, 1.0f);
+  EXPECT_EQ(Matmul::CreateInt8(w.data(), ones.data(), n, k, nullptr).activation_max(), Int8ActivationMax());
+}
+
 TEST(MatmulInt8, RandomFullRangeIsExact) {
   const int qmax = Int8ActivationMax();
   std::mt19937 rng(5);

@@ -20,27 +20,30 @@ using test::Buffer;
 
 void TestQuantizeRowsS8() {
   const size_t rows = 3;
-  for (size_t cols : test::KernelSizes()) {
-    for (size_t off : test::Misalignments()) {
-      auto w = test::RandomFloats(rows * cols, 51 + static_cast<uint32_t>(cols), -0.3f, 0.3f);
-      for (size_t c = 0; c < cols; ++c) w[2 * cols + c] = 0.0f;  // an all-zero row
-      Buffer<float> win(rows * cols, off);
-      win.CopyFrom(w);
-      Buffer<int8_t> q(rows * cols, off);
-      std::vector<int8_t> want_q(rows * cols);
-      std::vector<float> scales(rows), want_scales(rows);
-      HWY_NAMESPACE::QuantizeRowsS8(win.data(), rows, cols, q.data(), scales.data());
-      ref::QuantizeRowsS8(w.data(), rows, cols, want_q.data(), want_scales.data());
-      const std::string what = "cols=" + std::to_string(cols) + " off=" + std::to_string(off);
-      for (size_t r = 0; r < rows; ++r) ASSERT_EQ(scales[r], want_scales[r]) << what;
-      for (size_t i = 0; i < want_q.size(); ++i) ASSERT_EQ(q[i], want_q[i]) << what << " i=" << i;
-      EXPECT_EQ(scales[2], 0.0f);
-      // Round trip: within half a step of the original.
-      Buffer<float> back(rows * cols, off);
-      HWY_NAMESPACE::DequantizeRowsS8(q.data(), scales.data(), rows, cols, back.data());
-      for (size_t i = 0; i < w.size(); ++i) {
-        ASSERT_EQ(back[i], static_cast<float>(q[i]) * scales[i / cols]) << what;
-        ASSERT_LE(fabsf(back[i] - w[i]), scales[i / cols] * 0.5f * 1.0001f) << what << " i=" << i;
+  for (int qmax : {127, 63}) {
+    for (size_t cols : test::KernelSizes()) {
+      for (size_t off : test::Misalignments()) {
+        auto w = test::RandomFloats(rows * cols, 51 + static_cast<uint32_t>(cols), -0.3f, 0.3f);
+        for (size_t c = 0; c < cols; ++c) w[2 * cols + c] = 0.0f;  // an all-zero row
+        Buffer<float> win(rows * cols, off);
+        win.CopyFrom(w);
+        Buffer<int8_t> q(rows * cols, off);
+        std::vector<int8_t> want_q(rows * cols);
+        std::vector<float> scales(rows), want_scales(rows);
+        HWY_NAMESPACE::QuantizeRowsS8(win.data(), rows, cols, q.data(), scales.data(), qmax);
+        ref::QuantizeRowsS8(w.data(), rows, cols, want_q.data(), want_scales.data(), qmax);
+        const std::string what = "qmax=" + std::to_string(qmax) + " cols=" + std::to_string(cols) + " off=" + std::to_string(off);
+        for (size_t i = 0; i < want_q.size(); ++i) ASSERT_LE(abs(q[i]), qmax) << what;
+        for (size_t r = 0; r < rows; ++r) ASSERT_EQ(scales[r], want_scales[r]) << what;
+        for (size_t i = 0; i < want_q.size(); ++i) ASSERT_EQ(q[i], want_q[i]) << what << " i=" << i;
+        EXPECT_EQ(scales[2], 0.0f);
+        // Round trip: within half a step of the original.
+        Buffer<float> back(rows * cols, off);
+        HWY_NAMESPACE::DequantizeRowsS8(q.data(), scales.data(), rows, cols, back.data());
+        for (size_t i = 0; i < w.size(); ++i) {
+          ASSERT_EQ(back[i], static_cast<float>(q[i]) * scales[i / cols]) << what;
+          ASSERT_LE(fabsf(back[i] - w[i]), scales[i / cols] * 0.5f * 1.0001f) << what << " i=" << i;
+        }
       }
     }
   }

@@ -115,12 +115,15 @@ TEST(Convert, Int8AndF16WithinTheirBounds) {
     if (std::string(q) == "int8") {
       ASSERT_EQ(t->dtype, loaders::DType::kI8);
       const auto* w = static_cast<const int8_t*>(t->data);
+      int w_max = 0;
       for (uint64_t k = 0; k < want.size(); ++k) {
         const float s = t->scales[k / cols];
         ASSERT_LE(fabsf(w[k] * s - want[k]), s * 0.5f * 1.0001f) << k;
+        w_max = std::max(w_max, abs(w[k]));
       }
+      EXPECT_EQ(w_max, 63) << "7-bit weights by default, each row's largest at ±63";
       EXPECT_FALSE(r.tensors.empty());
-      for (const QuantReport& qr : r.tensors) EXPECT_LE(qr.max_rel_error, 0.5 / 127 + 1e-6) << qr.name;
+      for (const QuantReport& qr : r.tensors) EXPECT_LE(qr.max_rel_error, 0.5 / 63 + 1e-6) << qr.name;
     } else {
       ASSERT_EQ(t->dtype, loaders::DType::kF16);
       EXPECT_EQ(r.tensors.size(), 25u);  // 22 matmul weights, the output projection, two embeddings
@@ -157,6 +160,19 @@ TEST(Convert, EmbeddingAndOutputProjectionTypesAreChosen) {
     EXPECT_EQ(f.Find("encoder.embed_tokens.weight")->dtype, loaders::DType::kF32) << "f32 models stay f32";
     EXPECT_EQ(f.Find("decoder.output_projection.weight")->dtype, loaders::DType::kF32);
   }
+  o.quantize = "int8";
+  o.weight_bits = 8;
+  Convert(o, log);
+  {
+    const auto f = loaders::EsqFile::Open(out, true);
+    const loaders::TensorInfo* t = f.Find("encoder.layers.0.ffn.fc1.weight");
+    int w_max = 0;
+    for (uint64_t k = 0; k < t->elements(); ++k) w_max = std::max(w_max, abs(static_cast<const int8_t*>(t->data)[k]));
+    EXPECT_EQ(w_max, 127) << "--weight-bits 8";
+  }
+  o.weight_bits = 6;
+  EXPECT_THROW(Convert(o, log), ConvertError);
+  o.weight_bits = 7;
   o.embeddings = "int4";
   EXPECT_THROW(Convert(o, log), ConvertError);
   o.embeddings.clear();
