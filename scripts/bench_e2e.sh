@@ -26,4 +26,4 @@ for m in base tiny; do
 done
 EDGESEQ_BENCH_DIR="$out" build/benchmarks/e2e_bench --benchmark_repetitions=3 \
   --benchmark_report_aggregates_only=true --benchmark_out="$out/edgeseq.json" --benchmark_out_format=json >/dev/null
-/usr/bin/python3 benchmarks/peer_pytorch.py "$out" "$out/edgeseq.json"
+/usr/bin/python3 benchmarks/peer_pytorch.py "$out" "$out/edgeseq.json" build/tools/edgeseq

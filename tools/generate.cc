@@ -1,9 +1,11 @@
 #include "tools/generate.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <istream>
 #include <memory>
 #include <optional>
@@ -18,6 +20,17 @@
 
 namespace edgeseq::tools {
 namespace {
+
+// This process's peak resident memory (VmHWM: this program's own mappings;
+// getrusage's maxrss would include the process that exec'd it), or -1.
+double PeakResidentMegabytes() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
+  }
+  return -1.0;
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -201,10 +214,11 @@ int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out
     const double encode = l.gen->encode_seconds();
     snprintf(buf, sizeof(buf),
              "edgeseq generate: load %.1f ms; %zu sentences, %zu tokens in %.1f ms: encode %.1f ms, decode %.1f ms "
-             "(%.2f ms/sentence, %.0f tokens/s; %d threads, %s buffers)\n",
+             "(%.2f ms/sentence, %.0f tokens/s; %d threads, %s buffers; peak memory %.1f MB)\n",
              l.load_seconds * 1e3, sentences, tokens, decode_seconds * 1e3, encode * 1e3,
              (decode_seconds - encode) * 1e3, sentences ? decode_seconds * 1e3 / sentences : 0.0,
-             decode_seconds > 0 ? tokens / decode_seconds : 0.0, ops::Threads(), runtime::BufferAllocatorName());
+             decode_seconds > 0 ? tokens / decode_seconds : 0.0, ops::Threads(), runtime::BufferAllocatorName(),
+             PeakResidentMegabytes());
     err << buf;
   }
   return 0;

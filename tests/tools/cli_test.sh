@@ -54,6 +54,9 @@ run "$inspect" generate -m "$tmp/p.esq" --ids < "$tmp/in.txt" > "$tmp/out.txt"
 check "generate exits 0" '[ $? -eq 0 ]'
 check "generate writes one line per input" '[ "$(wc -l < "$tmp/out.txt")" -eq 3 ]'
 run "$inspect" generate -m "$tmp/p.esq" --ids --batch 1 < "$tmp/in.txt" > "$tmp/out1.txt"
+run "$inspect" generate -m "$tmp/p.esq" --ids --stats < "$tmp/in.txt" > /dev/null 2> "$tmp/stats.txt"
+check "--stats reports timings and peak memory" 'grep -qE "tokens/s.*peak memory [0-9]+\.[0-9] MB" "$tmp/stats.txt"'
+
 check "batch size does not change the output" 'cmp -s "$tmp/out.txt" "$tmp/out1.txt"'
 printf '5\n\n99\nx y\n7 9 11\n' > "$tmp/bad.txt"
 run "$inspect" generate -m "$tmp/p.esq" --ids < "$tmp/bad.txt" > "$tmp/out.txt" 2> "$tmp/err.txt"
