@@ -11,8 +11,9 @@ packages=(
   # loaders and tools: xxHash (header-only use), libzip (PyTorch checkpoints),
   # nlohmann-json (safetensors headers, mapping files), CLI11
   libxxhash-dev libzip-dev nlohmann-json3-dev libcli11-dev
-  # tests and benchmarks; clang's libFuzzer for the fuzz targets
-  libgtest-dev libbenchmark-dev clang libclang-rt-14-dev
+  # tests and benchmarks; clang's libFuzzer for the fuzz targets, and its
+  # OpenMP runtime (the CLI input target links the runtime)
+  libgtest-dev libbenchmark-dev clang libclang-rt-14-dev libomp-dev
   # Arm: cross compilers, qemu-user to run the cross-built tests, mmdebstrap
   # for the sysroots (toolchains/make_sysroot.sh)
   crossbuild-essential-arm64 crossbuild-essential-armhf qemu-user mmdebstrap
