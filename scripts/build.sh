@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Configures and builds one build tree: scripts/build.sh DIR [cmake args...]
+# EDGESEQ_TARGETS="a b": build only those targets (default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="$1"; shift
@@ -8,4 +9,5 @@ dir="$1"; shift
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
 # Two cores: two jobs. Ninja's default (cores + 2) only adds memory pressure.
-ninja -C "$dir" -j "${EDGESEQ_JOBS:-$(nproc)}"
+# shellcheck disable=SC2086  # a list of target names
+ninja -C "$dir" -j "${EDGESEQ_JOBS:-$(nproc)}" ${EDGESEQ_TARGETS:-}

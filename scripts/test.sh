@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: a Release build and its tests, the unit tests again
-# under AddressSanitizer + UndefinedBehaviorSanitizer, each fuzz target for a
+# under AddressSanitizer + UndefinedBehaviorSanitizer, the concurrency test
+# under ThreadSanitizer, a 100,000-sentence soak, each fuzz target for a
 # bounded time (EDGESEQ_FUZZ_SECONDS, default 60) from its committed corpus,
 # then the Arm cross builds and their tests under qemu (scripts/test_cross.sh).
 # Assumes scripts/setup.sh ran.
@@ -22,6 +23,19 @@ scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 # process-lifetime caches would only be noise.
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j "$(nproc)"
+
+echo "== ThreadSanitizer: one Model, many Generators on many threads"
+# The concurrency test only: std::threads sharing a Model, each with OpenMP at
+# one thread. (libgomp is not instrumented, so TSan would report OpenMP's own
+# synchronization as races; the thread-count test, which opens parallel
+# regions, runs in the other builds.)
+EDGESEQ_TARGETS=runtime_concurrency_test scripts/build.sh build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DEDGESEQ_SANITIZE=thread -DEDGESEQ_BUILD_BENCHMARKS=OFF -DEDGESEQ_DEFAULT_MODEL=OFF
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build-tsan/tests/runtime_concurrency_test \
+  --gtest_filter='Concurrency.OneModelManyGeneratorsOnManyThreads'
+
+echo "== Soak: 100,000 sentences through one process, resident memory sampled"
+/usr/bin/python3 scripts/soak.py --model build/g2p-default.esq --sentences 100000
 
 echo "== Fuzz targets (${EDGESEQ_FUZZ_SECONDS:-60}s each)"
 scripts/fuzz.sh "${EDGESEQ_FUZZ_SECONDS:-60}"
