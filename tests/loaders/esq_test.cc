@@ -361,6 +361,23 @@ TEST(EsqDamage, AbsurdHeaderSizesAreRefusedBeforeUse) {
     SCOPED_TRACE(c.field);
     ExpectKind(bytes, EsqErrorKind::kLimit, c.field);
   }
+  {  // a tensor of 10^12 elements whose shape and byte size agree: refused
+     // (it lies past the end of the file), nothing allocated for it
+    EsqFixture ft;
+    auto bytes = SerializeEsqToBytes(ft.contents);
+    const EsqLayout l(bytes);
+    const size_t e = l.TensorEntry(0);
+    const uint8_t dtype = bytes[e + 8], ndim = bytes[e + 9];
+    const uint64_t element = dtype == 0 ? 4 : dtype == 3 ? 1 : 2;
+    for (uint32_t d = 0; d < 4; ++d) Poke<uint64_t>(bytes, e + 16 + 8 * d, d < ndim ? 1 : 0);
+    Poke<uint64_t>(bytes, e + 16, ndim > 1 ? 1000000 : 1000000000000);
+    if (ndim > 1) Poke<uint64_t>(bytes, e + 24, 1000000);
+    Poke<uint64_t>(bytes, e + 56, 1000000000000 * element);
+    FixChecksums(bytes);
+    std::string msg;
+    KindOf(bytes, &msg);  // fails the test if accepted
+    EXPECT_FALSE(msg.empty());
+  }
   EsqFixture fx;
   fx.contents.config.num_heads = 3;  // does not divide 8
   ExpectKind(SerializeEsqToBytes(fx.contents), EsqErrorKind::kBadHeader, "num_heads");
