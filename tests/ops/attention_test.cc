@@ -42,6 +42,16 @@ void TestAttentionScoresAndContext() {
             ASSERT_NEAR(scores[i * tk + j], want[i * tk + j], 1e-6 * mag + 1e-30) << what;
           }
         }
+        // A key's score does not depend on how many keys follow it (a batch
+        // pads its sources to the longest): bit-identical with fewer keys.
+        for (size_t fewer = 1; fewer <= 3 && fewer < tk; ++fewer) {
+          const size_t tk2 = tk - fewer;
+          std::vector<float> s2(tq * tk2);
+          HWY_NAMESPACE::AttentionScores(q, stride, k, stride, tq, tk2, dh, s2.data());
+          for (size_t i = 0; i < tq; ++i) {
+            for (size_t j = 0; j < tk2; ++j) ASSERT_EQ(s2[i * tk2 + j], scores[i * tk + j]) << what << " tk2=" << tk2;
+          }
+        }
         // Probabilities: any rows of non-negative weights.
         Buffer<float> p(tq * tk, off);
         p.CopyFrom(test::RandomFloats(tq * tk, 9, 0.0f, 1.0f));
