@@ -52,23 +52,42 @@ HWY_INLINE void ScaleAddRow(Load load, size_t dim, float scale,
   }
 }
 
+// The gathers' shared loop: validates ids and positions, then for each t
+// writes out[t] = row(ids[t])·scale·row_scale(ids[t]) + pos. `row_load(id)`
+// returns the lane loader for that row (as ScaleAddRow takes it);
+// `row_scale(id)` its extra scale.
+template <class RowLoad, class RowScale>
+HWY_INLINE bool GatherRows(size_t vocab, size_t dim, const int32_t* ids,
+                           size_t n, float scale, const float* pos_table,
+                           size_t max_pos, const int32_t* pos,
+                           float* HWY_RESTRICT out, RowLoad row_load,
+                           RowScale row_scale) {
+  if (!IdsValid(vocab, ids, n, pos_table, max_pos, pos)) return false;
+  for (size_t t = 0; t < n; ++t) {
+    const size_t id = static_cast<size_t>(ids[t]);
+    const float* p = pos_table ? pos_table + static_cast<size_t>(pos[t]) * dim
+                               : nullptr;
+    ScaleAddRow(row_load(id), dim, scale * row_scale(id), p, out + t * dim);
+  }
+  return true;
+}
+
+HWY_INLINE float NoRowScale(size_t) { return 1.0f; }
+
 HWY_INLINE bool EmbeddingGather(const float* HWY_RESTRICT table, size_t vocab,
                                 size_t dim, const int32_t* ids, size_t n,
                                 float scale, const float* pos_table,
                                 size_t max_pos, const int32_t* pos,
                                 float* HWY_RESTRICT out) {
-  if (!IdsValid(vocab, ids, n, pos_table, max_pos, pos)) return false;
-  for (size_t t = 0; t < n; ++t) {
-    const float* row = table + static_cast<size_t>(ids[t]) * dim;
-    auto load = [row](auto d, size_t i, size_t count) {
+  auto row_load = [table, dim](size_t id) {
+    const float* row = table + id * dim;
+    return [row](auto d, size_t i, size_t count) {
       return count == hn::Lanes(d) ? hn::LoadU(d, row + i)
                                    : LoadTail(d, row + i, count);
     };
-    const float* p = pos_table ? pos_table + static_cast<size_t>(pos[t]) * dim
-                               : nullptr;
-    ScaleAddRow(load, dim, scale, p, out + t * dim);
-  }
-  return true;
+  };
+  return GatherRows(vocab, dim, ids, n, scale, pos_table, max_pos, pos, out,
+                    row_load, NoRowScale);
 }
 
 HWY_INLINE bool EmbeddingGatherInt8(const int8_t* HWY_RESTRICT table,
@@ -77,21 +96,18 @@ HWY_INLINE bool EmbeddingGatherInt8(const int8_t* HWY_RESTRICT table,
                                     float scale, const float* pos_table,
                                     size_t max_pos, const int32_t* pos,
                                     float* HWY_RESTRICT out) {
-  if (!IdsValid(vocab, ids, n, pos_table, max_pos, pos)) return false;
-  for (size_t t = 0; t < n; ++t) {
-    const int8_t* row = table + static_cast<size_t>(ids[t]) * dim;
-    auto load = [row](auto d, size_t i, size_t count) {
+  auto row_load = [table, dim](size_t id) {
+    const int8_t* row = table + id * dim;
+    return [row](auto d, size_t i, size_t count) {
       const hn::Rebind<int32_t, decltype(d)> di;
       const hn::Rebind<int8_t, decltype(d)> d8;
       const auto q = count == hn::Lanes(d) ? hn::LoadU(d8, row + i)
                                            : LoadTail(d8, row + i, count);
       return hn::ConvertTo(d, hn::PromoteTo(di, q));
     };
-    const float* p = pos_table ? pos_table + static_cast<size_t>(pos[t]) * dim
-                               : nullptr;
-    ScaleAddRow(load, dim, scale * row_scales[ids[t]], p, out + t * dim);
-  }
-  return true;
+  };
+  return GatherRows(vocab, dim, ids, n, scale, pos_table, max_pos, pos, out,
+                    row_load, [row_scales](size_t id) { return row_scales[id]; });
 }
 
 HWY_INLINE bool EmbeddingGatherF16(const uint16_t* HWY_RESTRICT table,
@@ -99,10 +115,9 @@ HWY_INLINE bool EmbeddingGatherF16(const uint16_t* HWY_RESTRICT table,
                                    size_t n, float scale, const float* pos_table,
                                    size_t max_pos, const int32_t* pos,
                                    float* HWY_RESTRICT out) {
-  if (!IdsValid(vocab, ids, n, pos_table, max_pos, pos)) return false;
-  for (size_t t = 0; t < n; ++t) {
-    const uint16_t* row = table + static_cast<size_t>(ids[t]) * dim;
-    auto load = [row](auto d, size_t i, size_t count) {
+  auto row_load = [table, dim](size_t id) {
+    const uint16_t* row = table + id * dim;
+    return [row](auto d, size_t i, size_t count) {
       // Loaded as u16 bits (the tail helper needs integer lanes), widened
       // as IEEE half.
       const hn::Rebind<uint16_t, decltype(d)> d16;
@@ -111,11 +126,9 @@ HWY_INLINE bool EmbeddingGatherF16(const uint16_t* HWY_RESTRICT table,
                                               : LoadTail(d16, row + i, count);
       return hn::PromoteTo(d, hn::BitCast(dh, bits));
     };
-    const float* p = pos_table ? pos_table + static_cast<size_t>(pos[t]) * dim
-                               : nullptr;
-    ScaleAddRow(load, dim, scale, p, out + t * dim);
-  }
-  return true;
+  };
+  return GatherRows(vocab, dim, ids, n, scale, pos_table, max_pos, pos, out,
+                    row_load, NoRowScale);
 }
 
 }  // namespace edgeseq::ops::HWY_NAMESPACE

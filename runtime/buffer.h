@@ -40,9 +40,11 @@ inline constexpr size_t kBufferAlign = 64;
 // zeroing allocations write every page.)
 inline constexpr size_t kBufferMapBytes = size_t{64} << 10;
 
+inline size_t BufferRoundedBytes(size_t bytes) { return (bytes + kBufferAlign - 1) / kBufferAlign * kBufferAlign; }
+
 // Zeroed, 64-byte aligned memory of `bytes`; free with BufferFree(p, bytes).
 inline void* BufferAlloc(size_t bytes) {
-  const size_t rounded = (bytes + kBufferAlign - 1) / kBufferAlign * kBufferAlign;
+  const size_t rounded = BufferRoundedBytes(bytes);
 #ifdef EDGESEQ_SYSTEM_ALLOC
   void* p = aligned_alloc(kBufferAlign, rounded);
   if (p != nullptr) memset(p, 0, rounded);
@@ -65,7 +67,7 @@ inline void BufferFree(void* p, size_t bytes) {
   (void)bytes;
   free(p);
 #else
-  const size_t rounded = (bytes + kBufferAlign - 1) / kBufferAlign * kBufferAlign;
+  const size_t rounded = BufferRoundedBytes(bytes);
   if (rounded >= kBufferMapBytes) {
     munmap(p, rounded);
   } else {

@@ -26,6 +26,9 @@ ops::Activation ToActivation(loaders::ActivationKind k) {
   return ops::Activation::kReLU;
 }
 
+constexpr const char* kSrcEmbedding = "encoder.embed_tokens.weight";
+constexpr const char* kTgtEmbedding = "decoder.embed_tokens.weight";
+
 }  // namespace
 
 // A tensor as f32: in place when stored as f32, else widened once.
@@ -99,8 +102,10 @@ std::shared_ptr<const Model> Model::Load(const std::string& path, const ModelOpt
   m->file_ = loaders::EsqFile::Open(path, options.verify_checksums);
   const loaders::ModelConfig& c = m->config();
   m->activation_ = ToActivation(c.activation);
-  m->src_embedding_ = m->MakeEmbedding("encoder.embed_tokens.weight");
-  m->tgt_embedding_ = c.shared_embeddings ? m->src_embedding_ : m->MakeEmbedding("decoder.embed_tokens.weight");
+  m->src_embedding_ = m->MakeEmbedding(kSrcEmbedding);
+  m->tgt_embedding_ = c.shared_embeddings ? m->src_embedding_ : m->MakeEmbedding(kTgtEmbedding);
+  // The table the decoder looks up (and, when tied, the output projection).
+  const char* tgt_table = c.shared_embeddings ? kSrcEmbedding : kTgtEmbedding;
 
   switch (c.position_kind) {
     case loaders::PositionKind::kNone: break;
@@ -121,13 +126,10 @@ std::shared_ptr<const Model> Model::Load(const std::string& path, const ModelOpt
   // A step reads a few rows of an embedding table and every other weight
   // whole: keep the tables' other rows out of memory, stream the rest.
   // (A table tied to the output projection is read whole too.)
-  const std::string src_name = "encoder.embed_tokens.weight", tgt_name = "decoder.embed_tokens.weight";
-  const std::string& output_table = c.shared_embeddings ? src_name : tgt_name;
   std::vector<const TensorInfo*> tables;
-  for (const std::string* name : {&src_name, &tgt_name}) {
-    if (name == &tgt_name && c.shared_embeddings) continue;
-    if (c.tied_output && *name == output_table) continue;
-    tables.push_back(m->file_.Find(*name));
+  for (const char* name : {kSrcEmbedding, kTgtEmbedding}) {
+    const bool distinct = name == kSrcEmbedding || !c.shared_embeddings;
+    if (distinct && !(c.tied_output && name == tgt_table)) tables.push_back(m->file_.Find(name));
   }
   m->file_.AdviseAccess(tables);
 
@@ -169,9 +171,8 @@ std::shared_ptr<const Model> Model::Load(const std::string& path, const ModelOpt
     m->output_.out = e.vocab;
     m->output_.in = e.dim;
     const float* bias = m->F32("decoder.output_projection.bias", /*required=*/false);
-    const std::string name = c.shared_embeddings ? "encoder.embed_tokens.weight" : "decoder.embed_tokens.weight";
     m->output_.matmul = e.i8 ? ops::Matmul::CreateInt8(e.i8, e.scales, e.vocab, e.dim, bias, ops::Int8Rows::kFewRows)
-                             : ops::Matmul::CreateF32(e.f32 ? e.f32 : m->F32(name), e.vocab, e.dim, bias);
+                             : ops::Matmul::CreateF32(e.f32 ? e.f32 : m->F32(tgt_table), e.vocab, e.dim, bias);
   } else {
     m->output_ = m->MakeLinear("decoder.output_projection.weight", "decoder.output_projection.bias",
                                ops::Int8Rows::kFewRows);
