@@ -1,7 +1,9 @@
 #include "loaders/pickle.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include <charconv>
 #include <unordered_map>
 
 #include "loaders/checkpoint_error.h"
@@ -41,7 +43,7 @@ class Unpickler {
       op_at_ = pos_;
       const uint8_t op = p_[pos_++];
       switch (op) {
-        case 0x80: Byte(); break;                                   // PROTO
+        case 0x80: Proto(Byte()); break;                            // PROTO
         case 0x95: Bytes(8); break;                                 // FRAME (protocol 4)
         case '.': return Pop();                                     // STOP
         case '(': marks_.push_back(stack_.size()); break;           // MARK
@@ -51,11 +53,16 @@ class Unpickler {
         case 'N': Push(arena_.Make(Kind::kNone)); break;                   // NONE
         case 0x88: PushBool(true); break;                           // NEWTRUE
         case 0x89: PushBool(false); break;                          // NEWFALSE
+        case 'I': TextInt(Line(), true); break;                     // INT ("01"/"00": bools, protocol 0/1)
+        case 'L': TextInt(Line(), false); break;                    // LONG (decimal, trailing 'L')
+        case 'F': TextFloat(Line()); break;                         // FLOAT (repr)
+        case 'S': QuotedString(Line()); break;                      // STRING (Python 2 repr)
+        case 'V': RawUnicode(Line()); break;                        // UNICODE (raw-unicode-escape)
         case 'J': PushInt(static_cast<int32_t>(U32())); break;      // BININT
         case 'K': PushInt(Byte()); break;                           // BININT1
         case 'M': PushInt(U16()); break;                            // BININT2
-        case 0x8a: PushInt(Long(Byte())); break;                    // LONG1
-        case 0x8b: PushInt(Long(U32())); break;                     // LONG4
+        case 0x8a: BinLong(Byte()); break;                          // LONG1
+        case 0x8b: BinLong(U32()); break;                           // LONG4
         case 'G': PushFloat(); break;                               // BINFLOAT
         case 'X': PushString(Kind::kString, U32()); break;          // BINUNICODE
         case 0x8c: PushString(Kind::kString, Byte()); break;        // SHORT_BINUNICODE
@@ -65,6 +72,9 @@ class Unpickler {
         case 'B': PushString(Kind::kBytes, U32()); break;           // BINBYTES
         case 'C': PushString(Kind::kBytes, Byte()); break;          // SHORT_BINBYTES
         case 0x8e: PushString(Kind::kBytes, U64()); break;          // BINBYTES8
+        case 0x96: PushString(Kind::kBytes, U64()); break;          // BYTEARRAY8 (kept as bytes)
+        case 0x97: Fail("out-of-band buffer (protocol 5 NEXT_BUFFER): torch.save never writes one"); break;
+        case 0x98: Top(); break;                                    // READONLY_BUFFER: no-op here
         case ')': Push(arena_.Make(Kind::kTuple)); break;                  // EMPTY_TUPLE
         case 't': { auto t = arena_.Make(Kind::kTuple); t->items = PopMark(); Push(t); break; }  // TUPLE
         case 0x85: TupleN(1); break;                                // TUPLE1
@@ -81,18 +91,27 @@ class Unpickler {
         case 'd': { auto d = arena_.Make(Kind::kDict); Pairs(PopMark(), d); Push(d); break; }  // DICT
         case 's': { auto v = Pop(); auto k = Pop(); Container(Kind::kDict)->dict.push_back({k, v}); break; }  // SETITEM
         case 'u': { auto vs = PopMark(); Pairs(vs, Container(Kind::kDict)); break; }  // SETITEMS
+        case 'p': MemoPut(Decimal(Line(), "PUT")); break;           // PUT
+        case 'g': MemoGet(Decimal(Line(), "GET")); break;           // GET
         case 'q': MemoPut(Byte()); break;                           // BINPUT
         case 'r': MemoPut(U32()); break;                            // LONG_BINPUT
         case 0x94: MemoPut(memo_.size()); break;                    // MEMOIZE
         case 'h': MemoGet(Byte()); break;                           // BINGET
         case 'j': MemoGet(U32()); break;                            // LONG_BINGET
         case 'c': { const std::string mod = Line(); Global(mod, Line()); break; }  // GLOBAL
+        case 'i': { const std::string mod = Line(); Global(mod, Line());            // INST
+                    auto cls = Pop(); Push(Call(cls, TupleOf(PopMark()))); break; }
+        case 'o': { auto vs = PopMark(); if (vs.empty()) Fail("OBJ without a class");  // OBJ
+                    auto cls = vs.front(); vs.erase(vs.begin()); Push(Call(cls, TupleOf(std::move(vs)))); break; }
+        case 0x82: case 0x83: case 0x84:                            // EXT1, EXT2, EXT4
+          Fail("extension registry reference (EXT opcode): there is no copyreg registry to resolve it");
         case 0x93: { auto name = Pop(); auto mod = Pop(); StackGlobal(mod, name); break; }  // STACK_GLOBAL
         case 'R': { auto args = Pop(); auto fn = Pop(); Push(Call(fn, args)); break; }  // REDUCE
         case 0x81: { auto args = Pop(); auto cls = Pop(); Push(Call(cls, args)); break; }  // NEWOBJ
         case 0x92: { Pop(); auto args = Pop(); auto cls = Pop(); Push(Call(cls, args)); break; }  // NEWOBJ_EX
         case 'b': { auto state = Pop(); Build(Top(), state); break; }  // BUILD
         case 'Q': { auto pid = Pop(); Push(Persistent(pid)); break; }  // BINPERSID
+        case 'P': { auto pid = arena_.Make(Kind::kString); pid->s = Line(); Push(Persistent(pid)); break; }  // PERSID
         default: {
           char hex[8];
           snprintf(hex, sizeof(hex), "0x%02x", op);
@@ -117,21 +136,149 @@ class Unpickler {
   uint16_t U16() { uint16_t v; memcpy(&v, Bytes(2), 2); return v; }
   uint32_t U32() { uint32_t v; memcpy(&v, Bytes(4), 4); return v; }
   uint64_t U64() { uint64_t v; memcpy(&v, Bytes(8), 8); return v; }
-  int64_t Long(uint64_t len) {
-    if (len > 8) Fail("integer wider than 64 bits");
+  void BinLong(uint64_t len) {
     const uint8_t* b = Bytes(len);
+    if (len > 8) return PushWide();
     uint64_t v = 0;
     for (uint64_t k = 0; k < len; ++k) v |= uint64_t{b[k]} << (8 * k);
     if (len > 0 && len < 8 && (b[len - 1] & 0x80)) v |= ~uint64_t{0} << (8 * len);  // sign-extend
-    return static_cast<int64_t>(v);
+    PushInt(static_cast<int64_t>(v));
   }
   std::string Line() {
     const uint8_t* start = p_ + pos_;
     const void* nl = memchr(start, '\n', n_ - pos_);
-    if (!nl) Fail("unterminated GLOBAL name");
+    if (!nl) Fail("unterminated text argument");
     const size_t len = static_cast<const uint8_t*>(nl) - start;
     pos_ += len + 1;
     return std::string(reinterpret_cast<const char*>(start), len);
+  }
+
+  void Proto(uint8_t version) {
+    if (version > 5) Fail("pickle protocol " + std::to_string(version) + " is newer than 5");
+  }
+  ValuePtr TupleOf(std::vector<ValuePtr> items) {
+    auto t = arena_.Make(Kind::kTuple);
+    t->items = std::move(items);
+    return t;
+  }
+  uint64_t Decimal(const std::string& line, const char* what) {
+    uint64_t v = 0;
+    const auto r = std::from_chars(line.data(), line.data() + line.size(), v);
+    if (r.ec != std::errc() || r.ptr != line.data() + line.size()) Fail(std::string("bad ") + what + " index");
+    return v;
+  }
+  // INT and LONG as text. Protocols 0 and 1 write True/False as INT "01"/"00".
+  void TextInt(std::string line, bool is_int) {
+    if (is_int && line == "01") return PushBool(true);
+    if (is_int && line == "00") return PushBool(false);
+    if (!is_int && !line.empty() && line.back() == 'L') line.pop_back();
+    const char* b = line.data() + (!line.empty() && line[0] == '+');
+    int64_t v = 0;
+    const auto r = std::from_chars(b, line.data() + line.size(), v);
+    if (r.ptr != line.data() + line.size() || line.empty()) Fail("bad integer text");
+    if (r.ec == std::errc::result_out_of_range) return PushWide();
+    if (r.ec != std::errc()) Fail("bad integer text");
+    PushInt(v);
+  }
+  // An integer beyond 64 bits (a legal Python int): kept as an inert
+  // placeholder, so it fails only where a number is actually needed.
+  void PushWide() {
+    auto o = arena_.Make(Kind::kObject);
+    o->s = "builtins.int (wider than 64 bits)";
+    Push(o);
+  }
+  void TextFloat(const std::string& line) {
+    double d = 0;
+    const auto r = std::from_chars(line.data(), line.data() + line.size(), d);
+    if (r.ec != std::errc() || r.ptr != line.data() + line.size() || line.empty()) Fail("bad float text");
+    auto v = arena_.Make(Kind::kFloat);
+    v->f = d;
+    Push(v);
+  }
+  static int Hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+  // STRING: a quoted Python 2 string literal (codecs.escape_decode rules).
+  void QuotedString(const std::string& line) {
+    if (line.size() < 2 || line.front() != line.back() || (line[0] != '\'' && line[0] != '"')) {
+      Fail("STRING argument is not quoted");
+    }
+    const std::string in = line.substr(1, line.size() - 2);
+    std::string out;
+    for (size_t k = 0; k < in.size(); ++k) {
+      if (in[k] != '\\') {
+        out += in[k];
+        continue;
+      }
+      if (++k == in.size()) Fail("STRING ends with a backslash");
+      const char c = in[k];
+      static const char kFrom[] = "\\'\"abfnrtv", kTo[] = "\\'\"\a\b\f\n\r\t\v";
+      if (const char* f = c ? strchr(kFrom, c) : nullptr) {
+        out += kTo[f - kFrom];
+      } else if (c == 'x') {
+        if (k + 2 >= in.size() || Hex(in[k + 1]) < 0 || Hex(in[k + 2]) < 0) Fail("bad \\x escape in STRING");
+        out += static_cast<char>(Hex(in[k + 1]) * 16 + Hex(in[k + 2]));
+        k += 2;
+      } else if (c >= '0' && c <= '7') {
+        int v = c - '0';
+        for (int d = 0; d < 2 && k + 1 < in.size() && in[k + 1] >= '0' && in[k + 1] <= '7'; ++d) {
+          v = v * 8 + (in[++k] - '0');
+        }
+        out += static_cast<char>(v);
+      } else {  // not an escape: kept as written
+        out += '\\';
+        out += c;
+      }
+    }
+    auto v = arena_.Make(Kind::kString);
+    v->s = std::move(out);
+    Push(v);
+  }
+  static void AppendUtf8(std::string& out, uint32_t cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xc0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xe0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+      out += static_cast<char>(0xf0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    }
+  }
+  // UNICODE: raw-unicode-escape, i.e. latin-1 bytes plus \uXXXX and
+  // \UXXXXXXXX; stored as UTF-8 like the binary string opcodes.
+  void RawUnicode(const std::string& line) {
+    std::string out;
+    for (size_t k = 0; k < line.size(); ++k) {
+      const size_t digits = line[k] == '\\' && k + 1 < line.size() ? (line[k + 1] == 'u' ? 4 : line[k + 1] == 'U' ? 8 : 0) : 0;
+      if (digits && k + 1 + digits < line.size()) {
+        uint32_t cp = 0;
+        bool ok = true;
+        for (size_t d = 0; d < digits; ++d) {
+          const int h = Hex(line[k + 2 + d]);
+          ok = ok && h >= 0;
+          cp = cp * 16 + static_cast<uint32_t>(h < 0 ? 0 : h);
+        }
+        if (ok && cp <= 0x10ffff) {
+          AppendUtf8(out, cp);
+          k += 1 + digits;
+          continue;
+        }
+      }
+      AppendUtf8(out, static_cast<uint8_t>(line[k]));
+    }
+    auto v = arena_.Make(Kind::kString);
+    v->s = std::move(out);
+    Push(v);
   }
 
   void Push(ValuePtr v) {
@@ -201,8 +348,15 @@ class Unpickler {
       throw CheckpointError("pickle: refused: the file reaches for " + module + "." + name +
                             ", which no checkpoint needs (an attack?); nothing was run");
     }
+    // Protocols 0-2 write Python 2 module names (pickle's fix_imports).
+    static const std::pair<const char*, const char*> kPython2[] = {{"__builtin__", "builtins"},
+                                                                    {"copy_reg", "copyreg"}};
+    std::string mod = module;
+    for (const auto& [from, to] : kPython2) {
+      if (mod == from) mod = to;
+    }
     auto g = arena_.Make(Kind::kGlobal);
-    g->s = module + "." + name;
+    g->s = mod + "." + name;
     Push(g);
   }
   void StackGlobal(const ValuePtr& mod, const ValuePtr& name) {
@@ -253,11 +407,19 @@ class Unpickler {
       }
       return d;
     }
+    if ((name == "builtins.set" || name == "builtins.frozenset") && a.size() <= 1) {
+      auto l = arena_.Make(Kind::kList);  // as EMPTY_SET/FROZENSET (protocol 4) give
+      if (!a.empty() && (a[0]->kind == Kind::kList || a[0]->kind == Kind::kTuple)) l->items = a[0]->items;
+      return l;
+    }
     if (name == "copyreg._reconstructor" && !a.empty() && a[0]->kind == Kind::kGlobal) {
       auto o = arena_.Make(Kind::kObject);  // an instance of a[0] built without calling anything
       o->s = a[0]->s;
       return o;
     }
+    // Everything else, builtins.getattr included (a bound method, e.g. a
+    // registered hook, pickles as getattr(obj, "name")): an inert
+    // placeholder. Nothing is looked up or called, so it cannot reach code.
     auto o = arena_.Make(Kind::kObject);
     o->s = name;
     o->items = a;
@@ -333,7 +495,7 @@ bool IsDangerousGlobal(const std::string& module, const std::string& name) {
     if (root == m) return true;
   }
   if (module == "builtins" || module == "__builtin__" || module == "__builtins__") {
-    static const char* kNames[] = {"eval", "exec", "execfile", "compile", "__import__", "getattr", "setattr",
+    static const char* kNames[] = {"eval", "exec", "execfile", "compile", "__import__", "setattr",
                                    "delattr", "open", "input", "globals", "locals", "vars", "breakpoint",
                                    "apply", "help", "memoryview", "exit", "quit"};
     for (const char* n : kNames) {

@@ -1,11 +1,16 @@
-// An unpickler for the subset of the pickle protocol (0x80 protocols 2 to 4)
-// that torch.save writes. It only *interprets*: nothing is imported or
-// called. The few globals that rebuild tensors and containers are
+// An unpickler for every opcode of pickle protocols 0 to 5 that torch.load
+// accepts (torch.save(..., pickle_protocol=1..5)). It only *interprets*:
+// nothing is imported or called. The few globals that rebuild tensors and containers are
 // understood; any other global becomes an inert placeholder object that
 // records its name, arguments and state, so a whole pickled model yields its
 // tensors by attribute path without its Python class. Globals that can only
 // serve an attack (os.system, subprocess.*, builtins.eval, ...: the list in
 // pickle.cc, documented in docs/CONVERTER.md) are refused outright.
+// Python 2 module names that protocols 0-2 write (__builtin__, copy_reg) are
+// read as their Python 3 names, as Python's own unpickler does.
+// Refused with a clear message, since no torch checkpoint uses them: the
+// extension registry (EXT1/2/4: there is no copyreg registry to consult) and
+// out-of-band buffers (protocol 5 NEXT_BUFFER).
 #pragma once
 
 #include <stddef.h>
