@@ -1,16 +1,48 @@
-// Format dispatch, safetensors, and element conversions.
+// Format detection, safetensors, lazy tensor data and element conversions.
 #include "loaders/checkpoint.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include <fstream>
+#include <charconv>
+#include <new>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
 
 #include "loaders/half.h"
 #include "loaders/mapped_file.h"
 
 namespace edgeseq::loaders {
+namespace {
+
+// Bytes held in memory or mapped; `base` keeps its owner alive.
+class SliceData final : public detail::TensorData {
+ public:
+  SliceData(std::shared_ptr<const uint8_t> base, uint64_t offset, uint64_t size)
+      : base_(std::move(base)), offset_(offset), size_(size) {}
+  void Read(uint8_t* out) const override {
+    if (size_) memcpy(out, base_.get() + offset_, size_);
+  }
+
+ private:
+  std::shared_ptr<const uint8_t> base_;
+  uint64_t offset_, size_;
+};
+
+// Runs `f`, turning a failed allocation into a one-line CheckpointError.
+template <typename F>
+auto NoAbortOnMemory(const std::string& what, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    throw CheckpointError(what + ": out of memory");
+  } catch (const std::length_error&) {
+    throw CheckpointError(what + ": out of memory (size too large)");
+  }
+}
+
+}  // namespace
 
 int64_t SourceTensor::elements() const {
   int64_t n = 1;
@@ -18,55 +50,108 @@ int64_t SourceTensor::elements() const {
   return n;
 }
 
+uint64_t SourceTensor::nbytes() const { return static_cast<uint64_t>(elements()) * pickle::StorageElementSize(type); }
+
 bool SourceTensor::is_floating() const {
   return type == ElementType::kFloat || type == ElementType::kHalf || type == ElementType::kBFloat16 ||
          type == ElementType::kDouble;
 }
 
+std::vector<uint8_t> SourceTensor::Bytes() const {
+  return NoAbortOnMemory("tensor " + name + " (" + std::to_string(nbytes()) + " bytes)", [&] {
+    if (!reader) throw CheckpointError("tensor " + name + " has no data");
+    reader->CheckReadable();
+    std::vector<uint8_t> out(nbytes());
+    reader->Read(out.data());
+    return out;
+  });
+}
+
 std::vector<float> SourceTensor::ToF32() const {
-  const size_t n = static_cast<size_t>(elements());
-  std::vector<float> out(n);
-  const uint8_t* p = data.data();
-  switch (type) {
-    case ElementType::kFloat: memcpy(out.data(), p, n * 4); break;
-    case ElementType::kDouble:
-      for (size_t i = 0; i < n; ++i) {
+  if (!is_floating()) {
+    throw CheckpointError("tensor " + name + " is " + pickle::StorageTypeName(type) + ", not floating point");
+  }
+  return NoAbortOnMemory("tensor " + name + " (" + std::to_string(nbytes()) + " bytes)", [&] {
+    if (!reader) throw CheckpointError("tensor " + name + " has no data");
+    reader->CheckReadable();
+    const size_t n = static_cast<size_t>(elements());
+    std::vector<float> out(n);
+    if (type == ElementType::kFloat) {  // straight into the result: no second copy
+      reader->Read(reinterpret_cast<uint8_t*>(out.data()));
+      return out;
+    }
+    const std::vector<uint8_t> bytes = Bytes();
+    const uint8_t* p = bytes.data();
+    for (size_t i = 0; i < n; ++i) {
+      if (type == ElementType::kDouble) {
         double d;
         memcpy(&d, p + 8 * i, 8);
         out[i] = static_cast<float>(d);
-      }
-      break;
-    case ElementType::kHalf:
-      for (size_t i = 0; i < n; ++i) {
+      } else {
         uint16_t h;
         memcpy(&h, p + 2 * i, 2);
-        out[i] = HalfToFloat(h);
+        out[i] = type == ElementType::kHalf ? HalfToFloat(h) : BFloat16ToFloat(h);
       }
-      break;
-    case ElementType::kBFloat16:
-      for (size_t i = 0; i < n; ++i) {
-        uint16_t h;
-        memcpy(&h, p + 2 * i, 2);
-        out[i] = BFloat16ToFloat(h);
-      }
-      break;
-    default:
-      throw CheckpointError("tensor " + name + " is " + pickle::StorageTypeName(type) + ", not floating point");
+    }
+    return out;
+  });
+}
+
+SourceTensor SourceTensor::FromBytes(std::string name, ElementType type, std::vector<int64_t> shape,
+                                     std::vector<uint8_t> bytes) {
+  SourceTensor t;
+  t.name = std::move(name);
+  t.type = type;
+  t.shape = std::move(shape);
+  if (bytes.size() != t.nbytes()) {
+    throw CheckpointError("tensor " + t.name + ": " + std::to_string(bytes.size()) + " bytes for " +
+                          std::to_string(t.nbytes()));
   }
-  return out;
+  auto owner = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
+  const uint64_t size = owner->size();
+  t.reader = std::make_shared<SliceData>(std::shared_ptr<const uint8_t>(owner, owner->data()), 0, size);
+  return t;
 }
 
-Checkpoint ReadSafetensors(const std::string& path) {
-  MappedFile map(path);
-  return ParseSafetensors(map.data(), map.size(), path);
+std::string Attr::ToString() const {
+  switch (kind) {
+    case Kind::kNone: return "None";
+    case Kind::kBool: return b ? "True" : "False";
+    case Kind::kInt: return std::to_string(i);
+    case Kind::kFloat: {
+      char buf[32];
+      const auto r = std::to_chars(buf, buf + sizeof(buf), f);  // shortest round-trip, like Python's repr
+      return std::string(buf, r.ptr);
+    }
+    case Kind::kString: return "'" + s + "'";
+    case Kind::kGlobal: return s;
+    case Kind::kSequence: {
+      std::string out = "(";
+      for (size_t k = 0; k < items.size(); ++k) out += (k ? ", " : "") + items[k].ToString();
+      return out + (items.size() == 1 ? ",)" : ")");
+    }
+    case Kind::kOther: return "<" + s + ">";
+  }
+  return "?";
 }
 
-Checkpoint ParseSafetensors(const uint8_t* p, uint64_t size, const std::string& path) {
-  if (size < 8) throw CheckpointError(path + ": too short for a safetensors file");
+namespace {
+
+// Safetensors: u64 header length, a JSON object, the data area. nullopt
+// (with `why`) when the outer structure is not safetensors; a
+// CheckpointError when it is, but an entry is wrong.
+std::optional<Checkpoint> TrySafetensors(const std::shared_ptr<const uint8_t>& base, uint64_t size,
+                                         const std::string& path, std::string* why) {
+  const uint8_t* p = base.get();
+  if (size < 8) {
+    *why = "shorter than the 8-byte header length";
+    return std::nullopt;
+  }
   uint64_t header_len;
   memcpy(&header_len, p, 8);
   if (header_len > size - 8 || header_len > (100u << 20)) {
-    throw CheckpointError(path + ": safetensors header length " + std::to_string(header_len) + " exceeds the file");
+    *why = "header length " + std::to_string(header_len) + " exceeds the file (or 100 MB)";
+    return std::nullopt;
   }
   const uint64_t data_start = 8 + header_len;
   const uint64_t data_size = size - data_start;
@@ -74,9 +159,13 @@ Checkpoint ParseSafetensors(const uint8_t* p, uint64_t size, const std::string& 
   try {
     header = nlohmann::json::parse(p + 8, p + data_start);
   } catch (const nlohmann::json::exception& e) {
-    throw CheckpointError(path + ": safetensors header is not valid JSON (" + e.what() + ")");
+    *why = std::string("header is not valid JSON (") + e.what() + ")";
+    return std::nullopt;
   }
-  if (!header.is_object()) throw CheckpointError(path + ": safetensors header is not a JSON object");
+  if (!header.is_object()) {
+    *why = "header is not a JSON object";
+    return std::nullopt;
+  }
   static const std::pair<const char*, ElementType> kTypes[] = {
       {"F32", ElementType::kFloat}, {"F16", ElementType::kHalf},  {"BF16", ElementType::kBFloat16},
       {"F64", ElementType::kDouble}, {"I64", ElementType::kLong}, {"I32", ElementType::kInt},
@@ -107,7 +196,9 @@ Checkpoint ParseSafetensors(const uint8_t* p, uint64_t size, const std::string& 
     for (const auto& d : info["shape"]) {
       if (!d.is_number_unsigned()) throw CheckpointError(where + ": shape entries must be non-negative integers");
       const uint64_t v = d.get<uint64_t>();
-      if (__builtin_mul_overflow(elements, v, &elements)) throw CheckpointError(where + ": shape overflows");
+      if (v > INT64_MAX || __builtin_mul_overflow(elements, v, &elements)) {
+        throw CheckpointError(where + ": shape overflows");
+      }
       t.shape.push_back(static_cast<int64_t>(v));
     }
     const auto& off = info["data_offsets"];
@@ -119,39 +210,93 @@ Checkpoint ParseSafetensors(const uint8_t* p, uint64_t size, const std::string& 
     if (__builtin_mul_overflow(elements, pickle::StorageElementSize(t.type), &want)) {
       throw CheckpointError(where + ": size overflows");
     }
+    // The bytes must lie in the file: memory is bounded by the file.
     if (begin > end || end > data_size || end - begin != want) {
       throw CheckpointError(where + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
                             ") do not hold " + std::to_string(want) + " bytes inside the " +
                             std::to_string(data_size) + "-byte data area");
     }
-    t.data.assign(p + data_start + begin, p + data_start + end);
+    t.reader = std::make_shared<SliceData>(base, data_start + begin, want);
     ck.tensors.push_back(std::move(t));
   }
   if (ck.tensors.empty()) throw CheckpointError(path + ": no tensors in the safetensors file");
   return ck;
 }
 
+Checkpoint ParseSafetensorsShared(const std::shared_ptr<const uint8_t>& base, uint64_t size,
+                                  const std::string& path) {
+  std::string why;
+  std::optional<Checkpoint> ck = TrySafetensors(base, size, path, &why);
+  if (!ck) throw CheckpointError(path + ": not a safetensors file: " + why);
+  return std::move(*ck);
+}
+
+std::shared_ptr<const uint8_t> MapWhole(const std::string& path, uint64_t* size) {
+  std::shared_ptr<MappedFile> map;
+  try {
+    map = std::make_shared<MappedFile>(path);
+  } catch (const CheckpointError&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw CheckpointError(path + ": out of memory");
+  } catch (const std::exception& e) {
+    throw CheckpointError(path + ": cannot open (" + e.what() + ")");
+  }
+  *size = map->size();
+  static const uint8_t kEmpty = 0;
+  return std::shared_ptr<const uint8_t>(map, map->data() ? map->data() : &kEmpty);
+}
+
+// A pre-1.6 torch.save file: a pickle (any protocol) whose first object is
+// torch's magic number 0x1950a86a20f9469cfc6c, written as LONG1.
+bool IsLegacyTorchSave(const uint8_t* p, uint64_t size) {
+  static const uint8_t kMagic[] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+  if (size < 2 + sizeof(kMagic) || p[0] != 0x80) return false;
+  const uint64_t at = p[2] == 0x95 ? 11 : 2;  // protocol 4+ starts with a FRAME
+  return size >= at + sizeof(kMagic) && memcmp(p + at, kMagic, sizeof(kMagic)) == 0;
+}
+
+}  // namespace
+
+Checkpoint ReadSafetensors(const std::string& path) {
+  return NoAbortOnMemory(path, [&] {
+    uint64_t size = 0;
+    const auto base = MapWhole(path, &size);
+    return ParseSafetensorsShared(base, size, path);
+  });
+}
+
+Checkpoint ParseSafetensors(const uint8_t* p, uint64_t size, const std::string& path) {
+  return NoAbortOnMemory(path, [&] {
+    auto owner = std::make_shared<std::vector<uint8_t>>(p, p + size);
+    return ParseSafetensorsShared(std::shared_ptr<const uint8_t>(owner, owner->data()), size, path);
+  });
+}
+
+// Each candidate is validated whole, so the order only decides which
+// message comes first: a zip needs a readable archive with one
+// <name>/data.pkl, safetensors a header length that fits and a JSON object
+// after it. They cannot both hold for one file (a zip's first 8 bytes, read
+// as a length, exceed any small file; a JSON header starts with '{' at byte
+// 8, where a zip's local header has its version field).
 Checkpoint ReadCheckpoint(const std::string& path, const std::string& key) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw CheckpointError(path + ": cannot open");
-  char magic[4] = {};
-  in.read(magic, 4);
-  if (in.gcount() == 4 && memcmp(magic, "PK\x03\x04", 4) == 0) return ReadTorchZip(path, key);
-  if (in.gcount() >= 2 && static_cast<unsigned char>(magic[0]) == 0x80) {
-    throw CheckpointError(path + ": a legacy (pre-zip) torch.save file; re-save it with PyTorch ≥ 1.6 defaults");
-  }
-  if (in.gcount() == 4 && (path.size() > 12 && path.compare(path.size() - 12, 12, ".safetensors") == 0)) {
-    return ReadSafetensors(path);
-  }
-  if (in.gcount() == 4) {
-    // Safetensors has no magic: try it, and say both if it fails.
-    try {
-      return ReadSafetensors(path);
-    } catch (const CheckpointError& e) {
-      throw CheckpointError(path + ": neither a PyTorch zip checkpoint nor a safetensors file");
+  return NoAbortOnMemory(path, [&] {
+    uint64_t size = 0;
+    const auto base = MapWhole(path, &size);
+    const uint8_t* p = base.get();
+    std::string as_zip = "no zip signature (PK)";
+    if (size >= 2 && p[0] == 'P' && p[1] == 'K') {
+      if (detail::LooksLikeTorchZip(path, &as_zip)) return ReadTorchZip(path, key);
     }
-  }
-  throw CheckpointError(path + ": too short to be a checkpoint");
+    std::string as_safetensors;
+    if (std::optional<Checkpoint> ck = TrySafetensors(base, size, path, &as_safetensors)) return std::move(*ck);
+    if (IsLegacyTorchSave(p, size)) {
+      throw CheckpointError(path + ": a legacy (pre-1.6) torch.save file; re-save it with PyTorch >= 1.6 defaults "
+                            "(torch.save(torch.load(f), f2))");
+    }
+    throw CheckpointError(path + ": neither a PyTorch zip checkpoint nor a safetensors file (as a zip: " + as_zip +
+                          "; as safetensors: " + as_safetensors + "; not a legacy torch.save pickle either)");
+  });
 }
 
 }  // namespace edgeseq::loaders
