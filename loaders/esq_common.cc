@@ -24,6 +24,14 @@ size_t DTypeSize(DType t) {
   return 0;
 }
 
+bool NeedsV1_1(const ModelConfig& c) {
+  // Fields a 1.0 reader would ignore and then compute other outputs. (Unknown
+  // ids and normalization are not among them: a 1.0 runtime refuses text it
+  // cannot look up, it never reads it differently.)
+  return !c.src_prefix.empty() || !c.src_suffix.empty() || c.position_frequencies != PositionFrequencies::kPaper ||
+         c.position_offset != 0 || c.shared_positions;
+}
+
 const char* EsqErrorKindName(EsqErrorKind kind) {
   switch (kind) {
     case EsqErrorKind::kIo: return "io";

@@ -8,6 +8,7 @@
 
 #include <bit>
 #include <string>
+#include <vector>
 
 namespace edgeseq::loaders {
 
@@ -16,11 +17,17 @@ static_assert(std::endian::native == std::endian::little,
 
 inline constexpr char kEsqMagic[8] = {'E', 'S', 'Q', 'M', 'O', 'D', 'E', 'L'};
 inline constexpr uint16_t kEsqMajor = 1;
-inline constexpr uint16_t kEsqMinor = 0;
+inline constexpr uint16_t kEsqMinor = 1;
 
 inline constexpr size_t kPreambleSize = 32;
 inline constexpr size_t kSectionEntrySize = 32;
-inline constexpr size_t kHeaderSizeV1 = 72;
+inline constexpr size_t kHeaderSizeV1 = 72;    // version 1.0
+inline constexpr size_t kHeaderSizeV1_1 = 128; // version 1.1: unknown ids, source framing, positions
+// Header flags bit 4: the file uses version-1.1 header fields with a meaning
+// other than version 1.0's (a 1.0 reader, which refuses bits 4-7, then refuses
+// the file instead of misreading it).
+inline constexpr uint8_t kHeaderFlagNeedsV1_1 = 16;
+inline constexpr size_t kMaxSourceFraming = 4;  // source prefix / suffix ids, each
 inline constexpr size_t kTensorEntrySizeV1 = 96;
 inline constexpr size_t kTensorAlignment = 64;
 
@@ -56,6 +63,16 @@ enum class PositionKind : uint8_t {
   kSinusoidalConcat = 2,       // fairseq/Marian: sin first half, cos second half
   kLearned = 3,
 };
+// The frequencies of sinusoidal positions (version 1.1; 1.0 files: kPaper).
+enum class PositionFrequencies : uint8_t {
+  kPaper = 0,          // 10000^(-2i/d): the paper, PyTorch's tutorial, Hugging Face Marian
+  kTensor2Tensor = 1,  // 10000^(-i/(d/2 - 1)): tensor2tensor, fairseq, CTranslate2
+};
+// Text normalization applied to source text before tokenizing (version 1.1).
+enum class TextNormalization : uint8_t {
+  kNone = 0,
+  kLowercaseAscii = 1,  // A-Z to a-z; other characters unchanged
+};
 enum class TokenizerKind : uint32_t {
   kWhitespace = 0,  // tokens separated by spaces
   kCharacters = 1,  // every UTF-8 code point is a token
@@ -85,8 +102,25 @@ struct ModelConfig {
   int32_t bos_id = -1;
   int32_t eos_id = -1;
   int32_t decoder_start_id = -1;
-  int32_t unk_id = -1;
+  // Version 1.1 (a 1.0 file reads as the defaults here, except that its one
+  // unk_id sets both unknown ids).
+  int32_t src_unk_id = -1;  // out-of-vocabulary source text maps to it (−1: refused)
+  int32_t tgt_unk_id = -1;  // target text (scoring) likewise
+  // Source framing, applied to text sources (text mode, the APIs' text calls);
+  // ids given as ids are used verbatim.
+  std::vector<int32_t> src_prefix;  // source ids before every source (≤ kMaxSourceFraming)
+  std::vector<int32_t> src_suffix;  // source ids after every source, e.g. EOS (≤ kMaxSourceFraming)
+  TextNormalization src_normalization = TextNormalization::kNone;
+  // Sinusoidal positions: frequencies, and the position of the first token
+  // (token t is encoded as position t + position_offset).
+  PositionFrequencies position_frequencies = PositionFrequencies::kPaper;
+  uint32_t position_offset = 0;
+  // Learned positions: one table, encoder.embed_positions.weight, read by the
+  // decoder too.
+  bool shared_positions = false;
 };
+// True when `c` uses a 1.1 field with a meaning other than 1.0's.
+bool NeedsV1_1(const ModelConfig& c);
 
 // Limits a reader enforces before it trusts any size (docs/FORMAT.md).
 struct Limits {

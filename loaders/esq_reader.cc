@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <tuple>
 #include <unordered_set>
 
 #include "loaders/checksum.h"
@@ -179,7 +180,7 @@ class EsqFile::Parser {
     c.bos_id = Load<int32_t>(h + 52);
     c.eos_id = Load<int32_t>(h + 56);
     c.decoder_start_id = Load<int32_t>(h + 60);
-    c.unk_id = Load<int32_t>(h + 64);
+    const int32_t unk_id = Load<int32_t>(h + 64);
 
     auto range = [&](const char* field, uint64_t v, uint64_t lo, uint64_t hi) {
       if (v < lo || v > hi) {
@@ -199,7 +200,7 @@ class EsqFile::Parser {
     range("norm_type", norm_type, 0, 1);
     range("activation", act, 0, 3);
     range("position_kind", pos, 0, 3);
-    range("flags", flags, 0, 15);
+    range("flags", flags, 0, 31);
     if (c.d_model % c.num_heads != 0) {
       Fail(EsqErrorKind::kBadHeader, "header.num_heads",
            std::to_string(c.num_heads) + " heads do not divide d_model " + std::to_string(c.d_model));
@@ -232,7 +233,62 @@ class EsqFile::Parser {
     id("bos_id", c.bos_id, c.tgt_vocab_size, true);
     id("eos_id", c.eos_id, c.tgt_vocab_size, false);
     id("decoder_start_id", c.decoder_start_id, c.tgt_vocab_size, false);
-    id("unk_id", c.unk_id, std::min(c.src_vocab_size, c.tgt_vocab_size), true);
+    id("unk_id", unk_id, std::min(c.src_vocab_size, c.tgt_vocab_size), true);
+    c.src_unk_id = c.tgt_unk_id = unk_id;  // 1.0: one unknown id for both
+    if (s.size < kHeaderSizeV1_1) {
+      if (flags & kHeaderFlagNeedsV1_1) {
+        Fail(EsqErrorKind::kBadHeader, "header.flags",
+             "bit 4 says the file uses version-1.1 fields, but the header has only " + std::to_string(s.size) +
+                 " bytes (1.1 headers have " + std::to_string(kHeaderSizeV1_1) + ")");
+      }
+      return;
+    }
+    ParseHeaderV1_1(h, c, id);
+  }
+
+  // The fields version 1.1 appended (docs/FORMAT.md, "Header section").
+  template <typename IdCheck>
+  void ParseHeaderV1_1(const uint8_t* h, ModelConfig& c, const IdCheck& id) {
+    c.src_unk_id = Load<int32_t>(h + 72);
+    c.tgt_unk_id = Load<int32_t>(h + 76);
+    id("src_unk_id", c.src_unk_id, c.src_vocab_size, true);
+    id("tgt_unk_id", c.tgt_unk_id, c.tgt_vocab_size, true);
+    const uint8_t prefix_count = h[80], suffix_count = h[81], normalization = h[82], frequencies = h[83],
+                  flags2 = h[88];
+    c.position_offset = Load<uint32_t>(h + 84);
+    auto small = [&](const char* field, uint64_t v, uint64_t hi) {
+      if (v > hi) {
+        Fail(EsqErrorKind::kBadHeader, std::string("header.") + field,
+             std::to_string(v) + " is outside [0, " + std::to_string(hi) + "]");
+      }
+    };
+    small("src_prefix_count", prefix_count, kMaxSourceFraming);
+    small("src_suffix_count", suffix_count, kMaxSourceFraming);
+    small("src_normalization", normalization, 1);
+    small("position_frequencies", frequencies, 1);
+    small("position_offset", c.position_offset, Limits::kMaxPositions);
+    small("flags2", flags2, 1);
+    for (const auto& [count, at, ids, name] :
+         {std::tuple{prefix_count, 92, &c.src_prefix, "src_prefix"}, std::tuple{suffix_count, 108, &c.src_suffix, "src_suffix"}}) {
+      for (uint32_t i = 0; i < count; ++i) {
+        const int32_t v = Load<int32_t>(h + at + 4 * i);
+        id((std::string(name) + "[" + std::to_string(i) + "]").c_str(), v, c.src_vocab_size, false);
+        ids->push_back(v);
+      }
+    }
+    c.src_normalization = static_cast<TextNormalization>(normalization);
+    c.position_frequencies = static_cast<PositionFrequencies>(frequencies);
+    c.shared_positions = flags2 & 1;
+    const bool sinusoidal = c.position_kind == PositionKind::kSinusoidalInterleaved ||
+                            c.position_kind == PositionKind::kSinusoidalConcat;
+    if (!sinusoidal && (c.position_frequencies != PositionFrequencies::kPaper || c.position_offset != 0)) {
+      Fail(EsqErrorKind::kBadHeader, c.position_offset != 0 ? "header.position_offset" : "header.position_frequencies",
+           "applies to sinusoidal positions only, and position_kind is " +
+               std::to_string(static_cast<int>(c.position_kind)));
+    }
+    if (c.shared_positions && c.position_kind != PositionKind::kLearned) {
+      Fail(EsqErrorKind::kBadHeader, "header.flags2", "shared positions (bit 0) need learned positions (position_kind 3)");
+    }
   }
 
   void ParseTokenizer() {

@@ -25,6 +25,12 @@ void Put(std::vector<uint8_t>& b, T v) {
 void PutAt(std::vector<uint8_t>& b, size_t at, uint64_t v) { memcpy(b.data() + at, &v, sizeof(v)); }
 
 std::vector<uint8_t> HeaderBytes(const ModelConfig& c) {
+  for (const auto* ids : {&c.src_prefix, &c.src_suffix}) {
+    if (ids->size() > kMaxSourceFraming) {
+      throw EsqError(EsqErrorKind::kLimit, "(writer)", ids == &c.src_prefix ? "header.src_prefix" : "header.src_suffix",
+                     std::to_string(ids->size()) + " ids (at most " + std::to_string(kMaxSourceFraming) + ")");
+    }
+  }
   std::vector<uint8_t> b;
   for (uint32_t v : {c.d_model, c.num_heads, c.encoder_layers, c.decoder_layers, c.ffn_dim, c.src_vocab_size,
                      c.tgt_vocab_size, c.max_positions}) {
@@ -35,11 +41,29 @@ std::vector<uint8_t> HeaderBytes(const ModelConfig& c) {
   Put(b, static_cast<uint8_t>(c.activation));
   Put(b, static_cast<uint8_t>(c.position_kind));
   Put(b, static_cast<uint8_t>((c.encoder_final_norm ? 1 : 0) | (c.decoder_final_norm ? 2 : 0) |
-                              (c.shared_embeddings ? 4 : 0) | (c.tied_output ? 8 : 0)));
+                              (c.shared_embeddings ? 4 : 0) | (c.tied_output ? 8 : 0) |
+                              (NeedsV1_1(c) ? kHeaderFlagNeedsV1_1 : 0)));
   b.insert(b.end(), 3, 0);
   Put(b, c.embedding_scale);
   Put(b, c.norm_eps);
-  for (int32_t v : {c.pad_id, c.bos_id, c.eos_id, c.decoder_start_id, c.unk_id}) Put(b, v);
+  // unk_id (1.0: both vocabularies' unknown id): the shared one when the two
+  // agree, so that a 1.0 reader sees what it would have seen.
+  const int32_t unk = c.src_unk_id == c.tgt_unk_id ? c.src_unk_id : -1;
+  for (int32_t v : {c.pad_id, c.bos_id, c.eos_id, c.decoder_start_id, unk}) Put(b, v);
+  Put(b, uint32_t{0});
+  // Version 1.1.
+  Put(b, c.src_unk_id);
+  Put(b, c.tgt_unk_id);
+  Put(b, static_cast<uint8_t>(c.src_prefix.size()));
+  Put(b, static_cast<uint8_t>(c.src_suffix.size()));
+  Put(b, static_cast<uint8_t>(c.src_normalization));
+  Put(b, static_cast<uint8_t>(c.position_frequencies));
+  Put(b, c.position_offset);
+  Put(b, static_cast<uint8_t>(c.shared_positions ? 1 : 0));
+  b.insert(b.end(), 3, 0);
+  for (const auto* ids : {&c.src_prefix, &c.src_suffix}) {
+    for (size_t i = 0; i < kMaxSourceFraming; ++i) Put(b, i < ids->size() ? (*ids)[i] : int32_t{-1});
+  }
   Put(b, uint32_t{0});
   return b;
 }

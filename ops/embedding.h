@@ -31,10 +31,25 @@ bool EmbeddingGatherF16(const uint16_t* table, size_t vocab, size_t dim,
                         const float* pos_table, size_t max_pos,
                         const int32_t* pos, float* out);
 
-// Fills table [max_pos, dim] with the Transformer's sinusoidal encoding:
-//   angle(p, j) = p · 10000^(-2·⌊j/2⌋/dim)
-// interleaved (PyTorch tutorial: even j sin, odd j cos) or, when !interleaved,
-// concatenated (first half sin, second half cos, as fairseq / Marian).
-void SinusoidalTable(size_t max_pos, size_t dim, bool interleaved, float* table);
+// Sinusoidal position encodings (Vaswani et al.), parameterized as the
+// different training code bases write them:
+//   row p, pair i (0 ≤ i < ⌊dim/2⌋): sin(a) and cos(a), a = (p + first_position)·f_i
+// with the frequencies
+//   kPaper:         f_i = 10000^(-2i/dim)                 (the paper; PyTorch's
+//                                                          tutorial, Hugging Face Marian)
+//   kTensor2Tensor: f_i = 10000^(-i/max(⌊dim/2⌋ - 1, 1))   (tensor2tensor's
+//                                                          timing signal; fairseq, CTranslate2)
+// and the layouts
+//   kInterleaved:  column 2i sin, column 2i+1 cos
+//   kConcatenated: column i sin, column ⌊dim/2⌋ + i cos
+// An odd dim's last column is sin of pair ⌊dim/2⌋ when interleaved (the
+// pattern continued) and 0 when concatenated (fairseq's zero padding).
+enum class SinusoidLayout { kInterleaved, kConcatenated };
+enum class SinusoidFrequencies { kPaper, kTensor2Tensor };
+
+// Fills table [max_pos, dim]: row p holds the encoding of position
+// p + first_position. Angles are computed in double, then rounded once.
+void SinusoidalTable(size_t max_pos, size_t dim, SinusoidLayout layout, SinusoidFrequencies frequencies,
+                     size_t first_position, float* table);
 
 }  // namespace edgeseq::ops

@@ -67,10 +67,12 @@ ModelInfo Model::info() const {
           impl_->file().src_vocab() != nullptr && impl_->file().tgt_vocab() != nullptr};
 }
 
-std::vector<int32_t> Model::EncodeSource(std::string_view text) const {
+std::vector<int32_t> Model::EncodeSource(std::string_view text) const { return EncodeSource(text, nullptr); }
+
+std::vector<int32_t> Model::EncodeSource(std::string_view text, std::vector<std::string>* unknown) const {
   return Translate([&] {
     if (!src_codec_) runtime::TextCodec(impl_->file(), true);  // throws: no source vocabulary
-    return src_codec_->Encode(text);
+    return src_codec_->Encode(text, unknown);
   });
 }
 

@@ -112,14 +112,20 @@ std::shared_ptr<const Model> Model::Load(const std::string& path, const ModelOpt
     case loaders::PositionKind::kSinusoidalInterleaved:
     case loaders::PositionKind::kSinusoidalConcat: {
       std::vector<float>& table = m->owned_.emplace_back(size_t{c.max_positions} * c.d_model);
-      ops::SinusoidalTable(c.max_positions, c.d_model,
-                           c.position_kind == loaders::PositionKind::kSinusoidalInterleaved, table.data());
+      const auto layout = c.position_kind == loaders::PositionKind::kSinusoidalInterleaved
+                              ? ops::SinusoidLayout::kInterleaved
+                              : ops::SinusoidLayout::kConcatenated;
+      const auto frequencies = c.position_frequencies == loaders::PositionFrequencies::kTensor2Tensor
+                                   ? ops::SinusoidFrequencies::kTensor2Tensor
+                                   : ops::SinusoidFrequencies::kPaper;
+      ops::SinusoidalTable(c.max_positions, c.d_model, layout, frequencies, c.position_offset, table.data());
       m->src_positions_ = m->tgt_positions_ = table.data();
       break;
     }
     case loaders::PositionKind::kLearned:
+      // One table for both stacks when the header says so (stored once).
       m->src_positions_ = m->F32("encoder.embed_positions.weight");
-      m->tgt_positions_ = m->F32("decoder.embed_positions.weight");
+      m->tgt_positions_ = c.shared_positions ? m->src_positions_ : m->F32("decoder.embed_positions.weight");
       break;
   }
 

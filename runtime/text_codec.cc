@@ -44,15 +44,51 @@ TextCodec::TextCodec(const loaders::EsqFile& file, bool source)
                                        " vocabulary; give token ids (--ids)");
   }
   for (size_t i = 0; i < vocab_->tokens.size(); ++i) index_.emplace(vocab_->tokens[i], static_cast<int32_t>(i));
+  const loaders::ModelConfig& c = file.config();
+  unk_ = source ? c.src_unk_id : c.tgt_unk_id;
+  if (source) {
+    normalization_ = c.src_normalization;
+    prefix_ = c.src_prefix;
+    suffix_ = c.src_suffix;
+  }
 }
 
-std::vector<int32_t> TextCodec::Encode(std::string_view text) const {
+std::vector<int32_t> TextCodec::Encode(std::string_view text, std::vector<std::string>* unknown) const {
+  return Frame(EncodeTokens(text, unknown));
+}
+
+std::vector<int32_t> TextCodec::Frame(const std::vector<int32_t>& ids) const {
+  if (prefix_.empty() && suffix_.empty()) return ids;
+  std::vector<int32_t> out;
+  out.reserve(prefix_.size() + ids.size() + suffix_.size());
+  out.insert(out.end(), prefix_.begin(), prefix_.end());
+  out.insert(out.end(), ids.begin(), ids.end());
+  out.insert(out.end(), suffix_.begin(), suffix_.end());
+  return out;
+}
+
+std::vector<int32_t> TextCodec::EncodeTokens(std::string_view text, std::vector<std::string>* unknown) const {
   if (!loaders::IsValidUtf8(text)) throw Error(ErrorKind::kInput, "the line is not valid UTF-8");
+  std::string normalized;
+  if (normalization_ == loaders::TextNormalization::kLowercaseAscii) {
+    // ASCII only: bytes of multi-byte UTF-8 sequences are all ≥ 0x80.
+    normalized.assign(text);
+    for (char& ch : normalized) {
+      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    }
+    text = normalized;
+  }
   std::vector<int32_t> ids;
   auto add = [&](std::string_view tok) {
     const auto it = index_.find(tok);
-    if (it == index_.end()) throw Error(ErrorKind::kInput, "'" + std::string(tok) + "' is not in the model's vocabulary");
-    ids.push_back(it->second);
+    if (it != index_.end()) {
+      ids.push_back(it->second);
+    } else if (unk_ >= 0) {
+      ids.push_back(unk_);
+      if (unknown) unknown->emplace_back(tok);
+    } else {
+      throw Error(ErrorKind::kInput, "'" + std::string(tok) + "' is not in the model's vocabulary");
+    }
   };
   if (kind_ == loaders::TokenizerKind::kCharacters) {
     for (size_t i = 0; i < text.size();) {

@@ -18,17 +18,34 @@ namespace edgeseq::runtime {
 std::vector<int32_t> ParseIds(std::string_view line, uint32_t vocab);
 std::string FormatIds(const std::vector<int32_t>& ids);
 
+// One side's text conventions, all from the model's header: the source side
+// normalizes text (e.g. ASCII lowercasing), reads out-of-vocabulary tokens as
+// its unknown id when the model has one, and frames every source with the
+// prefix and suffix ids the model was trained with (e.g. BOS ... EOS). Token
+// ids given as ids (ParseIds) get none of this: they are used verbatim.
 class TextCodec {
  public:
   // Throws Error(kModel) if the model carries no vocabulary for that side.
   TextCodec(const loaders::EsqFile& file, bool source);
-  std::vector<int32_t> Encode(std::string_view text) const;
+  // The ids the encoder (source) or the decoder (target) reads: EncodeTokens,
+  // then, on the source side, Frame.
+  std::vector<int32_t> Encode(std::string_view text, std::vector<std::string>* unknown = nullptr) const;
+  // Text to token ids without framing. A token outside the vocabulary becomes
+  // the side's unknown id, and is appended to *unknown (when given); without
+  // an unknown id it is refused (Error(kInput) naming it).
+  std::vector<int32_t> EncodeTokens(std::string_view text, std::vector<std::string>* unknown = nullptr) const;
+  // prefix + ids + suffix (the source side's framing; the target side has none).
+  std::vector<int32_t> Frame(const std::vector<int32_t>& ids) const;
   std::string Decode(const std::vector<int32_t>& ids) const;
+  int32_t unk_id() const { return unk_; }
 
  private:
   const loaders::Vocabulary* vocab_;
   loaders::TokenizerKind kind_;
   std::unordered_map<std::string_view, int32_t> index_;
+  int32_t unk_ = -1;
+  loaders::TextNormalization normalization_ = loaders::TextNormalization::kNone;
+  std::vector<int32_t> prefix_, suffix_;
 };
 
 }  // namespace edgeseq::runtime

@@ -19,6 +19,7 @@
 #include "loaders/half.h"
 #include "ops/embedding.h"
 #include "ops/quantize.h"
+#include "tools/convert_conventions.h"
 #include "tools/convert_mapping.h"
 
 namespace edgeseq::tools {
@@ -277,7 +278,7 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   c.pad_id = o.pad;
   c.bos_id = o.bos;
   c.eos_id = o.eos;
-  c.unk_id = o.unk;
+  SetTextConventions(o, o.map_file.empty() && o.arch == "torch-transformer", o.unk, o.bos, o.eos, c);
   c.decoder_start_id = o.decoder_start >= 0 ? o.decoder_start : o.bos;
 
   // Positions: a table equal to the sinusoidal formula is dropped (the
@@ -296,19 +297,15 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
     }
     const uint64_t max = elems / c.d_model;
     std::vector<float> table = p.ToF32();
-    std::vector<float> formula(table.size());
-    c.position_kind = loaders::PositionKind::kLearned;
-    for (bool interleaved : {true, false}) {
-      ops::SinusoidalTable(max, c.d_model, interleaved, formula.data());
-      float worst = 0;
-      for (size_t k = 0; k < table.size(); ++k) worst = std::max(worst, fabsf(table[k] - formula[k]));
-      if (worst <= 1e-3f) {
-        c.position_kind = interleaved ? loaders::PositionKind::kSinusoidalInterleaved
-                                      : loaders::PositionKind::kSinusoidalConcat;
-        break;
-      }
+    if (const auto match = MatchSinusoid(table, max, c.d_model)) {
+      c.position_kind = match->kind;
+      c.position_frequencies = match->frequencies;
+      c.position_offset = match->offset;
+    } else {
+      c.position_kind = loaders::PositionKind::kLearned;
+      c.shared_positions = true;  // the one table serves both stacks
+      learned_positions = std::move(table);
     }
-    if (c.position_kind == loaders::PositionKind::kLearned) learned_positions = std::move(table);
     c.max_positions = static_cast<uint32_t>(o.max_positions ? std::min<uint64_t>(o.max_positions, max) : max);
     if (!learned_positions.empty()) learned_positions.resize(uint64_t{c.max_positions} * c.d_model);
   }
@@ -400,8 +397,7 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   if (o.progress) log << "\n";
   if (!learned_positions.empty()) {
     const std::vector<uint64_t> shape = {c.max_positions, c.d_model};
-    emit("encoder.embed_positions.weight", shape, learned_positions);
-    emit("decoder.embed_positions.weight", shape, learned_positions);
+    emit("encoder.embed_positions.weight", shape, learned_positions);  // decoder too: shared_positions
   }
   if (!o.src_vocab_file.empty()) out.src_vocab = ReadVocab(o.src_vocab_file, c.src_vocab_size, "source");
   if (!o.tgt_vocab_file.empty()) out.tgt_vocab = ReadVocab(o.tgt_vocab_file, c.tgt_vocab_size, "target");

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include <iosfwd>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct ConvertOptions {
   uint32_t max_positions = 0;             // 0: the position table's length (1024 without one)
   std::string src_vocab_file, tgt_vocab_file;
   std::string src_tokenizer = "whitespace", tgt_tokenizer = "whitespace";  // or "chars"
+  std::optional<int32_t> src_unk, tgt_unk;
+  std::optional<std::vector<int32_t>> src_prefix, src_suffix;
+  std::optional<std::string> src_normalize;
   std::string quantize = "int8";          // int8 | f16 | f32: the matmul weights
   std::string embeddings;                 // int8 | f16 | f32; empty: f16 (f32 when quantize is f32)
   std::string output_projection;          // int8 | f16 | f32; empty: as quantize

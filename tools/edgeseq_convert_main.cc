@@ -10,6 +10,8 @@
 #include "loaders/checkpoint_error.h"
 #include "loaders/esq_error.h"
 #include "tools/convert.h"
+#include "tools/convert_conventions.h"
+#include <optional>
 
 int main(int argc, char** argv) {
   edgeseq::tools::ConvertOptions o;
@@ -30,6 +32,12 @@ int main(int argc, char** argv) {
   app.add_option("--bos", o.bos, "Begin-of-sequence id")->capture_default_str();
   app.add_option("--eos", o.eos, "End-of-sequence id")->capture_default_str();
   app.add_option("--unk", o.unk, "Unknown-token id (-1: none)")->capture_default_str();
+  app.add_option("--src-unk", o.src_unk, "Source unknown id (default: --unk)");
+  app.add_option("--tgt-unk", o.tgt_unk, "Target unknown id (default: --unk)");
+  std::optional<std::string> src_prefix, src_suffix;
+  app.add_option("--src-prefix", src_prefix, "ID[,ID...] or none");
+  app.add_option("--src-suffix", src_suffix, "ID[,ID...] or none");
+  app.add_option("--src-normalize", o.src_normalize, "none | lowercase")->check(CLI::IsMember({"none", "lowercase"}));
   app.add_option("--decoder-start", o.decoder_start, "First decoder input id (default: --bos)");
   app.add_option("--embedding-scale", o.embedding_scale, "Token-embedding multiplier (default: sqrt(d_model))");
   app.add_option("--max-positions", o.max_positions, "Longest sequence (default: the position table's length)");
@@ -57,6 +65,8 @@ int main(int argc, char** argv) {
   }
   o.progress = !quiet && isatty(STDERR_FILENO);
   try {
+    if (src_prefix) o.src_prefix = edgeseq::tools::ParseIdList("--src-prefix", *src_prefix);
+    if (src_suffix) o.src_suffix = edgeseq::tools::ParseIdList("--src-suffix", *src_suffix);
     const auto report = edgeseq::tools::Convert(o, std::cerr);
     if (!quiet) {
       std::cerr << "read " << o.input << " (" << report.checkpoint_root << ")\n";

@@ -82,10 +82,30 @@ std::optional<Loaded> Load(const GenerateCliOptions& o, const char* cmd, size_t 
   }
 }
 
-// A source line as ids; throws runtime::Error.
-std::vector<int32_t> SourceIds(const Loaded& l, const GenerateCliOptions& o, std::string_view text) {
-  std::vector<int32_t> ids = o.ids ? runtime::ParseIds(text, l.model->config().src_vocab_size) : l.src->Encode(text);
-  if (ids.empty()) throw runtime::Error(runtime::ErrorKind::kInput, "the line is empty");
+// Warns (one line per token) about text tokens read as the unknown id.
+void WarnUnknown(const char* cmd, size_t line_no, const std::vector<std::string>& unknown, int32_t unk_id,
+                 std::ostream& err) {
+  for (const std::string& tok : unknown) {
+    err << "edgeseq " << cmd << ": warning: line " << line_no << ": '" << tok
+        << "' is not in the model's vocabulary; read as the unknown token (id " << unk_id << ")\n";
+  }
+}
+
+// A source line as ids; throws runtime::Error. Text goes through the model's
+// conventions (normalization, unknown id, framing); --ids are verbatim.
+std::vector<int32_t> SourceIds(const Loaded& l, const GenerateCliOptions& o, std::string_view text, const char* cmd,
+                               size_t line_no, std::ostream& err) {
+  std::vector<int32_t> ids;
+  if (o.ids) {
+    ids = runtime::ParseIds(text, l.model->config().src_vocab_size);
+    if (ids.empty()) throw runtime::Error(runtime::ErrorKind::kInput, "the line is empty");
+  } else {
+    std::vector<std::string> unknown;
+    ids = l.src->EncodeTokens(text, &unknown);
+    if (ids.empty()) throw runtime::Error(runtime::ErrorKind::kInput, "the line is empty");
+    ids = l.src->Frame(ids);
+    WarnUnknown(cmd, line_no, unknown, l.src->unk_id(), err);
+  }
   if (ids.size() > l.max_source) {
     throw runtime::Error(runtime::ErrorKind::kInput, std::to_string(ids.size()) + " tokens, more than the " + std::to_string(l.max_source) +
                      " a source may have");
@@ -152,10 +172,10 @@ int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out
       try {
         std::vector<std::vector<int32_t>> mine;
         if (word_mode) {
-          for (std::string_view w : Words(line)) mine.push_back(SourceIds(l, o, w));
+          for (std::string_view w : Words(line)) mine.push_back(SourceIds(l, o, w, "generate", line_no, err));
           if (mine.empty()) throw runtime::Error(runtime::ErrorKind::kInput, "the line is empty");
         } else {
-          mine.push_back(SourceIds(l, o, line));
+          mine.push_back(SourceIds(l, o, line, "generate", line_no, err));
         }
         first_source.emplace_back(sources.size());
         source_count.push_back(mine.size());
@@ -237,9 +257,11 @@ int RunScore(const GenerateCliOptions& o, std::istream& in, std::ostream& out, s
       const size_t tab = line.find('\t');
       if (tab == std::string::npos) throw runtime::Error(runtime::ErrorKind::kInput, "expected SOURCE<TAB>TARGET");
       const std::string_view text(line);
-      const std::vector<int32_t> src = SourceIds(l, o, text.substr(0, tab));
+      const std::vector<int32_t> src = SourceIds(l, o, text.substr(0, tab), "score", line_no, err);
+      std::vector<std::string> unknown;
       const std::vector<int32_t> tgt = o.ids ? runtime::ParseIds(text.substr(tab + 1), l.model->config().tgt_vocab_size)
-                                             : l.tgt->Encode(text.substr(tab + 1));
+                                             : l.tgt->Encode(text.substr(tab + 1), &unknown);
+      WarnUnknown("score", line_no, unknown, l.tgt->unk_id(), err);
       if (tgt.size() + 1 > l.gen->limits().max_target) {
         throw runtime::Error(runtime::ErrorKind::kInput, "the target needs " + std::to_string(tgt.size() + 1) + " steps, more than --max-len " +
                          std::to_string(l.gen->limits().max_target) + " (the default is the model's positions, at most 256)");

@@ -68,12 +68,29 @@ int Inspect(const std::string& path, bool verify, std::ostream& out, std::ostrea
         << (c.norm_type == NormType::kRMSNorm ? "RMSNorm" : "layer norm") << ", eps " << c.norm_eps
         << "; final norm: encoder " << (c.encoder_final_norm ? "yes" : "no") << ", decoder "
         << (c.decoder_final_norm ? "yes" : "no") << "\n";
-    out << "  activation " << ActivationName(c.activation) << "; positions " << PositionName(c.position_kind)
-        << ", max " << c.max_positions << "; embedding scale " << c.embedding_scale << "\n";
+    out << "  activation " << ActivationName(c.activation) << "; positions " << PositionName(c.position_kind);
+    if (c.position_kind == PositionKind::kSinusoidalInterleaved || c.position_kind == PositionKind::kSinusoidalConcat) {
+      out << ", frequencies "
+          << (c.position_frequencies == PositionFrequencies::kTensor2Tensor ? "10000^(-i/(d/2-1))" : "10000^(-2i/d)")
+          << ", first position " << c.position_offset;
+    }
+    if (c.position_kind == PositionKind::kLearned) {
+      out << (c.shared_positions ? ", one table for encoder and decoder" : ", encoder and decoder tables");
+    }
+    out << ", max " << c.max_positions << "; embedding scale " << c.embedding_scale << "\n";
     out << "  embeddings: " << (c.shared_embeddings ? "shared source/target" : "separate")
         << "; output projection: " << (c.tied_output ? "tied to the target embedding" : "separate") << "\n";
     out << "  ids: pad " << Id(c.pad_id) << ", bos " << Id(c.bos_id) << ", eos " << Id(c.eos_id)
-        << ", decoder start " << Id(c.decoder_start_id) << ", unk " << Id(c.unk_id) << "\n";
+        << ", decoder start " << Id(c.decoder_start_id) << "; unk: source " << Id(c.src_unk_id) << ", target "
+        << Id(c.tgt_unk_id) << "\n";
+    auto ids = [](const std::vector<int32_t>& v) {
+      std::string s;
+      for (int32_t id : v) s += (s.empty() ? "" : " ") + std::to_string(id);
+      return s.empty() ? std::string("none") : s;
+    };
+    out << "  source text: prefix " << ids(c.src_prefix) << ", suffix " << ids(c.src_suffix) << ", normalization "
+        << (c.src_normalization == TextNormalization::kLowercaseAscii ? "lowercase (ASCII)" : "none")
+        << " (text mode; --ids are verbatim)\n";
     auto vocab = [&](const char* which, const Vocabulary* v, uint32_t size, TokenizerKind kind) {
       out << "  " << which << " vocabulary: " << size << " ids";
       if (v) {

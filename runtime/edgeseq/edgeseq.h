@@ -69,9 +69,14 @@ EDGESEQ_C_API edgeseq_status edgeseq_generate(edgeseq_generator* generator, cons
                                               const edgeseq_options* options, int32_t* out_ids, size_t out_capacity,
                                               size_t* out_len, float* out_score);
 
-/* The same with text through the model's vocabularies: `out` receives a
- * NUL-terminated string of at most out_capacity bytes including the NUL;
- * *out_len the full length without it. */
+/* The same with text through the model's vocabularies, with the conventions
+ * the model file records (docs/INPUTS.md): the text normalized (e.g.
+ * lowercased), a token outside the source vocabulary read as the model's
+ * source unknown id when it has one (else EDGESEQ_ERROR_INPUT naming it), and
+ * the source framed with the model's prefix and suffix ids (e.g. BOS ... EOS);
+ * edgeseq_generate uses its ids verbatim. `out` receives a NUL-terminated
+ * string of at most out_capacity bytes including the NUL; *out_len the full
+ * length without it. */
 EDGESEQ_C_API edgeseq_status edgeseq_generate_text(edgeseq_generator* generator, const char* text,
                                                    const edgeseq_options* options, char* out, size_t out_capacity,
                                                    size_t* out_len);

@@ -59,9 +59,17 @@ class EDGESEQ_API Model {
   static Model Load(const std::string& path, bool verify_checksums = false);
 
   ModelInfo info() const;
-  // Text through the model's vocabularies (throws kInput for characters or
-  // tokens outside them, or kModel when the model has no vocabularies).
+  // Source text as the ids the encoder reads, with the conventions the model
+  // file records (docs/INPUTS.md): the text normalized (e.g. lowercased),
+  // split into the vocabulary's tokens, a token outside it read as the
+  // source's unknown id when the model has one (else kInput naming it), and
+  // the source framed with the model's prefix and suffix ids (e.g. BOS ...
+  // EOS, as PyTorch's translation tutorial trains). kModel when the model has
+  // no vocabularies. Ids passed to Generate/Score are used verbatim, so pass
+  // what this returns; hand-made ids need the framing written out.
   std::vector<int32_t> EncodeSource(std::string_view text) const;
+  // The same; each token read as the unknown id is appended to *unknown.
+  std::vector<int32_t> EncodeSource(std::string_view text, std::vector<std::string>* unknown) const;
   std::string DecodeTarget(const std::vector<int32_t>& ids) const;
 
  private:

@@ -91,7 +91,8 @@ TEST(EsqRoundTrip, EveryDTypeBitExact) {
   EXPECT_EQ(c.decoder_final_norm, false);
   EXPECT_EQ(c.embedding_scale, w.embedding_scale);
   EXPECT_EQ(c.eos_id, 3);
-  EXPECT_EQ(c.unk_id, -1);
+  EXPECT_EQ(c.src_unk_id, -1);
+  EXPECT_EQ(c.tgt_unk_id, -1);
   ASSERT_EQ(f.tensors().size(), fx.contents.tensors.size());
   for (size_t i = 0; i < fx.contents.tensors.size(); ++i) {
     const TensorToWrite& want = fx.contents.tensors[i];
@@ -147,6 +148,133 @@ TEST(EsqRoundTrip, OverheadIsSmall) {
   }
   const auto bytes = SerializeEsqToBytes(fx.contents);
   EXPECT_LT(static_cast<double>(bytes.size() - payload) / payload, 0.01);
+}
+
+// Version 1.1's header fields (unknown ids per vocabulary, source framing and
+// normalization, sinusoid parameters, shared learned positions) read back.
+TEST(EsqRoundTrip, Version1_1FieldsReadBack) {
+  EsqFixture fx;
+  ModelConfig& w = fx.contents.config;
+  w.src_unk_id = 0;
+  w.tgt_unk_id = 3;
+  w.src_prefix = {2, 4};
+  w.src_suffix = {3};
+  w.src_normalization = TextNormalization::kLowercaseAscii;
+  w.position_kind = PositionKind::kSinusoidalConcat;
+  w.position_frequencies = PositionFrequencies::kTensor2Tensor;
+  w.position_offset = 2;
+  const auto bytes = SerializeEsqToBytes(fx.contents);
+  const EsqLayout l(bytes);
+  EXPECT_EQ(l.Get(SectionKind::kHeader).size, kHeaderSizeV1_1);
+  const size_t h = l.Get(SectionKind::kHeader).offset;
+  EXPECT_EQ(bytes[h + 36] & kHeaderFlagNeedsV1_1, kHeaderFlagNeedsV1_1) << "a 1.0 reader must refuse it";
+  EXPECT_EQ(Peek<int32_t>(bytes, h + 64), -1) << "1.0's one unk_id: none when the two differ";
+  const EsqFile f = EsqFile::FromBytes(bytes.data(), bytes.size(), "m.esq");
+  EXPECT_EQ(f.minor_version(), 1);
+  const ModelConfig& c = f.config();
+  EXPECT_EQ(c.src_unk_id, 0);
+  EXPECT_EQ(c.tgt_unk_id, 3);
+  EXPECT_EQ(c.src_prefix, (std::vector<int32_t>{2, 4}));
+  EXPECT_EQ(c.src_suffix, (std::vector<int32_t>{3}));
+  EXPECT_EQ(c.src_normalization, TextNormalization::kLowercaseAscii);
+  EXPECT_EQ(c.position_kind, PositionKind::kSinusoidalConcat);
+  EXPECT_EQ(c.position_frequencies, PositionFrequencies::kTensor2Tensor);
+  EXPECT_EQ(c.position_offset, 2u);
+  EXPECT_FALSE(c.shared_positions);
+
+  EsqFixture fl;
+  fl.contents.config.position_kind = PositionKind::kLearned;
+  fl.contents.config.shared_positions = true;
+  fl.contents.config.src_unk_id = fl.contents.config.tgt_unk_id = 0;
+  const auto lb = SerializeEsqToBytes(fl.contents);
+  EXPECT_EQ(Peek<int32_t>(lb, EsqLayout(lb).Get(SectionKind::kHeader).offset + 64), 0) << "agreeing unk ids";
+  const EsqFile g = EsqFile::FromBytes(lb.data(), lb.size(), "m.esq");
+  EXPECT_TRUE(g.config().shared_positions);
+  EXPECT_EQ(g.config().src_unk_id, 0);
+  EXPECT_EQ(g.config().tgt_unk_id, 0);
+
+  // Nothing 1.1-specific: bit 4 stays clear, so 1.0 readers read the file.
+  EsqFixture fp;
+  fp.contents.config.src_unk_id = 1;
+  fp.contents.config.tgt_unk_id = 0;
+  fp.contents.config.src_normalization = TextNormalization::kLowercaseAscii;
+  const auto pb = SerializeEsqToBytes(fp.contents);
+  EXPECT_EQ(pb[EsqLayout(pb).Get(SectionKind::kHeader).offset + 36] & kHeaderFlagNeedsV1_1, 0);
+}
+
+// A version-1.0 file (72-byte header): today's meaning, one unknown id for
+// both vocabularies, no framing, no normalization, the paper's frequencies
+// from position 0, a learned table per stack.
+TEST(EsqCompat, Version1_0FileReadsWithItsOwnMeaning) {
+  EsqFixture fx;
+  fx.contents.config.position_kind = PositionKind::kSinusoidalConcat;
+  auto bytes = SerializeEsqToBytes(fx.contents);
+  const EsqLayout l(bytes);
+  const auto& hs = l.Get(SectionKind::kHeader);
+  Poke<uint16_t>(bytes, 10, 0);                    // minor 0
+  Poke<uint64_t>(bytes, hs.entry_at + 16, uint64_t{kHeaderSizeV1});  // 72-byte header
+  Poke<int32_t>(bytes, hs.offset + 64, 0);         // unk_id 0
+  // What a 1.1 writer would put after byte 72 is no longer part of the header.
+  Poke<int32_t>(bytes, hs.offset + 72, 4);
+  bytes[hs.offset + 80] = 1;
+  FixChecksums(bytes);
+  const EsqFile f = EsqFile::FromBytes(bytes.data(), bytes.size(), "old.esq");
+  EXPECT_EQ(f.minor_version(), 0);
+  const ModelConfig& c = f.config();
+  EXPECT_EQ(c.src_unk_id, 0);
+  EXPECT_EQ(c.tgt_unk_id, 0);
+  EXPECT_TRUE(c.src_prefix.empty());
+  EXPECT_TRUE(c.src_suffix.empty());
+  EXPECT_EQ(c.src_normalization, TextNormalization::kNone);
+  EXPECT_EQ(c.position_kind, PositionKind::kSinusoidalConcat);
+  EXPECT_EQ(c.position_frequencies, PositionFrequencies::kPaper);
+  EXPECT_EQ(c.position_offset, 0u);
+  EXPECT_FALSE(c.shared_positions);
+  // A 72-byte header that claims 1.1 fields (flags bit 4) is refused.
+  bytes[hs.offset + 36] |= kHeaderFlagNeedsV1_1;
+  FixChecksums(bytes);
+  ExpectKind(bytes, EsqErrorKind::kBadHeader, "header.flags");
+}
+
+TEST(EsqDamage, Version1_1NonsenseIsRefusedNamingTheField) {
+  struct Case {
+    const char* field;
+    size_t offset;
+    int32_t value;
+    int width;  // 1 or 4 bytes
+  };
+  const Case cases[] = {
+      {"header.src_unk_id", 72, 5, 4},          {"header.tgt_unk_id", 76, -2, 4},
+      {"header.src_prefix_count", 80, 5, 1},    {"header.src_suffix_count", 81, 9, 1},
+      {"header.src_normalization", 82, 2, 1},   {"header.position_frequencies", 83, 2, 1},
+      {"header.position_offset", 84, 1 << 21, 4}, {"header.flags2", 88, 2, 1},
+      {"header.src_prefix[0]", 92, 5, 4},       {"header.src_suffix[0]", 108, -1, 4},
+  };
+  for (const Case& k : cases) {
+    EsqFixture fx;
+    fx.contents.config.src_prefix = {2};
+    fx.contents.config.src_suffix = {3};
+    auto bytes = SerializeEsqToBytes(fx.contents);
+    const size_t h = EsqLayout(bytes).Get(SectionKind::kHeader).offset;
+    if (k.width == 1) {
+      bytes[h + k.offset] = static_cast<uint8_t>(k.value);
+    } else {
+      Poke<int32_t>(bytes, h + k.offset, k.value);
+    }
+    FixChecksums(bytes);
+    SCOPED_TRACE(k.field);
+    ExpectKind(bytes, EsqErrorKind::kBadHeader, k.field);
+  }
+  EsqFixture fo;  // an offset for learned positions
+  fo.contents.config.position_kind = PositionKind::kLearned;
+  fo.contents.config.position_offset = 1;
+  ExpectKind(SerializeEsqToBytes(fo.contents), EsqErrorKind::kBadHeader, "header.position_offset");
+  EsqFixture fs;  // one shared table, but sinusoidal positions
+  fs.contents.config.shared_positions = true;
+  ExpectKind(SerializeEsqToBytes(fs.contents), EsqErrorKind::kBadHeader, "header.flags2");
+  EsqFixture fw;  // more framing ids than the header holds
+  fw.contents.config.src_prefix = {2, 2, 2, 2, 2};
+  EXPECT_THROW(SerializeEsqToBytes(fw.contents), EsqError);
 }
 
 TEST(EsqCompat, NewerMinorVersionAndUnknownSectionsAreAccepted) {

@@ -2,7 +2,9 @@
 // the scalar reference, and the sinusoidal table against its formula.
 #include <math.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "tests/ops/embedding_test.cc"
@@ -103,22 +105,104 @@ HWY_BEFORE_TEST(EmbeddingTest);
 HWY_EXPORT_AND_TEST_P(EmbeddingTest, TestEmbeddingGather);
 HWY_EXPORT_AND_TEST_P(EmbeddingTest, TestEmbeddingRejectsBadIds);
 
-// The PyTorch tutorial's PositionalEncoding: even columns sin(p·f_j), odd
-// columns cos(p·f_j), f_j = exp(-(j - j%2)·ln(10000)/d).
-TEST(SinusoidalTableTest, MatchesTutorialFormula) {
-  const size_t max_pos = 50, dim = 16;
-  std::vector<float> inter(max_pos * dim), concat(max_pos * dim);
-  SinusoidalTable(max_pos, dim, true, inter.data());
-  SinusoidalTable(max_pos, dim, false, concat.data());
-  for (size_t p = 0; p < max_pos; ++p) {
-    for (size_t j = 0; j < dim; ++j) {
-      const double f = exp(-static_cast<double>(j - j % 2) * log(10000.0) / dim);
-      const double want = j % 2 == 0 ? sin(p * f) : cos(p * f);
-      ASSERT_NEAR(inter[p * dim + j], want, 1e-6) << "p=" << p << " j=" << j;
-      const size_t half = dim / 2, pair = j < half ? j : j - half;
-      const double fc = exp(-2.0 * pair * log(10000.0) / dim);
-      const double want_c = j < half ? sin(p * fc) : cos(p * fc);
-      ASSERT_NEAR(concat[p * dim + j], want_c, 1e-6) << "p=" << p << " j=" << j;
+// Sinusoidal tables, one test per (layout, frequencies) pair, each against
+// the formula as the code base that uses it writes it (plain loops, not the
+// op's code), at offsets 0, 1 and 2 and for an odd width.
+std::vector<float> Table(size_t max_pos, size_t dim, SinusoidLayout layout, SinusoidFrequencies f, size_t first) {
+  std::vector<float> t(max_pos * dim, -7.0f);
+  SinusoidalTable(max_pos, dim, layout, f, first, t.data());
+  return t;
+}
+
+// PyTorch's tutorial PositionalEncoding: den = exp(-arange(0, d, 2)·ln(10000)/d);
+// pe[:, 0::2] = sin(pos·den); pe[:, 1::2] = cos(pos·den).
+TEST(SinusoidalTableTest, InterleavedPaperIsTheTutorials) {
+  for (size_t first : {0, 1, 2}) {
+    const size_t max_pos = 40, dim = 16;
+    const auto t = Table(max_pos, dim, SinusoidLayout::kInterleaved, SinusoidFrequencies::kPaper, first);
+    for (size_t p = 0; p < max_pos; ++p) {
+      const double pos = static_cast<double>(p + first);
+      for (size_t k = 0; k < dim; k += 2) {
+        const double den = exp(-static_cast<double>(k) * log(10000.0) / dim);
+        ASSERT_NEAR(t[p * dim + k], sin(pos * den), 1e-6) << "p=" << p << " k=" << k << " first=" << first;
+        ASSERT_NEAR(t[p * dim + k + 1], cos(pos * den), 1e-6) << "p=" << p << " k=" << k << " first=" << first;
+      }
+    }
+  }
+}
+
+// Hugging Face's MarianSinusoidalPositionalEmbedding: position_enc[pos, j] =
+// pos / 10000^(2·(j//2)/dim); out[:, :dim/2] = sin(position_enc[:, 0::2]),
+// out[:, dim/2:] = cos(position_enc[:, 1::2]).
+TEST(SinusoidalTableTest, ConcatenatedPaperIsMarians) {
+  for (size_t first : {0, 1, 2}) {
+    const size_t max_pos = 40, dim = 16;
+    const auto t = Table(max_pos, dim, SinusoidLayout::kConcatenated, SinusoidFrequencies::kPaper, first);
+    for (size_t p = 0; p < max_pos; ++p) {
+      const double pos = static_cast<double>(p + first);
+      std::vector<double> enc(dim);
+      for (size_t j = 0; j < dim; ++j) enc[j] = pos / pow(10000.0, 2.0 * static_cast<double>(j / 2) / dim);
+      for (size_t j = 0; j < dim / 2; ++j) {
+        ASSERT_NEAR(t[p * dim + j], sin(enc[2 * j]), 1e-6) << "p=" << p << " j=" << j;
+        ASSERT_NEAR(t[p * dim + dim / 2 + j], cos(enc[2 * j + 1]), 1e-6) << "p=" << p << " j=" << j;
+      }
+    }
+  }
+}
+
+// fairseq's SinusoidalPositionalEmbedding.get_embedding (and CTranslate2's,
+// and tensor2tensor's timing signal): emb = ln(10000)/(half - 1);
+// emb = exp(arange(half)·-emb); table = cat(sin(pos·emb), cos(pos·emb)),
+// a zero column appended when dim is odd.
+TEST(SinusoidalTableTest, ConcatenatedTensor2TensorIsFairseqs) {
+  for (size_t dim : {16, 15}) {
+    for (size_t first : {0, 1, 2}) {
+      const size_t max_pos = 40, half = dim / 2;
+      const auto t = Table(max_pos, dim, SinusoidLayout::kConcatenated, SinusoidFrequencies::kTensor2Tensor, first);
+      const double step = log(10000.0) / static_cast<double>(half - 1);
+      for (size_t p = 0; p < max_pos; ++p) {
+        const double pos = static_cast<double>(p + first);
+        for (size_t i = 0; i < half; ++i) {
+          const double emb = exp(static_cast<double>(i) * -step);
+          ASSERT_NEAR(t[p * dim + i], sin(pos * emb), 1e-6) << "dim=" << dim << " p=" << p << " i=" << i;
+          ASSERT_NEAR(t[p * dim + half + i], cos(pos * emb), 1e-6) << "dim=" << dim << " p=" << p << " i=" << i;
+        }
+        if (dim % 2) ASSERT_EQ(t[p * dim + dim - 1], 0.0f);
+      }
+    }
+  }
+}
+
+// The same frequencies interleaved (sin, cos of each pair side by side).
+TEST(SinusoidalTableTest, InterleavedTensor2Tensor) {
+  for (size_t first : {0, 1, 2}) {
+    const size_t max_pos = 40, dim = 16, half = dim / 2;
+    const auto t = Table(max_pos, dim, SinusoidLayout::kInterleaved, SinusoidFrequencies::kTensor2Tensor, first);
+    for (size_t p = 0; p < max_pos; ++p) {
+      const double pos = static_cast<double>(p + first);
+      for (size_t i = 0; i < half; ++i) {
+        const double inv_timescale = pow(10000.0, -static_cast<double>(i) / static_cast<double>(half - 1));
+        ASSERT_NEAR(t[p * dim + 2 * i], sin(pos * inv_timescale), 1e-6) << "p=" << p << " i=" << i;
+        ASSERT_NEAR(t[p * dim + 2 * i + 1], cos(pos * inv_timescale), 1e-6) << "p=" << p << " i=" << i;
+      }
+    }
+  }
+}
+
+// The variants differ from one another (so a converter can tell them apart).
+TEST(SinusoidalTableTest, VariantsDiffer) {
+  const size_t max_pos = 8, dim = 16;
+  std::vector<std::vector<float>> all;
+  for (auto layout : {SinusoidLayout::kInterleaved, SinusoidLayout::kConcatenated}) {
+    for (auto f : {SinusoidFrequencies::kPaper, SinusoidFrequencies::kTensor2Tensor}) {
+      for (size_t first : {0, 1, 2}) all.push_back(Table(max_pos, dim, layout, f, first));
+    }
+  }
+  for (size_t a = 0; a < all.size(); ++a) {
+    for (size_t b = a + 1; b < all.size(); ++b) {
+      float worst = 0;
+      for (size_t k = 0; k < all[a].size(); ++k) worst = std::max(worst, fabsf(all[a][k] - all[b][k]));
+      EXPECT_GT(worst, 0.01f) << "variants " << a << " and " << b;
     }
   }
 }

@@ -198,6 +198,10 @@ TEST(Convert, EveryWayOfSavingGivesTheSameFile) {
   const std::string mapped = Temp("mapped.esq");
   ConvertOptions o = Options("state_dict.pth", mapped);
   o.map_file = std::string(EDGESEQ_SOURCE_DIR) + "/examples/mappings/torch-transformer.json";
+  // A mapping file has no layout default for the source framing: the
+  // built-in layout's (BOS ... EOS) is given as flags.
+  o.src_prefix = std::vector<int32_t>{2};
+  o.src_suffix = std::vector<int32_t>{3};
   Convert(o, log);
   EXPECT_EQ(Bytes(mapped), want);
   remove(mapped.c_str());

@@ -3,8 +3,9 @@
 # checkpoint (f32 and int8), pronounce the words of
 # tests/fixtures/g2p/expected.tsv through `edgeseq generate` and compare with
 # PyTorch's greedy output on the same checkpoint (made by
-# tests/fixtures/make_g2p_expected.py); then the vocabulary lookup and what
-# unknown characters get.
+# tests/fixtures/make_g2p_expected.py); then the conventions the conversion
+# records (lowercasing, no source framing, <unk> for unknown characters) and
+# what unknown characters get without an unknown id.
 #   g2p_test.sh BUILD_DIR SOURCE_DIR
 set -uo pipefail
 build="$1"; src="$2"
@@ -28,7 +29,8 @@ fi
 for q in f32 int8; do
   run "$convert" "$g2p/g2p.pth" -o "$tmp/g2p-$q.esq" --arch torch-transformer --heads 4 \
     --pad 1 --bos 2 --eos 3 --unk 0 --quantize "$q" \
-    --src-vocab "$g2p/letters.txt" --src-tokenizer chars --tgt-vocab "$g2p/phones.txt" --tgt-tokenizer whitespace -q
+    --src-vocab "$g2p/letters.txt" --src-tokenizer chars --tgt-vocab "$g2p/phones.txt" --tgt-tokenizer whitespace \
+    --src-prefix none --src-suffix none --src-normalize lowercase -q
   check "convert $q" '[ $? -eq 0 ]'
 done
 tail -n +2 "$expected" | cut -f1 > "$tmp/words.txt"
@@ -66,19 +68,41 @@ p1=$(sed -n 1p "$tmp/f32.txt"); p2=$(sed -n 2p "$tmp/f32.txt")
 echo "$w1  $w2" | run "$edgeseq" generate -m "$tmp/g2p-f32.esq" > "$tmp/line.txt"
 check "words of a line are pronounced one by one" '[ "$(cat "$tmp/line.txt")" = "$p1 | $p2" ]'
 
-# Unknown characters: one clear line naming the input line and the character.
-bad() {  # bad INPUT EXPECTED_MESSAGE
+# The model was trained on lowercase words (examples/g2p/cmudict.py) and the
+# conversion records it: upper case reads as lower case.
+printf 'hello\nHello\nHELLO\n' | run "$edgeseq" generate -m "$tmp/g2p-int8.esq" > "$tmp/case.txt" 2> "$tmp/err.txt"
+check "upper case is lowercased" '[ $? -eq 0 ] && [ ! -s "$tmp/err.txt" ] && [ "$(sort -u "$tmp/case.txt" | wc -l)" -eq 1 ] && [ -n "$(head -1 "$tmp/case.txt")" ]'
+
+# Characters outside the vocabulary: read as <unk> (id 0), one warning line
+# each naming the input line and the character; the output stays aligned.
+unk() {  # unk INPUT CHARACTER...
   printf '%s\n' "$1" | run "$edgeseq" generate -m "$tmp/g2p-int8.esq" > "$tmp/out.txt" 2> "$tmp/err.txt"
+  local rc=$? word="$1"; shift
+  local n=$#
+  check "'$word' is pronounced" '[ $rc -eq 0 ] && [ "$(wc -l < "$tmp/out.txt")" -eq 1 ] && [ -n "$(cat "$tmp/out.txt")" ]'
+  check "'$word' warns once per unknown character" '[ "$(wc -l < "$tmp/err.txt")" -eq "$n" ]'
+  for ch in "$@"; do
+    check "'$word' names '$ch'" 'grep -qF "warning: line 1: '"'$ch'"' is not in the model'"'"'s vocabulary; read as the unknown token (id 0)" "$tmp/err.txt"'
+  done
+}
+unk "wörld" "ö"
+unk "r2d2" "2" "2"
+
+# Without an unknown id (--unk -1): one clear line naming the input line and the character.
+run "$convert" "$g2p/g2p.pth" -o "$tmp/g2p-nounk.esq" --arch torch-transformer --heads 4 --unk -1 \
+  --src-vocab "$g2p/letters.txt" --src-tokenizer chars --tgt-vocab "$g2p/phones.txt" --tgt-tokenizer whitespace \
+  --src-prefix none --src-suffix none --src-normalize lowercase -q
+bad() {  # bad INPUT EXPECTED_MESSAGE
+  printf '%s\n' "$1" | run "$edgeseq" generate -m "$tmp/g2p-nounk.esq" > "$tmp/out.txt" 2> "$tmp/err.txt"
   local rc=$? msg="$2"
   check "'$1' is refused" '[ $rc -eq 1 ] && [ ! -s "$tmp/out.txt" ] && [ "$(wc -l < "$tmp/err.txt")" -eq 1 ]'
   check "'$1' names the problem" 'grep -qF "$msg" "$tmp/err.txt"'
 }
-bad "Hello" "line 1: 'H' is not in the model's vocabulary"
 bad "wörld" "line 1: 'ö' is not in the model's vocabulary"
 bad "r2d2" "line 1: '2' is not in the model's vocabulary"
 printf 'hello\n\xff\xfe\n' | run "$edgeseq" generate -m "$tmp/g2p-int8.esq" > /dev/null 2> "$tmp/err.txt"
 check "invalid UTF-8 is refused" '[ $? -eq 1 ] && grep -q "line 2: .*UTF-8" "$tmp/err.txt"'
-printf 'hello\nWorld\nspeech\n' | run "$edgeseq" generate -m "$tmp/g2p-int8.esq" --skip-bad > "$tmp/out.txt" 2> "$tmp/err.txt"
+printf 'hello\nw\xffrld\nspeech\n' | run "$edgeseq" generate -m "$tmp/g2p-int8.esq" --skip-bad > "$tmp/out.txt" 2> "$tmp/err.txt"
 check "--skip-bad keeps the output aligned" '[ $? -eq 0 ] && [ "$(wc -l < "$tmp/out.txt")" -eq 3 ] && [ -z "$(sed -n 2p "$tmp/out.txt")" ] && grep -q "line 2" "$tmp/err.txt"'
 
 echo "$passes passed, $fails failed"

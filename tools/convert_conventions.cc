@@ -1,0 +1,102 @@
+#include "tools/convert_conventions.h"
+
+#include <math.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "ops/embedding.h"
+
+namespace edgeseq::tools {
+
+std::vector<int32_t> ParseIdList(const std::string& flag, const std::string& text) {
+  if (text == "none") return {};
+  std::vector<int32_t> ids;
+  size_t i = 0;
+  while (true) {
+    const size_t comma = text.find(',', i);
+    const std::string part = text.substr(i, comma == std::string::npos ? std::string::npos : comma - i);
+    int32_t v = -1;
+    const auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
+    if (part.empty() || ec != std::errc() || p != part.data() + part.size() || v < 0) {
+      throw ConvertError(flag + " takes 'none' or token ids separated by commas (e.g. 2 or 2,7), not '" + text + "'");
+    }
+    ids.push_back(v);
+    if (comma == std::string::npos) break;
+    i = comma + 1;
+  }
+  if (ids.size() > loaders::kMaxSourceFraming) {
+    throw ConvertError(flag + " takes at most " + std::to_string(loaders::kMaxSourceFraming) + " ids, not " +
+                       std::to_string(ids.size()));
+  }
+  return ids;
+}
+
+loaders::TextNormalization ParseNormalization(const std::string& text) {
+  if (text == "none") return loaders::TextNormalization::kNone;
+  if (text == "lowercase") return loaders::TextNormalization::kLowercaseAscii;
+  throw ConvertError("--src-normalize must be none or lowercase, not '" + text + "'");
+}
+
+void SetTextConventions(const ConvertOptions& o, bool tutorial_layout, int32_t unk, int32_t bos, int32_t eos,
+                        loaders::ModelConfig& c) {
+  auto check = [](const std::string& flag, int32_t id, uint32_t vocab, const char* which, bool optional) {
+    if (optional && id == -1) return;
+    if (id < 0 || static_cast<uint32_t>(id) >= vocab) {
+      throw ConvertError(flag + " " + std::to_string(id) + " is not an id of the " + which + " vocabulary (" +
+                         std::to_string(vocab) + " ids" + (optional ? "; -1: none)" : ")"));
+    }
+  };
+  c.src_unk_id = o.src_unk.value_or(unk);
+  c.tgt_unk_id = o.tgt_unk.value_or(unk);
+  check(o.src_unk ? "--src-unk" : "--unk", c.src_unk_id, c.src_vocab_size, "source", true);
+  check(o.tgt_unk ? "--tgt-unk" : "--unk", c.tgt_unk_id, c.tgt_vocab_size, "target", true);
+  auto framing = [&](const std::optional<std::vector<int32_t>>& given, int32_t layout_id, const char* flag,
+                     const char* default_flag) {
+    std::vector<int32_t> ids;
+    if (given) {
+      ids = *given;
+    } else if (tutorial_layout && layout_id >= 0) {
+      ids = {layout_id};
+    }
+    if (ids.size() > loaders::kMaxSourceFraming) {
+      throw ConvertError(std::string(flag) + " takes at most " + std::to_string(loaders::kMaxSourceFraming) + " ids");
+    }
+    for (int32_t id : ids) check(given ? flag : std::string(default_flag) + " (the layout's default " + flag + ")", id,
+                                 c.src_vocab_size, "source", false);
+    return ids;
+  };
+  c.src_prefix = framing(o.src_prefix, bos, "--src-prefix", "--bos");
+  c.src_suffix = framing(o.src_suffix, eos, "--src-suffix", "--eos");
+  c.src_normalization = o.src_normalize ? ParseNormalization(*o.src_normalize) : loaders::TextNormalization::kNone;
+}
+
+std::optional<SinusoidMatch> MatchSinusoid(const std::vector<float>& table, uint64_t rows, uint32_t dim,
+                                           uint32_t max_offset, float tolerance) {
+  if (rows == 0 || dim == 0 || table.size() != rows * dim) return std::nullopt;
+  // A few rows first: most candidates fail there, before a whole table is computed.
+  const uint64_t probe = std::min<uint64_t>(rows, 4);
+  std::vector<float> formula;
+  for (const auto layout : {ops::SinusoidLayout::kInterleaved, ops::SinusoidLayout::kConcatenated}) {
+    for (const auto freq : {ops::SinusoidFrequencies::kPaper, ops::SinusoidFrequencies::kTensor2Tensor}) {
+      for (uint32_t offset = 0; offset <= max_offset; ++offset) {
+        bool same = true;
+        for (const uint64_t n : {probe, rows}) {
+          formula.resize(n * dim);
+          ops::SinusoidalTable(n, dim, layout, freq, offset, formula.data());
+          for (size_t k = 0; k < formula.size() && same; ++k) same = fabsf(table[k] - formula[k]) <= tolerance;
+          if (!same || n == rows) break;
+        }
+        if (!same) continue;
+        return SinusoidMatch{layout == ops::SinusoidLayout::kInterleaved ? loaders::PositionKind::kSinusoidalInterleaved
+                                                                         : loaders::PositionKind::kSinusoidalConcat,
+                             freq == ops::SinusoidFrequencies::kPaper ? loaders::PositionFrequencies::kPaper
+                                                                      : loaders::PositionFrequencies::kTensor2Tensor,
+                             offset};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace edgeseq::tools
