@@ -382,7 +382,8 @@ class Unpickler {
     if (args->kind != Kind::kTuple) Fail("call arguments are not a tuple");
     const std::string& name = fn->s;
     const auto& a = args->items;
-    if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor") {
+    if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor" ||
+        name == "torch._utils._rebuild_tensor_v3") {  // v3 (PyTorch >= 2.1): the same first four arguments
       if (a.size() < 4) Fail(name + " with " + std::to_string(a.size()) + " arguments");
       auto t = arena_.Make(Kind::kTensor);
       if (a[0]->kind != Kind::kStorage) Fail("tensor without a storage");
@@ -397,6 +398,10 @@ class Unpickler {
     if (name == "torch._utils._rebuild_parameter" || name == "torch._utils._rebuild_parameter_with_state") {
       if (a.empty() || a[0]->kind != Kind::kTensor) Fail("parameter without a tensor");
       return a[0];
+    }
+    if (name == "torch._tensor._rebuild_from_type_v2" && a.size() >= 3 && a[0]->kind == Kind::kGlobal &&
+        a[0]->s != name && a[2]->kind == Kind::kTuple) {
+      return Call(a[0], a[2]);  // a tensor subclass: rebuild the plain tensor inside it
     }
     if (name == "collections.OrderedDict" || name == "builtins.dict") {
       auto d = arena_.Make(Kind::kDict);
