@@ -121,7 +121,9 @@ std::string Attr::ToString() const {
     case Kind::kFloat: {
       char buf[32];
       const auto r = std::to_chars(buf, buf + sizeof(buf), f);  // shortest round-trip, like Python's repr
-      return std::string(buf, r.ptr);
+      std::string out(buf, r.ptr);
+      if (out.find_first_not_of("-0123456789") == std::string::npos) out += ".0";  // 2.0, not 2
+      return out;
     }
     case Kind::kString: return "'" + s + "'";
     case Kind::kGlobal: return s;
@@ -240,7 +242,8 @@ std::shared_ptr<const uint8_t> MapWhole(const std::string& path, uint64_t* size)
   } catch (const std::bad_alloc&) {
     throw CheckpointError(path + ": out of memory");
   } catch (const std::exception& e) {
-    throw CheckpointError(path + ": cannot open (" + e.what() + ")");
+    const std::string m = e.what();  // names the file already
+    throw CheckpointError(m.rfind(path, 0) == 0 ? m : path + ": cannot open (" + m + ")");
   }
   *size = map->size();
   static const uint8_t kEmpty = 0;
