@@ -1,8 +1,10 @@
-// libFuzzer target: the PyTorch zip checkpoint reader (libzip + the
-// unpickler + storage views) on arbitrary bytes. The reader takes a path, so
-// each input is written to a file in a RAM-backed directory first. Must only
-// ever return tensors or throw CheckpointError: no crash, no huge allocation
-// (libFuzzer's -rss_limit_mb), nothing executed.
+// libFuzzer target: ReadCheckpoint (format detection, then the PyTorch zip
+// reader: libzip + the unpickler + storage views, or safetensors) on
+// arbitrary bytes, materializing every tensor and printing every module
+// setting. The reader takes a path, so each input is written to a file in a
+// RAM-backed directory first. Must only ever return tensors or throw
+// CheckpointError: no crash, no huge allocation (libFuzzer's -rss_limit_mb:
+// stride-0 views must be refused, not materialized), nothing executed.
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,9 +29,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   close(fd);
   try {
-    const auto ck = edgeseq::loaders::ReadTorchZip(path);
+    const auto ck = edgeseq::loaders::ReadCheckpoint(path);
+    for (const auto& m : ck.modules) {
+      for (const auto& [name, a] : m.attrs) (void)a.ToString();
+    }
     for (const auto& t : ck.tensors) {
-      if (t.is_floating()) (void)t.ToF32();
+      try {
+        if (t.is_floating()) (void)t.ToF32();
+        else (void)t.Bytes();
+      } catch (const edgeseq::loaders::CheckpointError&) {  // a refused tensor: the others still read
+      }
     }
   } catch (const edgeseq::loaders::CheckpointError&) {
   }
