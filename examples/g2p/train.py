@@ -3,19 +3,34 @@
 Seq2SeqTransformer (the layout `edgeseq-convert --arch torch-transformer`
 reads) on the CMU dictionary, characters in, phones with stress out.
 
-    /usr/bin/python3 examples/g2p/train.py --minutes 100
+    OMP_NUM_THREADS=1 /usr/bin/python3 examples/g2p/train.py --size base --epochs 60
+    /usr/bin/python3 examples/g2p/train.py --release      # copy the result into examples/g2p/
 
 Needs Debian's python3-torch and festlex-cmu; install libopenblas0-openmp
 too, or PyTorch uses the reference BLAS and trains several times slower.
-Resumes from WORK/last.pt if stopped (the learning-rate schedule is over
-wall-clock time, so a resumed run continues where it was); without one,
---init examples/g2p/g2p.pth continues from the committed weights with a fresh
-schedule. Writes the half-precision state dict and the vocabularies to
-examples/g2p/ at every epoch."""
+
+Recipe: Adam (betas 0.9/0.98), label smoothing 0.1, dropout 0.1, batches of
+similar-length words; the learning rate warms up linearly for --warmup
+steps, then decays with the inverse square root of the step (or, --schedule
+cosine, to zero over --epochs epochs). The schedule depends on the step
+only, never on the clock, so a run follows the same schedule on any CPU
+(--minutes only stops a run early, between epochs). After every epoch it
+measures the dev word error rate, keeps the weights of the last --average
+epochs in WORK, and writes WORK/last.pt, from which a stopped run resumes at
+the start of the epoch it was in (the recipe and the size are those it
+started with). At the end it averages the kept epochs, measures the average
+and the last epoch on the whole dev split, and writes the better one to
+WORK/release/ (g2p.pth: f16 state dict of the tutorial model, same key
+names; letters.txt; phones.txt). --average-only does that step on demand.
+Nothing in examples/g2p/ is touched until --release copies WORK/release/
+there. Without WORK/last.pt, --init starts from a state dict (e.g.
+examples/g2p/g2p.pth) with a fresh schedule."""
 import argparse
+import glob
 import math
 import os
 import random
+import shutil
 import sys
 import time
 
@@ -27,8 +42,23 @@ sys.path.insert(0, HERE)
 import cmudict  # noqa: E402
 from tutorial_model import Seq2SeqTransformer  # noqa: E402
 
-CONFIG = dict(num_encoder_layers=3, num_decoder_layers=3, emb_size=192, nhead=4, dim_feedforward=768,
-              dropout=0.1, maxlen=64)
+SIZES = {
+    "small": dict(num_encoder_layers=3, num_decoder_layers=3, emb_size=192, nhead=4, dim_feedforward=768),
+    "base": dict(num_encoder_layers=4, num_decoder_layers=4, emb_size=256, nhead=4, dim_feedforward=1024),
+}
+MAXLEN = 64
+CONFIG = dict(SIZES["small"], dropout=0.1, maxlen=MAXLEN)  # the committed examples/g2p/g2p.pth
+RELEASE_FILES = ("g2p.pth", "letters.txt", "phones.txt")
+
+
+def config_of(state_dict, nhead=4):
+    """The Seq2SeqTransformer arguments that fit a state dict (heads cannot be read from it)."""
+    def layers(part):
+        return len({k.split(".")[3] for k in state_dict if k.startswith(f"transformer.{part}.layers.")})
+    return dict(num_encoder_layers=layers("encoder"), num_decoder_layers=layers("decoder"),
+                emb_size=state_dict["generator.weight"].shape[1], nhead=nhead,
+                dim_feedforward=state_dict["transformer.encoder.layers.0.linear1.weight"].shape[0],
+                dropout=0.1, maxlen=MAXLEN)
 
 
 def encode(seq, index):
@@ -87,7 +117,9 @@ def greedy(model, src, max_len):
     return result
 
 
-def word_error_rate(model, words, dev, src_index, tgt_vocab, limit=2000):
+def word_error_rate(model, dev, src_index, tgt_vocab, limit=None):
+    """(WER with stress, WER without) in %, greedy, on the first `limit` dev words (all if None)."""
+    model.eval()
     items = dev[:limit]
     wrong = wrong_ns = 0
     for i in range(0, len(items), 256):
@@ -100,32 +132,94 @@ def word_error_rate(model, words, dev, src_index, tgt_vocab, limit=2000):
     return 100.0 * wrong / len(items), 100.0 * wrong_ns / len(items)
 
 
-def save_release(model, src_vocab, tgt_vocab):
-    sd = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
-    tmp = os.path.join(HERE, "g2p.pth.tmp")
-    torch.save(sd, tmp)
-    os.replace(tmp, os.path.join(HERE, "g2p.pth"))
+def save_atomic(obj, path):
+    torch.save(obj, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+def write_release(state_dict, src_vocab, tgt_vocab, out_dir):
+    """The f16 state dict (tutorial layout) and the two vocabularies, into out_dir."""
+    os.makedirs(out_dir, exist_ok=True)
+    save_atomic({k: v.half() if v.is_floating_point() else v for k, v in state_dict.items()},
+                os.path.join(out_dir, "g2p.pth"))
     for name, vocab in (("letters.txt", src_vocab), ("phones.txt", tgt_vocab)):
-        with open(os.path.join(HERE, name), "w") as f:
+        with open(os.path.join(out_dir, name), "w") as f:
             f.write("\n".join(vocab) + "\n")
+
+
+def epoch_files(work):
+    return sorted(glob.glob(os.path.join(work, "epoch-*.pt")))
+
+
+def average(paths):
+    """Element-wise mean of the state dicts in paths (f32)."""
+    total = None
+    for p in paths:
+        sd = torch.load(p)
+        if total is None:
+            total = {k: v.clone().float() for k, v in sd.items()}
+        else:
+            for k, v in sd.items():
+                total[k] += v.float()
+    return {k: v / len(paths) for k, v in total.items()}
+
+
+def finish(model, work, dev, src_vocab, tgt_vocab, src_index, n_average):
+    """Averages the last n_average kept epochs, compares the average with the
+    last epoch on the whole dev split, writes the better one to WORK/release/."""
+    last_sd = {k: v.clone() for k, v in model.state_dict().items()}
+    candidates = [("last epoch", last_sd)]
+    paths = epoch_files(work)[-n_average:]
+    if len(paths) > 1:
+        candidates.append((f"average of {', '.join(os.path.basename(p) for p in paths)}", average(paths)))
+    best = None
+    for name, sd in candidates:
+        model.load_state_dict(sd)
+        wer, wer_ns = word_error_rate(model, dev, src_index, tgt_vocab)
+        print(f"{name}: dev WER {wer:.2f}% with stress, {wer_ns:.2f}% without ({len(dev)} words)", flush=True)
+        if best is None or (wer_ns, wer) < best[0]:
+            best = ((wer_ns, wer), name, sd)
+    model.load_state_dict(last_sd)
+    out = os.path.join(work, "release")
+    write_release(best[2], src_vocab, tgt_vocab, out)
+    print(f"wrote {out}/g2p.pth from the {best[1]}", flush=True)
+    return {"epoch": int(os.path.basename(paths[-1])[6:9]) if paths else None, "from": best[1],
+            "dev_wer": round(best[0][1], 2), "dev_wer_no_stress": round(best[0][0], 2), "dev_words": len(dev)}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--minutes", type=float, default=100, help="training time budget (wall clock, all runs)")
-    ap.add_argument("--work", default=os.path.expanduser("~/.cache/edgeseq-g2p"), help="resume state")
+    ap.add_argument("--work", default=os.path.expanduser("~/.cache/edgeseq-g2p"), help="resume state and results")
+    ap.add_argument("--epochs", type=int, default=60, help="train until this many epochs are done (all runs)")
+    ap.add_argument("--size", choices=sorted(SIZES), default="small",
+                    help="small: 192 wide, 4 heads, 768 feed-forward, 3+3 layers; base: 256, 4, 1024, 4+4")
+    ap.add_argument("--minutes", type=float, help="stop this run (between epochs) after this many minutes")
     ap.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", "2")))
     ap.add_argument("--batch", type=int, default=256)
-    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
     ap.add_argument("--warmup", type=int, default=1000, help="warm-up steps")
+    ap.add_argument("--schedule", choices=["rsqrt", "cosine"], default="rsqrt")
+    ap.add_argument("--dropout", type=float, default=0.1)
+    ap.add_argument("--average", type=int, default=5, help="average the last N epochs at the end")
+    ap.add_argument("--dev-limit", type=int, default=2000, help="dev words measured after each epoch (0: all)")
+    ap.add_argument("--epoch-steps", type=int, help="cut every epoch to this many batches (smoke tests)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--init", help="start from this state dict (e.g. examples/g2p/g2p.pth) when there is no "
                                    "resume state: a warm restart with a fresh schedule")
+    ap.add_argument("--average-only", action="store_true",
+                    help="only average the kept epochs, measure and write WORK/release/")
+    ap.add_argument("--release", nargs="?", const=HERE, metavar="DIR",
+                    help="only copy WORK/release/ to DIR (default examples/g2p/)")
     args = ap.parse_args()
 
+    if args.release:
+        src = os.path.join(args.work, "release")
+        for name in RELEASE_FILES:
+            shutil.copyfile(os.path.join(src, name), os.path.join(args.release, name))
+        print(f"copied {', '.join(RELEASE_FILES)} from {src} to {args.release}")
+        return
+
     torch.set_num_threads(args.threads)
-    random.seed(args.seed)
-    torch.manual_seed(args.seed)
     words = cmudict.parse()
     src_vocab, tgt_vocab = cmudict.vocabularies(words)
     src_index = {t: i for i, t in enumerate(src_vocab)}
@@ -136,40 +230,66 @@ def main():
     print(f"{len(words)} words; {len(train)} training pairs, {len(dev)} dev words; "
           f"{len(src_vocab)} letters, {len(tgt_vocab)} phones", flush=True)
 
-    model = Seq2SeqTransformer(src_vocab_size=len(src_vocab), tgt_vocab_size=len(tgt_vocab), **CONFIG)
+    os.makedirs(args.work, exist_ok=True)
+    last = os.path.join(args.work, "last.pt")
+    ck = torch.load(last) if os.path.exists(last) else None
+    recipe = {k: getattr(args, k) for k in ("size", "batch", "lr", "warmup", "schedule", "dropout", "seed",
+                                             "epoch_steps")}
+    if ck:
+        if ck["recipe"] != recipe:
+            print(f"resuming with the recipe the run started with: {ck['recipe']}", flush=True)
+        recipe = ck["recipe"]
+    random.seed(recipe["seed"])
+    torch.manual_seed(recipe["seed"])
+    model = Seq2SeqTransformer(src_vocab_size=len(src_vocab), tgt_vocab_size=len(tgt_vocab),
+                               **SIZES[recipe["size"]], dropout=recipe["dropout"], maxlen=MAXLEN)
     for p in model.parameters():
         if p.dim() > 1:
             nn.init.xavier_uniform_(p)
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-9)
+    opt = torch.optim.Adam(model.parameters(), lr=recipe["lr"], betas=(0.9, 0.98), eps=1e-9)
     loss_fn = nn.CrossEntropyLoss(ignore_index=cmudict.PAD, label_smoothing=0.1)
-    os.makedirs(args.work, exist_ok=True)
-    last = os.path.join(args.work, "last.pt")
-    state = {"step": 0, "elapsed": 0.0, "epoch": 0, "history": []}
-    if not os.path.exists(last) and args.init:
-        model.load_state_dict({k: v.float() for k, v in torch.load(args.init).items()})
-        print(f"initialised from {args.init}", flush=True)
-    if os.path.exists(last):
-        ck = torch.load(last)
+    state = {"step": 0, "epoch": 0, "seconds": 0.0, "history": []}
+    if ck:
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         state = ck["state"]
         random.setstate(ck["py_random"])
-        print(f"resumed at epoch {state['epoch']}, step {state['step']}, {state['elapsed'] / 60:.1f} min", flush=True)
-    budget = args.minutes * 60
+        torch.set_rng_state(ck["torch_random"])
+        print(f"resumed at epoch {state['epoch']}, step {state['step']}", flush=True)
+    elif args.init:
+        model.load_state_dict({k: v.float() for k, v in torch.load(args.init).items()})
+        print(f"initialised from {args.init}", flush=True)
+    print(f"{recipe['size']}: {sum(p.numel() for p in model.parameters())} parameters", flush=True)
 
-    def lr_at(step, elapsed):
-        warm = min(1.0, (step + 1) / args.warmup)
-        return args.lr * warm * 0.5 * (1 + math.cos(math.pi * min(1.0, elapsed / budget)))
+    if args.average_only:
+        if not ck:
+            sys.exit(f"no {last} to average from")
+        print(finish(model, args.work, dev, src_vocab, tgt_vocab, src_index, args.average), flush=True)
+        return
 
-    while state["elapsed"] < budget:
+    steps_per_epoch = math.ceil(len(train) / recipe["batch"])
+    if recipe["epoch_steps"]:
+        steps_per_epoch = min(steps_per_epoch, recipe["epoch_steps"])
+
+    def lr_at(step):
+        step += 1
+        warm = min(1.0, step / recipe["warmup"])
+        if recipe["schedule"] == "rsqrt":
+            return recipe["lr"] * min(warm, math.sqrt(recipe["warmup"] / step))
+        return recipe["lr"] * warm * 0.5 * (1 + math.cos(math.pi * min(1.0, step / (args.epochs * steps_per_epoch))))
+
+    run_start = time.time()
+    while state["epoch"] < args.epochs:
+        if args.minutes is not None and time.time() - run_start >= args.minutes * 60:
+            print(f"stopping after {args.minutes} minutes; run again to resume", flush=True)
+            return
         model.train()
-        t0, start_elapsed, total, count = time.time(), state["elapsed"], 0.0, 0
-        for src, tgt in batches(train, args.batch, shuffle=True):
-            elapsed = start_elapsed + time.time() - t0
-            if elapsed >= budget:
+        t0, total, count = time.time(), 0.0, 0
+        for src, tgt in batches(train, recipe["batch"], shuffle=True):
+            if count == steps_per_epoch:
                 break
             for g in opt.param_groups:
-                g["lr"] = lr_at(state["step"], elapsed)
+                g["lr"] = lr_at(state["step"])
             tgt_in, tgt_out = tgt[:-1], tgt[1:]
             logits = model(src, tgt_in, *masks(src, tgt_in), (src == cmudict.PAD).t())
             loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1))
@@ -179,19 +299,29 @@ def main():
             state["step"] += 1
             total += loss.item()
             count += 1
-        state["elapsed"] = start_elapsed + time.time() - t0
+            if count % 50 == 0:
+                print(f"  epoch {state['epoch'] + 1} step {count}/{steps_per_epoch} loss {total / count:.4f} "
+                      f"{(time.time() - t0) / count:.2f} s/step", flush=True)
+        train_seconds = time.time() - t0
         state["epoch"] += 1
-        model.eval()
-        wer, wer_ns = word_error_rate(model, words, dev, src_index, tgt_vocab)
-        state["history"].append({"epoch": state["epoch"], "minutes": round(state["elapsed"] / 60, 1),
+        wer, wer_ns = word_error_rate(model, dev, src_index, tgt_vocab, args.dev_limit or None)
+        state["seconds"] += time.time() - t0
+        state["history"].append({"epoch": state["epoch"], "step": state["step"], "lr": round(lr_at(state["step"]), 6),
                                  "loss": round(total / max(count, 1), 4), "dev_wer": round(wer, 2),
-                                 "dev_wer_no_stress": round(wer_ns, 2)})
+                                 "dev_wer_no_stress": round(wer_ns, 2), "train_min": round(train_seconds / 60, 1),
+                                 "total_min": round(state["seconds"] / 60, 1)})
         print(state["history"][-1], flush=True)
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state,
-                    "py_random": random.getstate()}, last + ".tmp")
-        os.replace(last + ".tmp", last)
-        save_release(model, src_vocab, tgt_vocab)
-    print("done:", state["history"][-1] if state["history"] else state, flush=True)
+        save_atomic(model.state_dict(), os.path.join(args.work, f"epoch-{state['epoch']:03d}.pt"))
+        for old in epoch_files(args.work)[:-max(args.average, 1)]:
+            os.remove(old)
+        save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "state": state, "recipe": recipe,
+                     "py_random": random.getstate(), "torch_random": torch.get_rng_state()}, last)
+        write_release(model.state_dict(), src_vocab, tgt_vocab, os.path.join(args.work, "release"))
+    if state.get("final", {}).get("epoch") != state["epoch"]:
+        state["final"] = finish(model, args.work, dev, src_vocab, tgt_vocab, src_index, args.average)
+        save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "state": state, "recipe": recipe,
+                     "py_random": random.getstate(), "torch_random": torch.get_rng_state()}, last)
+    print("done:", state["history"][-1] if state["history"] else state, state.get("final"), flush=True)
 
 
 if __name__ == "__main__":
