@@ -21,6 +21,7 @@
 #include "ops/quantize.h"
 #include "tools/convert_conventions.h"
 #include "tools/convert_mapping.h"
+#include "tools/convert_settings.h"
 
 namespace edgeseq::tools {
 namespace {
@@ -65,6 +66,15 @@ std::set<uint64_t> LayerIndices(const std::string& pattern, const std::map<std::
 }
 
 
+// Whether every value survives narrowing to f16 (finite, |x| <= 65504 after
+// rounding).
+bool FitsHalf(const std::vector<float>& v) {
+  for (float x : v) {
+    if (!std::isfinite(loaders::HalfToFloat(loaders::FloatToHalf(x)))) return false;
+  }
+  return true;
+}
+
 bool IsMatmulWeight(const std::string& role) {
   for (const char* s : {"qkv_proj.weight", "out_proj.weight", "q_proj.weight", "kv_proj.weight", "fc1.weight",
                         "fc2.weight"}) {
@@ -90,10 +100,60 @@ std::vector<std::string> ReadVocab(const std::string& path, uint32_t expected, c
   return out;
 }
 
-loaders::TokenizerKind TokenizerKind(const std::string& s) {
+loaders::TokenizerKind TokenizerKind(const std::string& flag, const std::string& s) {
   if (s == "whitespace") return loaders::TokenizerKind::kWhitespace;
   if (s == "chars") return loaders::TokenizerKind::kCharacters;
-  throw ConvertError("tokenizer must be 'whitespace' or 'chars', not '" + s + "'");
+  throw ConvertError(flag + " must be whitespace or chars, not '" + s + "'");
+}
+
+// Wrapper prefixes that training code adds to every name: DataParallel and
+// DistributedDataParallel ("module."), torch.compile ("_orig_mod.").
+void StripWrapperPrefixes(std::vector<SourceTensor>& tensors, std::ostream& log, bool quiet) {
+  for (bool again = true; again;) {
+    again = false;
+    for (const char* prefix : {"module.", "_orig_mod."}) {
+      const size_t n = strlen(prefix);
+      const bool all = !tensors.empty() && std::all_of(tensors.begin(), tensors.end(), [&](const SourceTensor& t) {
+        return t.name.size() > n && t.name.compare(0, n, prefix) == 0;
+      });
+      if (!all) continue;
+      for (SourceTensor& t : tensors) t.name.erase(0, n);
+      if (!quiet) log << "edgeseq-convert: note: every tensor name began with '" << prefix << "' (a training wrapper); "
+                      << "stripped it\n";
+      again = true;
+    }
+  }
+}
+
+// The file's own top-level name prefixes, for the error that suggests --map.
+std::string TopLevelPrefixes(const std::vector<SourceTensor>& tensors) {
+  std::map<std::string, size_t> count;
+  for (const SourceTensor& t : tensors) {
+    const size_t a = t.name.find('.');
+    const size_t b = a == std::string::npos ? a : t.name.find('.', a + 1);
+    count[t.name.substr(0, b == std::string::npos ? a : b)]++;
+  }
+  std::string out;
+  size_t shown = 0;
+  for (const auto& [prefix, n] : count) {
+    if (shown++ == 12) {
+      out += ", ...";
+      break;
+    }
+    out += (out.empty() ? "" : ", ") + prefix + ".* (" + std::to_string(n) + ")";
+  }
+  return out;
+}
+
+// The first tensor value that is NaN or infinite: refused, naming it.
+void CheckFinite(const std::string& name, const std::vector<float>& v) {
+  for (size_t k = 0; k < v.size(); ++k) {
+    if (!std::isfinite(v[k])) {
+      throw ConvertError("tensor " + name + " holds " + (std::isnan(v[k]) ? "NaN" : "an infinite value") +
+                         " (element " + std::to_string(k) + "): a model with it would give " +
+                         "meaningless outputs; fix the checkpoint");
+    }
+  }
 }
 
 loaders::ActivationKind ActivationKind(const std::string& s) {
@@ -107,7 +167,18 @@ loaders::ActivationKind ActivationKind(const std::string& s) {
 }  // namespace
 
 ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
-  if (o.heads == 0) throw ConvertError("--heads is required (a state dict does not record it)");
+  if (o.heads && *o.heads == 0) throw ConvertError("--heads must be at least 1");
+  if (o.activation) ActivationKind(*o.activation);
+  for (const auto& [flag, tok, vocab] : {std::tuple<const char*, const std::optional<std::string>&, const std::string&>{
+                                             "--src-tokenizer", o.src_tokenizer, o.src_vocab_file},
+                                         {"--tgt-tokenizer", o.tgt_tokenizer, o.tgt_vocab_file}}) {
+    if (!tok) continue;
+    TokenizerKind(flag, *tok);
+    if (vocab.empty()) {
+      throw ConvertError(std::string(flag) + " splits text into vocabulary tokens, so it needs --" +
+                         (flag[2] == 's' ? "src" : "tgt") + "-vocab");
+    }
+  }
   for (const auto& [flag, value] : {std::pair<const char*, const std::string&>{"--quantize", o.quantize},
                                      {"--embeddings", o.embeddings}, {"--output-projection", o.output_projection}}) {
     if (value != "int8" && value != "f16" && value != "f32" && !(value.empty() && flag[2] != 'q')) {
@@ -143,6 +214,8 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   } catch (const loaders::CheckpointError& e) {
     throw ConvertError(e.what());
   }
+  StripWrapperPrefixes(ck.tensors, log, o.quiet);
+  const FileSettings file = ReadFileSettings(ck.modules);
   ConvertReport report;
   report.checkpoint_root = ck.root;
   std::map<std::string, const SourceTensor*> src;
@@ -168,43 +241,96 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
         break;
       }
     }
-    throw ConvertError(o.input + ": no decoder layers found (expected tensors such as " + example + ")");
+    throw ConvertError(o.input + ": no decoder layers found: the " +
+                       (o.map_file.empty() ? "--arch " + o.arch + " layout" : "mapping " + o.map_file) +
+                       " expects names such as " + example + ", the file has " + TopLevelPrefixes(ck.tensors) +
+                       " (edgeseq-convert --list shows them all; write a --map file for your names, "
+                       "docs/CONVERTER.md)");
+  }
+
+  // Bias groups: a group none of whose sources exists is a bias-free model.
+  std::set<std::string> absent_groups;
+  {
+    std::map<std::string, bool> seen;
+    for (const MappingRule& r : mapping.rules) {
+      if (r.group.empty()) continue;
+      bool& any = seen[r.group];
+      const bool per_layer = r.role.find("{i}") != std::string::npos;
+      const uint64_t count = per_layer ? layers[r.role.rfind("decoder.", 0) == 0 ? 1 : 0] : 1;
+      for (uint64_t i = 0; i < count && !any; ++i) {
+        for (const std::string& pattern : r.sources) {
+          if (!pattern.empty() && src.count(Replace(pattern, "{i}", std::to_string(i)))) any = true;
+        }
+      }
+    }
+    for (const auto& [g, any] : seen) {
+      if (!any) absent_groups.insert(g);
+    }
   }
 
   // Resolve every rule for every layer; list everything missing at once.
   std::vector<RoleTensor> roles;
   std::vector<std::string> missing;
   for (const MappingRule& r : mapping.rules) {
+    if (absent_groups.count(r.group)) continue;
     const bool per_layer = r.role.find("{i}") != std::string::npos;
     const uint64_t count = per_layer ? layers[r.role.rfind("decoder.", 0) == 0 ? 1 : 0] : 1;
     for (uint64_t i = 0; i < count; ++i) {
       const std::string idx = std::to_string(i);
       RoleTensor rt;
       rt.role = Replace(r.role, "{i}", idx);
-      std::vector<const SourceTensor*> parts;
-      bool absent = false;
+      std::vector<const SourceTensor*> parts;  // nullptr: a zero part
+      std::vector<std::string> absent, present;
       for (const std::string& pattern : r.sources) {
+        if (pattern.empty()) {
+          parts.push_back(nullptr);
+          continue;
+        }
         const std::string name = Replace(pattern, "{i}", idx);
         const auto it = src.find(name);
         if (it == src.end()) {
-          absent = true;
-          if (!r.optional) missing.push_back(name + " (for " + rt.role + ")");
+          absent.push_back(name);
           continue;
         }
+        present.push_back(name);
         parts.push_back(it->second);
         rt.source += (rt.source.empty() ? "" : " + ") + name;
       }
-      if (absent) continue;
+      if (!absent.empty()) {
+        // An optional rule skips a role only when none of its parts exists:
+        // dropping the parts that are present would silently change outputs.
+        if (r.optional && present.empty()) continue;
+        for (const std::string& name : absent) {
+          missing.push_back(name + " (for " + rt.role + (present.empty() ? "" : ", beside " + present[0]) +
+                            (r.sources.size() > 1 ? "; null in \"concat\" stands for a part that is zero" : "") +
+                            ")");
+        }
+        continue;
+      }
       // Concatenate along rows; every part must agree on the trailing dims.
-      std::vector<int64_t> trailing(parts[0]->shape.begin() + (parts[0]->shape.empty() ? 0 : 1), parts[0]->shape.end());
+      const SourceTensor* first = *std::find_if(parts.begin(), parts.end(), [](auto* p) { return p != nullptr; });
+      std::vector<int64_t> trailing(first->shape.begin() + (first->shape.empty() ? 0 : 1), first->shape.end());
       uint64_t rows = 0;
       for (const SourceTensor* p : parts) {
+        if (!p) {  // a zero part, shaped like the first present part
+          const uint64_t n = static_cast<uint64_t>(first->elements());
+          rows += static_cast<uint64_t>(first->shape.empty() ? 1 : first->shape[0]);
+          rt.values.insert(rt.values.end(), n, 0.0f);
+          rt.source += std::string(rt.source.empty() ? "" : " + ") + "zeros";
+          continue;
+        }
         if (!p->is_floating()) throw ConvertError("tensor " + p->name + " is not floating point");
         if (p->shape.empty() || std::vector<int64_t>(p->shape.begin() + 1, p->shape.end()) != trailing) {
-          throw ConvertError("tensors " + parts[0]->name + " and " + p->name + " cannot be stacked for " + rt.role);
+          throw ConvertError("tensors " + first->name + " and " + p->name + " cannot be stacked for " + rt.role);
         }
         rows += static_cast<uint64_t>(p->shape[0]);
-        const auto v = p->ToF32();
+        std::vector<float> v;
+        try {
+          v = p->ToF32();
+        } catch (const loaders::CheckpointError& e) {
+          throw ConvertError(e.what());
+        }
+        CheckFinite(p->name, v);
         rt.values.insert(rt.values.end(), v.begin(), v.end());
         used.insert(p->name);
       }
@@ -240,10 +366,25 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   };
   std::stable_sort(roles.begin(), roles.end(),
                    [&](const RoleTensor& a, const RoleTensor& b) { return order(a.role) < order(b.role); });
+  // A layer norm with a weight but no bias while the model has norm biases
+  // elsewhere is a missing tensor, not a bias-free norm.
+  if (!absent_groups.count("norm biases")) {
+    for (const RoleTensor& r : roles) {
+      if (r.role.size() > 7 && r.role.compare(r.role.size() - 7, 7, ".weight") == 0 &&
+          r.role.find("norm") != std::string::npos) {
+        const std::string bias = r.role.substr(0, r.role.size() - 7) + ".bias";
+        if (std::none_of(roles.begin(), roles.end(), [&](const RoleTensor& x) { return x.role == bias; })) {
+          missing.push_back("the bias of " + r.source + " (for " + bias + "; other norms have biases)");
+        }
+      }
+    }
+  }
   if (!missing.empty()) {
     std::string list;
     for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-    throw ConvertError(std::to_string(missing.size()) + " tensor(s) missing from " + o.input + ": " + list);
+    throw ConvertError(std::to_string(missing.size()) + " tensor(s) missing from " + o.input + ": " + list +
+                       " (the file's names: " + TopLevelPrefixes(ck.tensors) +
+                       "; edgeseq-convert --list shows them all; a --map file maps other names, docs/CONVERTER.md)");
   }
   auto find_role = [&](const std::string& role) -> const RoleTensor* {
     for (const RoleTensor& r : roles) {
@@ -252,7 +393,9 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
     return nullptr;
   };
 
-  // The header: sizes from the tensors, the rest from the flags.
+  // The header: sizes from the tensors; every other setting from the file,
+  // a flag or the layout's default, each recorded with its origin.
+  SettingsLog settings;
   loaders::ModelConfig c;
   const RoleTensor* src_emb = find_role("encoder.embed_tokens.weight");
   const RoleTensor* tgt_emb = find_role("decoder.embed_tokens.weight");
@@ -263,29 +406,94 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   c.tgt_vocab_size = static_cast<uint32_t>(tgt_emb ? tgt_emb->shape[0] : out_proj ? out_proj->shape[0] : c.src_vocab_size);
   c.shared_embeddings = tgt_emb == nullptr;
   c.tied_output = out_proj == nullptr;
-  c.num_heads = o.heads;
   c.encoder_layers = static_cast<uint32_t>(layers[0]);
   c.decoder_layers = static_cast<uint32_t>(layers[1]);
   const RoleTensor* fc1 = find_role(layers[0] ? "encoder.layers.0.ffn.fc1.weight" : "decoder.layers.0.ffn.fc1.weight");
   if (!fc1) throw ConvertError("no feed-forward layer found (ffn.fc1.weight)");
   c.ffn_dim = static_cast<uint32_t>(fc1->shape[0]);
-  c.norm_placement = o.norm_first ? loaders::NormPlacement::kPre : loaders::NormPlacement::kPost;
-  c.activation = ActivationKind(o.activation);
   c.encoder_final_norm = find_role("encoder.norm.weight") != nullptr;
   c.decoder_final_norm = find_role("decoder.norm.weight") != nullptr;
-  c.embedding_scale = o.embedding_scale > 0 ? o.embedding_scale : sqrtf(static_cast<float>(c.d_model));
-  c.norm_eps = o.eps;
-  c.pad_id = o.pad;
-  c.bos_id = o.bos;
-  c.eos_id = o.eos;
-  SetTextConventions(o, o.map_file.empty() && o.arch == "torch-transformer", o.unk, o.bos, o.eos, c);
-  c.decoder_start_id = o.decoder_start >= 0 ? o.decoder_start : o.bos;
+  settings.Add("d_model", std::to_string(c.d_model), Origin::kTensors, src_emb->source);
+  settings.Add("layers", std::to_string(c.encoder_layers) + " + " + std::to_string(c.decoder_layers), Origin::kTensors,
+               "encoder + decoder");
+  settings.Add("ffn_dim", std::to_string(c.ffn_dim), Origin::kTensors, fc1->source);
+  settings.Add("vocabularies", std::to_string(c.src_vocab_size) + " / " + std::to_string(c.tgt_vocab_size),
+               Origin::kTensors,
+               std::string("source / target") + (c.shared_embeddings ? ", one shared embedding" : "") +
+                   (c.tied_output ? ", output tied to the target embedding" : ""));
+  settings.Add("final norms", std::string(c.encoder_final_norm ? "encoder" : "") +
+                                  (c.encoder_final_norm && c.decoder_final_norm ? " + " : "") +
+                                  (c.decoder_final_norm ? "decoder" : "") +
+                                  (!c.encoder_final_norm && !c.decoder_final_norm ? "none" : ""),
+               Origin::kTensors, "");
+  for (const char* g : {"linear biases", "norm biases"}) {
+    bool in_mapping = false;
+    for (const MappingRule& r : mapping.rules) in_mapping |= r.group == g;
+    if (in_mapping) {
+      settings.Add(g, absent_groups.count(g) ? "none" : "present", Origin::kTensors,
+                   absent_groups.count(g) ? "the checkpoint has none (bias=False): zero" : "");
+    }
+  }
 
-  // Positions: a table equal to the sinusoidal formula is dropped (the
-  // runtime computes it); any other table is kept as learned positions.
+  const bool builtin = o.map_file.empty();
+  const std::string layout = builtin ? "the " + o.arch + " layout's" : "edgeseq's";
+  c.num_heads = Resolve<uint32_t>(settings, "--heads", o.heads, file.heads, std::nullopt,
+                                  "a state dict does not record the number of attention heads");
+  if (c.d_model % c.num_heads != 0) {
+    throw ConvertError((file.heads ? file.heads->where : std::string("--heads")) + " " +
+                       std::to_string(c.num_heads) + " does not divide d_model " + std::to_string(c.d_model));
+  }
+  const bool norm_first = Resolve<bool>(settings, "--norm-first", o.norm_first, file.norm_first, false,
+                                        layout + " default (nn.Transformer norm_first=False: post-LN)");
+  c.norm_placement = norm_first ? loaders::NormPlacement::kPre : loaders::NormPlacement::kPost;
+  c.activation = ActivationKind(Resolve<std::string>(settings, "--activation", o.activation, file.activation,
+                                                     std::string("relu"),
+                                                     layout + " default (nn.Transformer activation=relu)"));
+  c.norm_eps = Resolve<float>(settings, "--eps", o.eps, file.eps, 1e-5f,
+                              layout + " default (nn.LayerNorm eps=1e-5)");
+  if (!std::isfinite(c.norm_eps) || c.norm_eps <= 0) throw ConvertError("--eps must be finite and positive");
+  c.embedding_scale = Resolve<float>(settings, "--embedding-scale", o.embedding_scale, {},
+                                     sqrtf(static_cast<float>(c.d_model)),
+                                     layout + " default (the tutorial's TokenEmbedding multiplies by sqrt(d_model))");
+  if (!std::isfinite(c.embedding_scale) || c.embedding_scale <= 0) {
+    throw ConvertError("--embedding-scale must be finite and positive");
+  }
+  const std::string ids = layout + " default (the tutorial's UNK 0, PAD 1, BOS 2, EOS 3)";
+  c.pad_id = Resolve<int32_t>(settings, "--pad", o.pad, file.pad, 1, ids);
+  c.bos_id = Resolve<int32_t>(settings, "--bos", o.bos, {}, 2, ids);
+  c.eos_id = Resolve<int32_t>(settings, "--eos", o.eos, {}, 3, ids);
+  const int32_t unk = Resolve<int32_t>(settings, "--unk", o.unk, {}, 0, ids);
+  c.decoder_start_id = Resolve<int32_t>(settings, "--decoder-start", o.decoder_start, {}, c.bos_id,
+                                        "the begin-of-sequence id");
+  // Every id against the vocabulary it indexes, named by its flag.
+  for (const auto& [flag, id, vocab, which, optional] :
+       {std::tuple<const char*, int32_t, uint32_t, const char*, bool>{
+            "--pad", c.pad_id, std::min(c.src_vocab_size, c.tgt_vocab_size), "both vocabularies", true},
+        {"--bos", c.bos_id, c.tgt_vocab_size, "the target vocabulary", true},
+        {"--eos", c.eos_id, c.tgt_vocab_size, "the target vocabulary", false},
+        {"--unk", unk, std::min(c.src_vocab_size, c.tgt_vocab_size), "both vocabularies", true},
+        {"--decoder-start", c.decoder_start_id, c.tgt_vocab_size, "the target vocabulary", false}}) {
+    if (optional && id == -1) continue;
+    if (id < 0 || static_cast<uint32_t>(id) >= vocab) {
+      throw ConvertError(std::string(flag) + " " + std::to_string(id) + " is not an id of " + which + " (ids 0 to " +
+                         std::to_string(vocab - 1) + (optional ? "; -1 for none" : "") + ")");
+    }
+  }
+
+  // Text conventions (header 1.1; tools/convert_conventions.h): unknown ids
+  // --src-unk / --tgt-unk (default: --unk); source framing --src-prefix /
+  // --src-suffix (default: with the torch-transformer layout BOS ... EOS, as
+  // PyTorch's tutorial frames every source; with --map none); --src-normalize
+  // (default none).
+  SetTextConventions(o, builtin && o.arch == "torch-transformer", unk, c.bos_id, c.eos_id, c, settings);
+
+  // Positions: a table that a sinusoidal parameterization computes (either
+  // layout, either frequency formula, first position 0 to 2) is recorded as
+  // those parameters (the runtime computes it); any other table is kept as
+  // learned positions, stored once for both stacks (header shared_positions).
   std::vector<float> learned_positions;
   c.position_kind = loaders::PositionKind::kNone;
-  c.max_positions = o.max_positions ? o.max_positions : 1024;
+  c.max_positions = o.max_positions.value_or(1024);
   if (!mapping.positions.empty()) {
     const auto it = src.find(mapping.positions);
     if (it == src.end()) throw ConvertError("1 tensor(s) missing from " + o.input + ": " + mapping.positions + " (positions)");
@@ -297,6 +505,7 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
     }
     const uint64_t max = elems / c.d_model;
     std::vector<float> table = p.ToF32();
+    CheckFinite(p.name, table);
     if (const auto match = MatchSinusoid(table, max, c.d_model)) {
       c.position_kind = match->kind;
       c.position_frequencies = match->frequencies;
@@ -306,9 +515,36 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
       c.shared_positions = true;  // the one table serves both stacks
       learned_positions = std::move(table);
     }
-    c.max_positions = static_cast<uint32_t>(o.max_positions ? std::min<uint64_t>(o.max_positions, max) : max);
+    c.max_positions = static_cast<uint32_t>(o.max_positions ? std::min<uint64_t>(*o.max_positions, max) : max);
     if (!learned_positions.empty()) learned_positions.resize(uint64_t{c.max_positions} * c.d_model);
   }
+
+  {
+    static const char* kPositionNames[] = {"none", "sinusoidal (interleaved)", "sinusoidal (concatenated)",
+                                           "learned table"};
+    settings.Add("positions", kPositionNames[static_cast<int>(c.position_kind)], Origin::kTensors,
+                 mapping.positions.empty() ? "the layout has no position table" : mapping.positions);
+    settings.Add("--max-positions", std::to_string(c.max_positions), o.max_positions ? Origin::kFlag : Origin::kTensors,
+                 o.max_positions ? "" : mapping.positions.empty() ? "no table: 1024" : "the table's length");
+  }
+  for (const auto& [flag, tok, vocab] : {std::tuple<const char*, const std::optional<std::string>&, const std::string&>{
+                                             "--src-tokenizer", o.src_tokenizer, o.src_vocab_file},
+                                         {"--tgt-tokenizer", o.tgt_tokenizer, o.tgt_vocab_file}}) {
+    if (!vocab.empty()) {
+      settings.Add(flag, tok.value_or("whitespace"), tok ? Origin::kFlag : Origin::kDefault,
+                   tok ? "" : "tokens separated by spaces");
+    }
+  }
+  if (o.strict) {
+    const auto defaulted = settings.Defaulted();
+    if (!defaulted.empty()) {
+      std::string list;
+      for (const auto& d : defaulted) list += (list.empty() ? "" : ", ") + d;
+      throw ConvertError("--strict: " + std::to_string(defaulted.size()) +
+                         " setting(s) would come from defaults, pass each explicitly: " + list);
+    }
+  }
+  report.settings = settings.Lines();
 
   // Every tensor's shape against what the header implies: names both.
   for (const RoleTensor& r : roles) {
@@ -355,6 +591,16 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
     auto buf = std::make_unique<std::vector<uint8_t>>(v.size() * loaders::DTypeSize(dt));
     if (dt == DType::kF32) {
       memcpy(buf->data(), v.data(), v.size() * 4);
+    } else if (dt == DType::kF16 && !FitsHalf(v)) {
+      // f16 would turn these weights into infinities: this tensor stays f32.
+      t.dtype = DType::kF32;
+      buf->resize(v.size() * 4);
+      memcpy(buf->data(), v.data(), v.size() * 4);
+      float amax = 0;
+      for (float x : v) amax = std::max(amax, fabsf(x));
+      log << "edgeseq-convert: note: " << role << " stays f32: its largest weight " << amax
+          << " exceeds f16's range (65504)\n";
+      report.tensors.push_back({role, "f32 (beyond f16's range)", 0, 0});
     } else if (dt == DType::kF16) {
       QuantReport q{role, "f16", 0, 0};
       for (size_t k = 0; k < v.size(); ++k) {
@@ -402,11 +648,56 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   if (!o.src_vocab_file.empty()) out.src_vocab = ReadVocab(o.src_vocab_file, c.src_vocab_size, "source");
   if (!o.tgt_vocab_file.empty()) out.tgt_vocab = ReadVocab(o.tgt_vocab_file, c.tgt_vocab_size, "target");
   if (out.src_vocab || out.tgt_vocab) {
-    out.tokenizer = {{TokenizerKind(o.src_tokenizer), TokenizerKind(o.tgt_tokenizer)}};
+    out.tokenizer = {{TokenizerKind("--src-tokenizer", o.src_tokenizer.value_or("whitespace")),
+                      TokenizerKind("--tgt-tokenizer", o.tgt_tokenizer.value_or("whitespace"))}};
   }
-  loaders::WriteEsq(o.output, out);
+  try {
+    loaders::WriteEsq(o.output, out);
+  } catch (const loaders::EsqError& e) {
+    // The writer names its temporary file; the user knows only the output.
+    std::string what = e.what();
+    const std::string tmp = o.output + ".tmp.";
+    for (size_t at = what.find(tmp); at != std::string::npos; at = what.find(tmp, at)) {
+      size_t end = at + tmp.size();
+      while (end < what.size() && isalnum(static_cast<unsigned char>(what[end]))) ++end;
+      what.replace(at, end - at, o.output);
+    }
+    throw ConvertError(what);
+  }
   report.output_bytes = loaders::EsqFile::Open(o.output).file_size();
   return report;
+}
+
+void ListCheckpoint(const std::string& input, const std::string& key, std::ostream& out) {
+  loaders::Checkpoint ck;
+  try {
+    ck = loaders::ReadCheckpoint(input, key);
+  } catch (const loaders::CheckpointError& e) {
+    throw ConvertError(e.what());
+  }
+  out << input << ": " << ck.format << ", " << ck.root << "\n";
+  if (!ck.keys.empty()) {
+    std::string keys;
+    for (const auto& k : ck.keys) keys += (keys.empty() ? "" : ", ") + k;
+    out << "top-level keys: " << keys << "\n";
+  }
+  size_t width = 0;
+  for (const SourceTensor& t : ck.tensors) width = std::max(width, t.name.size());
+  out << ck.tensors.size() << " tensors:\n";
+  for (const SourceTensor& t : ck.tensors) {
+    std::vector<uint64_t> shape(t.shape.begin(), t.shape.end());
+    out << "  " << t.name << std::string(width - t.name.size() + 2, ' ') << loaders::pickle::StorageTypeName(t.type)
+        << "  " << ShapeString(shape) << "\n";
+  }
+  if (!ck.modules.empty()) {
+    const FileSettings f = ReadFileSettings(ck.modules);
+    out << "settings the pickled modules record:\n";
+    if (f.heads) out << "  heads " << f.heads->value << " (" << f.heads->where << ")\n";
+    if (f.norm_first) out << "  norm_first " << FormatValue(f.norm_first->value) << " (" << f.norm_first->where << ")\n";
+    if (f.activation) out << "  activation " << f.activation->value << " (" << f.activation->where << ")\n";
+    if (f.eps) out << "  eps " << FormatValue(f.eps->value) << " (" << f.eps->where << ")\n";
+    if (f.pad) out << "  pad " << f.pad->value << " (" << f.pad->where << ")\n";
+  }
 }
 
 }  // namespace edgeseq::tools

@@ -17,20 +17,27 @@ class ConvertError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Settings that change outputs are std::optional: unset means "not given on
+// the command line", so the converter can tell a flag from a default and say
+// where each value came from (the settings summary, --strict).
 struct ConvertOptions {
   std::string input, output;
   std::string key;                        // --key: the state dict inside a checkpoint dict
   std::string arch = "torch-transformer"; // built-in mapping, unless map_file is set
   std::string map_file;                   // --map
-  uint32_t heads = 0;                     // required
-  bool norm_first = false;
-  std::string activation = "relu";        // relu | gelu | gelu_tanh | silu
-  float eps = 1e-5f;
-  int32_t pad = 1, bos = 2, eos = 3, unk = 0, decoder_start = -1;  // -1: bos
-  float embedding_scale = 0.0f;           // 0: √d_model (the tutorial's TokenEmbedding)
-  uint32_t max_positions = 0;             // 0: the position table's length (1024 without one)
+  std::optional<uint32_t> heads;          // no default: from the file or --heads
+  std::optional<bool> norm_first;         // pre-LN (true) or post-LN (false)
+  std::optional<std::string> activation;  // relu | gelu | gelu_tanh | silu
+  std::optional<float> eps;               // layer-norm epsilon
+  std::optional<int32_t> pad, bos, eos, unk, decoder_start;  // -1: none (pad, bos, unk)
+  std::optional<float> embedding_scale;   // token-embedding multiplier
+  std::optional<uint32_t> max_positions;  // longest sequence
   std::string src_vocab_file, tgt_vocab_file;
-  std::string src_tokenizer = "whitespace", tgt_tokenizer = "whitespace";  // or "chars"
+  std::optional<std::string> src_tokenizer, tgt_tokenizer;  // whitespace | chars
+  // Conventions the header records (tools/convert_conventions.h has the
+  // defaults): unknown id per vocabulary (unset: --unk), source framing ids
+  // (unset: the layout's; an empty list: none), source text normalization
+  // ("none" | "lowercase"; unset: none).
   std::optional<int32_t> src_unk, tgt_unk;
   std::optional<std::vector<int32_t>> src_prefix, src_suffix;
   std::optional<std::string> src_normalize;
@@ -38,8 +45,9 @@ struct ConvertOptions {
   std::string embeddings;                 // int8 | f16 | f32; empty: f16 (f32 when quantize is f32)
   std::string output_projection;          // int8 | f16 | f32; empty: as quantize
   int weight_bits = 7;                    // int8 weights: 7 (|q| ≤ 63) or 8 (|q| ≤ 127)
-  bool strict = false;                    // unexpected tensors are errors
+  bool strict = false;                    // no setting from a default; unexpected tensors are errors
   bool progress = false;                  // progress bar on the log stream
+  bool quiet = false;                     // no settings summary, no per-tensor report
 };
 
 struct QuantReport {
@@ -50,6 +58,7 @@ struct QuantReport {
 
 struct ConvertReport {
   std::string checkpoint_root;
+  std::vector<std::string> settings;    // the summary block: "name  value  (origin)"
   std::vector<std::string> unexpected;  // checkpoint tensors not used
   std::vector<QuantReport> tensors;
   uint64_t output_bytes = 0;
@@ -58,5 +67,9 @@ struct ConvertReport {
 // Converts; throws ConvertError (or loaders' errors) with a one-line reason.
 // Nothing is written unless everything succeeded.
 ConvertReport Convert(const ConvertOptions& options, std::ostream& log);
+
+// --list: the container (state dict, whole model, checkpoint dict keys) and
+// every tensor's name, dtype and shape, one per line, on `out`.
+void ListCheckpoint(const std::string& input, const std::string& key, std::ostream& out);
 
 }  // namespace edgeseq::tools

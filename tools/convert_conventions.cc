@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <tuple>
 
 #include "ops/embedding.h"
 
@@ -39,7 +40,7 @@ loaders::TextNormalization ParseNormalization(const std::string& text) {
 }
 
 void SetTextConventions(const ConvertOptions& o, bool tutorial_layout, int32_t unk, int32_t bos, int32_t eos,
-                        loaders::ModelConfig& c) {
+                        loaders::ModelConfig& c, SettingsLog& settings) {
   auto check = [](const std::string& flag, int32_t id, uint32_t vocab, const char* which, bool optional) {
     if (optional && id == -1) return;
     if (id < 0 || static_cast<uint32_t>(id) >= vocab) {
@@ -51,6 +52,12 @@ void SetTextConventions(const ConvertOptions& o, bool tutorial_layout, int32_t u
   c.tgt_unk_id = o.tgt_unk.value_or(unk);
   check(o.src_unk ? "--src-unk" : "--unk", c.src_unk_id, c.src_vocab_size, "source", true);
   check(o.tgt_unk ? "--tgt-unk" : "--unk", c.tgt_unk_id, c.tgt_vocab_size, "target", true);
+  for (const auto& [flag, given, id] : {std::tuple<const char*, bool, int32_t>{"--src-unk", o.src_unk.has_value(),
+                                                                              c.src_unk_id},
+                                        {"--tgt-unk", o.tgt_unk.has_value(), c.tgt_unk_id}}) {
+    settings.Add(flag, std::to_string(id), given || o.unk ? Origin::kFlag : Origin::kDefault,
+                 given ? "" : o.unk ? "--unk" : "--unk's default");
+  }
   auto framing = [&](const std::optional<std::vector<int32_t>>& given, int32_t layout_id, const char* flag,
                      const char* default_flag) {
     std::vector<int32_t> ids;
@@ -69,6 +76,19 @@ void SetTextConventions(const ConvertOptions& o, bool tutorial_layout, int32_t u
   c.src_prefix = framing(o.src_prefix, bos, "--src-prefix", "--bos");
   c.src_suffix = framing(o.src_suffix, eos, "--src-suffix", "--eos");
   c.src_normalization = o.src_normalize ? ParseNormalization(*o.src_normalize) : loaders::TextNormalization::kNone;
+  auto list = [](const std::vector<int32_t>& ids) {
+    std::string s;
+    for (int32_t id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
+    return s.empty() ? std::string("none") : s;
+  };
+  const char* why = tutorial_layout ? "the torch-transformer layout's default (the tutorial frames sources BOS ... EOS)"
+                                    : "no framing";
+  settings.Add("--src-prefix", list(c.src_prefix), o.src_prefix ? Origin::kFlag : Origin::kDefault,
+               o.src_prefix ? "" : why);
+  settings.Add("--src-suffix", list(c.src_suffix), o.src_suffix ? Origin::kFlag : Origin::kDefault,
+               o.src_suffix ? "" : why);
+  settings.Add("--src-normalize", o.src_normalize ? *o.src_normalize : "none",
+               o.src_normalize ? Origin::kFlag : Origin::kDefault, o.src_normalize ? "" : "source text as given");
 }
 
 std::optional<SinusoidMatch> MatchSinusoid(const std::vector<float>& table, uint64_t rows, uint32_t dim,

@@ -12,6 +12,7 @@
 
 #include "loaders/esq_format.h"
 #include "tools/convert.h"
+#include "tools/convert_settings.h"
 
 namespace edgeseq::tools {
 
@@ -29,8 +30,9 @@ loaders::TextNormalization ParseNormalization(const std::string& text);
 //     vocabularies); otherwise none;
 //   --src-normalize: none.
 // c's vocabulary sizes must be set; ids outside them are errors naming the flag.
+// Each setting goes into `settings` with its origin (the summary, --strict).
 void SetTextConventions(const ConvertOptions& o, bool tutorial_layout, int32_t unk, int32_t bos, int32_t eos,
-                        loaders::ModelConfig& c);
+                        loaders::ModelConfig& c, SettingsLog& settings);
 
 // A stored position table [rows, dim] that some sinusoidal parameterization
 // computes (within `tolerance`, which covers f16 storage): which one.

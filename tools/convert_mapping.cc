@@ -1,5 +1,6 @@
 #include "tools/convert_mapping.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -9,7 +10,13 @@ Mapping TorchTransformerMapping() {
   Mapping m;
   auto add = [&](std::string role, std::string source, uint32_t split = 1, std::vector<uint32_t> take = {},
                  bool optional = false) {
-    m.rules.push_back({std::move(role), {std::move(source)}, split, std::move(take), optional});
+    // nn.Transformer(bias=False) (PyTorch >= 2.1) drops every Linear and
+    // LayerNorm bias: each kind is optional as a group.
+    std::string group;
+    if (role.size() > 5 && role.compare(role.size() - 5, 5, ".bias") == 0) {
+      group = role.find("norm") != std::string::npos ? "norm biases" : "linear biases";
+    }
+    m.rules.push_back({std::move(role), {std::move(source)}, split, std::move(take), optional, std::move(group)});
   };
   add("encoder.embed_tokens.weight", "src_tok_emb.embedding.weight");
   add("decoder.embed_tokens.weight", "tgt_tok_emb.embedding.weight");
@@ -68,8 +75,17 @@ Mapping ParseMappingJson(const std::string& text) {
         r.sources = {spec["from"].get<std::string>()};
       } else if (spec.contains("concat") && spec["concat"].is_array()) {
         for (const auto& s : spec["concat"]) {
-          if (!s.is_string()) throw std::runtime_error("mapping for " + role + ": \"concat\" takes names");
+          if (s.is_null()) {
+            r.sources.push_back("");  // a zero part
+            continue;
+          }
+          if (!s.is_string() || s.get<std::string>().empty()) {
+            throw std::runtime_error("mapping for " + role + ": \"concat\" takes names, or null for a zero part");
+          }
           r.sources.push_back(s.get<std::string>());
+        }
+        if (std::all_of(r.sources.begin(), r.sources.end(), [](const std::string& s) { return s.empty(); })) {
+          throw std::runtime_error("mapping for " + role + ": \"concat\" needs at least one named part");
         }
       } else {
         throw std::runtime_error("mapping for " + role + ": needs \"from\" or \"concat\"");
@@ -88,7 +104,20 @@ Mapping ParseMappingJson(const std::string& text) {
           r.take.push_back(t.get<uint32_t>());
         }
       }
+      if (spec.contains("optional") && !spec["optional"].is_boolean()) {
+        throw std::runtime_error("mapping for " + role + ": \"optional\" must be true or false");
+      }
       r.optional = spec.value("optional", false);
+      if (spec.contains("group")) {
+        if (!spec["group"].is_string()) throw std::runtime_error("mapping for " + role + ": \"group\" names a group");
+        r.group = spec["group"].get<std::string>();
+      }
+      for (const auto& [k, v] : spec.items()) {
+        if (k != "from" && k != "concat" && k != "split" && k != "take" && k != "optional" && k != "group") {
+          throw std::runtime_error("mapping for " + role + ": unknown key \"" + k +
+                                   "\" (known: from, concat, split, take, optional, group)");
+        }
+      }
     } else {
       throw std::runtime_error("mapping for " + role + ": a source name or an object");
     }

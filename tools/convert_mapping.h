@@ -14,10 +14,16 @@ namespace edgeseq::tools {
 
 struct MappingRule {
   std::string role;                  // e.g. "decoder.layers.{i}.cross_attn.kv_proj.weight"
-  std::vector<std::string> sources;  // one source, or several concatenated along rows
+  std::vector<std::string> sources;  // one source, or several concatenated along rows; "" is a
+                                     // part that is zero (e.g. Whisper's absent key bias), shaped
+                                     // like the parts that are present
   uint32_t split = 1;                // take equal row parts of the (concatenated) source...
   std::vector<uint32_t> take;        // ...these ones, in order (empty: all)
-  bool optional = false;             // absent sources: skip the role instead of failing
+  bool optional = false;             // all sources absent: skip the role instead of failing
+                                     // (some present and some absent is always an error)
+  std::string group;                 // biases are optional as a group: when no source of any
+                                     // rule of the group exists (a bias-free model), the
+                                     // group's roles are all skipped; otherwise each rule holds
 };
 
 struct Mapping {

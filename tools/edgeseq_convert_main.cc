@@ -6,70 +6,116 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <new>
+#include <optional>
+#include <string>
 
 #include "loaders/checkpoint_error.h"
 #include "loaders/esq_error.h"
 #include "tools/convert.h"
 #include "tools/convert_conventions.h"
-#include <optional>
 
 int main(int argc, char** argv) {
   edgeseq::tools::ConvertOptions o;
   CLI::App app{"edgeseq-convert: turn a PyTorch checkpoint into an .esq model file.\n"
                "Reads torch.save zip files (state dict, whole pickled model, or a checkpoint dict) and\n"
                ".safetensors without Python; never executes anything from the file."};
+  bool list = false;
   app.add_option("checkpoint", o.input, "Checkpoint (.pth/.pt zip, or .safetensors)")->required();
-  app.add_option("-o,--output", o.output, "Output model file (.esq); written atomically")->required();
-  app.add_option("--arch", o.arch, "Built-in tensor-name layout: torch-transformer (PyTorch's nn.Transformer tutorial)")
+  auto* output = app.add_option("-o,--output", o.output, "Output model file (.esq); written atomically");
+  app.add_flag("--list", list, "Print the checkpoint's container and every tensor (name, dtype, shape), then exit")
+      ->excludes(output);
+  app.add_option("--arch", o.arch, "Built-in tensor-name layout")
+      ->check(CLI::IsMember({"torch-transformer"}))
       ->capture_default_str();
   app.add_option("--map", o.map_file, "JSON mapping from checkpoint names to roles, instead of --arch (docs/CONVERTER.md)");
   app.add_option("--key", o.key, "Entry of a checkpoint dict that holds the state dict (default: the one that holds tensors)");
-  app.add_option("--heads", o.heads, "Number of attention heads (required: a state dict does not record it)")->required();
-  app.add_flag("--norm-first", o.norm_first, "Pre-LN layers (nn.Transformer norm_first=True)");
-  app.add_option("--activation", o.activation, "relu | gelu | gelu_tanh | silu")->capture_default_str();
-  app.add_option("--eps", o.eps, "Layer-norm epsilon")->capture_default_str();
-  app.add_option("--pad", o.pad, "Padding id")->capture_default_str();
-  app.add_option("--bos", o.bos, "Begin-of-sequence id")->capture_default_str();
-  app.add_option("--eos", o.eos, "End-of-sequence id")->capture_default_str();
-  app.add_option("--unk", o.unk, "Unknown-token id (-1: none)")->capture_default_str();
-  app.add_option("--src-unk", o.src_unk, "Source unknown id (default: --unk)");
-  app.add_option("--tgt-unk", o.tgt_unk, "Target unknown id (default: --unk)");
+  app.add_option("--heads", o.heads,
+                 "Number of attention heads (a whole pickled model records it; a state dict needs this flag)")
+      ->check(CLI::PositiveNumber);
+  bool norm_first = false;
+  auto* norm_flag = app.add_flag("--norm-first,!--post-norm", norm_first,
+                                 "Pre-LN (--norm-first) or post-LN (--post-norm) layers (default: post-LN, "
+                                 "nn.Transformer's norm_first=False)");
+  app.add_option("--activation", o.activation, "FFN activation (default: relu)")
+      ->check(CLI::IsMember({"relu", "gelu", "gelu_tanh", "silu"}));
+  app.add_option("--eps", o.eps, "Layer-norm epsilon (default: 1e-5)");
+  app.add_option("--pad", o.pad, "Padding id, -1 for none (default: 1, the tutorial's)");
+  app.add_option("--bos", o.bos, "Begin-of-sequence id, -1 for none (default: 2)");
+  app.add_option("--eos", o.eos, "End-of-sequence id (default: 3)");
+  app.add_option("--unk", o.unk, "Unknown-token id, -1 for none (default: 0)");
+  // Conventions recorded in the header (tools/convert_conventions.h, docs/CONVERTER.md).
+  app.add_option("--src-unk", o.src_unk,
+                 "Source vocabulary's unknown id, -1 for none: text mode reads an out-of-vocabulary token as it, "
+                 "with a warning (default: --unk)");
+  app.add_option("--tgt-unk", o.tgt_unk, "Target vocabulary's unknown id, -1 for none (default: --unk)");
   std::optional<std::string> src_prefix, src_suffix;
-  app.add_option("--src-prefix", src_prefix, "ID[,ID...] or none");
-  app.add_option("--src-suffix", src_suffix, "ID[,ID...] or none");
-  app.add_option("--src-normalize", o.src_normalize, "none | lowercase")->check(CLI::IsMember({"none", "lowercase"}));
+  app.add_option("--src-prefix", src_prefix,
+                 "Source ids put before every text source, e.g. BOS or a language token: ID[,ID...] or none "
+                 "(default with --arch torch-transformer: --bos, as PyTorch's tutorial; with --map: none)");
+  app.add_option("--src-suffix", src_suffix,
+                 "Source ids put after every text source, e.g. EOS: ID[,ID...] or none "
+                 "(default with --arch torch-transformer: --eos, as PyTorch's tutorial; with --map: none)");
+  app.add_option("--src-normalize", o.src_normalize,
+                 "Source text normalization the model was trained with: none | lowercase (ASCII A-Z) (default: none)")
+      ->check(CLI::IsMember({"none", "lowercase"}));
   app.add_option("--decoder-start", o.decoder_start, "First decoder input id (default: --bos)");
   app.add_option("--embedding-scale", o.embedding_scale, "Token-embedding multiplier (default: sqrt(d_model))");
-  app.add_option("--max-positions", o.max_positions, "Longest sequence (default: the position table's length)");
+  app.add_option("--max-positions", o.max_positions, "Longest sequence (default: the position table's length)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--src-vocab", o.src_vocab_file, "Source vocabulary: one token per line, line i = id i");
   app.add_option("--tgt-vocab", o.tgt_vocab_file, "Target vocabulary: one token per line, line i = id i");
-  app.add_option("--src-tokenizer", o.src_tokenizer, "How source text splits into tokens: whitespace | chars")->capture_default_str();
-  app.add_option("--tgt-tokenizer", o.tgt_tokenizer, "How target text splits into tokens: whitespace | chars")->capture_default_str();
-  app.add_option("--quantize", o.quantize, "Matmul weights as int8 (per-row scales), f16 or f32")->capture_default_str();
+  app.add_option("--src-tokenizer", o.src_tokenizer, "How source text splits into tokens (default: whitespace)")
+      ->check(CLI::IsMember({"whitespace", "chars"}));
+  app.add_option("--tgt-tokenizer", o.tgt_tokenizer, "How target text splits into tokens (default: whitespace)")
+      ->check(CLI::IsMember({"whitespace", "chars"}));
+  app.add_option("--quantize", o.quantize, "Matmul weights as int8 (per-row scales), f16 or f32")
+      ->check(CLI::IsMember({"int8", "f16", "f32"}))
+      ->capture_default_str();
   app.add_option("--weight-bits", o.weight_bits,
                  "int8 weights: 7 (values within +-63: every int8 GEMM, oneDNN without VNNI included, then takes "
                  "8-bit activations exactly, and x86 runs twice the lanes per multiply) or 8 (+-127)")
+      ->check(CLI::IsMember({7, 8}))
       ->capture_default_str();
   app.add_option("--embeddings", o.embeddings,
-                 "Token embeddings as int8, f16 or f32 (default: f16, f32 with --quantize f32; a lookup reads only its rows)");
+                 "Token embeddings as int8, f16 or f32 (default: f16, f32 with --quantize f32; a lookup reads only its rows)")
+      ->check(CLI::IsMember({"int8", "f16", "f32"}));
   app.add_option("--output-projection", o.output_projection,
-                 "Output projection as int8, f16 or f32 (default: the --quantize type)");
-  app.add_flag("--strict", o.strict, "Checkpoint tensors the layout does not use are an error, not a warning");
+                 "Output projection as int8, f16 or f32 (default: the --quantize type)")
+      ->check(CLI::IsMember({"int8", "f16", "f32"}));
+  app.add_flag("--strict", o.strict,
+               "Refuse any setting that would come from a layout default, and checkpoint tensors the layout does "
+               "not use");
   bool quiet = false;
-  app.add_flag("-q,--quiet", quiet, "No report, no progress bar");
+  app.add_flag("-q,--quiet", quiet, "No settings summary, no per-tensor report, no progress bar");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    // One line, naming the flag and, for enumerated flags, the valid values.
+    std::cerr << "edgeseq-convert: error: " << e.what() << " (--help lists every flag)\n";
+    return 2;
   }
+  if (norm_flag->count()) o.norm_first = norm_first;
   o.progress = !quiet && isatty(STDERR_FILENO);
+  o.quiet = quiet;
   try {
     if (src_prefix) o.src_prefix = edgeseq::tools::ParseIdList("--src-prefix", *src_prefix);
     if (src_suffix) o.src_suffix = edgeseq::tools::ParseIdList("--src-suffix", *src_suffix);
+    if (list) {
+      edgeseq::tools::ListCheckpoint(o.input, o.key, std::cout);
+      return 0;
+    }
+    if (o.output.empty()) {
+      std::cerr << "edgeseq-convert: error: --output is required (or --list to see the checkpoint)\n";
+      return 2;
+    }
     const auto report = edgeseq::tools::Convert(o, std::cerr);
     if (!quiet) {
       std::cerr << "read " << o.input << " (" << report.checkpoint_root << ")\n";
+      std::cerr << "settings (origin: file = recorded in the checkpoint, flag, tensors = from the shapes, "
+                   "default = the layout's convention):\n";
+      for (const auto& line : report.settings) std::cerr << line << "\n";
       if (!report.tensors.empty()) {
         std::cerr << "quantization (error relative to each row's largest weight):\n";
         for (const auto& q : report.tensors) {
@@ -89,6 +135,8 @@ int main(int argc, char** argv) {
     std::cerr << "edgeseq-convert: error: " << e.what() << "\n";
   } catch (const edgeseq::loaders::CheckpointError& e) {
     std::cerr << "edgeseq-convert: error: " << e.what() << "\n";
+  } catch (const std::bad_alloc&) {
+    std::cerr << "edgeseq-convert: error: out of memory reading " << o.input << "\n";
   } catch (const std::exception& e) {
     std::cerr << "edgeseq-convert: error: " << e.what() << "\n";
   }

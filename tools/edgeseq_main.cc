@@ -2,6 +2,7 @@
 // and calls a library function (tools/<subcommand>.cc).
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <new>
 
 #include "tools/generate.h"
 #include "tools/inspect.h"
@@ -71,9 +72,14 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;  // usage errors: 2
   }
-  if (*inspect) return edgeseq::tools::Inspect(inspect_path, verify, std::cout, std::cerr);
-  std::ios::sync_with_stdio(false);
-  if (*generate) return edgeseq::tools::RunGenerate(gen, std::cin, std::cout, std::cerr);
-  if (*score) return edgeseq::tools::RunScore(gen, std::cin, std::cout, std::cerr);
+  try {
+    if (*inspect) return edgeseq::tools::Inspect(inspect_path, verify, std::cout, std::cerr);
+    std::ios::sync_with_stdio(false);
+    if (*generate) return edgeseq::tools::RunGenerate(gen, std::cin, std::cout, std::cerr);
+    if (*score) return edgeseq::tools::RunScore(gen, std::cin, std::cout, std::cerr);
+  } catch (const std::bad_alloc&) {
+    std::cerr << "edgeseq: error: out of memory\n";
+    return 1;
+  }
   return 2;
 }

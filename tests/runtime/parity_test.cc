@@ -33,9 +33,9 @@ std::string Converted(const std::string& name, const std::string& quantize) {
   tools::ConvertOptions o;
   o.input = kDir + e["checkpoint"].get<std::string>();
   o.output = out;
-  o.heads = e["heads"];
-  o.norm_first = e["norm_first"];
-  o.activation = e["activation"];
+  o.heads = e["heads"].get<uint32_t>();
+  o.norm_first = e["norm_first"].get<bool>();
+  o.activation = e["activation"].get<std::string>();
   o.quantize = quantize;
   std::ostringstream log;
   tools::Convert(o, log);
