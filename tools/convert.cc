@@ -168,6 +168,9 @@ loaders::ActivationKind ActivationKind(const std::string& s) {
 
 ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   if (o.heads && *o.heads == 0) throw ConvertError("--heads must be at least 1");
+  if (o.max_positions && (*o.max_positions == 0 || *o.max_positions > loaders::Limits::kMaxPositions)) {
+    throw ConvertError("--max-positions must be between 1 and " + std::to_string(loaders::Limits::kMaxPositions));
+  }
   if (o.activation) ActivationKind(*o.activation);
   for (const auto& [flag, tok, vocab] : {std::tuple<const char*, const std::optional<std::string>&, const std::string&>{
                                              "--src-tokenizer", o.src_tokenizer, o.src_vocab_file},
@@ -515,7 +518,12 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
       c.shared_positions = true;  // the one table serves both stacks
       learned_positions = std::move(table);
     }
-    c.max_positions = static_cast<uint32_t>(o.max_positions ? std::min<uint64_t>(*o.max_positions, max) : max);
+    // A learned table holds only its rows; a sinusoid extends past the table.
+    if (o.max_positions && *o.max_positions > max && c.position_kind == loaders::PositionKind::kLearned) {
+      throw ConvertError("--max-positions " + std::to_string(*o.max_positions) + " exceeds the " +
+                         std::to_string(max) + " positions the learned table " + p.name + " holds");
+    }
+    c.max_positions = static_cast<uint32_t>(o.max_positions ? *o.max_positions : max);
     if (!learned_positions.empty()) learned_positions.resize(uint64_t{c.max_positions} * c.d_model);
   }
 

@@ -25,10 +25,12 @@ int main(int argc, char** argv) {
   auto* output = app.add_option("-o,--output", o.output, "Output model file (.esq); written atomically");
   app.add_flag("--list", list, "Print the checkpoint's container and every tensor (name, dtype, shape), then exit")
       ->excludes(output);
-  app.add_option("--arch", o.arch, "Built-in tensor-name layout")
+  auto* map = app.add_option("--map", o.map_file,
+                              "JSON mapping from checkpoint names to roles, instead of --arch (docs/CONVERTER.md)");
+  app.add_option("--arch", o.arch, "Built-in tensor-name layout (not with --map)")
       ->check(CLI::IsMember({"torch-transformer"}))
+      ->excludes(map)
       ->capture_default_str();
-  app.add_option("--map", o.map_file, "JSON mapping from checkpoint names to roles, instead of --arch (docs/CONVERTER.md)");
   app.add_option("--key", o.key, "Entry of a checkpoint dict that holds the state dict (default: the one that holds tensors)");
   app.add_option("--heads", o.heads,
                  "Number of attention heads (a whole pickled model records it; a state dict needs this flag)")

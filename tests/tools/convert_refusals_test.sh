@@ -57,6 +57,10 @@ refuses "tokenizer without vocabulary" "needs --src-vocab" "$fx/user_state_dict.
 refuses "unknown activation" "--activation" "$fx/user_state_dict.pth" --heads 4 $ids --activation swish
 refuses "unknown quantization" "--quantize" "$fx/user_state_dict.pth" --heads 4 $ids --quantize int4
 refuses "unknown weight bits" "--weight-bits" "$fx/user_state_dict.pth" --heads 4 $ids --weight-bits 6
+refuses "--arch with --map" "--map excludes --arch" "$fx/user_state_dict.pth" --heads 4 $ids \
+  --arch torch-transformer --map "$fx/qkv_zero_part.json"
+refuses "--max-positions beyond a learned table" "--max-positions 33 exceeds the 32 positions the learned table" \
+  "$fx/learned_positions.pth" --heads 4 $ids --max-positions 33
 # Structure: a layout that does not match points to --map and the file's names.
 refuses "other names" "--map" "$fx/other_names.pth" --heads 4 $ids
 refuses "optional rule with a present part" "null" "$fx/qkv_no_key_bias.pth" --heads 4 $ids --map "$fx/qkv_optional.json"
