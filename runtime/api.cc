@@ -1,5 +1,8 @@
 // The public C++ API (edgeseq/edgeseq.hpp) over the runtime.
 #include "edgeseq/edgeseq.hpp"
+
+#include <algorithm>
+
 #include "loaders/esq_error.h"
 #include "ops/threads.h"
 #include "runtime/error.h"
@@ -25,9 +28,10 @@ auto Translate(F&& f) -> decltype(f()) {
   }
 }
 
-runtime::GenerateOptions ToRuntime(const GenerateOptions& o) {
+// max_target: the Generator's, the default max_length.
+runtime::GenerateOptions ToRuntime(const GenerateOptions& o, size_t max_target) {
   runtime::GenerateOptions r;
-  r.max_length = o.max_length;
+  r.max_length = o.max_length == 0 ? max_target : o.max_length;
   r.min_length = o.min_length;
   r.beam = o.beam;
   r.length_penalty = o.length_penalty;
@@ -90,11 +94,14 @@ std::string Model::DecodeTarget(const std::vector<int32_t>& ids) const {
 
 Generator::Generator(const Model& model, const Limits& l) {
   Translate([&] {
+    // 0: the default (edgeseq.hpp), fitted to the model; explicit values
+    // are checked by the Workspace.
+    const size_t fit = std::min<size_t>(256, model.impl_->config().max_positions);
     runtime::Limits r;
-    r.max_batch = l.max_batch;
-    r.max_source = l.max_source;
-    r.max_target = l.max_target;
-    r.max_beam = l.max_beam;
+    r.max_batch = l.max_batch ? l.max_batch : 16;
+    r.max_source = l.max_source ? l.max_source : fit;
+    r.max_target = l.max_target ? l.max_target : fit;
+    r.max_beam = l.max_beam ? l.max_beam : 1;
     impl_ = std::make_unique<runtime::Generator>(model.impl_, r);
     return 0;
   });
@@ -107,7 +114,7 @@ Generator& Generator::operator=(Generator&&) noexcept = default;
 std::vector<std::vector<Hypothesis>> Generator::Generate(const std::vector<std::vector<int32_t>>& sources,
                                                          const GenerateOptions& options) {
   return Translate([&] {
-    auto all = impl_->Generate(sources, ToRuntime(options));
+    auto all = impl_->Generate(sources, ToRuntime(options, impl_->limits().max_target));
     std::vector<std::vector<Hypothesis>> out;
     for (auto& hs : all) out.push_back(FromRuntime(std::move(hs)));
     return out;
@@ -117,7 +124,7 @@ std::vector<std::vector<Hypothesis>> Generator::Generate(const std::vector<std::
 Hypothesis Generator::GenerateStreaming(const std::vector<int32_t>& source, const GenerateOptions& options,
                                         const std::function<void(int32_t)>& on_token) {
   return Translate([&] {
-    runtime::GenerateOptions r = ToRuntime(options);
+    runtime::GenerateOptions r = ToRuntime(options, impl_->limits().max_target);
     if (r.beam != 1) throw runtime::Error(runtime::ErrorKind::kInput, "streaming takes beam 1");
     r.on_token = [&](size_t, int32_t t) { on_token(t); };
     auto all = impl_->Generate({source}, r);
@@ -128,6 +135,16 @@ Hypothesis Generator::GenerateStreaming(const std::vector<int32_t>& source, cons
 std::vector<float> Generator::Score(const std::vector<std::vector<int32_t>>& sources,
                                    const std::vector<std::vector<int32_t>>& targets) {
   return Translate([&] { return impl_->Score(sources, targets); });
+}
+
+Limits Generator::limits() const {
+  const runtime::Limits& r = impl_->limits();
+  Limits l;
+  l.max_batch = r.max_batch;
+  l.max_source = r.max_source;
+  l.max_target = r.max_target;
+  l.max_beam = r.max_beam;
+  return l;
 }
 
 void SetThreads(int threads) { ops::SetThreads(threads); }

@@ -48,7 +48,7 @@ void Generator::CheckOptions(const GenerateOptions& o) const {
   auto fail = [](const std::string& m) { throw Error(ErrorKind::kInput, m); };
   if (o.max_length == 0) fail("max length must be at least 1");
   if (o.max_length > ws_.limits.max_target) {
-    throw Error(ErrorKind::kLimit, "max length " + std::to_string(o.max_length) + " exceeds the generator's " +
+    throw Error(ErrorKind::kLimit, "max length " + std::to_string(o.max_length) + " exceeds the generator's max_target of " +
                                        std::to_string(ws_.limits.max_target));
   }
   if (o.beam == 0) fail("beam must be at least 1");

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <new>
+#include <string>
+#include <utility>
 
 #include "runtime/error.h"
 #include "runtime/model.h"
@@ -18,9 +20,12 @@ Workspace::Workspace(const Model& model, const Limits& l) : limits(l) {
   if (l.max_batch == 0 || l.max_source == 0 || l.max_target == 0 || l.max_beam == 0) {
     throw Error(ErrorKind::kLimit, "generator limits must be positive");
   }
-  if (l.max_source > c.max_positions || l.max_target > c.max_positions) {
-    throw Error(ErrorKind::kLimit, "generator limits exceed the model's " + std::to_string(c.max_positions) +
-                                       " positions");
+  for (const auto& [name, value] : {std::pair<const char*, size_t>{"max_source", l.max_source},
+                                     std::pair<const char*, size_t>{"max_target", l.max_target}}) {
+    if (value > c.max_positions) {
+      throw Error(ErrorKind::kLimit, std::string("generator limit ") + name + " " + std::to_string(value) +
+                                         " exceeds the model's " + std::to_string(c.max_positions) + " positions");
+    }
   }
   d = c.d_model;
   ffn = c.ffn_dim;

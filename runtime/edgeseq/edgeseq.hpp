@@ -80,15 +80,23 @@ class EDGESEQ_API Model {
   std::shared_ptr<const runtime::TextCodec> src_codec_, tgt_codec_;
 };
 
+// A Generator's working memory is planned once for these. 0 in any field
+// (the default for the lengths) means "the default": it fits every model.
+// A nonzero value is an explicit request, and one the model cannot take
+// (max_source or max_target beyond its positions) is Error(kLimit) naming
+// the field and the model's positions; nothing is silently reduced.
 struct Limits {
-  size_t max_batch = 16;    // sources per call
-  size_t max_source = 256;  // tokens per source
-  size_t max_target = 256;  // decoding steps
-  size_t max_beam = 1;      // widest beam
+  size_t max_batch = 16;   // sources per call; 0: 16
+  size_t max_source = 0;   // tokens per source; 0: the model's positions, at most 256
+  size_t max_target = 0;   // decoding steps; 0: the model's positions, at most 256
+  size_t max_beam = 1;     // widest beam; 0: 1
 };
 
 struct GenerateOptions {
-  size_t max_length = 256;      // decoding steps; an EOS counts as one
+  // Decoding steps; an EOS counts as one. 0 (the default): the Generator's
+  // max_target. More than the Generator's max_target is Error(kLimit)
+  // naming both.
+  size_t max_length = 0;
   size_t min_length = 0;
   size_t beam = 1;              // 1: greedy (or sampling)
   float length_penalty = 1.0f;  // beam: rank by score / length^α (length counts the EOS)
@@ -108,7 +116,8 @@ struct Hypothesis {
 class EDGESEQ_API Generator {
  public:
   // Plans all working memory for `limits` once; decoding allocates nothing
-  // per step. One Generator per thread.
+  // per step. One Generator per thread. Generator(model) fits any model
+  // (see Limits); limits() says what was planned.
   explicit Generator(const Model& model, const Limits& limits = {});
   ~Generator();
   Generator(Generator&&) noexcept;
@@ -123,6 +132,9 @@ class EDGESEQ_API Generator {
   // Log-probability of each target followed by EOS (teacher forcing).
   std::vector<float> Score(const std::vector<std::vector<int32_t>>& sources,
                            const std::vector<std::vector<int32_t>>& targets);
+
+  // The limits this Generator was planned for, defaults resolved (no 0s).
+  Limits limits() const;
 
  private:
   std::unique_ptr<runtime::Generator> impl_;

@@ -84,6 +84,127 @@ TEST(CppApi, TextThroughTheVocabularies) {
   EXPECT_THROW(model.EncodeSource("\xff"), edgeseq::Error);  // invalid UTF-8
 }
 
+// The G2P default model (64 positions) with its vocabularies, as
+// tests/tools/g2p_test.sh converts it.
+std::string G2pModel() {
+  const std::string out = std::string(testing::TempDir()) + "/edgeseq-api-" + std::to_string(getpid()) + "-g2p.esq";
+  if (access(out.c_str(), F_OK) == 0) return out;
+  const std::string g2p = std::string(EDGESEQ_SOURCE_DIR) + "/examples/g2p/";
+  edgeseq::tools::ConvertOptions o;
+  o.input = g2p + "g2p.pth";
+  o.output = out;
+  o.arch = "torch-transformer";
+  o.heads = 4;
+  o.pad = 1;
+  o.bos = 2;
+  o.eos = 3;
+  o.unk = 0;
+  o.quantize = "f32";
+  o.src_vocab_file = g2p + "letters.txt";
+  o.src_tokenizer = "chars";
+  o.tgt_vocab_file = g2p + "phones.txt";
+  o.tgt_tokenizer = "whitespace";
+  o.src_prefix = std::vector<int32_t>{};
+  o.src_suffix = std::vector<int32_t>{};
+  o.src_normalize = "lowercase";
+  std::ostringstream log;
+  edgeseq::tools::Convert(o, log);
+  return out;
+}
+
+// A user's checkpoint with 32 positions (tests/fixtures/convert_cases).
+std::string ThirtyTwoPositionModel() {
+  const std::string out = std::string(testing::TempDir()) + "/edgeseq-api-" + std::to_string(getpid()) + "-32.esq";
+  if (access(out.c_str(), F_OK) == 0) return out;
+  edgeseq::tools::ConvertOptions o;
+  o.input = std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/convert_cases/user_whole.pth";
+  o.output = out;
+  o.pad = 0;  // the fixture's special ids (expected.json)
+  o.bos = 1;
+  o.eos = 2;
+  o.unk = 3;
+  o.decoder_start = 1;
+  o.embedding_scale = 4.0f;
+  o.quantize = "f32";
+  std::ostringstream log;
+  edgeseq::tools::Convert(o, log);
+  return out;
+}
+
+// Issue 15, "C++ API defaults fit the model": a default Generator and default
+// options work on models with fewer than 256 positions, planned for the
+// model's positions.
+TEST(CppApi, DefaultsFitModelsWithFewPositions) {
+  for (const auto& [path, positions] : std::vector<std::pair<std::string, size_t>>{
+           {ConvertedModel(false), 64}, {G2pModel(), 64}, {ThirtyTwoPositionModel(), 32}}) {
+    SCOPED_TRACE(path);
+    const auto model = edgeseq::Model::Load(path);
+    ASSERT_EQ(model.info().max_positions, positions);
+    edgeseq::Generator gen(model);
+    const edgeseq::Limits l = gen.limits();
+    EXPECT_EQ(l.max_batch, 16u);
+    EXPECT_EQ(l.max_source, positions);
+    EXPECT_EQ(l.max_target, positions);
+    EXPECT_EQ(l.max_beam, 1u);
+    const std::vector<std::vector<int32_t>> sources = {{5, 7, 9}, {6}};
+    const auto out = gen.Generate(sources, {});
+    ASSERT_EQ(out.size(), 2u);
+    // The default max_length is the Generator's max_target.
+    edgeseq::GenerateOptions explicit_length;
+    explicit_length.max_length = positions;
+    const auto same = gen.Generate(sources, explicit_length);
+    for (size_t i = 0; i < out.size(); ++i) {
+      EXPECT_EQ(out[i][0].ids, same[i][0].ids);
+      EXPECT_EQ(out[i][0].score, same[i][0].score);
+    }
+    const auto streamed = gen.GenerateStreaming(sources[0], {}, [](int32_t) {});
+    EXPECT_EQ(streamed.ids, out[0][0].ids);
+    EXPECT_NEAR(gen.Score({sources[0]}, {out[0][0].ids})[0], out[0][0].score, 1e-4);
+    // Explicit limits within the model are kept as given.
+    edgeseq::Generator small(model, {2, 8, 10, 2});
+    const edgeseq::Limits s = small.limits();
+    EXPECT_EQ(s.max_batch, 2u);
+    EXPECT_EQ(s.max_source, 8u);
+    EXPECT_EQ(s.max_target, 10u);
+    EXPECT_EQ(s.max_beam, 2u);
+    EXPECT_LE(small.Generate({{5}}, {})[0][0].ids.size(), 10u);  // default max_length: the Generator's 10
+  }
+}
+
+// The usage example at the top of edgeseq.hpp, verbatim, on the G2P model.
+TEST(CppApi, HeaderExampleRunsOnTheG2pModel) {
+  auto model = edgeseq::Model::Load(G2pModel());
+  edgeseq::Generator gen(model);
+  auto out = gen.Generate({model.EncodeSource("hello")}, {});
+  EXPECT_FALSE(model.DecodeTarget(out[0][0].ids).empty());
+}
+
+// An explicit request beyond the model or the Generator is still an error,
+// naming the limit.
+TEST(CppApi, ExplicitLimitsBeyondTheModelAreErrors) {
+  const auto model = edgeseq::Model::Load(ThirtyTwoPositionModel());
+  auto expect_limit = [](auto&& f, const std::vector<std::string>& mentions) {
+    try {
+      f();
+      ADD_FAILURE() << "accepted: " << mentions[0];
+    } catch (const edgeseq::Error& e) {
+      EXPECT_EQ(e.code(), edgeseq::ErrorCode::kLimit) << e.what();
+      for (const auto& m : mentions) EXPECT_NE(std::string(e.what()).find(m), std::string::npos) << e.what();
+    }
+  };
+  expect_limit([&] { edgeseq::Generator(model, {1, 33, 0, 1}); }, {"max_source 33", "32 positions"});
+  expect_limit([&] { edgeseq::Generator(model, {1, 0, 256, 1}); }, {"max_target 256", "32 positions"});
+  edgeseq::Generator gen(model);
+  edgeseq::GenerateOptions o;
+  o.max_length = 33;
+  expect_limit([&] { gen.Generate({{5}}, o); }, {"max length 33", "max_target of 32"});
+  expect_limit([&] { gen.GenerateStreaming({5}, o, [](int32_t) {}); }, {"max length 33", "max_target of 32"});
+  edgeseq::Generator small(model, {1, 0, 20, 1});
+  o.max_length = 21;
+  expect_limit([&] { small.Generate({{5}}, o); }, {"max length 21", "max_target of 20"});
+  expect_limit([&] { gen.Generate({std::vector<int32_t>(33, 5)}, {}); }, {"33 tokens", "32"});
+}
+
 TEST(CApi, SameAnswersAndErrorCodes) {
   const auto cpp_model = edgeseq::Model::Load(ConvertedModel(true));
   edgeseq::Generator cpp(cpp_model, {1, 16, 20, 1});
