@@ -8,6 +8,9 @@ dir="$1"; shift
 # CI makes) still hits the cache.
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
-# Two cores: two jobs. Ninja's default (cores + 2) only adds memory pressure.
+# One job per core. Ninja's default (cores + 2) only adds memory pressure.
+# nproc honours OMP_NUM_THREADS, which the scripts set to 1 for the runs:
+# count the cores without it.
+jobs="${EDGESEQ_JOBS:-$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)}"
 # shellcheck disable=SC2086  # a list of target names
-ninja -C "$dir" -j "${EDGESEQ_JOBS:-$(nproc)}" ${EDGESEQ_TARGETS:-}
+ninja -C "$dir" -j "$jobs" ${EDGESEQ_TARGETS:-}

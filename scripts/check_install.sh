@@ -9,11 +9,13 @@ build="$1"
 prefix="$PWD/$build/install"
 rm -rf "$prefix" "$build/embed"
 cmake --install "$build" --prefix "$prefix" >/dev/null
-cmake -S examples/embed -B "$build/embed" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+# C++14 asked for: the installed target must raise it to the C++17 its header needs.
+cmake -S examples/embed -B "$build/embed" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CXX_STANDARD=14 >/dev/null
 ninja -C "$build/embed" >/dev/null
-# pkg-config route, as a Makefile user would.
+# pkg-config route, as a Makefile user would; its flags carry the rpath, so
+# the program runs without LD_LIBRARY_PATH.
 cc examples/embed/main.c -o "$build/embed/embed_pkgconfig" \
-  $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs edgeseq) -Wl,-rpath,"$prefix/lib"
+  $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs edgeseq)
 
 model="$build/embed/model.esq"
 "$prefix/bin/edgeseq-convert" tests/fixtures/parity/post_relu.pth -o "$model" --heads 4 -q

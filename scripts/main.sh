@@ -6,7 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
-scripts/build.sh build -DCMAKE_BUILD_TYPE=Release >/dev/null
+# Only what the main job runs (the CLI, the converter, the self-check), on
+# every core, with ninja's progress; the tests and benchmarks are the test
+# command's (scripts/test.sh turns them back on in the same folder).
+echo "== Building the edgeseq CLI, edgeseq-convert and edgeseq-selfcheck"
+EDGESEQ_TARGETS="edgeseq_cli edgeseq-convert edgeseq-selfcheck" scripts/build.sh build -DCMAKE_BUILD_TYPE=Release \
+  -DEDGESEQ_BUILD_TESTS=OFF -DEDGESEQ_BUILD_BENCHMARKS=OFF
+echo
 build/tools/edgeseq-selfcheck | sed -n '1,7p'
 echo
 build/tools/edgeseq-convert examples/g2p/g2p.pth -o build/g2p.esq --arch torch-transformer --heads 4 \

@@ -4,13 +4,15 @@
 # under ThreadSanitizer, a 100,000-sentence soak, each fuzz target for a
 # bounded time (EDGESEQ_FUZZ_SECONDS, default 60) from its committed corpus,
 # then the Arm cross builds and their tests under qemu (scripts/test_cross.sh).
-# Assumes scripts/setup.sh ran.
+# Assumes scripts/setup.sh --all ran. Each build sets every option it needs, so a
+# folder configured otherwise (by scripts/main.sh, or by hand) cannot break it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1   # two OpenMP threads lose to one on small work here
 
 echo "== Release build and tests"
-scripts/build.sh build -DCMAKE_BUILD_TYPE=Release
+scripts/build.sh build -DCMAKE_BUILD_TYPE=Release -DEDGESEQ_BUILD_TESTS=ON -DEDGESEQ_BUILD_BENCHMARKS=ON \
+  -DEDGESEQ_DEFAULT_MODEL=ON
 ctest --test-dir build --output-on-failure -j "$(nproc)"
 
 echo "== Installed package: examples/embed built against it"
@@ -18,7 +20,7 @@ scripts/check_install.sh build
 
 echo "== ASan + UBSan build and tests"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DEDGESEQ_SANITIZE=address,undefined -DEDGESEQ_BUILD_BENCHMARKS=OFF
+  -DEDGESEQ_SANITIZE=address,undefined -DEDGESEQ_BUILD_TESTS=ON -DEDGESEQ_BUILD_BENCHMARKS=OFF
 # oneDNN's JIT and OpenMP runtime are not instrumented; leak checks on their
 # process-lifetime caches would only be noise.
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -30,7 +32,7 @@ echo "== ThreadSanitizer: one Model, many Generators on many threads"
 # synchronization as races; the thread-count test, which opens parallel
 # regions, runs in the other builds.)
 EDGESEQ_TARGETS=runtime_concurrency_test scripts/build.sh build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DEDGESEQ_SANITIZE=thread -DEDGESEQ_BUILD_BENCHMARKS=OFF -DEDGESEQ_DEFAULT_MODEL=OFF
+  -DEDGESEQ_SANITIZE=thread -DEDGESEQ_BUILD_TESTS=ON -DEDGESEQ_BUILD_BENCHMARKS=OFF -DEDGESEQ_DEFAULT_MODEL=OFF
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build-tsan/tests/runtime_concurrency_test \
   --gtest_filter='Concurrency.OneModelManyGeneratorsOnManyThreads'
 

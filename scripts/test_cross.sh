@@ -4,7 +4,7 @@
 #            Pi 4: NEON) and QEMU_CPU=max (SVE and SVE2); checks that the
 #            Highway tests ran on those targets.
 #   armhf:   the whole suite, QEMU_CPU=cortex-a7 (armv7 + NEON).
-# Needs what scripts/setup.sh installs (cross compilers, qemu-user,
+# Needs what scripts/setup.sh --cross installs (cross compilers, qemu-user,
 # mmdebstrap); makes the sysroots in out/ on first use (network: Debian's
 # archive, like apt). No timing assertions under emulation.
 #   scripts/test_cross.sh [arm64|armhf]...     (default: both)
@@ -50,22 +50,26 @@ for arch in "${arches[@]}"; do
   esac
   echo "== $arch: sysroot, cross build"
   toolchains/make_sysroot.sh "$arch"
-  scripts/build.sh "build-$arch" -DCMAKE_TOOLCHAIN_FILE="toolchains/$triple.cmake" -DCMAKE_BUILD_TYPE=Release
+  # A folder of its own, every option set: the README's cross build (build-arm64,
+  # tests off) can neither break this one nor be broken by it.
+  dir="build-test-$arch"
+  scripts/build.sh "$dir" -DCMAKE_TOOLCHAIN_FILE="toolchains/$triple.cmake" -DCMAKE_BUILD_TYPE=Release \
+    -DEDGESEQ_BUILD_TESTS=ON -DEDGESEQ_BUILD_BENCHMARKS=ON -DEDGESEQ_DEFAULT_MODEL=ON
   # The deployable tree: install it and run its CLI on the default model.
-  rm -rf "build-$arch/install"
-  cmake --install "build-$arch" --prefix "build-$arch/install" > /dev/null
-  qemu=$(grep -o 'qemu-[a-z0-9]*' "build-$arch/CMakeCache.txt" | head -1)
-  out=$(echo "hello world" | "$qemu" -L "out/sysroot-$arch" "build-$arch/install/bin/edgeseq" generate \
-        -m "build-$arch/install/share/edgeseq/g2p.esq")
+  rm -rf "$dir/install"
+  cmake --install "$dir" --prefix "$dir/install" > /dev/null
+  qemu=$(grep -o 'qemu-[a-z0-9]*' "$dir/CMakeCache.txt" | head -1)
+  out=$(echo "hello world" | "$qemu" -L "out/sysroot-$arch" "$dir/install/bin/edgeseq" generate \
+        -m "$dir/install/share/edgeseq/g2p.esq")
   echo "   installed tree: 'hello world' -> $out"
   [ -n "$out" ]
   if [ "$arch" = arm64 ]; then
-    emulated_ctest build-arm64 cortex-a72
-    require_targets build-arm64 cortex-a72 NEON
-    emulated_ctest build-arm64 max
-    require_targets build-arm64 max NEON SVE SVE2
+    emulated_ctest "$dir" cortex-a72
+    require_targets "$dir" cortex-a72 NEON
+    emulated_ctest "$dir" max
+    require_targets "$dir" max NEON SVE SVE2
   else
-    emulated_ctest build-armhf cortex-a7
-    require_targets build-armhf cortex-a7 NEON
+    emulated_ctest "$dir" cortex-a7
+    require_targets "$dir" cortex-a7 NEON
   fi
 done
