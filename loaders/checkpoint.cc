@@ -242,8 +242,8 @@ std::shared_ptr<const uint8_t> MapWhole(const std::string& path, uint64_t* size)
   } catch (const std::bad_alloc&) {
     throw CheckpointError(path + ": out of memory");
   } catch (const std::exception& e) {
-    const std::string m = e.what();  // names the file already
-    throw CheckpointError(m.rfind(path, 0) == 0 ? m : path + ": cannot open (" + m + ")");
+    const std::string m = e.what();  // names the file already ("cannot open PATH: REASON")
+    throw CheckpointError(m.find(path) != std::string::npos ? m : path + ": cannot open (" + m + ")");
   }
   *size = map->size();
   static const uint8_t kEmpty = 0;

@@ -15,15 +15,21 @@
 
 namespace edgeseq::loaders {
 
+// The messages read "cannot open PATH: REASON" (what() is "FILE: MESSAGE",
+// so the verb goes with the file).
 MappedFile::MappedFile(const std::string& path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw EsqError(EsqErrorKind::kIo, path, "", std::string("cannot open: ") + strerror(errno));
+  if (fd < 0) throw EsqError(EsqErrorKind::kIo, "cannot open " + path, "", strerror(errno));
   struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (fstat(fd, &st) != 0) {
     const int err = errno;
     close(fd);
-    throw EsqError(EsqErrorKind::kIo, path, "", err ? std::string("cannot stat: ") + strerror(err)
-                                                    : "not a regular file");
+    throw EsqError(EsqErrorKind::kIo, "cannot stat " + path, "", strerror(err));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    throw EsqError(EsqErrorKind::kIo, "cannot open " + path, "",
+                   S_ISDIR(st.st_mode) ? "is a directory, not a file" : "not a regular file");
   }
   if (static_cast<uint64_t>(st.st_size) > SIZE_MAX) {  // 32-bit builds: more than the address space
     close(fd);
@@ -36,7 +42,7 @@ MappedFile::MappedFile(const std::string& path) {
     if (p == MAP_FAILED) {
       const int err = errno;
       close(fd);
-      throw EsqError(EsqErrorKind::kIo, path, "", std::string("cannot map: ") + strerror(err));
+      throw EsqError(EsqErrorKind::kIo, "cannot map " + path, "", strerror(err));
     }
     data_ = static_cast<const uint8_t*>(p);
   }

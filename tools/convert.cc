@@ -1,5 +1,6 @@
 #include "tools/convert.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -86,7 +87,7 @@ bool IsMatmulWeight(const std::string& role) {
 
 std::vector<std::string> ReadVocab(const std::string& path, uint32_t expected, const char* which) {
   std::ifstream in(path);
-  if (!in) throw ConvertError(std::string(which) + " vocabulary " + path + ": cannot open");
+  if (!in) throw ConvertError("cannot open " + path + ": " + strerror(errno) + " (" + which + " vocabulary)");
   std::vector<std::string> out;
   std::string line;
   while (std::getline(in, line)) {
@@ -197,7 +198,7 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   Mapping mapping;
   if (!o.map_file.empty()) {
     std::ifstream in(o.map_file);
-    if (!in) throw ConvertError("mapping file " + o.map_file + ": cannot open");
+    if (!in) throw ConvertError("cannot open " + o.map_file + ": " + strerror(errno) + " (--map)");
     std::stringstream ss;
     ss << in.rdbuf();
     try {

@@ -1,5 +1,7 @@
 // edgeseq: the command-line tool. Subcommands are thin: each parses its flags
 // and calls a library function (tools/<subcommand>.cc).
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <new>
@@ -16,7 +18,10 @@ int main(int argc, char** argv) {
   auto add_common = [&](CLI::App* sub) {
     sub->add_option("-m,--model", gen.model, "Model file (.esq)")->required();
     sub->add_flag("--ids", gen.ids, "Lines are space-separated token ids (used verbatim), not text");
-    sub->add_option("--batch", gen.batch, "Lines processed together")->capture_default_str();
+    sub->add_option("--batch", gen.batch,
+                    "Most lines decoded together: those already waiting on stdin, up to this many "
+                    "(a line is never held back waiting for more)")
+        ->capture_default_str();
     sub->add_option("--threads", gen.threads, "Threads for the matmuls (default: OMP_NUM_THREADS if set, else the physical cores)");
     sub->add_flag("--skip-bad", gen.skip_bad,
                   "A bad line gets a warning on stderr and an empty output line, instead of stopping");
@@ -75,8 +80,10 @@ int main(int argc, char** argv) {
   try {
     if (*inspect) return edgeseq::tools::Inspect(inspect_path, verify, std::cout, std::cerr);
     std::ios::sync_with_stdio(false);
-    if (*generate) return edgeseq::tools::RunGenerate(gen, std::cin, std::cout, std::cerr);
-    if (*score) return edgeseq::tools::RunScore(gen, std::cin, std::cout, std::cerr);
+    // stdin as a file descriptor: a batch takes only the lines already there
+    // (tools/generate.h), so an interactive caller is answered line by line.
+    if (*generate) return edgeseq::tools::RunGenerate(gen, STDIN_FILENO, std::cout, std::cerr);
+    if (*score) return edgeseq::tools::RunScore(gen, STDIN_FILENO, std::cout, std::cerr);
   } catch (const std::bad_alloc&) {
     std::cerr << "edgeseq: error: out of memory\n";
     return 1;

@@ -1,7 +1,11 @@
 #include "tools/generate.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -35,6 +39,101 @@ double PeakResidentMegabytes() {
 using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+// Input lines for batching: Next waits for one line; Ready says whether
+// another whole line can be had without waiting. A batch is the line that
+// was waited for and then only lines that are Ready, so a program that
+// writes one line and waits for the answer gets it, while a file piped in
+// is still read a full batch at a time.
+class LineReader {
+ public:
+  virtual ~LineReader() = default;
+  // The next line without its '\n' (a last line without one counts); false
+  // at the end of the input.
+  virtual bool Next(std::string& line) = 0;
+  virtual bool Ready() = 0;
+  // Why the input ended early ("" at a normal end).
+  virtual std::string error() const { return ""; }
+};
+
+// A stream (a string stream in the tests and the fuzzer): Ready while the
+// buffer holds more.
+class StreamLines : public LineReader {
+ public:
+  explicit StreamLines(std::istream& in) : in_(in) {}
+  bool Next(std::string& line) override { return static_cast<bool>(std::getline(in_, line)); }
+  bool Ready() override { return in_.rdbuf()->in_avail() > 0; }
+
+ private:
+  std::istream& in_;
+};
+
+// A file descriptor (stdin), read with read() into our own buffer; Ready
+// asks poll() whether more bytes are there before reading them.
+class FdLines : public LineReader {
+ public:
+  explicit FdLines(int fd) : fd_(fd) {}
+  bool Next(std::string& line) override {
+    while (!HasLine()) {
+      if (eof_) return false;
+      Fill(/*wait=*/true);
+    }
+    Take(line);
+    return true;
+  }
+  bool Ready() override {
+    while (!HasLine()) {
+      if (eof_ || !Fill(/*wait=*/false)) return false;
+    }
+    return true;
+  }
+  std::string error() const override { return error_; }
+
+ private:
+  bool HasLine() const {
+    return buf_.find('\n', scan_) != std::string::npos || (eof_ && pos_ < buf_.size());
+  }
+  void Take(std::string& line) {
+    const size_t nl = buf_.find('\n', pos_);
+    const size_t end = nl == std::string::npos ? buf_.size() : nl;
+    line.assign(buf_, pos_, end - pos_);
+    pos_ = scan_ = nl == std::string::npos ? buf_.size() : nl + 1;
+  }
+  // Reads what is there (waiting for it only if `wait`); false when nothing
+  // is there without waiting.
+  bool Fill(bool wait) {
+    if (!wait) {
+      pollfd p{fd_, POLLIN, 0};
+      int r;
+      do r = poll(&p, 1, 0);
+      while (r < 0 && errno == EINTR);
+      if (r == 0) return false;  // r < 0: let read() report it
+    }
+    if (pos_ > 0) {  // drop the lines already taken
+      buf_.erase(0, pos_);
+      pos_ = 0;
+    }
+    scan_ = buf_.size();  // no '\n' before here
+    char chunk[1 << 16];
+    ssize_t n;
+    do n = read(fd_, chunk, sizeof(chunk));
+    while (n < 0 && errno == EINTR);
+    if (n < 0) error_ = std::string("cannot read the input: ") + strerror(errno);
+    if (n <= 0) {
+      eof_ = true;
+    } else {
+      buf_.append(chunk, static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  int fd_;
+  std::string buf_;
+  size_t pos_ = 0;   // start of the next line in buf_
+  size_t scan_ = 0;  // buf_ holds no '\n' in [pos_, scan_)
+  bool eof_ = false;
+  std::string error_;
+};
 
 struct Loaded {
   std::shared_ptr<const runtime::Model> model;
@@ -139,7 +238,9 @@ std::vector<std::string_view> Words(std::string_view line) {
   return words;
 }
 
-int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out, std::ostream& err) {
+namespace {
+
+int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std::ostream& err) {
   auto loaded = Load(o, "generate", o.max_length, err);
   if (!loaded) return 1;
   Loaded& l = *loaded;
@@ -156,17 +257,17 @@ int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out
   g.temperature = o.temperature;
   g.seed = o.seed;
   const size_t batch_size = std::max<size_t>(o.batch, 1);
-  size_t line_no = 0, sentences = 0, tokens = 0;
+  size_t line_no = 0, sentences = 0, tokens = 0, batches = 0;
   double decode_seconds = 0;
   std::string line;
-  bool eof = false;
-  while (!eof) {
-    // A batch of lines, each one or more sources (words); bad lines are kept
-    // (as nullopt) so their empty output stays in place.
+  // A batch: the line waited for, then the lines already there (LineReader),
+  // up to batch_size. Each line is one or more sources (words); bad lines
+  // are kept (as nullopt) so their empty output stays in place.
+  while (in.Next(line)) {
     std::vector<std::optional<size_t>> first_source;  // per line: index of its first source
     std::vector<size_t> source_count;
     std::vector<std::vector<int32_t>> sources;
-    while (first_source.size() < batch_size && std::getline(in, line)) {
+    do {
       ++line_no;
       if (!line.empty() && line.back() == '\r') line.pop_back();  // CRLF input
       try {
@@ -189,8 +290,8 @@ int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out
         first_source.emplace_back(std::nullopt);
         source_count.push_back(0);
       }
-    }
-    if (first_source.size() < batch_size) eof = true;
+    } while (first_source.size() < batch_size && in.Ready() && in.Next(line));
+    ++batches;
     std::vector<std::vector<runtime::Hypothesis>> hyps;
     const auto t0 = Clock::now();
     for (size_t start = 0; start < sources.size(); start += batch_size) {
@@ -227,15 +328,19 @@ int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out
       }
       out << "\n";
     }
-    out.flush();
+    out.flush();  // the answer goes out before waiting for more input
+  }
+  if (!in.error().empty()) {
+    err << "edgeseq generate: " << in.error() << "\n";
+    return 1;
   }
   if (o.stats) {
-    char buf[384];
+    char buf[512];
     const double encode = l.gen->encode_seconds();
     snprintf(buf, sizeof(buf),
-             "edgeseq generate: load %.1f ms; %zu sentences, %zu tokens in %.1f ms: encode %.1f ms, decode %.1f ms "
+             "edgeseq generate: load %.1f ms; %zu lines in %zu batches; %zu sentences, %zu tokens in %.1f ms: encode %.1f ms, decode %.1f ms "
              "(%.2f ms/sentence, %.0f tokens/s; %d threads, %s buffers; peak memory %.1f MB)\n",
-             l.load_seconds * 1e3, sentences, tokens, decode_seconds * 1e3, encode * 1e3,
+             l.load_seconds * 1e3, line_no, batches, sentences, tokens, decode_seconds * 1e3, encode * 1e3,
              (decode_seconds - encode) * 1e3, sentences ? decode_seconds * 1e3 / sentences : 0.0,
              decode_seconds > 0 ? tokens / decode_seconds : 0.0, ops::Threads(), runtime::BufferAllocatorName(),
              PeakResidentMegabytes());
@@ -244,50 +349,101 @@ int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out
   return 0;
 }
 
-int RunScore(const GenerateCliOptions& o, std::istream& in, std::ostream& out, std::ostream& err) {
+int Score(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std::ostream& err) {
   auto loaded = Load(o, "score", o.max_length, err);
   if (!loaded) return 1;
   Loaded& l = *loaded;
+  const size_t batch_size = std::max<size_t>(o.batch, 1);
   size_t line_no = 0;
   std::string line;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();  // CRLF input
-    try {
-      const size_t tab = line.find('\t');
-      if (tab == std::string::npos) throw runtime::Error(runtime::ErrorKind::kInput, "expected SOURCE<TAB>TARGET");
-      const std::string_view text(line);
-      const std::vector<int32_t> src = SourceIds(l, o, text.substr(0, tab), "score", line_no, err);
-      std::vector<std::string> unknown;
-      const std::vector<int32_t> tgt = o.ids ? runtime::ParseIds(text.substr(tab + 1), l.model->config().tgt_vocab_size)
-                                             : l.tgt->Encode(text.substr(tab + 1), &unknown);
-      WarnUnknown("score", line_no, unknown, l.tgt->unk_id(), err);
-      if (tgt.size() + 1 > l.gen->limits().max_target) {
-        throw runtime::Error(runtime::ErrorKind::kInput, "the target needs " + std::to_string(tgt.size() + 1) + " steps, more than --max-len " +
-                         std::to_string(l.gen->limits().max_target) + " (the default is the model's positions, at most 256)");
-      }
-      char buf[32];
-      if (o.score_tokens) {
-        const std::vector<float> t = l.gen->ScoreTokens({src}, {tgt})[0];
-        for (size_t i = 0; i < t.size(); ++i) {
-          snprintf(buf, sizeof(buf), "%s%.6f", i ? " " : "", t[i]);
-          out << buf;
+  // Batched as in Generate: the line waited for, then those already there.
+  while (in.Next(line)) {
+    std::vector<std::optional<size_t>> pair;  // per line: index into sources/targets, nullopt if skipped
+    std::vector<std::vector<int32_t>> sources, targets;
+    do {
+      ++line_no;
+      if (!line.empty() && line.back() == '\r') line.pop_back();  // CRLF input
+      try {
+        const size_t tab = line.find('\t');
+        if (tab == std::string::npos) throw runtime::Error(runtime::ErrorKind::kInput, "expected SOURCE<TAB>TARGET");
+        const std::string_view text(line);
+        std::vector<int32_t> src = SourceIds(l, o, text.substr(0, tab), "score", line_no, err);
+        std::vector<std::string> unknown;
+        std::vector<int32_t> tgt = o.ids ? runtime::ParseIds(text.substr(tab + 1), l.model->config().tgt_vocab_size)
+                                         : l.tgt->Encode(text.substr(tab + 1), &unknown);
+        WarnUnknown("score", line_no, unknown, l.tgt->unk_id(), err);
+        if (tgt.size() + 1 > l.gen->limits().max_target) {
+          throw runtime::Error(runtime::ErrorKind::kInput, "the target needs " + std::to_string(tgt.size() + 1) + " steps, more than --max-len " +
+                           std::to_string(l.gen->limits().max_target) + " (the default is the model's positions, at most 256)");
         }
-        out << "\n";
-      } else {
-        snprintf(buf, sizeof(buf), "%.6f", l.gen->Score({src}, {tgt})[0]);
-        out << buf << "\n";
+        pair.emplace_back(sources.size());
+        sources.push_back(std::move(src));
+        targets.push_back(std::move(tgt));
+      } catch (const runtime::Error& e) {
+        if (!o.skip_bad) {
+          err << "edgeseq score: line " << line_no << ": " << e.what() << "\n";
+          return 1;
+        }
+        err << "edgeseq score: warning: line " << line_no << ": " << e.what() << " (skipped)\n";
+        pair.emplace_back(std::nullopt);
       }
-    } catch (const runtime::Error& e) {
-      if (!o.skip_bad) {
-        err << "edgeseq score: line " << line_no << ": " << e.what() << "\n";
+    } while (pair.size() < batch_size && in.Ready() && in.Next(line));
+    std::vector<std::vector<float>> scores;
+    if (!sources.empty()) {
+      try {
+        scores = l.gen->ScoreTokens(sources, targets);
+      } catch (const runtime::Error& e) {
+        err << "edgeseq score: " << e.what() << "\n";
         return 1;
       }
-      err << "edgeseq score: warning: line " << line_no << ": " << e.what() << " (skipped)\n";
+    }
+    char buf[32];
+    for (const auto& p : pair) {
+      if (p) {
+        const std::vector<float>& t = scores[*p];
+        if (o.score_tokens) {
+          for (size_t i = 0; i < t.size(); ++i) {
+            snprintf(buf, sizeof(buf), "%s%.6f", i ? " " : "", t[i]);
+            out << buf;
+          }
+        } else {
+          float sum = 0.0f;  // as runtime::Generator::Score sums
+          for (float x : t) sum += x;
+          snprintf(buf, sizeof(buf), "%.6f", sum);
+          out << buf;
+        }
+      }
       out << "\n";
     }
+    out.flush();  // the answer goes out before waiting for more input
+  }
+  if (!in.error().empty()) {
+    err << "edgeseq score: " << in.error() << "\n";
+    return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out, std::ostream& err) {
+  StreamLines lines(in);
+  return Generate(o, lines, out, err);
+}
+
+int RunGenerate(const GenerateCliOptions& o, int in_fd, std::ostream& out, std::ostream& err) {
+  FdLines lines(in_fd);
+  return Generate(o, lines, out, err);
+}
+
+int RunScore(const GenerateCliOptions& o, std::istream& in, std::ostream& out, std::ostream& err) {
+  StreamLines lines(in);
+  return Score(o, lines, out, err);
+}
+
+int RunScore(const GenerateCliOptions& o, int in_fd, std::ostream& out, std::ostream& err) {
+  FdLines lines(in_fd);
+  return Score(o, lines, out, err);
 }
 
 }  // namespace edgeseq::tools

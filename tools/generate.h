@@ -35,8 +35,16 @@ struct GenerateCliOptions {
 
 // Exit status: 0; 1 when an input line is bad (without skip_bad) or the
 // model cannot be loaded, after one line on `err`.
+// Lines are decoded in batches of up to o.batch: the line waited for, then
+// only the lines already there, and each batch's answers are flushed before
+// more input is awaited, so an interactive caller gets each answer as soon as
+// its line is decoded. From a file descriptor (the CLI: stdin) "already
+// there" means poll() finds it; from a stream, that the stream buffer holds it.
 int RunGenerate(const GenerateCliOptions& o, std::istream& in, std::ostream& out, std::ostream& err);
+int RunGenerate(const GenerateCliOptions& o, int in_fd, std::ostream& out, std::ostream& err);
 // Lines "SOURCE<TAB>TARGET"; prints the log-probability of TARGET + EOS.
+// Batched and flushed as RunGenerate.
 int RunScore(const GenerateCliOptions& o, std::istream& in, std::ostream& out, std::ostream& err);
+int RunScore(const GenerateCliOptions& o, int in_fd, std::ostream& out, std::ostream& err);
 
 }  // namespace edgeseq::tools

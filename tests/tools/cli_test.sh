@@ -74,5 +74,64 @@ printf '7 9 11\t15 13 11\n5\t9\n' | run "$inspect" score -m "$tmp/p.esq" --ids -
 check "score --tokens prints target length + 1 values per line" '[ $? -eq 0 ] && [ "$(awk "{print NF}" "$tmp/tokens.txt" | tr "\n" " ")" = "4 2 " ]'
 check "score --tokens sums to the score" '[ "$(paste "$tmp/score.txt" "$tmp/tokens.txt" | awk "{s=0; for (i = 2; i <= NF; ++i) s += \$i; d = s - \$1; if (d < 0) d = -d; if (d > 1e-4) bad = 1} END {print bad + 0}")" = 0 ]'
 
+# A line is answered when it arrives (issue 15): with the default --batch 16,
+# a writer that sends one line and pauses gets its answer during the pause.
+# The reader stamps each output line; the writer stamps the moment the pause
+# ends. Only "before the pause ends" is asserted (the pause is 3 s).
+stamp_lines() { while IFS= read -r l; do echo "$(date +%s.%N) $l"; done; }
+before() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+(printf '5\n\n'; sleep 3; date +%s.%N > "$tmp/resumed"; printf '7 9 11\n') \
+  | run "$inspect" generate -m "$tmp/p.esq" --ids --skip-bad 2> /dev/null | stamp_lines > "$tmp/stamped.txt"
+check "generate from a pausing pipe answers every line" '[ "$(wc -l < "$tmp/stamped.txt")" -eq 3 ]'
+check "generate answers the first line before the pause ends" \
+  'before "$(sed -n 1p "$tmp/stamped.txt" | cut -d" " -f1)" "$(cat "$tmp/resumed")"'
+check "generate answers a bad line (--skip-bad: empty) before the pause ends" \
+  '[ "$(sed -n 2p "$tmp/stamped.txt" | cut -d" " -f2-)" = "" ] && before "$(sed -n 2p "$tmp/stamped.txt" | cut -d" " -f1)" "$(cat "$tmp/resumed")"'
+printf '5\n\n7 9 11\n' | run "$inspect" generate -m "$tmp/p.esq" --ids --skip-bad 2> /dev/null > "$tmp/at_once.txt"
+check "generate gives the same answers paused or not" '[ "$(cut -d" " -f2- "$tmp/stamped.txt")" = "$(cat "$tmp/at_once.txt")" ]'
+(printf '7 9 11\t15 13 11\n'; sleep 3; date +%s.%N > "$tmp/resumed"; printf '5\t9\n') \
+  | run "$inspect" score -m "$tmp/p.esq" --ids | stamp_lines > "$tmp/stamped.txt"
+check "score from a pausing pipe answers every line" '[ "$(wc -l < "$tmp/stamped.txt")" -eq 2 ]'
+check "score answers the first line before the pause ends" \
+  'before "$(sed -n 1p "$tmp/stamped.txt" | cut -d" " -f1)" "$(cat "$tmp/resumed")"'
+check "score gives the same answers paused or not" '[ "$(cut -d" " -f2- "$tmp/stamped.txt")" = "$(cat "$tmp/score.txt")" ]'
+# ... and lines that are already there are still batched 16 at a time.
+for i in $(seq 40); do echo "7 9 11"; done > "$tmp/in40.txt"
+cat "$tmp/in40.txt" | run "$inspect" generate -m "$tmp/p.esq" --ids --stats > "$tmp/out40.txt" 2> "$tmp/stats.txt"
+check "a piped file is decoded 16 lines at a time" 'grep -q "40 lines in 3 batches" "$tmp/stats.txt" && [ "$(wc -l < "$tmp/out40.txt")" -eq 40 ]'
+run "$inspect" generate -m "$tmp/p.esq" --ids --stats --batch 8 < "$tmp/in40.txt" > /dev/null 2> "$tmp/stats.txt"
+check "a redirected file is decoded --batch lines at a time" 'grep -q "40 lines in 5 batches" "$tmp/stats.txt"'
+printf '7 9 11\t15 13 11\n5\t9\n5\tx\n5\t9 9\n' | run "$inspect" score -m "$tmp/p.esq" --ids --skip-bad > "$tmp/scores.txt" 2> /dev/null
+check "score batches keep --skip-bad aligned" '[ "$(sed -n 1,2p "$tmp/scores.txt")" = "$(cat "$tmp/score.txt")" ] && [ -z "$(sed -n 3p "$tmp/scores.txt")" ] && [ -n "$(sed -n 4p "$tmp/scores.txt")" ] && [ "$(wc -l < "$tmp/scores.txt")" -eq 4 ]'
+
+# A file that cannot be opened: one line saying why, the tool's usual status.
+missing="$tmp/no-such-file"
+one_line_why() {  # one_line_why ERRFILE: exactly one line, "cannot open $missing...: No such file or directory"
+  [ "$(wc -l < "$1")" -eq 1 ] && grep -q "cannot open $missing[^:]*: No such file or directory" "$1"
+}
+echo 5 | run "$inspect" generate -m "$missing.esq" --ids > /dev/null 2> "$tmp/err.txt"
+check "generate: a missing model says why (exit 1)" '[ $? -eq 1 ] && one_line_why "$tmp/err.txt" && grep -q "^edgeseq generate: cannot open $missing.esq: No such file or directory$" "$tmp/err.txt"'
+printf '5\t9\n' | run "$inspect" score -m "$missing.esq" --ids > /dev/null 2> "$tmp/err.txt"
+check "score: a missing model says why (exit 1)" '[ $? -eq 1 ] && one_line_why "$tmp/err.txt"'
+run "$inspect" inspect "$missing.esq" > /dev/null 2> "$tmp/err.txt"
+check "inspect: a missing model says why (exit 1)" '[ $? -eq 1 ] && one_line_why "$tmp/err.txt"'
+run "$inspect" inspect "$tmp" > /dev/null 2> "$tmp/err.txt"
+check "inspect: a directory says so (exit 1)" '[ $? -eq 1 ] && grep -q "cannot open $tmp: is a directory" "$tmp/err.txt"'
+run "$convert" "$missing.pth" -o "$tmp/out.esq" --heads 2 -q 2> "$tmp/err.txt"
+check "convert: a missing checkpoint says why (exit 2)" '[ $? -eq 2 ] && one_line_why "$tmp/err.txt" && grep -q "^edgeseq-convert: error: cannot open $missing.pth: No such file or directory$" "$tmp/err.txt"'
+run "$convert" "$fx/state_dict.pth" -o "$tmp/out.esq" --heads 2 --map "$missing.json" -q 2> "$tmp/err.txt"
+check "convert: a missing --map says why (exit 2)" '[ $? -eq 2 ] && one_line_why "$tmp/err.txt" && grep -q -- "--map" "$tmp/err.txt"'
+run "$convert" "$fx/state_dict.pth" -o "$tmp/out.esq" --heads 2 --src-vocab "$missing.src" -q 2> "$tmp/err.txt"
+check "convert: a missing --src-vocab says why (exit 2)" '[ $? -eq 2 ] && one_line_why "$tmp/err.txt" && grep -q "source vocabulary" "$tmp/err.txt"'
+run "$convert" "$fx/state_dict.pth" -o "$tmp/out.esq" --heads 2 --tgt-vocab "$missing.tgt" -q 2> "$tmp/err.txt"
+check "convert: a missing --tgt-vocab says why (exit 2)" '[ $? -eq 2 ] && one_line_why "$tmp/err.txt" && grep -q "target vocabulary" "$tmp/err.txt"'
+if [ "$(id -u)" -ne 0 ]; then  # root reads any file
+  cp "$tmp/p.esq" "$tmp/locked.esq" && chmod 000 "$tmp/locked.esq"
+  echo 5 | run "$inspect" generate -m "$tmp/locked.esq" --ids > /dev/null 2> "$tmp/err.txt"
+  check "generate: an unreadable model says why" '[ $? -eq 1 ] && grep -q "cannot open $tmp/locked.esq: Permission denied" "$tmp/err.txt"'
+  run "$convert" "$fx/state_dict.pth" -o "$tmp/out.esq" --heads 2 --src-vocab "$tmp/locked.esq" -q 2> "$tmp/err.txt"
+  check "convert: an unreadable vocabulary says why" '[ $? -eq 2 ] && grep -q "cannot open $tmp/locked.esq: Permission denied" "$tmp/err.txt"'
+fi
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
