@@ -41,6 +41,7 @@ runtime::GenerateOptions ToRuntime(const GenerateOptions& o, size_t max_target) 
   r.top_k = o.top_k;
   r.top_p = o.top_p;
   r.seed = o.seed;
+  r.on_token = o.on_token;
   return r;
 }
 
@@ -64,11 +65,35 @@ Model Model::Load(const std::string& path, bool verify_checksums) {
   });
 }
 
+Model Model::LoadFromMemory(const void* bytes, size_t size, bool verify_checksums) {
+  return Translate([&] {
+    if (bytes == nullptr || size == 0) throw runtime::Error(runtime::ErrorKind::kModel, "<memory>: no bytes");
+    if (reinterpret_cast<uintptr_t>(bytes) % 64 != 0) {
+      throw runtime::Error(runtime::ErrorKind::kModel,
+                           "<memory>: the model's bytes must be 64-byte aligned (e.g. aligned_alloc(64, ...))");
+    }
+    Model m;
+    runtime::ModelOptions o;
+    o.verify_checksums = verify_checksums;
+    m.impl_ = runtime::Model::FromBytes(static_cast<const uint8_t*>(bytes), size, "<memory>", o);
+    if (m.impl_->file().src_vocab()) m.src_codec_ = std::make_shared<runtime::TextCodec>(m.impl_->file(), true);
+    if (m.impl_->file().tgt_vocab()) m.tgt_codec_ = std::make_shared<runtime::TextCodec>(m.impl_->file(), false);
+    return m;
+  });
+}
+
 ModelInfo Model::info() const {
   const auto& c = impl_->config();
-  return {c.d_model, c.num_heads, c.encoder_layers, c.decoder_layers, c.ffn_dim, c.src_vocab_size,
-          c.tgt_vocab_size, c.max_positions, c.pad_id, c.bos_id, c.eos_id, c.decoder_start_id,
-          impl_->file().src_vocab() != nullptr && impl_->file().tgt_vocab() != nullptr};
+  ModelInfo info{c.d_model, c.num_heads, c.encoder_layers, c.decoder_layers, c.ffn_dim, c.src_vocab_size,
+                 c.tgt_vocab_size, c.max_positions, c.pad_id, c.bos_id, c.eos_id, c.decoder_start_id,
+                 impl_->file().src_vocab() != nullptr && impl_->file().tgt_vocab() != nullptr};
+  info.src_unk_id = c.src_unk_id;
+  info.tgt_unk_id = c.tgt_unk_id;
+  // As the CLI's word mode (tools/generate.cc WordMode).
+  const loaders::Vocabulary* v = impl_->file().src_vocab();
+  info.source_is_words = v && impl_->file().src_tokenizer() == loaders::TokenizerKind::kCharacters &&
+                         std::find(v->tokens.begin(), v->tokens.end(), std::string_view(" ")) == v->tokens.end();
+  return info;
 }
 
 std::vector<int32_t> Model::EncodeSource(std::string_view text) const { return EncodeSource(text, nullptr); }
@@ -126,7 +151,10 @@ Hypothesis Generator::GenerateStreaming(const std::vector<int32_t>& source, cons
   return Translate([&] {
     runtime::GenerateOptions r = ToRuntime(options, impl_->limits().max_target);
     if (r.beam != 1) throw runtime::Error(runtime::ErrorKind::kInput, "streaming takes beam 1");
-    r.on_token = [&](size_t, int32_t t) { on_token(t); };
+    r.on_token = [&](size_t, int32_t t) {
+      on_token(t);
+      return false;
+    };
     auto all = impl_->Generate({source}, r);
     return FromRuntime(std::move(all[0]))[0];
   });

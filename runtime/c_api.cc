@@ -1,11 +1,22 @@
-// The C API (edgeseq/edgeseq.h) over the C++ API.
+// The C API (edgeseq/edgeseq.h) over the C++ API (edgeseq/edgeseq.hpp).
+#include <stdlib.h>
 #include <string.h>
 
+#include <algorithm>
 #include <new>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "edgeseq/edgeseq.h"
 #include "edgeseq/edgeseq.hpp"
+#include "ops/threads.h"
+
+// The project version (CMakeLists.txt) must be the header's.
+static_assert(EDGESEQ_LIBRARY_VERSION_MAJOR == EDGESEQ_VERSION_MAJOR &&
+                  EDGESEQ_LIBRARY_VERSION_MINOR == EDGESEQ_VERSION_MINOR &&
+                  EDGESEQ_LIBRARY_VERSION_PATCH == EDGESEQ_VERSION_PATCH,
+              "edgeseq.h's EDGESEQ_VERSION_* disagree with the project version in CMakeLists.txt");
 
 struct edgeseq_model {
   edgeseq::Model model;
@@ -13,11 +24,27 @@ struct edgeseq_model {
 struct edgeseq_generator {
   edgeseq::Model model;  // keeps the model alive and gives text access
   edgeseq::Generator generator;
+  edgeseq::ModelInfo info;
+  edgeseq::Limits limits;  // resolved
+};
+struct edgeseq_result {
+  struct Hyp {
+    std::vector<int32_t> ids;
+    float score = 0;
+    std::string text;
+  };
+  std::vector<std::vector<Hyp>> sources;
+  bool has_text = false;
 };
 
 namespace {
 
 thread_local std::string g_last_error;
+
+// Thrown inside Guard for a bad argument found mid-call.
+struct ArgumentError {
+  std::string message;
+};
 
 edgeseq_status Fail(edgeseq_status s, const std::string& message) {
   g_last_error = message;
@@ -25,117 +52,547 @@ edgeseq_status Fail(edgeseq_status s, const std::string& message) {
 }
 
 template <typename F>
-edgeseq_status Guard(F&& f) {
+edgeseq_status Guard(const char* fn, F&& f) {
   try {
     f();
     g_last_error.clear();
     return EDGESEQ_OK;
+  } catch (const ArgumentError& e) {
+    return Fail(EDGESEQ_ERROR_ARGUMENT, std::string(fn) + ": " + e.message);
   } catch (const edgeseq::Error& e) {
     const edgeseq_status s = e.code() == edgeseq::ErrorCode::kModel   ? EDGESEQ_ERROR_MODEL
                              : e.code() == edgeseq::ErrorCode::kInput ? EDGESEQ_ERROR_INPUT
                                                                       : EDGESEQ_ERROR_LIMIT;
     return Fail(s, e.what());
   } catch (const std::bad_alloc&) {
-    return Fail(EDGESEQ_ERROR_INTERNAL, "out of memory");
+    return Fail(EDGESEQ_ERROR_INTERNAL, std::string(fn) + ": out of memory");
   } catch (const std::exception& e) {
-    return Fail(EDGESEQ_ERROR_INTERNAL, e.what());
+    return Fail(EDGESEQ_ERROR_INTERNAL, std::string(fn) + ": " + e.what());
+  } catch (...) {
+    return Fail(EDGESEQ_ERROR_INTERNAL, std::string(fn) + ": unknown failure");
   }
 }
 
-edgeseq::GenerateOptions Options(const edgeseq_options* o) {
+edgeseq_status NullArgument(const char* fn, const char* what) {
+  return Fail(EDGESEQ_ERROR_ARGUMENT, std::string(fn) + ": " + what + " is NULL");
+}
+
+// A growing struct given by the caller: the fields its struct_size covers
+// over `defaults`. Bytes beyond what this library knows must be zero (a
+// newer header's fields left at their defaults), else the caller asked for
+// something this library cannot do.
+template <typename T>
+T ReadSized(const T* in, const T& defaults, const char* what) {
+  // Larger than any struct version will be: an uninitialized struct_size.
+  constexpr size_t kMaxStructSize = 4096;
+  T out = defaults;
+  if (!in) return out;
+  const size_t n = in->struct_size;
+  if (n < sizeof(T) || n > kMaxStructSize) {
+    throw ArgumentError{std::string(what) + ".struct_size is " + std::to_string(n) + ", expected " +
+                        std::to_string(sizeof(T)) + " (initialize it with its _init function)"};
+  }
+  const unsigned char* bytes = reinterpret_cast<const unsigned char*>(in);
+  for (size_t i = sizeof(T); i < n; ++i) {
+    if (bytes[i] != 0) {
+      throw ArgumentError{std::string(what) + " sets fields this library (edgeseq " + edgeseq_version() +
+                          ") does not know"};
+    }
+  }
+  memcpy(&out, in, sizeof(T));
+  out.struct_size = sizeof(T);
+  return out;
+}
+
+// Writes `full` into the caller's struct of `struct_size` bytes: what fits,
+// the rest (fields of a newer header) zero.
+template <typename T>
+void WriteSized(const T& full, T* out, size_t struct_size) {
+  memset(out, 0, struct_size);
+  memcpy(out, &full, std::min(struct_size, sizeof(T)));
+  out->struct_size = struct_size;
+}
+
+edgeseq_generate_params DefaultParams() {
+  const edgeseq::GenerateOptions d;
+  edgeseq_generate_params p;
+  memset(&p, 0, sizeof(p));
+  p.struct_size = sizeof(p);
+  p.max_length = d.max_length;  // 0: the generator's max_target
+  p.min_length = d.min_length;
+  p.beam = d.beam;
+  p.length_penalty = d.length_penalty;
+  p.num_hypotheses = d.num_hypotheses;
+  p.sample = d.sample ? 1 : 0;
+  p.temperature = d.temperature;
+  p.top_k = d.top_k;
+  p.top_p = d.top_p;
+  p.seed = d.seed;
+  p.on_token = nullptr;
+  p.on_token_user_data = nullptr;
+  return p;
+}
+
+// `first`: the index of this call's first source among the caller's (the
+// text calls split a text into words and batches).
+edgeseq::GenerateOptions ToOptions(const edgeseq_generate_params& p, size_t first = 0) {
   edgeseq::GenerateOptions r;
-  if (!o) return r;
-  r.max_length = o->max_length;
-  r.min_length = o->min_length;
-  r.beam = o->beam;
-  r.length_penalty = o->length_penalty;
-  r.sample = o->sample != 0;
-  r.temperature = o->temperature;
-  r.top_k = o->top_k;
-  r.top_p = o->top_p;
-  r.seed = o->seed;
+  r.max_length = p.max_length;
+  r.min_length = p.min_length;
+  r.beam = p.beam;
+  r.length_penalty = p.length_penalty;
+  r.num_hypotheses = p.num_hypotheses;
+  r.sample = p.sample != 0;
+  r.temperature = p.temperature;
+  r.top_k = p.top_k;
+  r.top_p = p.top_p;
+  r.seed = p.seed;
+  if (p.on_token) {
+    const edgeseq_token_callback cb = p.on_token;
+    void* user = p.on_token_user_data;
+    r.on_token = [cb, user, first](size_t source, int32_t token) { return cb(first + source, token, user) != 0; };
+  }
   return r;
 }
+
+edgeseq_generate_params FromOptions(const edgeseq_options* o) {
+  edgeseq_generate_params p = DefaultParams();
+  if (!o) return p;
+  p.max_length = o->max_length;
+  p.min_length = o->min_length;
+  p.beam = o->beam;
+  p.length_penalty = o->length_penalty;
+  p.sample = o->sample;
+  p.temperature = o->temperature;
+  p.top_k = o->top_k;
+  p.top_p = o->top_p;
+  p.seed = o->seed;
+  return p;
+}
+
+std::vector<std::vector<int32_t>> Sources(const int32_t* const* sources, const size_t* lens, size_t n,
+                                          const char* what) {
+  if (n > 0 && (!sources || !lens)) throw ArgumentError{std::string(what) + " or their lengths are NULL"};
+  std::vector<std::vector<int32_t>> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!sources[i] && lens[i]) throw ArgumentError{std::string(what) + "[" + std::to_string(i) + "] is NULL"};
+    if (lens[i]) out[i].assign(sources[i], sources[i] + lens[i]);
+  }
+  return out;
+}
+
+// Whitespace-separated words (as the CLI's word mode, tools/generate.cc).
+std::vector<std::string_view> Words(std::string_view line) {
+  std::vector<std::string_view> words;
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && space(line[i])) ++i;
+    size_t j = i;
+    while (j < line.size() && !space(line[j])) ++j;
+    if (j > i) words.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  return words;
+}
+
+// The best output for a text (words decoded one by one for a word model).
+std::string GenerateText(edgeseq_generator* g, const char* text, const edgeseq_generate_params& p) {
+  std::vector<std::vector<int32_t>> sources;
+  if (g->info.source_is_words) {
+    for (std::string_view w : Words(text)) sources.push_back(g->model.EncodeSource(w));
+    if (sources.empty()) throw edgeseq::Error(edgeseq::ErrorCode::kInput, "the text holds no word");
+  } else {
+    sources.push_back(g->model.EncodeSource(text));
+  }
+  std::string out;
+  const size_t batch = g->limits.max_batch;
+  for (size_t start = 0; start < sources.size(); start += batch) {
+    const size_t end = std::min(sources.size(), start + batch);
+    const auto hyps = g->generator.Generate({sources.begin() + start, sources.begin() + end}, ToOptions(p, start));
+    for (size_t i = 0; i < hyps.size(); ++i) {
+      if (start + i) out += " | ";
+      out += g->model.DecodeTarget(hyps[i][0].ids);
+    }
+  }
+  return out;
+}
+
+char* CopyString(const std::string& s) {
+  char* out = static_cast<char*>(malloc(s.size() + 1));
+  if (!out) throw std::bad_alloc();
+  memcpy(out, s.data(), s.size());
+  out[s.size()] = '\0';
+  return out;
+}
+
+#define EDGESEQ_STR2(x) #x
+#define EDGESEQ_STR(x) EDGESEQ_STR2(x)
 
 }  // namespace
 
 extern "C" {
 
+const char* edgeseq_version(void) {
+  return EDGESEQ_STR(EDGESEQ_VERSION_MAJOR) "." EDGESEQ_STR(EDGESEQ_VERSION_MINOR) "." EDGESEQ_STR(
+      EDGESEQ_VERSION_PATCH);
+}
+
+uint32_t edgeseq_version_number(void) { return EDGESEQ_VERSION_NUMBER; }
+
 const char* edgeseq_last_error(void) { return g_last_error.c_str(); }
+
+const char* edgeseq_status_name(edgeseq_status status) {
+  switch (status) {
+    case EDGESEQ_OK: return "EDGESEQ_OK";
+    case EDGESEQ_ERROR_MODEL: return "EDGESEQ_ERROR_MODEL";
+    case EDGESEQ_ERROR_INPUT: return "EDGESEQ_ERROR_INPUT";
+    case EDGESEQ_ERROR_LIMIT: return "EDGESEQ_ERROR_LIMIT";
+    case EDGESEQ_ERROR_ARGUMENT: return "EDGESEQ_ERROR_ARGUMENT";
+    case EDGESEQ_ERROR_INTERNAL: return "EDGESEQ_ERROR_INTERNAL";
+  }
+  return "unknown";
+}
+
+void edgeseq_free(void* buffer) { free(buffer); }
+
+void edgeseq_set_threads(int threads) { edgeseq::SetThreads(threads); }
+
+int edgeseq_get_threads(void) { return edgeseq::ops::Threads(); }
+
+// ---- Model ----
+
+void edgeseq_load_params_init_sized(edgeseq_load_params* params, size_t struct_size) {
+  if (!params || struct_size < sizeof(size_t)) return;
+  edgeseq_load_params d;
+  memset(&d, 0, sizeof(d));
+  d.struct_size = sizeof(d);
+  d.verify_checksums = 0;
+  WriteSized(d, params, struct_size);
+}
+
+edgeseq_status edgeseq_model_load_with_params(const char* path, const edgeseq_load_params* params,
+                                              edgeseq_model** out) {
+  const char* fn = "edgeseq_model_load";
+  if (!out) return NullArgument(fn, "out");
+  *out = nullptr;
+  if (!path) return NullArgument(fn, "path");
+  return Guard(fn, [&] {
+    edgeseq_load_params d;
+    edgeseq_load_params_init(&d);
+    const edgeseq_load_params p = ReadSized(params, d, "edgeseq_load_params");
+    *out = new edgeseq_model{edgeseq::Model::Load(path, p.verify_checksums != 0)};
+  });
+}
+
+edgeseq_status edgeseq_model_load(const char* path, edgeseq_model** out) {
+  return edgeseq_model_load_with_params(path, nullptr, out);
+}
+
+edgeseq_status edgeseq_model_load_from_memory(const void* bytes, size_t size, const edgeseq_load_params* params,
+                                              edgeseq_model** out) {
+  const char* fn = "edgeseq_model_load_from_memory";
+  if (!out) return NullArgument(fn, "out");
+  *out = nullptr;
+  if (!bytes) return NullArgument(fn, "bytes");
+  if (size == 0) return Fail(EDGESEQ_ERROR_ARGUMENT, std::string(fn) + ": size is 0");
+  if (reinterpret_cast<uintptr_t>(bytes) % 64 != 0) {
+    return Fail(EDGESEQ_ERROR_ARGUMENT,
+                std::string(fn) + ": the bytes must be 64-byte aligned (aligned_alloc(64, ...), posix_memalign)");
+  }
+  return Guard(fn, [&] {
+    edgeseq_load_params d;
+    edgeseq_load_params_init(&d);
+    const edgeseq_load_params p = ReadSized(params, d, "edgeseq_load_params");
+    *out = new edgeseq_model{edgeseq::Model::LoadFromMemory(bytes, size, p.verify_checksums != 0)};
+  });
+}
+
+void edgeseq_model_free(edgeseq_model* model) { delete model; }
+
+edgeseq_status edgeseq_model_get_info_sized(const edgeseq_model* model, edgeseq_info* info, size_t struct_size) {
+  const char* fn = "edgeseq_model_get_info";
+  if (!model) return NullArgument(fn, "model");
+  if (!info) return NullArgument(fn, "info");
+  if (struct_size < sizeof(size_t)) return Fail(EDGESEQ_ERROR_ARGUMENT, std::string(fn) + ": struct_size too small");
+  return Guard(fn, [&] {
+    const edgeseq::ModelInfo i = model->model.info();
+    edgeseq_info r;
+    memset(&r, 0, sizeof(r));
+    r.struct_size = sizeof(r);
+    r.d_model = i.d_model;
+    r.heads = i.heads;
+    r.encoder_layers = i.encoder_layers;
+    r.decoder_layers = i.decoder_layers;
+    r.ffn_dim = i.ffn_dim;
+    r.src_vocab_size = i.src_vocab_size;
+    r.tgt_vocab_size = i.tgt_vocab_size;
+    r.max_positions = i.max_positions;
+    r.pad_id = i.pad_id;
+    r.bos_id = i.bos_id;
+    r.eos_id = i.eos_id;
+    r.decoder_start_id = i.decoder_start_id;
+    r.src_unk_id = i.src_unk_id;
+    r.tgt_unk_id = i.tgt_unk_id;
+    r.has_vocabularies = i.has_vocabularies ? 1 : 0;
+    r.source_is_words = i.source_is_words ? 1 : 0;
+    WriteSized(r, info, struct_size);
+  });
+}
+
+edgeseq_status edgeseq_model_info(const edgeseq_model* model, size_t* src_vocab_size, size_t* tgt_vocab_size,
+                                  size_t* max_positions) {
+  if (!model) return NullArgument("edgeseq_model_info", "model");
+  const edgeseq::ModelInfo info = model->model.info();
+  if (src_vocab_size) *src_vocab_size = info.src_vocab_size;
+  if (tgt_vocab_size) *tgt_vocab_size = info.tgt_vocab_size;
+  if (max_positions) *max_positions = info.max_positions;
+  g_last_error.clear();
+  return EDGESEQ_OK;
+}
+
+// ---- Text ----
+
+edgeseq_status edgeseq_tokenize(const edgeseq_model* model, const char* text, int32_t** out_ids, size_t* out_len,
+                                size_t* out_unknown_count, char** out_unknown) {
+  const char* fn = "edgeseq_tokenize";
+  if (out_ids) *out_ids = nullptr;
+  if (out_unknown) *out_unknown = nullptr;
+  if (!model) return NullArgument(fn, "model");
+  if (!text) return NullArgument(fn, "text");
+  if (!out_ids) return NullArgument(fn, "out_ids");
+  if (!out_len) return NullArgument(fn, "out_len");
+  return Guard(fn, [&] {
+    std::vector<std::string> unknown;
+    const std::vector<int32_t> ids = model->model.EncodeSource(text, &unknown);
+    std::string packed;
+    for (const std::string& u : unknown) packed.append(u).push_back('\0');
+    int32_t* buf = static_cast<int32_t*>(malloc(std::max<size_t>(ids.size(), 1) * sizeof(int32_t)));
+    if (!buf) throw std::bad_alloc();
+    char* unk = nullptr;
+    if (out_unknown && !unknown.empty()) {
+      unk = static_cast<char*>(malloc(packed.size()));
+      if (!unk) {
+        free(buf);
+        throw std::bad_alloc();
+      }
+      memcpy(unk, packed.data(), packed.size());
+    }
+    if (!ids.empty()) memcpy(buf, ids.data(), ids.size() * sizeof(int32_t));
+    *out_ids = buf;
+    *out_len = ids.size();
+    if (out_unknown_count) *out_unknown_count = unknown.size();
+    if (out_unknown) *out_unknown = unk;
+  });
+}
+
+edgeseq_status edgeseq_detokenize(const edgeseq_model* model, const int32_t* ids, size_t len, char** out_text,
+                                  size_t* out_len) {
+  const char* fn = "edgeseq_detokenize";
+  if (out_text) *out_text = nullptr;
+  if (!model) return NullArgument(fn, "model");
+  if (!ids && len) return NullArgument(fn, "ids");
+  if (!out_text) return NullArgument(fn, "out_text");
+  return Guard(fn, [&] {
+    const std::string s = model->model.DecodeTarget(std::vector<int32_t>(ids, ids + len));
+    *out_text = CopyString(s);
+    if (out_len) *out_len = s.size();
+  });
+}
+
+// ---- Generator ----
+
+edgeseq_status edgeseq_generator_new(const edgeseq_model* model, size_t max_batch, size_t max_source,
+                                     size_t max_target, size_t max_beam, edgeseq_generator** out) {
+  const char* fn = "edgeseq_generator_new";
+  if (!out) return NullArgument(fn, "out");
+  *out = nullptr;
+  if (!model) return NullArgument(fn, "model");
+  return Guard(fn, [&] {
+    edgeseq::Limits l;
+    l.max_batch = max_batch;
+    l.max_source = max_source;
+    l.max_target = max_target;
+    l.max_beam = max_beam;
+    edgeseq::Generator gen(model->model, l);
+    const edgeseq::Limits resolved = gen.limits();
+    *out = new edgeseq_generator{model->model, std::move(gen), model->model.info(), resolved};
+  });
+}
+
+void edgeseq_generator_free(edgeseq_generator* generator) { delete generator; }
+
+edgeseq_status edgeseq_generator_limits(const edgeseq_generator* g, size_t* max_batch, size_t* max_source,
+                                        size_t* max_target, size_t* max_beam) {
+  if (!g) return NullArgument("edgeseq_generator_limits", "generator");
+  if (max_batch) *max_batch = g->limits.max_batch;
+  if (max_source) *max_source = g->limits.max_source;
+  if (max_target) *max_target = g->limits.max_target;
+  if (max_beam) *max_beam = g->limits.max_beam;
+  g_last_error.clear();
+  return EDGESEQ_OK;
+}
+
+void edgeseq_generate_params_init_sized(edgeseq_generate_params* params, size_t struct_size) {
+  if (!params || struct_size < sizeof(size_t)) return;
+  WriteSized(DefaultParams(), params, struct_size);
+}
+
+edgeseq_status edgeseq_generate_batch(edgeseq_generator* g, const int32_t* const* sources, const size_t* source_lens,
+                                      size_t n_sources, const edgeseq_generate_params* params,
+                                      edgeseq_result** out) {
+  const char* fn = "edgeseq_generate_batch";
+  if (!out) return NullArgument(fn, "out");
+  *out = nullptr;
+  if (!g) return NullArgument(fn, "generator");
+  return Guard(fn, [&] {
+    const edgeseq_generate_params p = ReadSized(params, DefaultParams(), "edgeseq_generate_params");
+    const auto src = Sources(sources, source_lens, n_sources, "sources");
+    auto hyps = g->generator.Generate(src, ToOptions(p));
+    auto* r = new edgeseq_result;
+    try {
+      r->has_text = g->info.has_vocabularies;
+      r->sources.resize(hyps.size());
+      for (size_t s = 0; s < hyps.size(); ++s) {
+        for (auto& h : hyps[s]) {
+          edgeseq_result::Hyp x;
+          if (r->has_text) x.text = g->model.DecodeTarget(h.ids);
+          x.ids = std::move(h.ids);
+          x.score = h.score;
+          r->sources[s].push_back(std::move(x));
+        }
+      }
+    } catch (...) {
+      delete r;
+      throw;
+    }
+    *out = r;
+  });
+}
+
+size_t edgeseq_result_sources(const edgeseq_result* r) { return r ? r->sources.size() : 0; }
+
+size_t edgeseq_result_hypotheses(const edgeseq_result* r, size_t source) {
+  return r && source < r->sources.size() ? r->sources[source].size() : 0;
+}
+
+namespace {
+const edgeseq_result::Hyp* FindHyp(const edgeseq_result* r, size_t source, size_t index, const char* fn,
+                                   edgeseq_status* status) {
+  if (!r) {
+    *status = NullArgument(fn, "result");
+    return nullptr;
+  }
+  if (source >= r->sources.size() || index >= r->sources[source].size()) {
+    *status = Fail(EDGESEQ_ERROR_ARGUMENT, std::string(fn) + ": no hypothesis " + std::to_string(index) +
+                                               " for source " + std::to_string(source) + " (the result has " +
+                                               std::to_string(r->sources.size()) + " sources)");
+    return nullptr;
+  }
+  *status = EDGESEQ_OK;
+  return &r->sources[source][index];
+}
+}  // namespace
+
+edgeseq_status edgeseq_result_hypothesis(const edgeseq_result* r, size_t source, size_t index, const int32_t** ids,
+                                         size_t* len, float* score) {
+  if (ids) *ids = nullptr;
+  edgeseq_status s;
+  const edgeseq_result::Hyp* h = FindHyp(r, source, index, "edgeseq_result_hypothesis", &s);
+  if (!h) return s;
+  if (ids) *ids = h->ids.empty() ? nullptr : h->ids.data();
+  if (len) *len = h->ids.size();
+  if (score) *score = h->score;
+  g_last_error.clear();
+  return EDGESEQ_OK;
+}
+
+edgeseq_status edgeseq_result_text(const edgeseq_result* r, size_t source, size_t index, const char** text) {
+  const char* fn = "edgeseq_result_text";
+  if (text) *text = nullptr;
+  if (!text) return NullArgument(fn, "text");
+  edgeseq_status s;
+  const edgeseq_result::Hyp* h = FindHyp(r, source, index, fn, &s);
+  if (!h) return s;
+  if (!r->has_text) return Fail(EDGESEQ_ERROR_MODEL, std::string(fn) + ": the model carries no vocabularies");
+  *text = h->text.c_str();
+  g_last_error.clear();
+  return EDGESEQ_OK;
+}
+
+void edgeseq_result_free(edgeseq_result* r) { delete r; }
+
+edgeseq_status edgeseq_generate_text_with_params(edgeseq_generator* g, const char* text,
+                                                 const edgeseq_generate_params* params, char** out_text) {
+  const char* fn = "edgeseq_generate_text_with_params";
+  if (out_text) *out_text = nullptr;
+  if (!g) return NullArgument(fn, "generator");
+  if (!text) return NullArgument(fn, "text");
+  if (!out_text) return NullArgument(fn, "out_text");
+  return Guard(fn, [&] {
+    const edgeseq_generate_params p = ReadSized(params, DefaultParams(), "edgeseq_generate_params");
+    *out_text = CopyString(GenerateText(g, text, p));
+  });
+}
+
+edgeseq_status edgeseq_score_batch(edgeseq_generator* g, const int32_t* const* sources, const size_t* source_lens,
+                                   const int32_t* const* targets, const size_t* target_lens, size_t n,
+                                   float* out_logprobs) {
+  const char* fn = "edgeseq_score_batch";
+  if (!g) return NullArgument(fn, "generator");
+  if (!out_logprobs && n) return NullArgument(fn, "out_logprobs");
+  return Guard(fn, [&] {
+    const auto s = Sources(sources, source_lens, n, "sources");
+    const auto t = Sources(targets, target_lens, n, "targets");
+    const std::vector<float> scores = g->generator.Score(s, t);
+    std::copy(scores.begin(), scores.end(), out_logprobs);
+  });
+}
+
+// ---- Older calls ----
 
 void edgeseq_options_init(edgeseq_options* o) {
   if (!o) return;
-  const edgeseq::GenerateOptions d;
+  const edgeseq_generate_params d = DefaultParams();
   o->max_length = d.max_length;
   o->min_length = d.min_length;
   o->beam = d.beam;
   o->length_penalty = d.length_penalty;
-  o->sample = 0;
+  o->sample = d.sample;
   o->temperature = d.temperature;
   o->top_k = d.top_k;
   o->top_p = d.top_p;
   o->seed = d.seed;
 }
 
-edgeseq_status edgeseq_model_load(const char* path, edgeseq_model** out) {
-  if (!path || !out) return Fail(EDGESEQ_ERROR_ARGUMENT, "edgeseq_model_load: null argument");
-  *out = nullptr;
-  return Guard([&] { *out = new edgeseq_model{edgeseq::Model::Load(path)}; });
-}
-
-void edgeseq_model_free(edgeseq_model* model) { delete model; }
-
-edgeseq_status edgeseq_model_info(const edgeseq_model* model, size_t* src_vocab_size, size_t* tgt_vocab_size,
-                                  size_t* max_positions) {
-  if (!model) return Fail(EDGESEQ_ERROR_ARGUMENT, "edgeseq_model_info: null model");
-  const edgeseq::ModelInfo info = model->model.info();
-  if (src_vocab_size) *src_vocab_size = info.src_vocab_size;
-  if (tgt_vocab_size) *tgt_vocab_size = info.tgt_vocab_size;
-  if (max_positions) *max_positions = info.max_positions;
-  return EDGESEQ_OK;
-}
-
-edgeseq_status edgeseq_generator_new(const edgeseq_model* model, size_t max_batch, size_t max_source,
-                                     size_t max_target, size_t max_beam, edgeseq_generator** out) {
-  if (!model || !out) return Fail(EDGESEQ_ERROR_ARGUMENT, "edgeseq_generator_new: null argument");
-  *out = nullptr;
-  return Guard([&] {
-    edgeseq::Limits l;
-    l.max_batch = max_batch;
-    l.max_source = max_source;
-    l.max_target = max_target;
-    l.max_beam = max_beam;
-    *out = new edgeseq_generator{model->model, edgeseq::Generator(model->model, l)};
-  });
-}
-
-void edgeseq_generator_free(edgeseq_generator* generator) { delete generator; }
-
 edgeseq_status edgeseq_generate(edgeseq_generator* g, const int32_t* source, size_t source_len,
                                 const edgeseq_options* options, int32_t* out_ids, size_t out_capacity,
                                 size_t* out_len, float* out_score) {
-  if (!g || (!source && source_len) || (!out_ids && out_capacity) || !out_len) {
-    return Fail(EDGESEQ_ERROR_ARGUMENT, "edgeseq_generate: null argument");
-  }
-  return Guard([&] {
+  const char* fn = "edgeseq_generate";
+  if (!g) return NullArgument(fn, "generator");
+  if (!source && source_len) return NullArgument(fn, "source");
+  if (!out_ids && out_capacity) return NullArgument(fn, "out_ids");
+  if (!out_len) return NullArgument(fn, "out_len");
+  return Guard(fn, [&] {
     const std::vector<int32_t> src(source, source + source_len);
-    const auto hyps = g->generator.Generate({src}, Options(options));
+    const auto hyps = g->generator.Generate({src}, ToOptions(FromOptions(options)));
     const auto& h = hyps[0][0];
     *out_len = h.ids.size();
     if (out_score) *out_score = h.score;
-    memcpy(out_ids, h.ids.data(), std::min(out_capacity, h.ids.size()) * sizeof(int32_t));
+    const size_t n = std::min(out_capacity, h.ids.size());
+    if (n) memcpy(out_ids, h.ids.data(), n * sizeof(int32_t));
   });
 }
 
 edgeseq_status edgeseq_generate_text(edgeseq_generator* g, const char* text, const edgeseq_options* options,
                                      char* out, size_t out_capacity, size_t* out_len) {
-  if (!g || !text || (!out && out_capacity) || !out_len) {
-    return Fail(EDGESEQ_ERROR_ARGUMENT, "edgeseq_generate_text: null argument");
-  }
-  return Guard([&] {
-    const auto src = g->model.EncodeSource(text);
-    const auto hyps = g->generator.Generate({src}, Options(options));
-    const std::string s = g->model.DecodeTarget(hyps[0][0].ids);
+  const char* fn = "edgeseq_generate_text";
+  if (!g) return NullArgument(fn, "generator");
+  if (!text) return NullArgument(fn, "text");
+  if (!out && out_capacity) return NullArgument(fn, "out");
+  if (!out_len) return NullArgument(fn, "out_len");
+  return Guard(fn, [&] {
+    const std::string s = GenerateText(g, text, FromOptions(options));
     *out_len = s.size();
     if (out_capacity) {
       const size_t n = std::min(out_capacity - 1, s.size());
@@ -147,15 +604,15 @@ edgeseq_status edgeseq_generate_text(edgeseq_generator* g, const char* text, con
 
 edgeseq_status edgeseq_score(edgeseq_generator* g, const int32_t* source, size_t source_len, const int32_t* target,
                              size_t target_len, float* out_logprob) {
-  if (!g || (!source && source_len) || (!target && target_len) || !out_logprob) {
-    return Fail(EDGESEQ_ERROR_ARGUMENT, "edgeseq_score: null argument");
-  }
-  return Guard([&] {
+  const char* fn = "edgeseq_score";
+  if (!g) return NullArgument(fn, "generator");
+  if (!source && source_len) return NullArgument(fn, "source");
+  if (!target && target_len) return NullArgument(fn, "target");
+  if (!out_logprob) return NullArgument(fn, "out_logprob");
+  return Guard(fn, [&] {
     const std::vector<int32_t> s(source, source + source_len), t(target, target + target_len);
     *out_logprob = g->generator.Score({s}, {t})[0];
   });
 }
-
-void edgeseq_set_threads(int threads) { edgeseq::SetThreads(threads); }
 
 }  // extern "C"

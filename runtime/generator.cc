@@ -62,6 +62,7 @@ void Generator::CheckOptions(const GenerateOptions& o) const {
   }
   if (o.num_hypotheses == 0 || o.num_hypotheses > o.beam) fail("num_hypotheses must be between 1 and the beam");
   if (!std::isfinite(o.length_penalty)) fail("length penalty must be finite");
+  if (o.on_token && o.beam != 1) fail("a token callback (streaming) takes beam 1");
   if (o.sample) {
     if (o.beam != 1) fail("sampling takes beam 1");
     if (!(o.temperature > 0.0f) || !std::isfinite(o.temperature)) fail("temperature must be finite and > 0");
@@ -117,8 +118,11 @@ std::vector<std::vector<Hypothesis>> Generator::Step1(size_t batch, size_t S, co
         done[b] = true;
       } else {
         h.ids.push_back(next);
-        if (o.on_token) o.on_token(b, next);
-        all_done = false;
+        if (o.on_token && o.on_token(b, next)) {
+          done[b] = true;  // stopped by the caller after this token
+        } else {
+          all_done = false;
+        }
       }
       ws_.dec_ids[b] = next;  // finished rows keep decoding harmlessly until all are done
     }

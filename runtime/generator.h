@@ -27,8 +27,10 @@ struct GenerateOptions {
   float top_p = 1.0f;          // sampling: smallest set of tokens with probability ≥ p, in (0, 1]
   uint64_t seed = 0;           // sampling: same seed, same options, same input → same output
   // Greedy/sampling: called with (source index, token) as each token is
-  // chosen, EOS excluded (streaming).
-  std::function<void(size_t, int32_t)> on_token;
+  // chosen, EOS excluded (streaming). Returning true ends that source's
+  // hypothesis after this token (no EOS; the score counts the tokens so
+  // far); the other sources go on. Beam search takes no callback.
+  std::function<bool(size_t, int32_t)> on_token;
 };
 
 struct Hypothesis {

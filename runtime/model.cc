@@ -98,8 +98,19 @@ Embedding Model::MakeEmbedding(const std::string& name) {
 }
 
 std::shared_ptr<const Model> Model::Load(const std::string& path, const ModelOptions& options) {
+  return FromFile(loaders::EsqFile::Open(path, options.verify_checksums));
+}
+
+std::shared_ptr<const Model> Model::FromBytes(const uint8_t* bytes, size_t size, const std::string& name,
+                                              const ModelOptions& options) {
+  loaders::EsqFile file = loaders::EsqFile::FromBytes(bytes, size, name);
+  if (options.verify_checksums) file.VerifyChecksums();
+  return FromFile(std::move(file));
+}
+
+std::shared_ptr<const Model> Model::FromFile(loaders::EsqFile file) {
   std::shared_ptr<Model> m(new Model());
-  m->file_ = loaders::EsqFile::Open(path, options.verify_checksums);
+  m->file_ = std::move(file);
   const loaders::ModelConfig& c = m->config();
   m->activation_ = ToActivation(c.activation);
   m->src_embedding_ = m->MakeEmbedding(kSrcEmbedding);

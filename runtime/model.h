@@ -57,6 +57,11 @@ class Model {
  public:
   // Throws runtime::Error(kModel) or loaders::EsqError naming what is wrong.
   static std::shared_ptr<const Model> Load(const std::string& path, const ModelOptions& options = {});
+  // The same from a model file already in memory: `bytes` (64-byte aligned,
+  // as the format aligns tensors) are validated the same way, used in place
+  // and must outlive the Model. `name` stands for the file name in errors.
+  static std::shared_ptr<const Model> FromBytes(const uint8_t* bytes, size_t size, const std::string& name,
+                                                const ModelOptions& options = {});
 
   const loaders::ModelConfig& config() const { return file_.config(); }
   const loaders::EsqFile& file() const { return file_; }
@@ -82,6 +87,7 @@ class Model {
 
  private:
   Model() = default;
+  static std::shared_ptr<const Model> FromFile(loaders::EsqFile file);
   const float* F32(const std::string& name, bool required = true);
   Linear MakeLinear(const std::string& name, const std::string& bias_name,
                     ops::Int8Rows rows = ops::Int8Rows::kAnyRows);

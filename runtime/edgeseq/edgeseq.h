@@ -1,10 +1,31 @@
 /* edgeseq C API: the same runtime as edgeseq.hpp behind opaque handles, for
- * C and for other languages' foreign-function interfaces.
+ * C and for other languages' foreign-function interfaces. docs/C_API.md has
+ * a walk-through.
  *
- * Every function returns an edgeseq_status; on failure,
- * edgeseq_last_error() gives a one-line message (per thread, valid until the
- * next call on that thread). A model may be shared between threads; a
- * generator belongs to one thread at a time. */
+ * Errors: every function that can fail returns an edgeseq_status; on
+ * failure, edgeseq_last_error() gives a one-line message (per thread, valid
+ * until the next call on that thread). A NULL handle or a NULL required
+ * pointer is EDGESEQ_ERROR_ARGUMENT, never a crash.
+ *
+ * Threads: a model may be shared between threads; a generator belongs to
+ * one thread at a time (one generator per thread).
+ *
+ * Ownership: the caller owns every handle it receives (edgeseq_model,
+ * edgeseq_generator, edgeseq_result) and frees it with its _free function;
+ * every buffer the library allocates for the caller (an `int32_t**` or
+ * `char**` out-parameter) is freed with edgeseq_free(). Pointers that
+ * accessors return (edgeseq_result_*, edgeseq_version, edgeseq_last_error)
+ * belong to the library or to the handle they came from: don't free them.
+ * Every _free function accepts NULL. Inputs are only read during the call,
+ * except the bytes given to edgeseq_model_load_from_memory.
+ *
+ * Growing structs: edgeseq_load_params and edgeseq_generate_params begin
+ * with `size_t struct_size`. Initialize them with their _init function (an
+ * inline wrapper that passes sizeof from the header you compiled with), then
+ * set fields; a library newer than your header reads the fields your struct
+ * has and defaults the rest. edgeseq_model_get_info fills an edgeseq_info the
+ * same way. Bindings that cannot call inline functions call the
+ * *_init_sized / *_sized functions with the struct's size. */
 #ifndef EDGESEQ_EDGESEQ_H_
 #define EDGESEQ_EDGESEQ_H_
 
@@ -17,24 +38,243 @@
 #define EDGESEQ_C_API __attribute__((visibility("default")))
 #endif
 
+/* The small wrappers below are compiled into the caller (C89 has no inline). */
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L)
+#define EDGESEQ_INLINE static inline
+#elif defined(__GNUC__)
+#define EDGESEQ_INLINE static __inline__
+#else
+#define EDGESEQ_INLINE static
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/* The version of this header; edgeseq_version() gives the library's. */
+#define EDGESEQ_VERSION_MAJOR 0
+#define EDGESEQ_VERSION_MINOR 1
+#define EDGESEQ_VERSION_PATCH 0
+#define EDGESEQ_VERSION_NUMBER (EDGESEQ_VERSION_MAJOR * 10000 + EDGESEQ_VERSION_MINOR * 100 + EDGESEQ_VERSION_PATCH)
+
 typedef enum {
   EDGESEQ_OK = 0,
-  EDGESEQ_ERROR_MODEL = 1,    /* the model file is invalid or incomplete */
-  EDGESEQ_ERROR_INPUT = 2,    /* a bad source, target, text or option */
-  EDGESEQ_ERROR_LIMIT = 3,    /* beyond what the generator was created for */
-  EDGESEQ_ERROR_ARGUMENT = 4, /* a null handle or pointer */
+  EDGESEQ_ERROR_MODEL = 1,    /* the model is invalid, damaged, or lacks what was asked (e.g. vocabularies) */
+  EDGESEQ_ERROR_INPUT = 2,    /* a bad source, target, id, text or option value */
+  EDGESEQ_ERROR_LIMIT = 3,    /* beyond what the generator was created for, or the model's positions */
+  EDGESEQ_ERROR_ARGUMENT = 4, /* a NULL handle or pointer, an index out of range, a bad struct_size */
   EDGESEQ_ERROR_INTERNAL = 5  /* out of memory or a bug */
 } edgeseq_status;
 
 typedef struct edgeseq_model edgeseq_model;
 typedef struct edgeseq_generator edgeseq_generator;
+typedef struct edgeseq_result edgeseq_result;
+
+/* ---- Library ------------------------------------------------------------ */
+
+/* The library's version, "MAJOR.MINOR.PATCH" (static storage). */
+EDGESEQ_C_API const char* edgeseq_version(void);
+/* The same as MAJOR*10000 + MINOR*100 + PATCH (compare with EDGESEQ_VERSION_NUMBER). */
+EDGESEQ_C_API uint32_t edgeseq_version_number(void);
+
+/* The message of this thread's last failed call ("" after a success). */
+EDGESEQ_C_API const char* edgeseq_last_error(void);
+/* A constant name for a status ("EDGESEQ_ERROR_INPUT"; "unknown" otherwise). */
+EDGESEQ_C_API const char* edgeseq_status_name(edgeseq_status status);
+
+/* Frees a buffer the library allocated for the caller (NULL is fine). */
+EDGESEQ_C_API void edgeseq_free(void* buffer);
+
+/* Threads for the matmuls and the attention, for the whole process, from
+ * each generator's next call; 0 (or less) restores the default:
+ * OMP_NUM_THREADS if set, else the physical cores this process may run on.
+ * There is no per-generator count: the matmuls run on the process's one
+ * OpenMP pool through matmul plans made once per model and shared by all
+ * its generators, and the runtime reads one process-wide count for them and
+ * for the attention's split of a batch, so a per-generator count could not
+ * be honoured reliably. Results are identical for any count. */
+EDGESEQ_C_API void edgeseq_set_threads(int threads);
+/* The process-wide thread count now in effect (at least 1). */
+EDGESEQ_C_API int edgeseq_get_threads(void);
+
+/* ---- Model -------------------------------------------------------------- */
 
 typedef struct {
-  size_t max_length;    /* decoding steps; an EOS counts as one */
+  size_t struct_size;   /* set by edgeseq_load_params_init */
+  int verify_checksums; /* nonzero: hash every tensor at load (reads the whole model) */
+} edgeseq_load_params;
+
+EDGESEQ_C_API void edgeseq_load_params_init_sized(edgeseq_load_params* params, size_t struct_size);
+EDGESEQ_INLINE void edgeseq_load_params_init(edgeseq_load_params* params) {
+  edgeseq_load_params_init_sized(params, sizeof(*params));
+}
+
+/* Maps and validates a .esq file. *out is NULL on failure. */
+EDGESEQ_C_API edgeseq_status edgeseq_model_load(const char* path, edgeseq_model** out);
+/* The same with parameters (NULL: the defaults). */
+EDGESEQ_C_API edgeseq_status edgeseq_model_load_with_params(const char* path, const edgeseq_load_params* params,
+                                                            edgeseq_model** out);
+/* A model file already in memory (e.g. linked into the program), validated
+ * exactly as a file is (EDGESEQ_ERROR_MODEL for damaged bytes; set
+ * verify_checksums to hash the tensors too). The bytes are NOT copied: they
+ * stay the caller's, must not change, and must outlive the model and every
+ * generator made from it. They must be 64-byte aligned, as the format
+ * aligns its tensors (aligned_alloc(64, ...), posix_memalign, or
+ * _Alignas(64) on a static array); else EDGESEQ_ERROR_ARGUMENT. params may
+ * be NULL. */
+EDGESEQ_C_API edgeseq_status edgeseq_model_load_from_memory(const void* bytes, size_t size,
+                                                            const edgeseq_load_params* params, edgeseq_model** out);
+/* Frees the model's handle. Generators made from it keep what they need
+ * alive, so it may be freed before them. */
+EDGESEQ_C_API void edgeseq_model_free(edgeseq_model* model);
+
+typedef struct {
+  size_t struct_size; /* set by edgeseq_model_get_info */
+  size_t d_model, heads, encoder_layers, decoder_layers, ffn_dim;
+  size_t src_vocab_size, tgt_vocab_size;
+  size_t max_positions; /* the longest source and target the model takes */
+  /* Special ids; -1 where the model has none. A text whose token is outside
+   * the source vocabulary reads as src_unk_id (refused when -1). */
+  int32_t pad_id, bos_id, eos_id, decoder_start_id, src_unk_id, tgt_unk_id;
+  int has_vocabularies; /* nonzero: the text calls work */
+  /* Nonzero for a character-level source vocabulary without a space token
+   * (e.g. grapheme-to-phoneme): the model reads one word per source. The
+   * text generate calls then decode each whitespace-separated word on its
+   * own and join the outputs with " | " (as the CLI does); edgeseq_tokenize
+   * takes one word. */
+  int source_is_words;
+} edgeseq_info;
+
+EDGESEQ_C_API edgeseq_status edgeseq_model_get_info_sized(const edgeseq_model* model, edgeseq_info* info,
+                                                          size_t struct_size);
+EDGESEQ_INLINE edgeseq_status edgeseq_model_get_info(const edgeseq_model* model, edgeseq_info* info) {
+  return edgeseq_model_get_info_sized(model, info, sizeof(*info));
+}
+
+/* Older form of edgeseq_model_get_info (any pointer may be NULL). */
+EDGESEQ_C_API edgeseq_status edgeseq_model_info(const edgeseq_model* model, size_t* src_vocab_size,
+                                                size_t* tgt_vocab_size, size_t* max_positions);
+
+/* ---- Text <-> ids (models with vocabularies) ----------------------------- */
+
+/* Source text (UTF-8, NUL-terminated) as the ids the encoder reads, with the
+ * conventions the model records (docs/INPUTS.md): normalized (e.g.
+ * lowercased), split into the vocabulary's tokens, a token outside it read
+ * as src_unk_id (EDGESEQ_ERROR_INPUT naming it when the model has none),
+ * framed with the model's prefix and suffix ids (e.g. BOS ... EOS): what
+ * edgeseq_generate_batch needs. *out_ids (edgeseq_free) receives *out_len
+ * ids. Optional (NULL to skip): *out_unknown_count, the tokens read as
+ * src_unk_id, and *out_unknown (edgeseq_free; NULL when there are none):
+ * those tokens, each NUL-terminated, one after another. EDGESEQ_ERROR_MODEL
+ * when the model has no vocabularies. */
+EDGESEQ_C_API edgeseq_status edgeseq_tokenize(const edgeseq_model* model, const char* text, int32_t** out_ids,
+                                              size_t* out_len, size_t* out_unknown_count, char** out_unknown);
+/* Target ids (as a hypothesis gives them) as text; *out_text (edgeseq_free)
+ * is NUL-terminated, *out_len (optional) its length. An id outside the
+ * target vocabulary is EDGESEQ_ERROR_INPUT. */
+EDGESEQ_C_API edgeseq_status edgeseq_detokenize(const edgeseq_model* model, const int32_t* ids, size_t len,
+                                                char** out_text, size_t* out_len);
+
+/* ---- Generator ---------------------------------------------------------- */
+
+/* Working memory is planned once for these limits: sources per call,
+ * tokens per source, decoding steps, widest beam. 0 means the default that
+ * fits any model: batch 16, source and target the model's positions (at
+ * most 256), beam 1. A nonzero limit the model cannot take (beyond its
+ * positions) is EDGESEQ_ERROR_LIMIT. */
+EDGESEQ_C_API edgeseq_status edgeseq_generator_new(const edgeseq_model* model, size_t max_batch, size_t max_source,
+                                                   size_t max_target, size_t max_beam, edgeseq_generator** out);
+EDGESEQ_C_API void edgeseq_generator_free(edgeseq_generator* generator);
+/* The limits the generator was planned for, defaults resolved (pointers may be NULL). */
+EDGESEQ_C_API edgeseq_status edgeseq_generator_limits(const edgeseq_generator* generator, size_t* max_batch,
+                                                      size_t* max_source, size_t* max_target, size_t* max_beam);
+
+/* Called for each token as it is chosen (greedy and sampling; beam search
+ * takes no callback: EDGESEQ_ERROR_INPUT), the EOS excluded. `source` is the
+ * source's index in the call (a word's index for the text calls of a
+ * source_is_words model). Return 0 to go on; non-zero to stop THAT source
+ * after this token: its hypothesis ends there, without an EOS, its score
+ * counting the tokens so far; the other sources go on. To stop everything,
+ * return non-zero for every source (each live source gets one token per
+ * step, so all stop within the step). Called on the calling thread, from
+ * inside the generate call: it must not call the same generator. */
+typedef int (*edgeseq_token_callback)(size_t source, int32_t token, void* user_data);
+
+typedef struct {
+  size_t struct_size;   /* set by edgeseq_generate_params_init */
+  size_t max_length;    /* decoding steps, an EOS counts as one; 0 (default): the generator's max_target */
+  size_t min_length;    /* no EOS before this many tokens (default 0) */
+  size_t beam;          /* 1 (default): greedy or sampling; more: beam search (<= the generator's max_beam) */
+  float length_penalty; /* beam: hypotheses ranked by score / length^alpha (length counts the EOS); default 1 */
+  size_t num_hypotheses; /* beam: hypotheses returned per source, best first, 1..beam; default 1 */
+  int sample;           /* nonzero: sample instead of argmax (beam must be 1); default 0 */
+  float temperature;    /* sampling: logits / T, > 0; default 1 */
+  size_t top_k;         /* sampling: only the k most likely tokens; 0 (default): all */
+  float top_p;          /* sampling: the smallest set with probability >= p, in (0, 1]; default 1 */
+  uint64_t seed;        /* sampling: same seed, options and input -> same output; default 0 */
+  edgeseq_token_callback on_token; /* NULL (default): none */
+  void* on_token_user_data;        /* passed to on_token */
+} edgeseq_generate_params;
+
+EDGESEQ_C_API void edgeseq_generate_params_init_sized(edgeseq_generate_params* params, size_t struct_size);
+EDGESEQ_INLINE void edgeseq_generate_params_init(edgeseq_generate_params* params) {
+  edgeseq_generate_params_init_sized(params, sizeof(*params));
+}
+EDGESEQ_INLINE edgeseq_generate_params edgeseq_generate_params_default(void) {
+  edgeseq_generate_params p;
+  edgeseq_generate_params_init(&p);
+  return p;
+}
+
+/* Decodes n_sources sources of token ids (sources[i] has source_lens[i]
+ * ids, used verbatim: edgeseq_tokenize gives a text's framed ids) in one
+ * batch, at most the generator's max_batch. params NULL: the defaults.
+ * *out (edgeseq_result_free) holds num_hypotheses hypotheses per source,
+ * best first. On failure *out is NULL. */
+EDGESEQ_C_API edgeseq_status edgeseq_generate_batch(edgeseq_generator* generator, const int32_t* const* sources,
+                                                    const size_t* source_lens, size_t n_sources,
+                                                    const edgeseq_generate_params* params, edgeseq_result** out);
+
+/* Sources in a result (as given). 0 for NULL. */
+EDGESEQ_C_API size_t edgeseq_result_sources(const edgeseq_result* result);
+/* Hypotheses for one source. 0 for NULL or an index out of range. */
+EDGESEQ_C_API size_t edgeseq_result_hypotheses(const edgeseq_result* result, size_t source);
+/* One hypothesis: *ids (owned by the result, valid until
+ * edgeseq_result_free; NULL when *len is 0) without the decoder start token
+ * and the final EOS, *len of them, and *score, the sum of the chosen
+ * tokens' log-probabilities (the EOS included). Any out-pointer may be NULL.
+ * EDGESEQ_ERROR_ARGUMENT for an index out of range. */
+EDGESEQ_C_API edgeseq_status edgeseq_result_hypothesis(const edgeseq_result* result, size_t source, size_t index,
+                                                       const int32_t** ids, size_t* len, float* score);
+/* The same hypothesis as text (owned by the result), for a model with
+ * vocabularies (else EDGESEQ_ERROR_MODEL). */
+EDGESEQ_C_API edgeseq_status edgeseq_result_text(const edgeseq_result* result, size_t source, size_t index,
+                                                 const char** text);
+EDGESEQ_C_API void edgeseq_result_free(edgeseq_result* result);
+
+/* Text in, best text out: edgeseq_tokenize, generate, edgeseq_detokenize.
+ * For a source_is_words model each whitespace-separated word is decoded on
+ * its own (batched by the generator's max_batch) and the outputs are joined
+ * with " | ", as the CLI prints them. *out_text (edgeseq_free) is
+ * NUL-terminated; params NULL: the defaults; num_hypotheses above 1 is
+ * allowed but only the best is returned. */
+EDGESEQ_C_API edgeseq_status edgeseq_generate_text_with_params(edgeseq_generator* generator, const char* text,
+                                                               const edgeseq_generate_params* params,
+                                                               char** out_text);
+
+/* Teacher forcing: the log-probability of each target followed by EOS given
+ * its source (n pairs, at most the generator's max_batch), written to
+ * out_logprobs[0..n). */
+EDGESEQ_C_API edgeseq_status edgeseq_score_batch(edgeseq_generator* generator, const int32_t* const* sources,
+                                                 const size_t* source_lens, const int32_t* const* targets,
+                                                 const size_t* target_lens, size_t n, float* out_logprobs);
+
+/* ---- Older calls, kept working ------------------------------------------ */
+
+/* Options without struct_size (no num_hypotheses, no callback): prefer
+ * edgeseq_generate_params. */
+typedef struct {
+  size_t max_length;    /* 0: the generator's max_target */
   size_t min_length;
   size_t beam;          /* 1: greedy (or sampling) */
   float length_penalty; /* beam: rank by score / length^alpha */
@@ -45,38 +285,21 @@ typedef struct {
   uint64_t seed;
 } edgeseq_options;
 
-EDGESEQ_C_API const char* edgeseq_last_error(void);
-
-/* Fills `o` with the defaults (greedy, max_length 256). */
+/* Fills `o` with the defaults (greedy, max_length 0: the generator's max_target). */
 EDGESEQ_C_API void edgeseq_options_init(edgeseq_options* o);
 
-EDGESEQ_C_API edgeseq_status edgeseq_model_load(const char* path, edgeseq_model** out);
-EDGESEQ_C_API void edgeseq_model_free(edgeseq_model* model);
-/* Sizes a caller needs to plan for (any pointer may be NULL). */
-EDGESEQ_C_API edgeseq_status edgeseq_model_info(const edgeseq_model* model, size_t* src_vocab_size,
-                                                size_t* tgt_vocab_size, size_t* max_positions);
-
-/* Working memory is planned once for these limits. */
-EDGESEQ_C_API edgeseq_status edgeseq_generator_new(const edgeseq_model* model, size_t max_batch, size_t max_source,
-                                                   size_t max_target, size_t max_beam, edgeseq_generator** out);
-EDGESEQ_C_API void edgeseq_generator_free(edgeseq_generator* generator);
-
-/* Decodes one source of token ids. The best hypothesis's ids (without the
- * decoder start token and the final EOS) go to out_ids, at most
- * out_capacity of them; *out_len receives the full length (if it exceeds
- * out_capacity, call again with more room) and *out_score its score. */
+/* Decodes one source of token ids (options NULL: the defaults). The best
+ * hypothesis's ids (without the decoder start token and the final EOS) go
+ * to out_ids, at most out_capacity of them; *out_len receives the full
+ * length (if it exceeds out_capacity, call again with more room) and
+ * *out_score (optional) its score. */
 EDGESEQ_C_API edgeseq_status edgeseq_generate(edgeseq_generator* generator, const int32_t* source, size_t source_len,
                                               const edgeseq_options* options, int32_t* out_ids, size_t out_capacity,
                                               size_t* out_len, float* out_score);
 
-/* The same with text through the model's vocabularies, with the conventions
- * the model file records (docs/INPUTS.md): the text normalized (e.g.
- * lowercased), a token outside the source vocabulary read as the model's
- * source unknown id when it has one (else EDGESEQ_ERROR_INPUT naming it), and
- * the source framed with the model's prefix and suffix ids (e.g. BOS ... EOS);
- * edgeseq_generate uses its ids verbatim. `out` receives a NUL-terminated
- * string of at most out_capacity bytes including the NUL; *out_len the full
- * length without it. */
+/* edgeseq_generate_text_with_params into a caller's buffer: `out` receives
+ * a NUL-terminated string of at most out_capacity bytes including the NUL
+ * (truncated to fit); *out_len the full length without it. */
 EDGESEQ_C_API edgeseq_status edgeseq_generate_text(edgeseq_generator* generator, const char* text,
                                                    const edgeseq_options* options, char* out, size_t out_capacity,
                                                    size_t* out_len);
@@ -84,10 +307,6 @@ EDGESEQ_C_API edgeseq_status edgeseq_generate_text(edgeseq_generator* generator,
 /* Log-probability of `target` followed by EOS given `source`. */
 EDGESEQ_C_API edgeseq_status edgeseq_score(edgeseq_generator* generator, const int32_t* source, size_t source_len,
                                            const int32_t* target, size_t target_len, float* out_logprob);
-
-/* Threads for the matmuls, process-wide, from each generator's next call;
- * 0 restores the default (OMP_NUM_THREADS if set, else physical cores). */
-EDGESEQ_C_API void edgeseq_set_threads(int threads);
 
 #ifdef __cplusplus
 }

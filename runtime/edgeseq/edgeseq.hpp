@@ -50,6 +50,11 @@ struct ModelInfo {
   size_t src_vocab_size, tgt_vocab_size, max_positions;
   int32_t pad_id, bos_id, eos_id, decoder_start_id;
   bool has_vocabularies;
+  int32_t src_unk_id = -1, tgt_unk_id = -1;  // -1: none (unknown text is refused)
+  // A character-level source vocabulary without a space token (e.g. G2P):
+  // such a model reads one word per source, so text holds words to decode
+  // one by one (as the CLI's text mode and the C API's text calls do).
+  bool source_is_words = false;
 };
 
 class EDGESEQ_API Model {
@@ -57,6 +62,11 @@ class EDGESEQ_API Model {
   // Maps and validates an .esq file; verify_checksums also hashes every
   // tensor. Immutable: share one Model between threads.
   static Model Load(const std::string& path, bool verify_checksums = false);
+  // The same from a model file already in memory, validated the same way.
+  // The bytes are used in place (not copied): they must be 64-byte aligned
+  // (the format aligns tensors to 64) and outlive the Model and every
+  // Generator made from it.
+  static Model LoadFromMemory(const void* bytes, size_t size, bool verify_checksums = false);
 
   ModelInfo info() const;
   // Source text as the ids the encoder reads, with the conventions the model
@@ -106,6 +116,10 @@ struct GenerateOptions {
   size_t top_k = 0;
   float top_p = 1.0f;
   uint64_t seed = 0;
+  // Greedy/sampling (beam 1, else kInput): called with (source index, token)
+  // as each token is chosen, EOS excluded; returning true ends that source's
+  // hypothesis after this token (no EOS), the other sources go on.
+  std::function<bool(size_t source, int32_t token)> on_token;
 };
 
 struct Hypothesis {
