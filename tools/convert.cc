@@ -573,6 +573,23 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   for (const auto& [name, t] : src) {
     if (!used.count(name)) report.unexpected.push_back(name);
   }
+  // A bias group the layout did not find is a bias-free model only if the
+  // file has no biases elsewhere: biases under other names are a mapping
+  // problem, and dropping them would change every output.
+  if (!absent_groups.empty()) {
+    std::vector<std::string> stray;
+    for (const auto& u : report.unexpected) {
+      if (u.size() > 5 && u.compare(u.size() - 5, 5, ".bias") == 0) stray.push_back(u);
+    }
+    if (!stray.empty()) {
+      std::string groups, names;
+      for (const auto& g : absent_groups) groups += (groups.empty() ? "" : " and ") + g;
+      for (size_t k = 0; k < stray.size() && k < 3; ++k) names += (k ? ", " : "") + stray[k];
+      throw ConvertError("the layout finds no " + groups + ", yet the file has " + std::to_string(stray.size()) +
+                         " bias tensor(s) it does not use (" + names + (stray.size() > 3 ? ", ..." : "") +
+                         "): their names differ from the layout's; map them with --map (--list shows the names)");
+    }
+  }
   if (!report.unexpected.empty()) {
     std::string list;
     for (const auto& u : report.unexpected) list += (list.empty() ? "" : ", ") + u;

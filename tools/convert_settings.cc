@@ -95,9 +95,16 @@ FileSettings ReadFileSettings(const std::vector<ModuleInfo>& modules) {
       if (const Attr* a = attr("norm_first"); a && a->kind == Attr::Kind::kBool) {
         Agree(s.norm_first, a->b, Where(m, "norm_first"), "norm placement (norm_first)");
       }
-      if (const Attr* a = attr("activation")) {
+      // A module activation (nn.GELU(approximate="tanh")) is a submodule. A
+      // plain attribute of the same name wins, as in Python's lookup (an
+      // instance attribute before nn.Module's __getattr__ of _modules):
+      // PyTorch 1.13's decoder layers get F.relu that way beside the module.
+      const Attr none{};
+      const Attr* a = attr("activation");
+      const bool submodule = by_path.count(m.path.empty() ? "activation" : m.path + ".activation") > 0;
+      if (a || submodule) {
         std::string raw;
-        const auto name = ActivationName(*a, by_path, m.path, &raw);
+        const auto name = ActivationName(a ? *a : none, by_path, m.path, &raw);
         if (!name) {
           throw ConvertError(Where(m, "activation") + " is " + raw +
                              ", which edgeseq does not run (relu, gelu, gelu_tanh, silu)");
@@ -140,7 +147,12 @@ std::vector<std::string> SettingsLog::Lines() const {
 std::vector<std::string> SettingsLog::Defaulted() const {
   std::vector<std::string> out;
   for (const Entry& e : entries_) {
-    if (e.origin == Origin::kDefault) out.push_back(e.name + " " + e.value);
+    if (e.origin != Origin::kDefault) continue;
+    if (e.name == "--norm-first") {  // a flag pair, not a flag with a value
+      out.push_back(e.value == "true" ? "--norm-first" : "--post-norm");
+    } else {
+      out.push_back(e.name + " " + e.value);
+    }
   }
   return out;
 }

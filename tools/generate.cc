@@ -175,6 +175,10 @@ std::optional<Loaded> Load(const GenerateCliOptions& o, const char* cmd, size_t 
     }
     l.load_seconds = Seconds(t0, Clock::now());
     return l;
+  } catch (const std::bad_alloc&) {
+    err << "edgeseq " << cmd << ": out of memory loading " << o.model << " and planning its buffers (batch "
+        << o.batch << ", beam " << o.beam << ")\n";
+    return std::nullopt;
   } catch (const std::exception& e) {
     err << "edgeseq " << cmd << ": " << e.what() << "\n";
     return std::nullopt;

@@ -109,6 +109,23 @@ TEST(ConvertCases, WholeModelSettingsComeFromTheFile) {
   unlink(o.output.c_str());
 }
 
+TEST(ConvertCases, AnActivationModuleIsReadFromTheSubmodule) {
+  // nn.GELU(approximate="tanh") in every layer, recorded as submodules.
+  ConvertOptions o = AllFlags("whole_gelu_tanh_modules.pth", Temp("gelu-tanh.esq"));
+  o.heads.reset();
+  o.norm_first.reset();
+  o.activation.reset();
+  o.eps.reset();
+  ExpectScoresMatch(o, "whole_gelu_tanh_modules");
+  o = AllFlags("whole_gelu_tanh_modules.pth", Temp("gelu-tanh.esq"));
+  o.activation = "relu";
+  o.norm_first.reset();
+  o.eps.reset();
+  const std::string e = ErrorOf(o);
+  EXPECT_NE(e.find("--activation relu contradicts"), std::string::npos) << e;
+  EXPECT_NE(e.find("gelu_tanh"), std::string::npos) << e;
+}
+
 TEST(ConvertCases, AFlagThatContradictsTheFileNamesBoth) {
   ConvertOptions o = AllFlags("user_whole.pth", Temp("contra.esq"));
   o.heads = 2;

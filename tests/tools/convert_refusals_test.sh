@@ -45,6 +45,10 @@ refuses "eps contradicts the file" "--eps 1e-05 contradicts" "$fx/user_whole.pth
 refuses "post-norm contradicts the file" "--norm-first false contradicts" "$fx/user_whole.pth" --post-norm $ids
 refuses "state dict without heads" "--heads is required" "$fx/user_state_dict.pth" $ids
 refuses "strict refuses defaults" "--strict: " "$fx/user_state_dict.pth" --heads 4 --strict
+refuses "module activation disagreeing with the decoder's" "disagree on the activation" \
+  "$fx/whole_module_activation.pth" $ids
+refuses "biases under other names" "bias tensor(s) it does not use" "$fx/biases_renamed.pth" --heads 4 $ids
+refuses "strict names the flag pair" "--post-norm" "$fx/user_state_dict.pth" --heads 4 --strict
 # Values.
 refuses "NaN weight" "transformer.encoder.layers.1.linear1.weight holds NaN" "$fx/nan_ffn.pth" --heads 4 $ids
 # Flags, named as flags.
