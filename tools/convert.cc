@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "loaders/checkpoint.h"
+#include "loaders/checkpoint_ct2.h"
 #include "loaders/esq_error.h"
 #include "loaders/esq_reader.h"
 #include "loaders/esq_writer.h"
@@ -21,6 +22,7 @@
 #include "ops/embedding.h"
 #include "ops/quantize.h"
 #include "tools/convert_conventions.h"
+#include "tools/convert_ct2.h"
 #include "tools/convert_mapping.h"
 #include "tools/convert_settings.h"
 
@@ -35,7 +37,70 @@ struct RoleTensor {
   std::string role, source;  // source: for messages
   std::vector<uint64_t> shape;
   std::vector<float> values;
+  // An int8 source with per-row scales (CTranslate2): its own values and
+  // scales (value = q · scale), kept as they are when the role is int8.
+  std::vector<int8_t> q;
+  std::vector<float> q_scales;
 };
+
+// An integer weight with a "<name>_scale" companion (CTranslate2's int8 with
+// one scale per row, int16 with one per tensor: value = q / scale) as f32,
+// and for int8 the values and edgeseq's scales (1 / scale).
+bool Dequantize(const SourceTensor& t, const std::map<std::string, const SourceTensor*>& src,
+                std::vector<float>* values, std::vector<int8_t>* q, std::vector<float>* q_scales,
+                std::string* scale_name) {
+  if (t.type != loaders::ElementType::kChar && t.type != loaders::ElementType::kShort) return false;
+  const auto it = src.find(t.name + "_scale");
+  if (it == src.end()) return false;
+  const SourceTensor& s = *it->second;
+  *scale_name = s.name;
+  if (t.shape.empty()) throw ConvertError("quantized tensor " + t.name + " has no rows");
+  const uint64_t rows = static_cast<uint64_t>(t.shape[0]), n = static_cast<uint64_t>(t.elements());
+  const uint64_t cols = rows ? n / rows : 0;
+  const uint64_t count = static_cast<uint64_t>(s.elements());
+  if (s.type != loaders::ElementType::kFloat || (count != 1 && count != rows)) {
+    throw ConvertError(s.name + " must be float32 with 1 or " + std::to_string(rows) + " values (one per row of " +
+                       t.name + ")");
+  }
+  std::vector<float> scale;
+  try {
+    scale = s.ToF32();
+  } catch (const loaders::CheckpointError& e) {
+    throw ConvertError(e.what());
+  }
+  for (float x : scale) {
+    if (!std::isfinite(x) || x <= 0) throw ConvertError(s.name + " holds a scale that is not finite and positive");
+  }
+  std::vector<uint8_t> bytes;
+  try {
+    bytes = t.Bytes();
+  } catch (const loaders::CheckpointError& e) {
+    throw ConvertError(e.what());
+  }
+  values->resize(n);
+  const bool i8 = t.type == loaders::ElementType::kChar;
+  if (i8) {
+    q->resize(n);
+    memcpy(q->data(), bytes.data(), n);
+    q_scales->resize(rows);
+  }
+  for (uint64_t r = 0; r < rows; ++r) {
+    const float sc = scale[count == 1 ? 0 : r];
+    if (i8) (*q_scales)[r] = 1.0f / sc;
+    for (uint64_t k = 0; k < cols; ++k) {
+      float v;
+      if (i8) {
+        v = static_cast<float>((*q)[r * cols + k]);
+      } else {
+        int16_t x;
+        memcpy(&x, bytes.data() + 2 * (r * cols + k), 2);
+        v = static_cast<float>(x);
+      }
+      (*values)[r * cols + k] = v / sc;
+    }
+  }
+  return true;
+}
 
 std::string ShapeString(const std::vector<uint64_t>& s) {
   std::string out = "[";
@@ -212,19 +277,38 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
     throw ConvertError("unknown --arch '" + o.arch + "' (known: torch-transformer; or give --map)");
   }
 
+  // A CTranslate2 model directory brings its own mapping and settings
+  // (tools/convert_ct2.h).
+  std::optional<Ct2Source> ct2;
   loaders::Checkpoint ck;
-  try {
-    ck = loaders::ReadCheckpoint(o.input, o.key);
-  } catch (const loaders::CheckpointError& e) {
-    throw ConvertError(e.what());
+  FileSettings file;
+  if (IsCt2ModelDir(o.input)) {
+    if (!o.map_file.empty()) throw ConvertError("--map does not apply to a CTranslate2 model directory (its layout is known)");
+    if (!o.key.empty()) throw ConvertError("--key does not apply to a CTranslate2 model directory");
+    ct2 = ReadCt2Source(o.input);
+    ck = std::move(ct2->checkpoint);
+    ck.root = ct2->description;
+    mapping = ct2->mapping;
+    file = ct2->file;
+    file.eps = ct2->eps;
+    if (!o.quiet) {
+      for (const std::string& n : ct2->notes) log << "edgeseq-convert: note: " << n << "\n";
+    }
+  } else {
+    try {
+      ck = loaders::ReadCheckpoint(o.input, o.key);
+    } catch (const loaders::CheckpointError& e) {
+      throw ConvertError(e.what());
+    }
+    StripWrapperPrefixes(ck.tensors, log, o.quiet);
+    file = ReadFileSettings(ck.modules);
   }
-  StripWrapperPrefixes(ck.tensors, log, o.quiet);
-  const FileSettings file = ReadFileSettings(ck.modules);
   ConvertReport report;
   report.checkpoint_root = ck.root;
   std::map<std::string, const SourceTensor*> src;
   for (const SourceTensor& t : ck.tensors) src[t.name] = &t;
   std::set<std::string> used;
+  if (ct2) used.insert(ct2->consumed.begin(), ct2->consumed.end());
 
   // Layer counts: the indices the checkpoint has for the per-layer rules.
   uint64_t layers[2] = {0, 0};
@@ -323,16 +407,29 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
           rt.source += std::string(rt.source.empty() ? "" : " + ") + "zeros";
           continue;
         }
-        if (!p->is_floating()) throw ConvertError("tensor " + p->name + " is not floating point");
+        std::vector<float> v;
+        std::vector<int8_t> q;
+        std::vector<float> q_scales;
+        std::string scale_name;
+        const bool quantized = Dequantize(*p, src, &v, &q, &q_scales, &scale_name);
+        if (!quantized && !p->is_floating()) throw ConvertError("tensor " + p->name + " is not floating point");
         if (p->shape.empty() || std::vector<int64_t>(p->shape.begin() + 1, p->shape.end()) != trailing) {
           throw ConvertError("tensors " + first->name + " and " + p->name + " cannot be stacked for " + rt.role);
         }
         rows += static_cast<uint64_t>(p->shape[0]);
-        std::vector<float> v;
-        try {
-          v = p->ToF32();
-        } catch (const loaders::CheckpointError& e) {
-          throw ConvertError(e.what());
+        if (quantized) {
+          used.insert(scale_name);
+          // Kept as stored only when the role is this one tensor, whole.
+          if (parts.size() == 1 && r.split == 1 && !q.empty()) {
+            rt.q = std::move(q);
+            rt.q_scales = std::move(q_scales);
+          }
+        } else {
+          try {
+            v = p->ToF32();
+          } catch (const loaders::CheckpointError& e) {
+            throw ConvertError(e.what());
+          }
         }
         CheckFinite(p->name, v);
         rt.values.insert(rt.values.end(), v.begin(), v.end());
@@ -439,8 +536,8 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
     }
   }
 
-  const bool builtin = o.map_file.empty();
-  const std::string layout = builtin ? "the " + o.arch + " layout's" : "edgeseq's";
+  const bool builtin = o.map_file.empty() && !ct2;
+  const std::string layout = ct2 ? "CTranslate2's" : builtin ? "the " + o.arch + " layout's" : "edgeseq's";
   c.num_heads = Resolve<uint32_t>(settings, "--heads", o.heads, file.heads, std::nullopt,
                                   "a state dict does not record the number of attention heads");
   if (c.d_model % c.num_heads != 0) {
@@ -456,7 +553,7 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   c.norm_eps = Resolve<float>(settings, "--eps", o.eps, file.eps, 1e-5f,
                               layout + " default (nn.LayerNorm eps=1e-5)");
   if (!std::isfinite(c.norm_eps) || c.norm_eps <= 0) throw ConvertError("--eps must be finite and positive");
-  c.embedding_scale = Resolve<float>(settings, "--embedding-scale", o.embedding_scale, {},
+  c.embedding_scale = Resolve<float>(settings, "--embedding-scale", o.embedding_scale, file.embedding_scale,
                                      sqrtf(static_cast<float>(c.d_model)),
                                      layout + " default (the tutorial's TokenEmbedding multiplies by sqrt(d_model))");
   if (!std::isfinite(c.embedding_scale) || c.embedding_scale <= 0) {
@@ -464,10 +561,10 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   }
   const std::string ids = layout + " default (the tutorial's UNK 0, PAD 1, BOS 2, EOS 3)";
   c.pad_id = Resolve<int32_t>(settings, "--pad", o.pad, file.pad, 1, ids);
-  c.bos_id = Resolve<int32_t>(settings, "--bos", o.bos, {}, 2, ids);
-  c.eos_id = Resolve<int32_t>(settings, "--eos", o.eos, {}, 3, ids);
-  const int32_t unk = Resolve<int32_t>(settings, "--unk", o.unk, {}, 0, ids);
-  c.decoder_start_id = Resolve<int32_t>(settings, "--decoder-start", o.decoder_start, {}, c.bos_id,
+  c.bos_id = Resolve<int32_t>(settings, "--bos", o.bos, file.bos, 2, ids);
+  c.eos_id = Resolve<int32_t>(settings, "--eos", o.eos, file.eos, 3, ids);
+  const int32_t unk = Resolve<int32_t>(settings, "--unk", o.unk, file.unk, 0, ids);
+  c.decoder_start_id = Resolve<int32_t>(settings, "--decoder-start", o.decoder_start, file.decoder_start, c.bos_id,
                                         "the begin-of-sequence id");
   // Every id against the vocabulary it indexes, named by its flag.
   for (const auto& [flag, id, vocab, which, optional] :
@@ -489,7 +586,7 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   // --src-suffix (default: with the torch-transformer layout BOS ... EOS, as
   // PyTorch's tutorial frames every source; with --map none); --src-normalize
   // (default none).
-  SetTextConventions(o, builtin && o.arch == "torch-transformer", unk, c.bos_id, c.eos_id, c, settings);
+  SetTextConventions(o, builtin && o.arch == "torch-transformer", unk, c.bos_id, c.eos_id, c, settings, &file);
 
   // Positions: a table that a sinusoidal parameterization computes (either
   // layout, either frequency formula, first position 0 to 2) is recorded as
@@ -498,6 +595,12 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   std::vector<float> learned_positions;
   c.position_kind = loaders::PositionKind::kNone;
   c.max_positions = o.max_positions.value_or(1024);
+  if (ct2 && ct2->computed_positions) {
+    // CTranslate2 computes sin | cos with 10000^(-i/(d/2-1)), positions from 1.
+    c.position_kind = loaders::PositionKind::kSinusoidalConcat;
+    c.position_frequencies = loaders::PositionFrequencies::kTensor2Tensor;
+    c.position_offset = 1;
+  }
   if (!mapping.positions.empty()) {
     const auto it = src.find(mapping.positions);
     if (it == src.end()) throw ConvertError("1 tensor(s) missing from " + o.input + ": " + mapping.positions + " (positions)");
@@ -531,17 +634,23 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   {
     static const char* kPositionNames[] = {"none", "sinusoidal (interleaved)", "sinusoidal (concatenated)",
                                            "learned table"};
-    settings.Add("positions", kPositionNames[static_cast<int>(c.position_kind)], Origin::kTensors,
-                 mapping.positions.empty() ? "the layout has no position table" : mapping.positions);
+    if (ct2 && ct2->computed_positions) {
+      settings.Add("positions", std::string(kPositionNames[static_cast<int>(c.position_kind)]) +
+                                    ", frequencies 10000^(-i/(d/2-1)), first position 1",
+                   Origin::kFile, "model.bin stores no table: CTranslate2 computes this sinusoid");
+    } else {
+      settings.Add("positions", kPositionNames[static_cast<int>(c.position_kind)], Origin::kTensors,
+                   mapping.positions.empty() ? "the layout has no position table" : mapping.positions);
+    }
     settings.Add("--max-positions", std::to_string(c.max_positions), o.max_positions ? Origin::kFlag : Origin::kTensors,
                  o.max_positions ? "" : mapping.positions.empty() ? "no table: 1024" : "the table's length");
   }
   for (const auto& [flag, tok, vocab] : {std::tuple<const char*, const std::optional<std::string>&, const std::string&>{
                                              "--src-tokenizer", o.src_tokenizer, o.src_vocab_file},
                                          {"--tgt-tokenizer", o.tgt_tokenizer, o.tgt_vocab_file}}) {
-    if (!vocab.empty()) {
+    if (!vocab.empty() || ct2) {
       settings.Add(flag, tok.value_or("whitespace"), tok ? Origin::kFlag : Origin::kDefault,
-                   tok ? "" : "tokens separated by spaces");
+                   tok ? "" : ct2 ? "CTranslate2 reads tokens, given separated by spaces" : "tokens separated by spaces");
     }
   }
   if (o.strict) {
@@ -593,6 +702,11 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   if (!report.unexpected.empty()) {
     std::string list;
     for (const auto& u : report.unexpected) list += (list.empty() ? "" : ", ") + u;
+    if (ct2) {
+      throw ConvertError(o.input + ": model.bin holds " + std::to_string(report.unexpected.size()) +
+                         " variable(s) the CTranslate2 Transformer mapping does not know, so the model may compute "
+                         "something edgeseq does not: " + list);
+    }
     const std::string msg = std::to_string(report.unexpected.size()) + " unexpected tensor(s) not converted: " + list;
     if (o.strict) throw ConvertError(msg);
     log << "edgeseq-convert: warning: " << msg << "\n";
@@ -603,7 +717,9 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   out.config = c;
   std::vector<std::unique_ptr<std::vector<uint8_t>>> keep;
   std::vector<std::unique_ptr<std::vector<float>>> keep_scales;
-  auto emit = [&](const std::string& role, const std::vector<uint64_t>& shape, const std::vector<float>& v) {
+  size_t kept_int8 = 0;
+  auto emit = [&](const std::string& role, const std::vector<uint64_t>& shape, const std::vector<float>& v,
+                  const RoleTensor* stored = nullptr) {
     const bool matmul = IsMatmulWeight(role);
     const bool output = role == "decoder.output_projection.weight";
     const bool embedding = role == "encoder.embed_tokens.weight" || role == "decoder.embed_tokens.weight";
@@ -634,6 +750,14 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
         memcpy(buf->data() + 2 * k, &h, 2);
       }
       report.tensors.push_back(q);
+    } else if (stored && stored->q.size() == v.size() && stored->q_scales.size() == rows) {
+      // The input's own int8 values and per-row scales: no second rounding.
+      memcpy(buf->data(), stored->q.data(), stored->q.size());
+      auto scales = std::make_unique<std::vector<float>>(stored->q_scales);
+      report.tensors.push_back({role, "int8 (the input's values and scales, 8-bit, kept as stored)", 0, 0});
+      t.scales = scales->data();
+      keep_scales.push_back(std::move(scales));
+      ++kept_int8;
     } else {
       auto scales = std::make_unique<std::vector<float>>(rows);
       auto* q8 = reinterpret_cast<int8_t*>(buf->data());
@@ -659,7 +783,7 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   };
   const size_t total = roles.size();
   for (size_t k = 0; k < total; ++k) {
-    emit(roles[k].role, roles[k].shape, roles[k].values);
+    emit(roles[k].role, roles[k].shape, roles[k].values, &roles[k]);
     if (o.progress) {
       const int width = 30, done = static_cast<int>((k + 1) * width / total);
       log << "\r[" << std::string(done, '#') << std::string(width - done, ' ') << "] " << (k + 1) << "/" << total
@@ -671,8 +795,28 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
     const std::vector<uint64_t> shape = {c.max_positions, c.d_model};
     emit("encoder.embed_positions.weight", shape, learned_positions);  // decoder too: shared_positions
   }
+  if (kept_int8 && !o.quiet) {
+    log << "edgeseq-convert: note: " << kept_int8 << " int8 tensor(s) keep the input's own 8-bit values and "
+        << "scales (|q| <= 127); --weight-bits " << o.weight_bits << " applies only to weights quantized here\n";
+  }
   if (!o.src_vocab_file.empty()) out.src_vocab = ReadVocab(o.src_vocab_file, c.src_vocab_size, "source");
   if (!o.tgt_vocab_file.empty()) out.tgt_vocab = ReadVocab(o.tgt_vocab_file, c.tgt_vocab_size, "target");
+  if (ct2) {
+    // The directory's vocabularies, as CTranslate2 reads them.
+    for (const auto& [vocab, size, file_name, slot, given] :
+         {std::tuple<const std::vector<std::string>&, uint32_t, const std::string&,
+                     std::optional<std::vector<std::string>>*, bool>{ct2->src_vocab, c.src_vocab_size,
+                                                                     ct2->src_vocab_file, &out.src_vocab,
+                                                                     !o.src_vocab_file.empty()},
+          {ct2->tgt_vocab, c.tgt_vocab_size, ct2->tgt_vocab_file, &out.tgt_vocab, !o.tgt_vocab_file.empty()}}) {
+      if (given) continue;
+      if (vocab.size() != size) {
+        throw ConvertError(file_name + " has " + std::to_string(vocab.size()) + " tokens (with <unk> if CTranslate2 " +
+                           "appends it), the model's embedding has " + std::to_string(size) + " rows");
+      }
+      *slot = vocab;
+    }
+  }
   if (out.src_vocab || out.tgt_vocab) {
     out.tokenizer = {{TokenizerKind("--src-tokenizer", o.src_tokenizer.value_or("whitespace")),
                       TokenizerKind("--tgt-tokenizer", o.tgt_tokenizer.value_or("whitespace"))}};
@@ -697,7 +841,11 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
 void ListCheckpoint(const std::string& input, const std::string& key, std::ostream& out) {
   loaders::Checkpoint ck;
   try {
-    ck = loaders::ReadCheckpoint(input, key);
+    if (IsCt2ModelDir(input)) {
+      ck = loaders::ReadCt2ModelBin(input + "/model.bin").checkpoint;
+    } else {
+      ck = loaders::ReadCheckpoint(input, key);
+    }
   } catch (const loaders::CheckpointError& e) {
     throw ConvertError(e.what());
   }

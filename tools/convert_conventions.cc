@@ -40,7 +40,7 @@ loaders::TextNormalization ParseNormalization(const std::string& text) {
 }
 
 void SetTextConventions(const ConvertOptions& o, bool tutorial_layout, int32_t unk, int32_t bos, int32_t eos,
-                        loaders::ModelConfig& c, SettingsLog& settings) {
+                        loaders::ModelConfig& c, SettingsLog& settings, const FileSettings* file) {
   auto check = [](const std::string& flag, int32_t id, uint32_t vocab, const char* which, bool optional) {
     if (optional && id == -1) return;
     if (id < 0 || static_cast<uint32_t>(id) >= vocab) {
@@ -48,21 +48,42 @@ void SetTextConventions(const ConvertOptions& o, bool tutorial_layout, int32_t u
                          std::to_string(vocab) + " ids" + (optional ? "; -1: none)" : ")"));
     }
   };
-  c.src_unk_id = o.src_unk.value_or(unk);
-  c.tgt_unk_id = o.tgt_unk.value_or(unk);
-  check(o.src_unk ? "--src-unk" : "--unk", c.src_unk_id, c.src_vocab_size, "source", true);
-  check(o.tgt_unk ? "--tgt-unk" : "--unk", c.tgt_unk_id, c.tgt_vocab_size, "target", true);
-  for (const auto& [flag, given, id] : {std::tuple<const char*, bool, int32_t>{"--src-unk", o.src_unk.has_value(),
-                                                                              c.src_unk_id},
-                                        {"--tgt-unk", o.tgt_unk.has_value(), c.tgt_unk_id}}) {
-    settings.Add(flag, std::to_string(id), given || o.unk ? Origin::kFlag : Origin::kDefault,
-                 given ? "" : o.unk ? "--unk" : "--unk's default");
+  if (file && (file->src_unk || file->tgt_unk)) {
+    // The input records each vocabulary's unknown id.
+    c.src_unk_id = Resolve<int32_t>(settings, "--src-unk", o.src_unk, file->src_unk, unk, "--unk");
+    c.tgt_unk_id = Resolve<int32_t>(settings, "--tgt-unk", o.tgt_unk, file->tgt_unk, unk, "--unk");
+    check("--src-unk", c.src_unk_id, c.src_vocab_size, "source", true);
+    check("--tgt-unk", c.tgt_unk_id, c.tgt_vocab_size, "target", true);
+  } else {
+    c.src_unk_id = o.src_unk.value_or(unk);
+    c.tgt_unk_id = o.tgt_unk.value_or(unk);
+    check(o.src_unk ? "--src-unk" : "--unk", c.src_unk_id, c.src_vocab_size, "source", true);
+    check(o.tgt_unk ? "--tgt-unk" : "--unk", c.tgt_unk_id, c.tgt_vocab_size, "target", true);
+    for (const auto& [flag, given, id] : {std::tuple<const char*, bool, int32_t>{"--src-unk", o.src_unk.has_value(),
+                                                                                c.src_unk_id},
+                                          {"--tgt-unk", o.tgt_unk.has_value(), c.tgt_unk_id}}) {
+      settings.Add(flag, std::to_string(id), given || o.unk ? Origin::kFlag : Origin::kDefault,
+                   given ? "" : o.unk ? "--unk" : "--unk's default");
+    }
   }
+  auto list = [](const std::vector<int32_t>& ids) {
+    std::string s;
+    for (int32_t id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
+    return s.empty() ? std::string("none") : s;
+  };
   auto framing = [&](const std::optional<std::vector<int32_t>>& given, int32_t layout_id, const char* flag,
-                     const char* default_flag) {
+                     const char* default_flag,
+                     const std::optional<FileValue<std::vector<int32_t>>>* recorded) {
     std::vector<int32_t> ids;
+    if (recorded && *recorded && given && *given != (*recorded)->value) {
+      throw ConvertError(std::string(flag) + " " + list(*given) + " contradicts the input, whose " +
+                         (*recorded)->where + " gives " + list((*recorded)->value) +
+                         " (drop the flag, or fix the file)");
+    }
     if (given) {
       ids = *given;
+    } else if (recorded && *recorded) {
+      ids = (*recorded)->value;
     } else if (tutorial_layout && layout_id >= 0) {
       ids = {layout_id};
     }
@@ -73,20 +94,21 @@ void SetTextConventions(const ConvertOptions& o, bool tutorial_layout, int32_t u
                                  c.src_vocab_size, "source", false);
     return ids;
   };
-  c.src_prefix = framing(o.src_prefix, bos, "--src-prefix", "--bos");
-  c.src_suffix = framing(o.src_suffix, eos, "--src-suffix", "--eos");
+  c.src_prefix = framing(o.src_prefix, bos, "--src-prefix", "--bos", file ? &file->src_prefix : nullptr);
+  c.src_suffix = framing(o.src_suffix, eos, "--src-suffix", "--eos", file ? &file->src_suffix : nullptr);
   c.src_normalization = o.src_normalize ? ParseNormalization(*o.src_normalize) : loaders::TextNormalization::kNone;
-  auto list = [](const std::vector<int32_t>& ids) {
-    std::string s;
-    for (int32_t id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
-    return s.empty() ? std::string("none") : s;
-  };
   const char* why = tutorial_layout ? "the torch-transformer layout's default (the tutorial frames sources BOS ... EOS)"
                                     : "no framing";
-  settings.Add("--src-prefix", list(c.src_prefix), o.src_prefix ? Origin::kFlag : Origin::kDefault,
-               o.src_prefix ? "" : why);
-  settings.Add("--src-suffix", list(c.src_suffix), o.src_suffix ? Origin::kFlag : Origin::kDefault,
-               o.src_suffix ? "" : why);
+  for (const auto& [flag, given, ids, recorded] :
+       {std::tuple<const char*, bool, const std::vector<int32_t>&, const std::optional<FileValue<std::vector<int32_t>>>*>{
+            "--src-prefix", o.src_prefix.has_value(), c.src_prefix, file ? &file->src_prefix : nullptr},
+        {"--src-suffix", o.src_suffix.has_value(), c.src_suffix, file ? &file->src_suffix : nullptr}}) {
+    if (recorded && *recorded) {
+      settings.Add(flag, list(ids), Origin::kFile, (*recorded)->where + (given ? " (and the flag)" : ""));
+    } else {
+      settings.Add(flag, list(ids), given ? Origin::kFlag : Origin::kDefault, given ? "" : why);
+    }
+  }
   settings.Add("--src-normalize", o.src_normalize ? *o.src_normalize : "none",
                o.src_normalize ? Origin::kFlag : Origin::kDefault, o.src_normalize ? "" : "source text as given");
 }

@@ -31,8 +31,10 @@ loaders::TextNormalization ParseNormalization(const std::string& text);
 //   --src-normalize: none.
 // c's vocabulary sizes must be set; ids outside them are errors naming the flag.
 // Each setting goes into `settings` with its origin (the summary, --strict).
+// `file`: values the input records (unknown ids, framing) used where no flag
+// is given; a flag that contradicts one is an error naming both.
 void SetTextConventions(const ConvertOptions& o, bool tutorial_layout, int32_t unk, int32_t bos, int32_t eos,
-                        loaders::ModelConfig& c, SettingsLog& settings);
+                        loaders::ModelConfig& c, SettingsLog& settings, const FileSettings* file = nullptr);
 
 // A stored position table [rows, dim] that some sinusoidal parameterization
 // computes (within `tolerance`, which covers f16 storage): which one.

@@ -29,6 +29,12 @@ struct FileSettings {
   std::optional<FileValue<std::string>> activation; // the layers' activation function or module
   std::optional<FileValue<float>> eps;              // nn.LayerNorm.eps
   std::optional<FileValue<int32_t>> pad;            // nn.Embedding.padding_idx, when set
+  // Formats that record more (CTranslate2 model directories:
+  // tools/convert_ct2.h): special ids from the vocabularies and config.json,
+  // the embedding scale, the source framing.
+  std::optional<FileValue<float>> embedding_scale;
+  std::optional<FileValue<int32_t>> bos, eos, unk, decoder_start, src_unk, tgt_unk;
+  std::optional<FileValue<std::vector<int32_t>>> src_prefix, src_suffix;
 };
 
 // Reads the settings from the modules of a whole pickled model. Modules that

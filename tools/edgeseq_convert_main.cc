@@ -1,4 +1,5 @@
-// edgeseq-convert: PyTorch checkpoint (zip or safetensors) → .esq model.
+// edgeseq-convert: PyTorch checkpoint (zip or safetensors) or CTranslate2
+// model directory → .esq model.
 // Exit status: 0 converted, 2 bad input or usage (one line on stderr), and
 // no output file is left behind on failure.
 #include <unistd.h>
@@ -19,9 +20,12 @@ int main(int argc, char** argv) {
   edgeseq::tools::ConvertOptions o;
   CLI::App app{"edgeseq-convert: turn a PyTorch checkpoint into an .esq model file.\n"
                "Reads torch.save zip files (state dict, whole pickled model, or a checkpoint dict) and\n"
-               ".safetensors without Python; never executes anything from the file."};
+               ".safetensors without Python, and CTranslate2 model directories (model.bin); never executes\n"
+               "anything from the file."};
   bool list = false;
-  app.add_option("checkpoint", o.input, "Checkpoint (.pth/.pt zip, or .safetensors)")->required();
+  app.add_option("checkpoint", o.input,
+                 "Checkpoint (.pth/.pt zip, or .safetensors), or a CTranslate2 model directory (model.bin, "
+                 "vocabularies, config.json: settings come from the directory)")->required();
   auto* output = app.add_option("-o,--output", o.output, "Output model file (.esq); written atomically");
   app.add_flag("--list", list, "Print the checkpoint's container and every tensor (name, dtype, shape), then exit")
       ->excludes(output);

@@ -1,0 +1,44 @@
+// CTranslate2 model directories as converter input: model.bin (read by
+// loaders/checkpoint_ct2.h), config.json when present, and the vocabularies.
+// This is the family's mapping: CTranslate2's TransformerSpec names onto the
+// .esq roles, its scalar flags (num_heads, pre_norm, activation, the
+// embedding scale) and its conventions (special tokens, source framing,
+// sinusoidal positions from 1 with tensor2tensor frequencies) as settings
+// read from the file. Specs edgeseq cannot run are refused in one line.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "loaders/checkpoint.h"
+#include "loaders/esq_format.h"
+#include "tools/convert_mapping.h"
+#include "tools/convert_settings.h"
+
+namespace edgeseq::tools {
+
+struct Ct2Source {
+  std::string description;              // "CTranslate2 TransformerBase, binary version 2, ..."
+  loaders::Checkpoint checkpoint;       // tensors under their current CTranslate2 names
+  Mapping mapping;
+  FileSettings file;
+  std::optional<FileValue<float>> eps;  // config.json layer_norm_epsilon (else CTranslate2's 1e-5)
+  // No stored position table: CTranslate2 computes its sinusoid (sin | cos,
+  // frequencies 10000^(-i/(d/2-1)), positions from 1).
+  bool computed_positions = false;
+  std::vector<std::string> src_vocab, tgt_vocab;  // as CTranslate2 reads them (<unk> appended if absent)
+  std::string src_vocab_file, tgt_vocab_file;     // where they came from
+  std::set<std::string> consumed;       // flag variables read as settings (not tensors to convert)
+  std::vector<std::string> notes;       // for the log
+};
+
+// Whether `path` is a directory holding a model.bin.
+bool IsCt2ModelDir(const std::string& path);
+
+// Reads and validates the directory; throws ConvertError (one line) for
+// damaged files and for specs and features edgeseq does not run.
+Ct2Source ReadCt2Source(const std::string& dir);
+
+}  // namespace edgeseq::tools
