@@ -158,7 +158,8 @@ TEST(SourceFraming, WithoutItTheAnswersDifferAndIdsAreVerbatim) {
   edgeseq::GenerateOptions go;
   go.max_length = 20;
   size_t differ = 0, n = 0;
-  for (const auto& c : Expected()["cases"]) {
+  const nlohmann::json expected = Expected();  // the loop must not outlive it
+  for (const auto& c : expected["cases"]) {
     const std::string text = c["text"];
     ++n;
     EXPECT_EQ(bare.EncodeSource(text).size() + 2, framed.EncodeSource(text).size());
