@@ -30,7 +30,7 @@ emulated_ctest() {
 # that then match no test).
 require_targets() {
   local dir="$1" cpu="$2"; shift 2
-  local sysroot="out/sysroot-$(basename "$dir" | sed 's/^build-//')"
+  local sysroot="out/sysroot-$(basename "$dir" | sed 's/^build-test-//')"
   local qemu; qemu=$(grep -o 'qemu-[a-z0-9]*' "$dir/CMakeCache.txt" | head -1)
   for t in "$@"; do
     local n=0
