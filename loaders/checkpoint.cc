@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstddef>
+#include <limits>
 #include <new>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -57,9 +60,16 @@ bool SourceTensor::is_floating() const {
          type == ElementType::kDouble;
 }
 
+// A size this process cannot address (a 32-bit size_t truncates it) is out
+// of memory, before any container sees it.
+static void CheckAddressable(uint64_t bytes) {
+  if (bytes > static_cast<uint64_t>(std::numeric_limits<std::ptrdiff_t>::max())) throw std::bad_alloc();
+}
+
 std::vector<uint8_t> SourceTensor::Bytes() const {
   return NoAbortOnMemory("tensor " + name + " (" + std::to_string(nbytes()) + " bytes)", [&] {
     if (!reader) throw CheckpointError("tensor " + name + " has no data");
+    CheckAddressable(nbytes());
     reader->CheckReadable();
     std::vector<uint8_t> out(nbytes());
     reader->Read(out.data());
@@ -73,6 +83,7 @@ std::vector<float> SourceTensor::ToF32() const {
   }
   return NoAbortOnMemory("tensor " + name + " (" + std::to_string(nbytes()) + " bytes)", [&] {
     if (!reader) throw CheckpointError("tensor " + name + " has no data");
+    CheckAddressable(std::max<uint64_t>(nbytes(), static_cast<uint64_t>(elements()) * sizeof(float)));
     reader->CheckReadable();
     const size_t n = static_cast<size_t>(elements());
     std::vector<float> out(n);
