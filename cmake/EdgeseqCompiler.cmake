@@ -27,16 +27,18 @@ endif()
 
 # Highway targets compiled in, per architecture; applied to every target so
 # kernels and their tests see the same set.
-# - x86: edge boxes are AVX2 at best (Atom/N-series, Ryzen embedded), so
-#   AVX-512 would only cost build time and go untested; SSSE3 is superseded
-#   by SSE4. The portable fallback stays.
+# - x86: AVX2 (Atom/N-series, older Ryzen embedded), AVX3 = AVX-512 (AMD
+#   Zen4/Zen5 embedded and client parts; the per-target tests run it where
+#   the CPU has it and skip it elsewhere), SSE4 and the portable fallback.
+#   SSSE3 is superseded by SSE4; AVX3_DL (Ice Lake-class extensions) is left
+#   out until a kernel uses what it adds.
 # - aarch64: NEON (every 64-bit Pi) plus SVE and SVE2 (dynamic dispatch picks
 #   them where present; tested under qemu -cpu max). The fixed-width
 #   SVE_256/SVE2_128 specialisations are left out to keep builds short.
 # - armv7 (armhf): NEON only, static; Highway 1.0 needs -mfpu=neon-vfpv4
 #   -mfp16-format=ieee or it falls back to scalar code.
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|i.86)$")
-  set(_edgeseq_hwy_disabled "(HWY_SSSE3|HWY_AVX3|HWY_AVX3_DL)")
+  set(_edgeseq_hwy_disabled "(HWY_SSSE3|HWY_AVX3_DL)")
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
   set(_edgeseq_hwy_disabled "(HWY_SVE_256|HWY_SVE2_128)")
 else()
