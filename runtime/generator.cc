@@ -47,6 +47,9 @@ void Generator::CheckOptions(const GenerateOptions& o) const {
   const auto& c = model_->config();
   auto fail = [](const std::string& m) { throw Error(ErrorKind::kInput, m); };
   if (o.max_length == 0) fail("max length must be at least 1");
+  if (o.min_length > o.max_length) {
+    fail("min length " + std::to_string(o.min_length) + " exceeds max length " + std::to_string(o.max_length));
+  }
   if (o.max_length > ws_.limits.max_target) {
     throw Error(ErrorKind::kLimit, "max length " + std::to_string(o.max_length) + " exceeds the generator's max_target of " +
                                        std::to_string(ws_.limits.max_target));

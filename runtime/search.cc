@@ -18,25 +18,29 @@ int32_t Sample(const float* logprobs, size_t V, const GenerateOptions& o, std::m
   const size_t k = o.top_k ? o.top_k : V;
   auto by_prob = [&](int32_t a, int32_t b) { return logprobs[a] > logprobs[b] || (logprobs[a] == logprobs[b] && a < b); };
   std::partial_sort(order.begin(), order.begin() + k, order.begin() + V, by_prob);
-  // Tempered probabilities of the k candidates, relative to the best.
-  const float best = logprobs[order[0]] / o.temperature;
+  // Tempered probabilities of the k candidates relative to the best, each
+  // exp((log p_i - log p_best) / T) in double: the difference is taken before
+  // dividing, so a tiny T cannot turn rounding into a winner (T -> 0 is
+  // greedy; dividing first in mixed precision picked the least likely token).
+  const double best = logprobs[order[0]];
+  if (!std::isfinite(best)) return order[0];
+  auto weight = [&](size_t i) { return exp((static_cast<double>(logprobs[order[i]]) - best) / o.temperature); };
   double total = 0;
+  for (size_t i = 0; i < k; ++i) total += weight(i);
+  // Nucleus: the smallest prefix reaching top_p of the tempered mass.
   size_t keep = 0;
   double cumulative = 0;
-  // First pass: normaliser over the k candidates.
-  for (size_t i = 0; i < k; ++i) total += exp(static_cast<double>(logprobs[order[i]]) / o.temperature - best);
-  // Nucleus: the smallest prefix reaching top_p of the tempered mass.
   for (keep = 0; keep < k;) {
-    cumulative += exp(static_cast<double>(logprobs[order[keep]]) / o.temperature - best) / total;
+    cumulative += weight(keep) / total;
     ++keep;
     if (cumulative >= o.top_p) break;
   }
   double mass = 0;
-  for (size_t i = 0; i < keep; ++i) mass += exp(static_cast<double>(logprobs[order[i]]) / o.temperature - best);
+  for (size_t i = 0; i < keep; ++i) mass += weight(i);
   const double u = static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0) * mass;  // [0, mass)
   double acc = 0;
   for (size_t i = 0; i < keep; ++i) {
-    acc += exp(static_cast<double>(logprobs[order[i]]) / o.temperature - best);
+    acc += weight(i);
     if (u < acc) return order[i];
   }
   return order[keep - 1];

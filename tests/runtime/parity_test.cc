@@ -266,6 +266,31 @@ TEST(Generator, BadSearchOptionsAreErrors) {
   bad([](GenerateOptions& o) { o.sample = true; o.temperature = std::nanf(""); }, "temperature");
   bad([](GenerateOptions& o) { o.sample = true; o.beam = 2; }, "sampling takes beam 1");
   bad([](GenerateOptions& o) { o.max_length = 0; }, "at least 1");
+  bad([](GenerateOptions& o) { o.min_length = 9; }, "min length 9 exceeds max length 8");
+}
+
+TEST(Generator, SamplingAtTinyTemperaturesIsGreedy) {
+  // T -> 0 is greedy: a sweep down to 1e-30 (1e-11 once picked the least
+  // likely token, log-prob -45 where greedy's is -1.27).
+  auto model = Model::Load(Converted("post_relu", "f32"));
+  Generator gen(model, Limits{4, 16, 20});
+  const std::vector<std::vector<int32_t>> sources = {{4, 19, 6, 8, 10, 12, 14}, {7, 9, 11}, {6, 4}, {5}};
+  GenerateOptions greedy;
+  greedy.max_length = 20;
+  const auto g = gen.Greedy(sources, greedy);
+  for (float t : {1e-2f, 1e-4f, 1e-6f, 1e-8f, 1e-11f, 1e-15f, 1e-20f, 1e-30f}) {
+    for (uint64_t seed : {1, 2, 3}) {
+      GenerateOptions o = greedy;
+      o.sample = true;
+      o.temperature = t;
+      o.seed = seed;
+      const auto s = gen.Greedy(sources, o);
+      for (size_t i = 0; i < s.size(); ++i) {
+        EXPECT_EQ(s[i].ids, g[i].ids) << "T " << t << " seed " << seed << " source " << i;
+        EXPECT_NEAR(s[i].score, g[i].score, 1e-5) << "T " << t;
+      }
+    }
+  }
 }
 
 }  // namespace
