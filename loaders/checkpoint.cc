@@ -13,39 +13,15 @@
 #include <optional>
 #include <stdexcept>
 
+#include "loaders/checkpoint_data.h"
 #include "loaders/half.h"
 #include "loaders/mapped_file.h"
 
 namespace edgeseq::loaders {
-namespace {
 
-// Bytes held in memory or mapped; `base` keeps its owner alive.
-class SliceData final : public detail::TensorData {
- public:
-  SliceData(std::shared_ptr<const uint8_t> base, uint64_t offset, uint64_t size)
-      : base_(std::move(base)), offset_(offset), size_(size) {}
-  void Read(uint8_t* out) const override {
-    if (size_) memcpy(out, base_.get() + offset_, size_);
-  }
-
- private:
-  std::shared_ptr<const uint8_t> base_;
-  uint64_t offset_, size_;
-};
-
-// Runs `f`, turning a failed allocation into a one-line CheckpointError.
-template <typename F>
-auto NoAbortOnMemory(const std::string& what, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const std::bad_alloc&) {
-    throw CheckpointError(what + ": out of memory");
-  } catch (const std::length_error&) {
-    throw CheckpointError(what + ": out of memory (size too large)");
-  }
-}
-
-}  // namespace
+using detail::MapWhole;
+using detail::NoAbortOnMemory;
+using detail::SliceData;
 
 int64_t SourceTensor::elements() const {
   int64_t n = 1;
@@ -244,7 +220,19 @@ Checkpoint ParseSafetensorsShared(const std::shared_ptr<const uint8_t>& base, ui
   return std::move(*ck);
 }
 
-std::shared_ptr<const uint8_t> MapWhole(const std::string& path, uint64_t* size) {
+
+// A pre-1.6 torch.save file: a pickle (any protocol) whose first object is
+// torch's magic number 0x1950a86a20f9469cfc6c, written as LONG1.
+bool IsLegacyTorchSave(const uint8_t* p, uint64_t size) {
+  static const uint8_t kMagic[] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+  if (size < 2 + sizeof(kMagic) || p[0] != 0x80) return false;
+  const uint64_t at = p[2] == 0x95 ? 11 : 2;  // protocol 4+ starts with a FRAME
+  return size >= at + sizeof(kMagic) && memcmp(p + at, kMagic, sizeof(kMagic)) == 0;
+}
+
+}  // namespace
+
+std::shared_ptr<const uint8_t> detail::MapWhole(const std::string& path, uint64_t* size) {
   std::shared_ptr<MappedFile> map;
   try {
     map = std::make_shared<MappedFile>(path);
@@ -260,17 +248,6 @@ std::shared_ptr<const uint8_t> MapWhole(const std::string& path, uint64_t* size)
   static const uint8_t kEmpty = 0;
   return std::shared_ptr<const uint8_t>(map, map->data() ? map->data() : &kEmpty);
 }
-
-// A pre-1.6 torch.save file: a pickle (any protocol) whose first object is
-// torch's magic number 0x1950a86a20f9469cfc6c, written as LONG1.
-bool IsLegacyTorchSave(const uint8_t* p, uint64_t size) {
-  static const uint8_t kMagic[] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
-  if (size < 2 + sizeof(kMagic) || p[0] != 0x80) return false;
-  const uint64_t at = p[2] == 0x95 ? 11 : 2;  // protocol 4+ starts with a FRAME
-  return size >= at + sizeof(kMagic) && memcmp(p + at, kMagic, sizeof(kMagic)) == 0;
-}
-
-}  // namespace
 
 Checkpoint ReadSafetensors(const std::string& path) {
   return NoAbortOnMemory(path, [&] {

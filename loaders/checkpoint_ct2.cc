@@ -7,23 +7,11 @@
 #include <new>
 #include <set>
 
-#include "loaders/mapped_file.h"
+#include "loaders/checkpoint_data.h"
 
 namespace edgeseq::loaders {
 namespace {
 
-class Ct2Data final : public detail::TensorData {
- public:
-  Ct2Data(std::shared_ptr<const uint8_t> base, uint64_t offset, uint64_t size)
-      : base_(std::move(base)), offset_(offset), size_(size) {}
-  void Read(uint8_t* out) const override {
-    if (size_) memcpy(out, base_.get() + offset_, size_);
-  }
-
- private:
-  std::shared_ptr<const uint8_t> base_;
-  uint64_t offset_, size_;
-};
 
 // A bounds-checked cursor over the file: every read says what it wanted and
 // where when the file ends first.
@@ -140,7 +128,7 @@ Ct2ModelBin Parse(const std::shared_ptr<const uint8_t>& base, uint64_t size, con
     }
     const uint64_t offset = in.pos();
     in.Skip(nbytes, what + "'s data");
-    t.reader = std::make_shared<Ct2Data>(base, offset, nbytes);
+    t.reader = std::make_shared<detail::SliceData>(base, offset, nbytes);
     if (!index.emplace(t.name, m.checkpoint.tensors.size()).second) in.Fail("variable " + t.name + " appears twice");
     m.checkpoint.tensors.push_back(std::move(t));
   }
@@ -178,38 +166,19 @@ Ct2ModelBin Parse(const std::shared_ptr<const uint8_t>& base, uint64_t size, con
   return m;
 }
 
-template <typename F>
-auto NoAbort(const std::string& what, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const std::bad_alloc&) {
-    throw CheckpointError(what + ": out of memory");
-  } catch (const std::length_error&) {
-    throw CheckpointError(what + ": out of memory (size too large)");
-  }
-}
 
 }  // namespace
 
 Ct2ModelBin ReadCt2ModelBin(const std::string& path) {
-  return NoAbort(path, [&] {
-    std::shared_ptr<MappedFile> map;
-    try {
-      map = std::make_shared<MappedFile>(path);
-    } catch (const std::bad_alloc&) {
-      throw;
-    } catch (const std::exception& e) {
-      const std::string m = e.what();
-      throw CheckpointError(m.find(path) != std::string::npos ? m : path + ": cannot open (" + m + ")");
-    }
-    static const uint8_t kEmpty = 0;
-    const uint64_t size = map->size();
-    return Parse(std::shared_ptr<const uint8_t>(map, map->data() ? map->data() : &kEmpty), size, path);
+  return detail::NoAbortOnMemory(path, [&] {
+    uint64_t size = 0;
+    const auto base = detail::MapWhole(path, &size);
+    return Parse(base, size, path);
   });
 }
 
 Ct2ModelBin ParseCt2ModelBin(const uint8_t* bytes, uint64_t size, const std::string& name) {
-  return NoAbort(name, [&] {
+  return detail::NoAbortOnMemory(name, [&] {
     auto owner = std::make_shared<std::vector<uint8_t>>(bytes, bytes + size);
     return Parse(std::shared_ptr<const uint8_t>(owner, owner->data()), size, name);
   });

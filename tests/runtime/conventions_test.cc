@@ -136,7 +136,9 @@ TEST(SourceFraming, TextModeMatchesPyTorchThroughBothApisAndTheCli) {
   size_t i = 0;
   for (const auto& c : e["cases"]) {
     ASSERT_TRUE(std::getline(lines, line));
-    if (c["margin"].get<double>() > 1e-3) EXPECT_EQ(line, want[i]) << "CLI, '" << c["text"] << "'";
+    if (c["margin"].get<double>() > 1e-3) {
+      EXPECT_EQ(line, want[i]) << "CLI, '" << c["text"] << "'";
+    }
     ++i;
   }
   // Each out-of-vocabulary character: a warning naming the line and it.
