@@ -89,10 +89,7 @@ ModelInfo Model::info() const {
                  impl_->file().src_vocab() != nullptr && impl_->file().tgt_vocab() != nullptr};
   info.src_unk_id = c.src_unk_id;
   info.tgt_unk_id = c.tgt_unk_id;
-  // As the CLI's word mode (tools/generate.cc WordMode).
-  const loaders::Vocabulary* v = impl_->file().src_vocab();
-  info.source_is_words = v && impl_->file().src_tokenizer() == loaders::TokenizerKind::kCharacters &&
-                         std::find(v->tokens.begin(), v->tokens.end(), std::string_view(" ")) == v->tokens.end();
+  info.source_is_words = runtime::SourceIsWords(impl_->file());
   return info;
 }
 

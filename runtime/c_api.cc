@@ -11,6 +11,7 @@
 #include "edgeseq/edgeseq.h"
 #include "edgeseq/edgeseq.hpp"
 #include "ops/threads.h"
+#include "runtime/text_codec.h"
 
 // The project version (CMakeLists.txt) must be the header's.
 static_assert(EDGESEQ_LIBRARY_VERSION_MAJOR == EDGESEQ_VERSION_MAJOR &&
@@ -181,26 +182,11 @@ std::vector<std::vector<int32_t>> Sources(const int32_t* const* sources, const s
   return out;
 }
 
-// Whitespace-separated words (as the CLI's word mode, tools/generate.cc).
-std::vector<std::string_view> Words(std::string_view line) {
-  std::vector<std::string_view> words;
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && space(line[i])) ++i;
-    size_t j = i;
-    while (j < line.size() && !space(line[j])) ++j;
-    if (j > i) words.push_back(line.substr(i, j - i));
-    i = j;
-  }
-  return words;
-}
-
 // The best output for a text (words decoded one by one for a word model).
 std::string GenerateText(edgeseq_generator* g, const char* text, const edgeseq_generate_params& p) {
   std::vector<std::vector<int32_t>> sources;
   if (g->info.source_is_words) {
-    for (std::string_view w : Words(text)) sources.push_back(g->model.EncodeSource(w));
+    for (std::string_view w : edgeseq::runtime::SplitWords(text)) sources.push_back(g->model.EncodeSource(w));
     if (sources.empty()) throw edgeseq::Error(edgeseq::ErrorCode::kInput, "the text holds no word");
   } else {
     sources.push_back(g->model.EncodeSource(text));

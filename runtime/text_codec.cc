@@ -1,5 +1,6 @@
 #include "runtime/text_codec.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "loaders/utf8.h"
@@ -117,6 +118,26 @@ std::string TextCodec::Decode(const std::vector<int32_t>& ids) const {
     s += vocab_->tokens[static_cast<size_t>(ids[i])];
   }
   return s;
+}
+
+bool SourceIsWords(const loaders::EsqFile& file) {
+  const loaders::Vocabulary* v = file.src_vocab();
+  if (!v || file.src_tokenizer() != loaders::TokenizerKind::kCharacters) return false;
+  return std::find(v->tokens.begin(), v->tokens.end(), std::string_view(" ")) == v->tokens.end();
+}
+
+std::vector<std::string_view> SplitWords(std::string_view line) {
+  std::vector<std::string_view> words;
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && space(line[i])) ++i;
+    size_t j = i;
+    while (j < line.size() && !space(line[j])) ++j;
+    if (j > i) words.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  return words;
 }
 
 }  // namespace edgeseq::runtime

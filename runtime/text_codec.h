@@ -18,6 +18,13 @@ namespace edgeseq::runtime {
 std::vector<int32_t> ParseIds(std::string_view line, uint32_t vocab);
 std::string FormatIds(const std::vector<int32_t>& ids);
 
+// Word mode: a character-level source vocabulary without a space token (e.g.
+// grapheme-to-phoneme) reads a line as whitespace-separated words, each a
+// source of its own; the CLI and both APIs join the words' outputs with " | ".
+bool SourceIsWords(const loaders::EsqFile& file);
+// The whitespace-separated words of a line (views into it).
+std::vector<std::string_view> SplitWords(std::string_view line);
+
 // One side's text conventions, all from the model's header: the source side
 // normalizes text (e.g. ASCII lowercasing), reads out-of-vocabulary tokens as
 // its unknown id when the model has one, and frames every source with the

@@ -218,28 +218,10 @@ std::vector<int32_t> SourceIds(const Loaded& l, const GenerateCliOptions& o, std
 
 }  // namespace
 
-// Word mode: a character-level source vocabulary without a space token
-// (grapheme-to-phoneme) decodes each whitespace-separated word of a line on
-// its own; the line's output joins the words' outputs with " | ".
+// Word mode (runtime::SourceIsWords): each whitespace-separated word of a
+// line is decoded on its own; the line's output joins theirs with " | ".
 bool WordMode(const Loaded& l, const GenerateCliOptions& o) {
-  if (o.ids || l.model->file().src_tokenizer() != loaders::TokenizerKind::kCharacters) return false;
-  for (std::string_view t : l.model->file().src_vocab()->tokens) {
-    if (t == " ") return false;
-  }
-  return true;
-}
-
-std::vector<std::string_view> Words(std::string_view line) {
-  std::vector<std::string_view> words;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
-    size_t j = i;
-    while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') ++j;
-    if (j > i) words.push_back(line.substr(i, j - i));
-    i = j;
-  }
-  return words;
+  return !o.ids && runtime::SourceIsWords(l.model->file());
 }
 
 namespace {
@@ -277,7 +259,7 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
       try {
         std::vector<std::vector<int32_t>> mine;
         if (word_mode) {
-          for (std::string_view w : Words(line)) mine.push_back(SourceIds(l, o, w, "generate", line_no, err));
+          for (std::string_view w : runtime::SplitWords(line)) mine.push_back(SourceIds(l, o, w, "generate", line_no, err));
           if (mine.empty()) throw runtime::Error(runtime::ErrorKind::kInput, "the line is empty");
         } else {
           mine.push_back(SourceIds(l, o, line, "generate", line_no, err));
