@@ -113,7 +113,7 @@ HWY_INLINE void TileU8S8(const uint8_t* HWY_RESTRICT x, size_t mr, size_t K, con
 }
 
 // Dot-product instructions (Arm SDOT: four s8·s8 products summed into each
-// i32 lane per instruction). They multiply signed by signed, so x (u8) is
+// i32 lane per instruction; x86 vpdpbusd: four u8·s8 products, below). They multiply signed by signed, so x (u8) is
 // shifted to s8 (x − 128, an XOR with 0x80) and the shift is undone with
 // 128·Σ_k w[n, k] (w_sum): Σ x·w = Σ (x − 128)·w + 128·Σ w, exactly.
 #if HWY_TARGET == HWY_NEON && HWY_ARCH_ARM_A64
@@ -175,6 +175,23 @@ HWY_NOINLINE void DotBlockU8S8(const uint8_t* HWY_RESTRICT xq, size_t M, size_t 
 }
 
 HWY_INLINE bool HaveDotProduct() { return true; }
+#elif HWY_ARCH_X86_64 && (HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL)
+#define EDGESEQ_U8S8_DOT 1
+// vpdpbusd multiplies u8 by s8 directly: no shift, w_sum unused.
+HWY_INLINE void DotBlockU8S8(const uint8_t* HWY_RESTRICT xq, size_t M, size_t K, const int8_t* HWY_RESTRICT w,
+                             size_t N, const int32_t* HWY_RESTRICT, int32_t* HWY_RESTRICT acc, size_t ldy) {
+  DotBlockU8S8Avx512Vnni(xq, M, K, w, N, acc, ldy);
+}
+
+HWY_INLINE bool HaveDotProduct() { return X86HasAvx512Vnni(); }
+#elif HWY_ARCH_X86_64 && HWY_TARGET == HWY_AVX2
+#define EDGESEQ_U8S8_DOT 1
+HWY_INLINE void DotBlockU8S8(const uint8_t* HWY_RESTRICT xq, size_t M, size_t K, const int8_t* HWY_RESTRICT w,
+                             size_t N, const int32_t* HWY_RESTRICT, int32_t* HWY_RESTRICT acc, size_t ldy) {
+  DotBlockU8S8AvxVnni(xq, M, K, w, N, acc, ldy);
+}
+
+HWY_INLINE bool HaveDotProduct() { return X86HasAvxVnni(); }
 #else
 #define EDGESEQ_U8S8_DOT 0
 #endif

@@ -15,10 +15,11 @@ namespace edgeseq::ops {
 // Register tiles of 2 rows of x by 4 rows of W, W in L2-sized blocks; splits
 // N across OpenMP threads when M·N·K ≥ 2²¹ (results are the same exact
 // integers whatever the split).
-// w_sum[n] = Σ_k w[n, k], or nullptr: with it, Arm CPUs with dot-product
-// instructions (NEON asimddp: Cortex-A55/A76+, e.g. Raspberry Pi 5; every
-// SVE CPU) take an SDOT path, still exact (x is shifted to s8 and the shift
-// undone with w_sum).
+// w_sum[n] = Σ_k w[n, k], or nullptr: with it, CPUs with dot-product
+// instructions take them, still exact: Arm NEON asimddp (Cortex-A55/A76+,
+// e.g. Raspberry Pi 5) and every SVE CPU use SDOT (x is shifted to s8 and
+// the shift undone with w_sum); x86 CPUs with AVX-512 VNNI (AVX3 target) or
+// AVX-VNNI (AVX2 target) use vpdpbusd, u8 × s8 as they are.
 void GemmU8S8(const uint8_t* xq, size_t M, size_t K, const int8_t* w, size_t N,
               int32_t* acc, const int32_t* w_sum = nullptr);
 
