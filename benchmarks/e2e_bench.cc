@@ -67,9 +67,9 @@ void BM_Encoder(benchmark::State& state) {
   const size_t batch = state.range(1);
   auto model = ModelFor(state, name);
   if (!model) return;
-  Workspace ws(*model, Limits{16, 24, 24, 1});
+  Generator gen(model, Limits{16, 24, 24, 1});
   const auto sources = Inputs(batch);
-  for (auto _ : state) benchmark::DoNotOptimize(Encode(*model, ws, sources));
+  for (auto _ : state) benchmark::DoNotOptimize(gen.EncodeSources(sources));
   state.SetLabel(name + " batch " + std::to_string(batch) + " threads " + std::to_string(state.range(2)));
 }
 

@@ -1,6 +1,8 @@
-// How many threads the matmuls (oneDNN, through OpenMP) use. Our Highway
-// kernels run on the calling thread; parallelism is per matmul, coarse
-// enough to pay for itself (two threads on tiny work lose to one).
+// How many threads the matmuls (oneDNN, through OpenMP) use at most. Our
+// Highway kernels split a matmul's columns across OpenMP threads when the
+// work pays for it (two threads on tiny work lose to one). Threads() is an
+// upper bound: ops/thread_tuner.h picks, per call, 1 thread or up to this
+// many by measurement, so more threads never make a call slower.
 //
 // Default: OMP_NUM_THREADS when set, else the number of physical cores the
 // process may run on (hyper-threads share a core's SIMD units, so counting

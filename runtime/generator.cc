@@ -80,9 +80,22 @@ std::vector<std::vector<Hypothesis>> Generator::Generate(const std::vector<std::
   CheckSources(sources);
   CheckOptions(o);
   const auto t0 = std::chrono::steady_clock::now();
-  const size_t S = Encode(*model_, ws_, sources);
+  const size_t S = EncodeSources(sources);
   encode_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return o.beam > 1 ? Beam(sources.size(), S, o) : Step1(sources.size(), S, o);
+}
+
+size_t Generator::EncodeSources(const std::vector<std::vector<int32_t>>& sources) {
+  size_t rows = 0;
+  for (const auto& s : sources) rows = std::max(rows, s.size());
+  size_t S = 0;
+  tuner_.Run(ops::ThreadTuner::Kind::kEncode, rows * sources.size(), [&] { S = Encode(*model_, ws_, sources); });
+  return S;
+}
+
+void Generator::Step(size_t rows, size_t rows_per_source, size_t S, size_t step) {
+  tuner_.Run(ops::ThreadTuner::Kind::kDecodeStep, rows,
+             [&] { DecodeStep(*model_, ws_, rows, rows_per_source, S, step); });
 }
 
 std::vector<Hypothesis> Generator::Greedy(const std::vector<std::vector<int32_t>>& sources,
@@ -106,7 +119,7 @@ std::vector<std::vector<Hypothesis>> Generator::Step1(size_t batch, size_t S, co
   std::mt19937_64 rng(o.seed);
   for (size_t b = 0; b < batch; ++b) ws_.dec_ids[b] = c.decoder_start_id;
   for (size_t step = 0; step < o.max_length; ++step) {
-    DecodeStep(*model_, ws_, batch, 1, S, step);
+    Step(batch, 1, S, step);
     bool all_done = true;
     for (size_t b = 0; b < batch; ++b) {
       if (done[b]) continue;
@@ -166,14 +179,14 @@ std::vector<std::vector<float>> Generator::ScoreTokens(const std::vector<std::ve
                                        std::to_string(ws_.limits.max_target));
   }
   const size_t batch = sources.size(), V = c.tgt_vocab_size;
-  const size_t S = Encode(*model_, ws_, sources);
+  const size_t S = EncodeSources(sources);
   std::vector<std::vector<float>> scores(batch);
   for (size_t b = 0; b < batch; ++b) {
     scores[b].reserve(targets[b].size() + 1);
     ws_.dec_ids[b] = c.decoder_start_id;
   }
   for (size_t step = 0; step < steps; ++step) {
-    DecodeStep(*model_, ws_, batch, 1, S, step);
+    Step(batch, 1, S, step);
     for (size_t b = 0; b < batch; ++b) {
       const auto& t = targets[b];
       if (step > t.size()) continue;  // this one is complete

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "ops/thread_tuner.h"
 #include "runtime/model.h"
 #include "runtime/workspace.h"
 
@@ -59,6 +60,11 @@ class Generator {
   std::vector<std::vector<float>> ScoreTokens(const std::vector<std::vector<int32_t>>& sources,
                                               const std::vector<std::vector<int32_t>>& targets);
 
+  // Runs the encoder alone on sources (its output stays in the workspace):
+  // for benchmarks of the encoder, on the thread count the tuner picks.
+  // Returns the padded source length.
+  size_t EncodeSources(const std::vector<std::vector<int32_t>>& sources);
+
   // Seconds spent in the encoder over this Generator's life (the rest of
   // a Generate call is decoding), for --stats.
   double encode_seconds() const { return encode_seconds_; }
@@ -71,11 +77,14 @@ class Generator {
   void CheckOptions(const GenerateOptions& o) const;
   std::vector<std::vector<Hypothesis>> Beam(size_t batch, size_t S, const GenerateOptions& o);
   std::vector<std::vector<Hypothesis>> Step1(size_t batch, size_t S, const GenerateOptions& o);
+  // DecodeStep (runtime/transformer.h) on the thread count the tuner picks.
+  void Step(size_t rows, size_t rows_per_source, size_t S, size_t step);
 
   std::shared_ptr<const Model> model_;
   Workspace ws_;
   std::vector<int32_t> order_;  // sampling and beam: token order scratch
   double encode_seconds_ = 0;
+  ops::ThreadTuner tuner_;
 };
 
 }  // namespace edgeseq::runtime

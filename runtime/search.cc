@@ -75,7 +75,7 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
 
   size_t step = 0;
   for (; step < o.max_length; ++step) {
-    DecodeStep(*model_, ws_, rows, k, S, step);
+    Step(rows, k, S, step);
     bool all_done = true;
     for (size_t b = 0; b < batch; ++b) {
       if (done[b]) continue;

@@ -52,13 +52,13 @@ void Embed(const Embedding& e, const float* positions, size_t max_positions, flo
 }
 
 // Calls f(b, scores) for b < n, each sequence of a batch on its own: on up
-// to Threads() threads (at most Workspace::kAttentionThreads), each with its
+// to omp_get_max_threads() threads (the count ops::ThreadTuner chose) (at most Workspace::kAttentionThreads), each with its
 // own slice of ws.scores. Sequences are independent and each is computed by
 // the same code, so results do not depend on the thread count. One thread
 // when there is one sequence or when called inside a parallel region.
 template <class F>
 void ForEachSequence(Workspace& ws, size_t n, const F& f) {
-  const int threads = std::min<int>(ops::Threads(), static_cast<int>(std::min(n, Workspace::kAttentionThreads)));
+  const int threads = std::min<int>(omp_get_max_threads(), static_cast<int>(std::min(n, Workspace::kAttentionThreads)));
   if (threads <= 1 || omp_in_parallel()) {
     for (size_t b = 0; b < n; ++b) f(b, ws.scores.data());
     return;

@@ -1,0 +1,119 @@
+#include "ops/thread_tuner.h"
+
+#include <omp.h>
+#include <stdio.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "ops/threads.h"
+
+namespace edgeseq::ops {
+
+size_t ThreadTuner::Index(Kind kind, size_t rows) {
+  size_t cls = 0;
+  while (cls + 1 < kRowClasses && (size_t{1} << cls) < rows) ++cls;  // ceil(log2(rows))
+  return static_cast<size_t>(kind) * kRowClasses + cls;
+}
+
+int ThreadTuner::Current(Kind kind, size_t rows) const {
+  const State& s = state_[Index(kind, rows)];
+  const int all = allowed_ > 0 ? std::min(allowed_, Threads()) : Threads();
+  if (all <= 1 || s.samples[0] == 0 || s.samples[1] == 0) return all;
+  return s.best == 1 ? all : 1;
+}
+
+namespace {
+
+// Tasks runnable on the whole machine now: the numerator of /proc/loadavg's
+// fourth field ("2/345"; proc(5)). -1 if it cannot be read.
+int RunnableTasks() {
+  FILE* f = fopen("/proc/loadavg", "r");
+  if (f == nullptr) return -1;
+  double a, b, c;
+  int running = -1, total = 0;
+  if (fscanf(f, "%lf %lf %lf %d/%d", &a, &b, &c, &running, &total) != 5) running = -1;
+  fclose(f);
+  return running;
+}
+
+}  // namespace
+
+int ThreadTuner::Allowed(std::chrono::steady_clock::time_point now) {
+  const int all = Threads();
+  if (all <= 1) return 1;
+  if (!watch_load_) return all;
+  if (allowed_ > 0 && now - last_check_ < std::chrono::duration<double>(kLoadCheckSeconds)) {
+    return std::min(allowed_, all);
+  }
+  last_check_ = now;
+  const int running = RunnableTasks();
+  if (running < 0) {
+    allowed_ = all;
+  } else {
+    // Our own threads may be among the runnable ones: this one, and the
+    // last call's OpenMP helpers, which spin for a moment after a region.
+    const int ours = last_threads_;
+    const int others = std::max(0, running - ours);
+    allowed_ = std::max(1, std::min(all, omp_get_num_procs() - others));
+  }
+  return allowed_;
+}
+
+ThreadTuner::Pick ThreadTuner::Choose(Kind kind, size_t rows, std::chrono::steady_clock::time_point now) {
+  State& s = state_[Index(kind, rows)];
+  const int allowed = Allowed(now);
+  int arm = -1;  // not learned from: one thread is all there is, or the first call
+  if (s.calls > 0 && Threads() > 1) {
+    if (allowed <= 1) {
+      arm = 0;  // other work holds the other cores
+    } else if (s.samples[1] == 0) {
+      arm = 1;
+    } else if (s.samples[0] == 0) {
+      arm = 0;
+    } else {
+      arm = s.calls >= s.next_try ? 1 - s.best : s.best;
+    }
+  }
+  // The first call of a class pays one-time costs (first touches of its
+  // buffers) and is no fair sample: it runs on one thread.
+  ++s.calls;
+  const int threads = arm == 1 ? allowed : 1;
+  if (omp_get_max_threads() != threads) omp_set_num_threads(threads);
+  last_threads_ = threads;
+  return {&s, arm};
+}
+
+void ThreadTuner::Learn(const Pick& p, double seconds) {
+  if (p.arm < 0) return;
+  State& s = *p.state;
+  const int arm = p.arm;
+  s.seconds[arm] = s.samples[arm] == 0 ? seconds : 0.7 * s.seconds[arm] + 0.3 * seconds;
+  ++s.samples[arm];
+  if (s.samples[0] == 0 || s.samples[1] == 0) return;
+  const int other = 1 - arm;
+  if (s.samples[0] + s.samples[1] == 2) {  // both measured once: pick
+    s.best = s.seconds[1] < s.seconds[0] ? 1 : 0;
+    s.next_try = s.calls + s.interval;
+    return;
+  }
+  if (arm == s.best) {
+    // The winner slowed down (a neighbour arrived): the other one's older
+    // average now looks better, so it runs next and is measured afresh.
+    if (kMargin * s.seconds[arm] > s.seconds[other]) s.best = other;
+    return;
+  }
+  // A try of the loser: take over if clearly faster, else wait longer before
+  // the next try, in proportion to how much it lost.
+  if (s.seconds[arm] < kMargin * s.seconds[other]) {
+    s.best = arm;
+    s.interval = kFirstInterval;
+  } else {
+    const double ratio = s.seconds[arm] / std::max(s.seconds[other], 1e-9);
+    const double grow = std::max(2.0, std::ceil(ratio));
+    s.interval = static_cast<uint32_t>(std::min<double>(kMaxInterval, s.interval * grow));
+  }
+  s.next_try = s.calls + s.interval;
+}
+
+}  // namespace edgeseq::ops
