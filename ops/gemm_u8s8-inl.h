@@ -229,6 +229,24 @@ HWY_INLINE void GemmU8S8Block(const uint8_t* HWY_RESTRICT xq, size_t M, size_t K
   }
 }
 
+// What GemmU8S8Block runs on this CPU when dot products are allowed.
+HWY_INLINE const char* DotNameU8S8() {
+#if EDGESEQ_U8S8_DOT
+  if (!HaveDotProduct()) return "";
+#if HWY_TARGET == HWY_NEON
+  return "neon-sdot";
+#elif HWY_TARGET == HWY_SVE || HWY_TARGET == HWY_SVE2
+  return "sve-sdot";
+#elif HWY_TARGET == HWY_AVX2
+  return "avx-vnni";
+#else
+  return "avx512-vnni";
+#endif
+#else
+  return "";
+#endif
+}
+
 #undef EDGESEQ_U8S8_DOT
 
 }  // namespace edgeseq::ops::HWY_NAMESPACE

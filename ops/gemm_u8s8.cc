@@ -15,12 +15,17 @@
 namespace edgeseq::ops {
 
 HWY_EXPORT(GemmU8S8Block);
+HWY_EXPORT(DotNameU8S8);
 
 namespace {
 std::atomic<bool> g_dot_product{true};
 }  // namespace
 
 void SetGemmU8S8DotProduct(bool enabled) { g_dot_product.store(enabled); }
+
+const char* GemmU8S8DotName() {
+  return g_dot_product.load(std::memory_order_relaxed) ? HWY_DYNAMIC_DISPATCH(DotNameU8S8)() : "";
+}
 
 void GemmU8S8(const uint8_t* xq, size_t M, size_t K, const int8_t* w, size_t N,
               int32_t* acc, const int32_t* w_sum) {

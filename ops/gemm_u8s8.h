@@ -23,6 +23,11 @@ namespace edgeseq::ops {
 void GemmU8S8(const uint8_t* xq, size_t M, size_t K, const int8_t* w, size_t N,
               int32_t* acc, const int32_t* w_sum = nullptr);
 
+// The dot-product instructions GemmU8S8 uses on this CPU (with w_sum and
+// when allowed): "avx512-vnni", "avx-vnni", "neon-sdot", "sve-sdot", or ""
+// (the widening path).
+const char* GemmU8S8DotName();
+
 // Whether GemmU8S8 may use dot-product instructions where the CPU has them
 // (default true). Tests and benchmarks turn it off to reach the widening path.
 void SetGemmU8S8DotProduct(bool enabled);

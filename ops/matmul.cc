@@ -34,7 +34,9 @@ bool MatmulHasOneDnn() { return OneDnnGemm::Available(); }
 
 std::string MatmulBackendName() {
   if (!OneDnnGemm::Available()) return "highway (all shapes)";
-  return OneDnnGemm::Name() + "; highway for int8 rows <= " + std::to_string(Matmul::kInt8HighwayMaxRows) +
+  const std::string dot = GemmU8S8DotName();
+  return OneDnnGemm::Name() + "; highway" + (dot.empty() ? "" : " (" + dot + ")") + " for int8 rows <= " +
+         std::to_string(Matmul::Int8HighwayMaxRows()) +
          ", f32 rows <= " + std::to_string(Matmul::kF32HighwayMaxRows);
 }
 
@@ -113,10 +115,14 @@ Matmul Matmul::CreateInt8(const int8_t* w, const float* w_scales, size_t n, size
   // measured no faster than the widening one on Zen3: both issue two
   // multiplies per 32 products.)
   im.narrow = w_max <= kNarrowWeightMax;
-  im.highway_max_rows = rows == Int8Rows::kFewRows ? SIZE_MAX : kInt8HighwayMaxRows;
+  im.highway_max_rows = rows == Int8Rows::kFewRows ? SIZE_MAX : Int8HighwayMaxRows();
   im.activation_max = rows == Int8Rows::kFewRows || im.narrow ? 255 : Int8ActivationMax();
   if (rows == Int8Rows::kAnyRows) im.onednn = OneDnnGemm::Create(w, n, k, true);
   return m;
+}
+
+size_t Matmul::Int8HighwayMaxRows() {
+  return *GemmU8S8DotName() != '\0' ? kInt8DotHighwayMaxRows : kInt8HighwayMaxRows;
 }
 
 size_t Matmul::n() const { return impl_->n; }

@@ -52,7 +52,7 @@ struct MatmulScratch {
 };
 
 // What an int8 Matmul is for. kAnyRows: any m; on x86 calls with more than
-// kInt8HighwayMaxRows rows run oneDNN, so activations get oneDNN's safe range
+// Int8HighwayMaxRows() rows run oneDNN, so activations get oneDNN's safe range
 // (Int8ActivationMax()) on every call and the answer does not depend on m.
 // kFewRows: a decode step's projections (m = decoder rows, a few to a few
 // dozen): every call runs the Highway GEMM, which is exact for all of u8, so
@@ -91,10 +91,15 @@ class Matmul {
 
   // int8 only: calls with m ≤ this many rows run Highway's GemmU8S8 (exact,
   // no per-call overhead, allocates nothing) instead of oneDNN, whose fixed
-  // cost per call dominates the decode case. Default: kInt8HighwayMaxRows,
-  // measured on AVX2 (docs/BENCHMARKS.md). 0 forces oneDNN, SIZE_MAX Highway.
-  // Without oneDNN (MatmulHasOneDnn() false) every call runs Highway.
+  // cost per call dominates the decode case. Default: Int8HighwayMaxRows():
+  // kInt8HighwayMaxRows (measured on AVX2, docs/BENCHMARKS.md), or
+  // kInt8DotHighwayMaxRows where GemmU8S8 has VNNI (measured on Zen5: the
+  // encoder of a 24-token sentence 3.0 -> 1.7 ms; from 256 rows on oneDNN is
+  // faster). 0 forces oneDNN, SIZE_MAX Highway. Without oneDNN
+  // (MatmulHasOneDnn() false) every call runs Highway.
   static constexpr size_t kInt8HighwayMaxRows = 8;
+  static constexpr size_t kInt8DotHighwayMaxRows = 64;
+  static size_t Int8HighwayMaxRows();
   void set_int8_highway_max_rows(size_t rows);
   // f32 likewise: m ≤ this many rows run Highway's GemmF32.
   static constexpr size_t kF32HighwayMaxRows = 8;

@@ -208,7 +208,7 @@ TEST(MatmulInt8, WithinDocumentedBoundOfF32) {
     std::vector<float> y(s.m * s.n), y_other(s.m * s.n), want(s.m * s.n);
     mm.Forward(x.data(), s.m, y.data(), Activation::kNone, scratch.get());
     // The two int8 paths compute the same exact integers: identical outputs.
-    mm.set_int8_highway_max_rows(s.m <= Matmul::kInt8HighwayMaxRows ? 0 : SIZE_MAX);
+    mm.set_int8_highway_max_rows(s.m <= Matmul::Int8HighwayMaxRows() ? 0 : SIZE_MAX);
     mm.Forward(x.data(), s.m, y_other.data(), Activation::kNone, scratch.get());
     ASSERT_EQ(y, y_other) << "oneDNN and Highway int8 paths differ, m=" << s.m << " k=" << s.k;
     ref::MatmulF32(x.data(), s.m, s.k, wdq.data(), s.n, bias.data(), want.data());
