@@ -135,6 +135,58 @@ HWY_INLINE void LogSoftmax(float* HWY_RESTRICT x, size_t rows, size_t cols) {
   }
 }
 
+// Max over x[0, n); -inf when n = 0.
+HWY_INLINE float RowMax(const float* HWY_RESTRICT x, size_t n) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  const auto neg_inf = hn::Set(d, -std::numeric_limits<float>::infinity());
+  auto vmax = neg_inf;
+  size_t i = 0;
+  for (; i + N <= n; i += N) vmax = hn::Max(vmax, hn::LoadU(d, x + i));
+  if (i < n) vmax = hn::Max(vmax, LoadTail(d, x + i, n - i, -std::numeric_limits<float>::infinity()));
+  return hn::GetLane(hn::MaxOfLanes(d, vmax));
+}
+
+// First index in [begin, n) whose value equals v; n if none.
+HWY_INLINE size_t FindValue(const float* HWY_RESTRICT x, size_t begin, size_t n, float v) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  const auto vv = hn::Set(d, v);
+  size_t i = begin;
+  for (; i + N <= n; i += N) {
+    const intptr_t at = hn::FindFirstTrue(d, hn::Eq(hn::LoadU(d, x + i), vv));
+    if (at >= 0) return i + static_cast<size_t>(at);
+  }
+  for (; i < n; ++i) {
+    if (x[i] == v) return i;
+  }
+  return n;
+}
+
+HWY_INLINE void GreedyPick(const float* HWY_RESTRICT x, size_t cols, size_t exclude, size_t* index,
+                           float* log_prob) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  const float max = RowMax(x, cols);
+  const auto vmax = hn::Set(d, max);
+  auto sum = hn::Zero(d);
+  size_t i = 0;
+  for (; i + N <= cols; i += N) sum = hn::Add(sum, ExpShifted(d, hn::LoadU(d, x + i), vmax));
+  if (i < cols) {
+    sum = hn::Add(sum, ExpShifted(d, LoadTail(d, x + i, cols - i, -std::numeric_limits<float>::infinity()), vmax));
+  }
+  const float lse = max + logf(hn::GetLane(hn::SumOfLanes(d, sum)));
+  float best = max;
+  if (exclude < cols && x[exclude] == max) {
+    best = std::max(RowMax(x, exclude), RowMax(x + exclude + 1, cols - exclude - 1));
+  }
+  size_t at = FindValue(x, 0, cols, best);
+  if (at == exclude) at = FindValue(x, exclude + 1, cols, best);
+  if (at >= cols) at = exclude < cols ? exclude : 0;  // one column, and it is excluded: nothing else to pick
+  *index = at;
+  *log_prob = x[at] - lse;
+}
+
 }  // namespace edgeseq::ops::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 

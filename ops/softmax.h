@@ -28,4 +28,14 @@ void Softmax(float* x, size_t rows, size_t cols, float scale,
 // Inputs finite. Error bound: |Δ| ≤ 1e-5·(1 + |ref|).
 void LogSoftmax(float* x, size_t rows, size_t cols);
 
+// Greedy decoding's pick from a row of logits x[0, cols), cols ≥ 1, without
+// writing it: *index = the column of the largest logit (the first of equal
+// ones), skipping column `exclude` (≥ cols: none; e.g. EOS before the
+// minimum length), and *log_prob = log_softmax(x)[*index] = x[*index] −
+// logsumexp(x), normalized over every column (`exclude` included). Equals
+// LogSoftmax followed by an argmax; one read pass for the max, one for the
+// sum, and a search that stops at the pick. Inputs finite. Error bound as
+// LogSoftmax's. If `exclude` is the only column, it is picked.
+void GreedyPick(const float* x, size_t cols, size_t exclude, size_t* index, float* log_prob);
+
 }  // namespace edgeseq::ops

@@ -124,12 +124,21 @@ std::vector<std::vector<Hypothesis>> Generator::Step1(size_t batch, size_t S, co
     for (size_t b = 0; b < batch; ++b) {
       if (done[b]) continue;
       Hypothesis& h = out[b][0];
-      float* row = ws_.logits.data() + b * V;  // log-probabilities in place
-      ops::LogSoftmax(row, 1, V);
-      if (h.ids.size() < o.min_length) row[c.eos_id] = -std::numeric_limits<float>::infinity();
-      const int32_t next = o.sample ? Sample(row, V, o, rng, order_)
-                                    : static_cast<int32_t>(std::max_element(row, row + V) - row);
-      h.score += row[next];
+      float* row = ws_.logits.data() + b * V;
+      const bool block_eos = h.ids.size() < o.min_length;
+      int32_t next = 0;
+      if (o.sample) {
+        ops::LogSoftmax(row, 1, V);  // log-probabilities in place
+        if (block_eos) row[c.eos_id] = -std::numeric_limits<float>::infinity();
+        next = Sample(row, V, o, rng, order_);
+        h.score += row[next];
+      } else {
+        size_t pick = 0;
+        float log_prob = 0;
+        ops::GreedyPick(row, V, block_eos ? static_cast<size_t>(c.eos_id) : V, &pick, &log_prob);
+        next = static_cast<int32_t>(pick);
+        h.score += log_prob;
+      }
       if (next == c.eos_id) {
         done[b] = true;
       } else {

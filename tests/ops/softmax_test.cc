@@ -1,4 +1,4 @@
-// Softmax / LogSoftmax on every compiled Highway target vs the scalar reference.
+// Softmax / LogSoftmax / GreedyPick on every compiled Highway target vs the scalar reference.
 #include <math.h>
 
 #include <limits>
@@ -116,6 +116,38 @@ void TestLogSoftmaxMatchesReference() {
   }
 }
 
+// GreedyPick = the reference log-softmax then the first argmax, skipping the
+// excluded column: with ties (the first one must win, also when it sits in a
+// later vector or the tail), with the excluded column holding the maximum,
+// and without exclusion.
+void TestGreedyPickMatchesLogSoftmaxArgmax() {
+  for (size_t cols : test::KernelSizes()) {
+    for (size_t off : test::Misalignments()) {
+      auto init = test::RandomFloats(cols, 7 + static_cast<uint32_t>(cols), -20.0f, 20.0f);
+      const size_t hi = cols - 1 - (cols - 1) / 3;
+      init[hi] = 25.0f;                              // the maximum...
+      if (cols > 2) init[cols - 1] = 25.0f;          // ...tied in the last column
+      for (size_t exclude : {cols, hi, size_t{0}}) {  // none, the maximum, the first column
+        Buffer<float> x(cols, off);
+        x.CopyFrom(init);
+        std::vector<float> want = init;
+        ref::LogSoftmax(want.data(), 1, cols);
+        size_t want_at = cols;
+        for (size_t i = 0; i < cols; ++i) {
+          if (i != exclude && (want_at == cols || want[i] > want[want_at])) want_at = i;
+        }
+        size_t at = 0;
+        float log_prob = 0;
+        HWY_NAMESPACE::GreedyPick(x.data(), cols, exclude, &at, &log_prob);
+        if (want_at == cols) want_at = exclude;  // one column, excluded: it is picked all the same
+        ASSERT_EQ(at, want_at) << "cols=" << cols << " exclude=" << exclude << " off=" << off;
+        ASSERT_NEAR(log_prob, want[want_at], 1e-5f * (1.0f + fabsf(want[want_at]))) << "cols=" << cols;
+        for (size_t i = 0; i < cols; ++i) ASSERT_EQ(x[i], init[i]) << "the row was written, i=" << i;
+      }
+    }
+  }
+}
+
 }  // namespace edgeseq::ops::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -126,5 +158,6 @@ HWY_EXPORT_AND_TEST_P(SoftmaxTest, TestSoftmaxMatchesReference);
 HWY_EXPORT_AND_TEST_P(SoftmaxTest, TestSoftmaxMasks);
 HWY_EXPORT_AND_TEST_P(SoftmaxTest, TestSoftmaxFullyMaskedRowIsZero);
 HWY_EXPORT_AND_TEST_P(SoftmaxTest, TestLogSoftmaxMatchesReference);
+HWY_EXPORT_AND_TEST_P(SoftmaxTest, TestGreedyPickMatchesLogSoftmaxArgmax);
 }  // namespace edgeseq::ops
 #endif
