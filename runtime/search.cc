@@ -99,25 +99,40 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
       }
       std::stable_sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& x) { return a.score > x.score; });
       size_t n = 0;
+      // The next k beams are the best k candidates that do not end; every
+      // ending candidate visited before them is a finished hypothesis (kept
+      // best rank first).
+      float bound = kNegInf;  // best rank a live beam would get by ending at the next step
       for (const Candidate& cd : cands) {
         if (cd.token == c.eos_id) {
-          if (finished[b].size() < k) {
-            Finished f;
-            f.hyp.ids = ids[cd.row];
-            f.hyp.score = cd.score;
-            f.rank = rank(cd.score, f.hyp.ids.size() + 1);
-            finished[b].push_back(std::move(f));
-          }
+          Finished f;
+          f.hyp.ids = ids[cd.row];
+          f.hyp.score = cd.score;
+          f.rank = rank(cd.score, f.hyp.ids.size() + 1);
+          auto at = std::upper_bound(finished[b].begin(), finished[b].end(), f.rank,
+                                     [](float r, const Finished& x) { return r > x.rank; });
+          finished[b].insert(at, std::move(f));
           continue;
         }
         const size_t i = b * k + n;
         parent[i] = cd.row;
         next_token[i] = cd.token;
         next_score[i] = cd.score;
+        bound = std::max(bound, rank(cd.score, ids[cd.row].size() + 2));
         if (++n == k) break;
       }
       for (size_t i = n; i < k; ++i) next_score[b * k + i] = kNegInf;
-      if (finished[b].size() >= k || n == 0) {
+      // Done when the best num_hypotheses are finished and no live beam
+      // could still enter them: log-probabilities only fall, so with length
+      // penalty 0 a live beam's score bounds every continuation of it
+      // (exact); with a penalty the bound assumes it ends at the next step
+      // (as Hugging Face's default early stopping), because the exact bound
+      // (its score over the longest allowed length) would keep every search
+      // going to the length limit. (Stopping at k finished ones instead, as
+      // before and as CTranslate2 does with a length penalty, returned worse
+      // than greedy's output for some sources: docs/DECODING.md.)
+      const size_t need = o.num_hypotheses;
+      if (n == 0 || (finished[b].size() >= need && finished[b][need - 1].rank >= bound)) {
         done[b] = true;
       } else {
         all_done = false;

@@ -16,25 +16,16 @@
 #include "edgeseq/edgeseq.hpp"
 #include "loaders/checkpoint_ct2.h"
 #include "loaders/esq_reader.h"
+#include "tests/tools/ct2_models.h"
 #include "tools/convert.h"
 
 namespace edgeseq::tools {
 namespace {
 
-const std::string kShared = std::string(EDGESEQ_SOURCE_DIR) + "/../shared/testdata/ctranslate2-aren/";
-
-bool Exists(const std::string& p) {
-  struct stat st;
-  return stat(p.c_str(), &st) == 0;
-}
-
-#define REQUIRE_SHARED_MODELS()                                                                     \
-  if (!Exists(kShared)) GTEST_SKIP() << "no " << kShared << " (CI and the project's machines have " \
-                                     << "shared/ beside the checkout; this checkout does not)"
-
-std::string Temp(const std::string& name) {
-  return std::string(testing::TempDir()) + "/edgeseq-ct2-" + std::to_string(getpid()) + "-" + name;
-}
+using test::Convert;
+using test::Exists;
+using test::kShared;
+using test::Temp;
 
 std::vector<uint8_t> Bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -54,18 +45,6 @@ std::string MakeDir(const std::string& name, const std::vector<uint8_t>& model_b
   Write(dir + "/source_vocabulary.txt", {'a', '\n', 'b', '\n'});
   Write(dir + "/target_vocabulary.txt", {'<', 's', '>', '\n', '<', '/', 's', '>', '\n'});
   return dir;
-}
-
-std::string Convert(const std::string& model, const std::string& quantize) {
-  const std::string out = Temp(model + "-" + quantize + ".esq");
-  if (Exists(out)) return out;
-  ConvertOptions o;
-  o.input = kShared + model;
-  o.output = out;
-  o.quantize = quantize;
-  std::ostringstream log;
-  tools::Convert(o, log);
-  return out;
 }
 
 // Expected outputs from CTranslate2's tests for this model.
