@@ -28,7 +28,6 @@ void Generator::CheckSources(const std::vector<std::vector<int32_t>>& sources) c
   }
   for (size_t i = 0; i < sources.size(); ++i) {
     const auto& s = sources[i];
-    if (s.empty()) throw Error(ErrorKind::kInput, "source " + std::to_string(i) + " is empty");
     if (s.size() > ws_.limits.max_source) {
       throw Error(ErrorKind::kLimit, "source " + std::to_string(i) + " has " + std::to_string(s.size()) +
                                          " tokens, more than the " + std::to_string(ws_.limits.max_source) +
@@ -79,6 +78,28 @@ std::vector<std::vector<Hypothesis>> Generator::Generate(const std::vector<std::
   ops::ApplyThreads();
   CheckSources(sources);
   CheckOptions(o);
+  // An empty source has nothing to translate: one empty hypothesis, score 0
+  // (as CTranslate2 answers it); the others are decoded as a batch of their
+  // own, with the callback's source indices mapped back.
+  size_t empty = 0;
+  for (const auto& s : sources) empty += s.empty();
+  if (empty > 0) {
+    std::vector<std::vector<Hypothesis>> out(sources.size(), std::vector<Hypothesis>(1));
+    if (empty == sources.size()) return out;
+    std::vector<size_t> index;
+    std::vector<std::vector<int32_t>> rest;
+    for (size_t i = 0; i < sources.size(); ++i) {
+      if (!sources[i].empty()) {
+        index.push_back(i);
+        rest.push_back(sources[i]);
+      }
+    }
+    GenerateOptions ro = o;
+    if (o.on_token) ro.on_token = [&](size_t b, int32_t t) { return o.on_token(index[b], t); };
+    auto got = Generate(rest, ro);
+    for (size_t j = 0; j < index.size(); ++j) out[index[j]] = std::move(got[j]);
+    return out;
+  }
   const auto t0 = std::chrono::steady_clock::now();
   const size_t S = EncodeSources(sources);
   encode_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -171,6 +192,9 @@ std::vector<std::vector<float>> Generator::ScoreTokens(const std::vector<std::ve
                                                        const std::vector<std::vector<int32_t>>& targets) {
   ops::ApplyThreads();
   CheckSources(sources);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    if (sources[i].empty()) throw Error(ErrorKind::kInput, "source " + std::to_string(i) + " is empty");
+  }
   const auto& c = model_->config();
   if (targets.size() != sources.size()) throw Error(ErrorKind::kInput, "as many targets as sources are needed");
   size_t steps = 0;

@@ -59,7 +59,7 @@ std::vector<int32_t> TextCodec::Encode(std::string_view text, std::vector<std::s
 }
 
 std::vector<int32_t> TextCodec::Frame(const std::vector<int32_t>& ids) const {
-  if (prefix_.empty() && suffix_.empty()) return ids;
+  if (ids.empty() || (prefix_.empty() && suffix_.empty())) return ids;  // nothing to translate stays empty
   std::vector<int32_t> out;
   out.reserve(prefix_.size() + ids.size() + suffix_.size());
   out.insert(out.end(), prefix_.begin(), prefix_.end());

@@ -41,7 +41,8 @@ class TextCodec {
   // the side's unknown id, and is appended to *unknown (when given); without
   // an unknown id it is refused (Error(kInput) naming it).
   std::vector<int32_t> EncodeTokens(std::string_view text, std::vector<std::string>* unknown = nullptr) const;
-  // prefix + ids + suffix (the source side's framing; the target side has none).
+  // prefix + ids + suffix (the source side's framing; the target side has none);
+  // empty ids stay empty: an empty source has nothing to translate.
   std::vector<int32_t> Frame(const std::vector<int32_t>& ids) const;
   std::string Decode(const std::vector<int32_t>& ids) const;
   int32_t unk_id() const { return unk_; }

@@ -195,18 +195,16 @@ void WarnUnknown(const char* cmd, size_t line_no, const std::vector<std::string>
 }
 
 // A source line as ids; throws runtime::Error. Text goes through the model's
-// conventions (normalization, unknown id, framing); --ids are verbatim.
+// conventions (normalization, unknown id, framing); --ids are verbatim. An
+// empty line is an empty source (generate answers it with an empty line).
 std::vector<int32_t> SourceIds(const Loaded& l, const GenerateCliOptions& o, std::string_view text, const char* cmd,
                                size_t line_no, std::ostream& err) {
   std::vector<int32_t> ids;
   if (o.ids) {
     ids = runtime::ParseIds(text, l.model->config().src_vocab_size);
-    if (ids.empty()) throw runtime::Error(runtime::ErrorKind::kInput, "the line is empty");
   } else {
     std::vector<std::string> unknown;
-    ids = l.src->EncodeTokens(text, &unknown);
-    if (ids.empty()) throw runtime::Error(runtime::ErrorKind::kInput, "the line is empty");
-    ids = l.src->Frame(ids);
+    ids = l.src->Frame(l.src->EncodeTokens(text, &unknown));
     WarnUnknown(cmd, line_no, unknown, l.src->unk_id(), err);
   }
   if (ids.size() > l.max_source) {
@@ -260,7 +258,6 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
         std::vector<std::vector<int32_t>> mine;
         if (word_mode) {
           for (std::string_view w : runtime::SplitWords(line)) mine.push_back(SourceIds(l, o, w, "generate", line_no, err));
-          if (mine.empty()) throw runtime::Error(runtime::ErrorKind::kInput, "the line is empty");
         } else {
           mine.push_back(SourceIds(l, o, line, "generate", line_no, err));
         }
@@ -354,6 +351,7 @@ int Score(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std::o
         if (tab == std::string::npos) throw runtime::Error(runtime::ErrorKind::kInput, "expected SOURCE<TAB>TARGET");
         const std::string_view text(line);
         std::vector<int32_t> src = SourceIds(l, o, text.substr(0, tab), "score", line_no, err);
+        if (src.empty()) throw runtime::Error(runtime::ErrorKind::kInput, "the source is empty (scoring needs one)");
         std::vector<std::string> unknown;
         std::vector<int32_t> tgt = o.ids ? runtime::ParseIds(text.substr(tab + 1), l.model->config().tgt_vocab_size)
                                          : l.tgt->Encode(text.substr(tab + 1), &unknown);

@@ -72,6 +72,43 @@ TEST(CppApi, GenerateScoreStreamAndErrors) {
   EXPECT_THROW(edgeseq::Model::Load("/nonexistent.esq"), edgeseq::Error);
 }
 
+// An empty source has nothing to translate: an empty hypothesis with score 0
+// (CTranslate2's answer), the others as if decoded alone, in place; a batch
+// of only empty sources works; the streaming callback sees original indices.
+TEST(CppApi, EmptySourcesGiveEmptyHypotheses) {
+  const auto model = edgeseq::Model::Load(ConvertedModel(false));
+  edgeseq::Generator gen(model, {4, 16, 20, 2});
+  edgeseq::GenerateOptions o;
+  o.max_length = 20;
+  const auto alone = gen.Generate({{7, 9, 11}}, o);
+  for (size_t beam : {1, 2}) {
+    o.beam = beam;
+    std::vector<size_t> seen;
+    if (beam == 1) {
+      o.on_token = [&](size_t source, int32_t) {
+        seen.push_back(source);
+        return false;
+      };
+    }
+    const auto out = gen.Generate({{}, {7, 9, 11}, {}}, o);
+    o.on_token = nullptr;
+    ASSERT_EQ(out.size(), 3u);
+    for (size_t i : {0, 2}) {
+      ASSERT_EQ(out[i].size(), 1u);
+      EXPECT_TRUE(out[i][0].ids.empty());
+      EXPECT_EQ(out[i][0].score, 0.0f);
+    }
+    EXPECT_EQ(out[1][0].ids, alone[0][0].ids) << "beam " << beam;
+    for (size_t s : seen) EXPECT_EQ(s, 1u);
+    if (beam == 1) EXPECT_EQ(seen.size(), alone[0][0].ids.size());
+    const auto none = gen.Generate({{}, {}}, o);
+    ASSERT_EQ(none.size(), 2u);
+    EXPECT_TRUE(none[0][0].ids.empty() && none[1][0].ids.empty());
+  }
+  // Scoring needs a source: still an input error.
+  EXPECT_THROW(gen.Score({{}}, {{3}}), edgeseq::Error);
+}
+
 TEST(CppApi, TextThroughTheVocabularies) {
   const auto model = edgeseq::Model::Load(ConvertedModel(true));
   EXPECT_TRUE(model.info().has_vocabularies);

@@ -489,7 +489,17 @@ static void TestGenerateErrors(void) {
   const int32_t* null_src[] = {NULL};
   CHECK_STATUS(edgeseq_generate_batch(g, null_src, lens, 1, NULL, &r), EDGESEQ_ERROR_ARGUMENT);
   const size_t zero[] = {0};
-  CHECK_STATUS(edgeseq_generate_batch(g, null_src, zero, 1, NULL, &r), EDGESEQ_ERROR_INPUT); /* empty */
+  /* An empty source has nothing to translate: one empty hypothesis, score 0. */
+  OK(edgeseq_generate_batch(g, null_src, zero, 1, NULL, &r));
+  {
+    const int32_t* ids = NULL;
+    size_t len = 99;
+    float score = -1.0f;
+    OK(edgeseq_result_hypothesis(r, 0, 0, &ids, &len, &score));
+    CHECK(len == 0 && ids == NULL && score == 0.0f);
+    edgeseq_result_free(r);
+    r = NULL;
+  }
   const int32_t bad[] = {4, (int32_t)info.src_vocab_size};
   const int32_t* bad_src[] = {bad};
   const size_t bad_len[] = {2};

@@ -58,12 +58,16 @@ run "$inspect" generate -m "$tmp/p.esq" --ids --stats < "$tmp/in.txt" > /dev/nul
 check "--stats reports timings and peak memory" 'grep -qE "tokens/s.*peak memory [0-9]+\.[0-9] MB" "$tmp/stats.txt"'
 
 check "batch size does not change the output" 'cmp -s "$tmp/out.txt" "$tmp/out1.txt"'
-printf '5\n\n99\nx y\n7 9 11\n' > "$tmp/bad.txt"
+printf '5\n\n7 9 11\n\n' | run "$inspect" generate -m "$tmp/p.esq" --ids --scores > "$tmp/empty.txt" 2> "$tmp/err.txt"
+check "an empty line is an empty source: an empty hypothesis, score 0, no error" '[ $? -eq 0 ] && [ ! -s "$tmp/err.txt" ] && [ "$(wc -l < "$tmp/empty.txt")" -eq 4 ] && [ "$(sed -n 2p "$tmp/empty.txt")" = "$(printf "0.000000\t")" ] && [ "$(sed -n 4p "$tmp/empty.txt")" = "$(printf "0.000000\t")" ] && [ "$(sed -n 3p "$tmp/empty.txt" | cut -f2)" = "$(sed -n 2p "$tmp/out1.txt")" ]'
+printf '\n\n' | run "$inspect" generate -m "$tmp/p.esq" --ids > "$tmp/empty.txt" 2> "$tmp/err.txt"
+check "a batch of only empty sources works" '[ $? -eq 0 ] && [ "$(wc -l < "$tmp/empty.txt")" -eq 2 ] && [ ! -s "$tmp/err.txt" ]'
+printf '5\n99\nx y\n99\n7 9 11\n' > "$tmp/bad.txt"
 run "$inspect" generate -m "$tmp/p.esq" --ids < "$tmp/bad.txt" > "$tmp/out.txt" 2> "$tmp/err.txt"
-check "a bad line stops with exit 1 naming it" '[ $? -eq 1 ] && grep -q "line 2: the line is empty" "$tmp/err.txt" && [ "$(wc -l < "$tmp/err.txt")" -eq 1 ]'
+check "a bad line stops with exit 1 naming it" '[ $? -eq 1 ] && grep -q "line 2: id 99 is outside the vocabulary of 20" "$tmp/err.txt" && [ "$(wc -l < "$tmp/err.txt")" -eq 1 ]'
 run "$inspect" generate -m "$tmp/p.esq" --ids --skip-bad < "$tmp/bad.txt" > "$tmp/out.txt" 2> "$tmp/err.txt"
 check "--skip-bad keeps the output aligned" '[ $? -eq 0 ] && [ "$(wc -l < "$tmp/out.txt")" -eq 5 ] && [ -z "$(sed -n 2p "$tmp/out.txt")" ] && [ -z "$(sed -n 3p "$tmp/out.txt")" ] && [ -z "$(sed -n 4p "$tmp/out.txt")" ] && [ -n "$(sed -n 5p "$tmp/out.txt")" ]'
-check "--skip-bad warns per bad line" 'grep -q "line 3: id 99 is outside the vocabulary of 20" "$tmp/err.txt" && grep -q "line 4: .x. is not a token id" "$tmp/err.txt"'
+check "--skip-bad warns per bad line" 'grep -q "line 2: id 99 is outside the vocabulary of 20" "$tmp/err.txt" && grep -q "line 3: .x. is not a token id" "$tmp/err.txt" && grep -q "line 4: id 99" "$tmp/err.txt"'
 run "$inspect" generate -m "$tmp/p.esq" --ids --max-len 0 < "$tmp/in.txt" > /dev/null 2> "$tmp/err.txt"
 check "--max-len 0 is an error" '[ $? -eq 1 ] && grep -q "at least 1" "$tmp/err.txt"'
 run "$inspect" generate -m "$tmp/p.esq" < "$tmp/in.txt" > /dev/null 2> "$tmp/err.txt"
