@@ -1,0 +1,183 @@
+// CTranslate2's own expectations for its Arabic→English transliteration
+// test model (CTranslate2 4.8.1: tests/translator_test.cc and
+// python/tests/test_translator.py, repository OpenNMT/CTranslate2), run on
+// edgeseq's conversion of the shared model.bin files, f32 and int8 — every
+// one whose feature edgeseq has. Each test names the CTranslate2 test it
+// reproduces; the values are CTranslate2's, not ours.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+#include <string>
+#include <vector>
+
+#include "edgeseq/edgeseq.hpp"
+#include "runtime/generator.h"
+#include "runtime/model.h"
+#include "runtime/text_codec.h"
+#include "tests/tools/ct2_models.h"
+
+namespace edgeseq::tools {
+namespace {
+
+const char* kAtzmon = "آ ت ز م و ن";  // → a t z m o n
+
+// (model folder, quantization) × beam size, as CTranslate2's ModelVariantTest
+// and SearchVariantTest (beams 1 and 4).
+struct Variant {
+  const char* model;
+  const char* quantize;
+  size_t beam;
+};
+
+class Ct2Expectations : public ::testing::TestWithParam<Variant> {
+ protected:
+  void SetUp() override {
+    REQUIRE_SHARED_MODELS();
+    model_ = std::make_unique<Model>(Model::Load(test::Convert(GetParam().model, GetParam().quantize), true));
+    gen_ = std::make_unique<Generator>(*model_, Limits{8, 0, 0, 4});
+  }
+  GenerateOptions Options() const {
+    GenerateOptions o;
+    o.beam = GetParam().beam;
+    return o;
+  }
+  std::vector<std::vector<std::string>> Translate(const std::vector<std::string>& sources, const GenerateOptions& o,
+                                                  std::vector<std::vector<float>>* scores = nullptr) {
+    std::vector<std::vector<int32_t>> ids;
+    for (const auto& s : sources) ids.push_back(model_->EncodeSource(s));
+    std::vector<std::vector<std::string>> out;
+    for (const auto& hyps : gen_->Generate(ids, o)) {
+      out.emplace_back();
+      if (scores) scores->emplace_back();
+      for (const auto& h : hyps) {
+        out.back().push_back(model_->DecodeTarget(h.ids));
+        if (scores) scores->back().push_back(h.score);
+      }
+    }
+    return out;
+  }
+  size_t Tokens(const std::string& s) const {
+    size_t n = 0;
+    for (size_t i = 0; i < s.size(); ++i) n += s[i] != ' ' && (i == 0 || s[i - 1] == ' ');
+    return n;
+  }
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<Generator> gen_;
+};
+
+// translator_test.cc ModelVariantTest.Transliteration (v2 f32 and i8).
+TEST_P(Ct2Expectations, Transliteration) {
+  EXPECT_EQ(Translate({kAtzmon}, Options())[0][0], "a t z m o n");
+}
+
+// SearchVariantTest.SetMaxDecodingLength: 3 steps, 3 tokens.
+// test_translator.py test_max_decoding_length: 2 → "a t".
+TEST_P(Ct2Expectations, MaxDecodingLength) {
+  GenerateOptions o = Options();
+  o.max_length = 3;
+  EXPECT_EQ(Tokens(Translate({kAtzmon}, o)[0][0]), 3u);
+  o.max_length = 2;
+  EXPECT_EQ(Translate({kAtzmon}, o)[0][0], "a t");
+}
+
+// SearchVariantTest.SetMinDecodingLength: 8 → exactly 8 tokens (the model
+// would stop after 6). test_translator.py test_min_decoding_length: 7 → > 6.
+TEST_P(Ct2Expectations, MinDecodingLength) {
+  GenerateOptions o = Options();
+  o.min_length = 8;
+  EXPECT_EQ(Tokens(Translate({kAtzmon}, o)[0][0]), 8u);
+  o.min_length = 7;
+  EXPECT_GT(Tokens(Translate({kAtzmon}, o)[0][0]), 6u);
+}
+
+// SearchVariantTest.ReturnAllHypotheses; test_translator.py
+// test_num_hypotheses (beam 4, 2 hypotheses).
+TEST_P(Ct2Expectations, NumHypotheses) {
+  GenerateOptions o = Options();
+  o.num_hypotheses = o.beam;
+  EXPECT_EQ(Translate({kAtzmon}, o)[0].size(), o.beam);
+  if (o.beam == 4) {
+    o.num_hypotheses = 2;
+    EXPECT_EQ(Translate({kAtzmon}, o)[0].size(), 2u);
+  }
+}
+
+// SearchVariantTest.TranslateBatch (with scores); test_translator.py
+// test_batch_translation (scores below 0).
+TEST_P(Ct2Expectations, TranslateBatch) {
+  std::vector<std::vector<float>> scores;
+  const auto out = Translate({"آ ز ا", kAtzmon, "آ ت ش ي س و ن"}, Options(), &scores);
+  EXPECT_EQ(out[0][0], "a z z a");
+  EXPECT_EQ(out[1][0], "a t z m o n");
+  EXPECT_EQ(out[2][0], "a c h i s o n");
+  for (const auto& s : scores) EXPECT_LT(s[0], 0.0f);
+}
+
+// TranslatorTest.TranslateBatchWithEmptySource / WithOnlyEmptySource: one
+// empty hypothesis with score 0 per empty source, the others translated.
+TEST_P(Ct2Expectations, EmptySources) {
+  std::vector<std::vector<float>> scores;
+  const auto out = Translate({"", "آ ز ا", "", kAtzmon, ""}, Options(), &scores);
+  ASSERT_EQ(out.size(), 5u);
+  for (size_t i : {0, 2, 4}) {
+    ASSERT_EQ(out[i].size(), 1u);
+    EXPECT_EQ(out[i][0], "");
+    EXPECT_EQ(scores[i][0], 0.0f);
+  }
+  EXPECT_EQ(out[1][0], "a z z a");
+  EXPECT_EQ(out[3][0], "a t z m o n");
+  const auto only = Translate({"", ""}, Options());
+  ASSERT_EQ(only.size(), 2u);
+  EXPECT_EQ(only[0][0], "");
+  EXPECT_EQ(only[1][0], "");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Aren, Ct2Expectations,
+    ::testing::Values(Variant{"aren-transliteration", "f32", 1}, Variant{"aren-transliteration", "f32", 4},
+                      Variant{"aren-transliteration-i8", "int8", 1}, Variant{"aren-transliteration-i8", "int8", 4}),
+    [](const ::testing::TestParamInfo<Variant>& p) {
+      return std::string(p.param.quantize) + "_beam" + std::to_string(p.param.beam);
+    });
+
+// test_translator.py test_score_api: per-token log-probabilities (the EOS's
+// last), relative tolerance 1e-4 for f32 as there. The values are the f32
+// model's; int8 within 0.05 of them (CTranslate2 4.8.1's own int8 differs
+// from them by up to 0.022, e.g. -0.1954 for -0.1812).
+TEST(Ct2ExpectationsScore, ScoreApi) {
+  REQUIRE_SHARED_MODELS();
+  const std::vector<std::pair<std::string, std::string>> pairs = {{kAtzmon, "a t z m o n"},
+                                                                  {"آ ت ش ي س و ن", "a c h i s o n"}};
+  const std::vector<std::vector<double>> expected = {
+      {-0.106023, -0.065410, -0.056002, -0.447953, -0.230714, -0.092184, -0.063463},
+      {-0.072660, -0.300309, -0.181187, -0.395671, -0.025631, -0.123466, -0.002034, -0.012639}};
+  for (const auto& [folder, quantize, tolerance] :
+       {std::tuple{"aren-transliteration", "f32", 0.0}, std::tuple{"aren-transliteration-i8", "int8", 0.05}}) {
+    const auto model = runtime::Model::Load(test::Convert(folder, quantize));
+    const runtime::TextCodec src(model->file(), true), tgt(model->file(), false);
+    runtime::Generator gen(model, runtime::Limits{2, 16, 16, 1});
+    std::vector<std::vector<int32_t>> sources, targets;
+    for (const auto& [s, t] : pairs) {
+      sources.push_back(src.Encode(s));
+      targets.push_back(tgt.Encode(t));
+    }
+    const auto got = gen.ScoreTokens(sources, targets);
+    double worst = 0;
+    ASSERT_EQ(got.size(), 2u);
+    for (size_t i = 0; i < 2; ++i) {
+      ASSERT_EQ(got[i].size(), expected[i].size());
+      for (size_t t = 0; t < got[i].size(); ++t) {
+        const double want = expected[i][t];
+        EXPECT_NEAR(got[i][t], want, tolerance > 0 ? tolerance : 1e-4 * std::fabs(want) + 1e-6)
+            << quantize << " pair " << i << " token " << t;
+        worst = std::max(worst, std::fabs(got[i][t] - want));
+      }
+    }
+    RecordProperty(std::string("max_abs_diff_") + quantize, std::to_string(worst));
+  }
+}
+
+}  // namespace
+}  // namespace edgeseq::tools
