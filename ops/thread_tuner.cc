@@ -84,12 +84,27 @@ ThreadTuner::Pick ThreadTuner::Choose(Kind kind, size_t rows, std::chrono::stead
   return {&s, arm};
 }
 
+int ThreadTuner::Begin(Kind kind, size_t rows) {
+  pending_ = Choose(kind, rows, std::chrono::steady_clock::now());
+  return last_threads_;
+}
+
+void ThreadTuner::End(double seconds) {
+  if (pending_.state != nullptr) Learn(pending_, seconds);
+  pending_ = {nullptr, -1};
+}
+
 void ThreadTuner::Learn(const Pick& p, double seconds) {
   if (p.arm < 0) return;
   State& s = *p.state;
   const int arm = p.arm;
-  s.seconds[arm] = s.samples[arm] == 0 ? seconds : 0.7 * s.seconds[arm] + 0.3 * seconds;
+  auto& r = s.recent[arm];
+  r[s.samples[arm] % 3] = seconds;
   ++s.samples[arm];
+  const uint32_t n = std::min<uint32_t>(s.samples[arm], 3);
+  s.seconds[arm] = n == 1   ? r[0]
+                   : n == 2 ? std::min(r[0], r[1])
+                            : std::max(std::min(r[0], r[1]), std::min(std::max(r[0], r[1]), r[2]));
   if (s.samples[0] == 0 || s.samples[1] == 0) return;
   const int other = 1 - arm;
   if (s.samples[0] + s.samples[1] == 2) {  // both measured once: pick
@@ -98,8 +113,8 @@ void ThreadTuner::Learn(const Pick& p, double seconds) {
     return;
   }
   if (arm == s.best) {
-    // The winner slowed down (a neighbour arrived): the other one's older
-    // average now looks better, so it runs next and is measured afresh.
+    // The winner slowed down for good (a neighbour arrived): the other one's
+    // older median now looks better, so it runs next and is measured afresh.
     if (kMargin * s.seconds[arm] > s.seconds[other]) s.best = other;
     return;
   }

@@ -13,8 +13,8 @@
 //   to a busy neighbour costs a time slice per parallel region (measured:
 //   one 0.4 ms decode step took 85-98 ms on 2 threads).
 // - Speed: each call class (what the call is and how many rows it has, in
-//   powers of two) runs on 1 thread and on all allowed threads, keeps a
-//   moving average of each one's time, and uses the faster. The slower one
+//   powers of two) runs on 1 thread and on all allowed threads, keeps the
+//   median of each one's last three times, and uses the faster. The slower one
 //   is tried again now and then; the gap between tries grows with how badly
 //   it lost (at most kMaxInterval calls), which bounds what the tries cost.
 //
@@ -48,10 +48,17 @@ class ThreadTuner {
   template <class F>
   void Run(Kind kind, size_t rows, const F& f) {
     const auto t0 = std::chrono::steady_clock::now();
-    const Pick p = Choose(kind, rows, t0);
+    pending_ = Choose(kind, rows, t0);
     f();
-    Learn(p, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    End(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
+
+  // Run in two halves, for callers that time the work themselves (and for
+  // tests, which feed it made-up times): Begin sets OpenMP's count on the
+  // calling thread for the next call of this class and returns it; End
+  // reports how long that call took.
+  int Begin(Kind kind, size_t rows);
+  void End(double seconds);
 
   // The thread count the next call of this class would run on (for tests
   // and reports).
@@ -62,7 +69,11 @@ class ThreadTuner {
     uint32_t calls = 0;
     uint32_t next_try = 0;          // call number at which the loser runs again
     uint32_t interval = kFirstInterval;
-    std::array<double, 2> seconds{};  // moving average: [0] 1 thread, [1] all
+    // Per arm ([0] 1 thread, [1] all): the last three call times, and their
+    // median (the smaller of two; the one), so that one outlier moves
+    // nothing and a lasting change shows after two calls.
+    std::array<std::array<double, 3>, 2> recent{};
+    std::array<double, 2> seconds{};
     std::array<uint32_t, 2> samples{};
     int best = 1;
   };
@@ -82,6 +93,7 @@ class ThreadTuner {
   std::chrono::steady_clock::time_point last_check_{};
   int allowed_ = 0;
   int last_threads_ = 1;  // what the last call ran on
+  Pick pending_{nullptr, -1};  // the call between Begin and End
 };
 
 }  // namespace edgeseq::ops
