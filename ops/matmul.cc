@@ -101,14 +101,7 @@ Matmul Matmul::CreateInt8(const int8_t* w, const float* w_scales, size_t n, size
   im.w_int8 = w;
   im.w_sum.resize(n);
   int w_max = 0;
-  for (size_t r = 0; r < n; ++r) {
-    int32_t s = 0;
-    for (size_t c = 0; c < k; ++c) {
-      s += w[r * k + c];
-      w_max = std::max(w_max, std::abs(static_cast<int>(w[r * k + c])));
-    }
-    im.w_sum[r] = s;
-  }
+  RowSumsS8(w, n, k, im.w_sum.data(), &w_max);
   // Narrow weights (the converter's default, 7 bits) make every backend
   // exact for all 8 bits of activation, oneDNN without VNNI included (its
   // 16-bit pair sums cannot saturate). (A pmaddubsw Highway kernel for them

@@ -9,6 +9,9 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
+
+#include <algorithm>
 #include <stdint.h>
 
 #include "hwy/highway.h"
@@ -156,6 +159,42 @@ HWY_INLINE void DequantizeAccumulators(
                 o + n, r);
     }
   }
+}
+
+HWY_INLINE void RowSumsS8(const int8_t* HWY_RESTRICT w, size_t rows, size_t cols, int32_t* HWY_RESTRICT sums,
+                          int* max_abs) {
+  const hn::ScalableTag<int8_t> d8;
+  const hn::RebindToUnsigned<decltype(d8)> du8;
+  const hn::Repartition<uint64_t, decltype(d8)> d64;
+  const size_t L = hn::Lanes(d8);
+  // w + 128 as u8 (flip the sign bit), summed 8 lanes at a time into u64;
+  // the 128·cols is taken off at the end. Max and min in s8 for |w|.
+  const auto flip = hn::Set(du8, 0x80);
+  auto vmax = hn::Set(d8, 0), vmin = hn::Set(d8, 0);
+  for (size_t r = 0; r < rows; ++r) {
+    const int8_t* row = w + r * cols;
+    auto acc = hn::Zero(d64);
+    size_t c = 0;
+    for (; c + L <= cols; c += L) {
+      const auto v = hn::LoadU(d8, row + c);
+      vmax = hn::Max(vmax, v);
+      vmin = hn::Min(vmin, v);
+      acc = hn::Add(acc, hn::SumsOf8(hn::Xor(hn::BitCast(du8, v), flip)));
+    }
+    int64_t sum = static_cast<int64_t>(hn::GetLane(hn::SumOfLanes(d64, acc))) - 128 * static_cast<int64_t>(c);
+    int tail_max = 0;
+    for (; c < cols; ++c) {
+      sum += row[c];
+      tail_max = std::max(tail_max, std::abs(static_cast<int>(row[c])));
+    }
+    sums[r] = static_cast<int32_t>(sum);
+    *max_abs = std::max(*max_abs, tail_max);
+  }
+  // (Highway 1.0 has no 8-bit MaxOfLanes; once per matrix, a scalar pass.)
+  HWY_ALIGN int8_t hi[hn::MaxLanes(d8)], lo[hn::MaxLanes(d8)];
+  hn::Store(vmax, d8, hi);
+  hn::Store(vmin, d8, lo);
+  for (size_t i = 0; i < L; ++i) *max_abs = std::max(*max_abs, std::max<int>(hi[i], -static_cast<int>(lo[i])));
 }
 
 }  // namespace edgeseq::ops::HWY_NAMESPACE

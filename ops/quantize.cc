@@ -14,6 +14,12 @@ HWY_EXPORT(QuantizeRowsS8);
 HWY_EXPORT(DequantizeRowsS8);
 HWY_EXPORT(QuantizeRowsU8);
 HWY_EXPORT(DequantizeAccumulators);
+HWY_EXPORT(RowSumsS8);
+
+void RowSumsS8(const int8_t* w, size_t rows, size_t cols, int32_t* sums, int* max_abs) {
+  *max_abs = 0;
+  HWY_DYNAMIC_DISPATCH(RowSumsS8)(w, rows, cols, sums, max_abs);
+}
 
 void QuantizeRowsS8(const float* w, size_t rows, size_t cols, int8_t* q,
                     float* scales, int qmax) {

@@ -42,4 +42,10 @@ void DequantizeAccumulators(const int32_t* acc, size_t M, size_t N,
                             const float* w_scale, const int32_t* w_sum,
                             const float* bias, Activation act, float* y);
 
+// Per-row sums of int8 weights w [rows, cols] (sums[r] = Σ_c w[r, c], exact
+// for cols < 2²³) and the largest |w| over the whole matrix (0..128): what
+// an int8 matmul prepares once per weight matrix (the zero-point correction
+// and the narrow-weight test). Any alignment, any cols.
+void RowSumsS8(const int8_t* w, size_t rows, size_t cols, int32_t* sums, int* max_abs);
+
 }  // namespace edgeseq::ops

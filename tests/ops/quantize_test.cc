@@ -1,6 +1,9 @@
 // int8 quantize / dequantize and the int8 matmul epilogue on every compiled
 // Highway target vs the scalar reference.
 #include <math.h>
+#include <stdlib.h>
+
+#include <algorithm>
 
 #include <string>
 
@@ -114,6 +117,32 @@ void TestDequantizeAccumulators() {
   }
 }
 
+// Per-row sums and the largest |w| against plain loops, the extremes (-128,
+// 127) included, odd sizes, misaligned rows.
+void TestRowSumsS8() {
+  for (size_t cols : test::KernelSizes()) {
+    for (size_t off : test::Misalignments()) {
+      const size_t rows = 3;
+      Buffer<int8_t> w(rows * cols, off);
+      for (size_t i = 0; i < rows * cols; ++i) w[i] = static_cast<int8_t>(static_cast<int>(i * 37 % 255) - 127);
+      if (cols > 2) w[cols + 1] = -128;  // row 1 holds the extreme
+      std::vector<int32_t> sums(rows);
+      int max_abs = 0;
+      HWY_NAMESPACE::RowSumsS8(w.data(), rows, cols, sums.data(), &max_abs);
+      int want_max = 0;
+      for (size_t r = 0; r < rows; ++r) {
+        int32_t want = 0;
+        for (size_t c = 0; c < cols; ++c) {
+          want += w[r * cols + c];
+          want_max = std::max(want_max, std::abs(static_cast<int>(w[r * cols + c])));
+        }
+        ASSERT_EQ(sums[r], want) << "cols=" << cols << " off=" << off << " row " << r;
+      }
+      ASSERT_EQ(max_abs, want_max) << "cols=" << cols << " off=" << off;
+    }
+  }
+}
+
 }  // namespace edgeseq::ops::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -123,5 +152,6 @@ HWY_BEFORE_TEST(QuantizeTest);
 HWY_EXPORT_AND_TEST_P(QuantizeTest, TestQuantizeRowsS8);
 HWY_EXPORT_AND_TEST_P(QuantizeTest, TestQuantizeRowsU8);
 HWY_EXPORT_AND_TEST_P(QuantizeTest, TestDequantizeAccumulators);
+HWY_EXPORT_AND_TEST_P(QuantizeTest, TestRowSumsS8);
 }  // namespace edgeseq::ops
 #endif
