@@ -118,6 +118,13 @@ struct ModelConfig {
   // Learned positions: one table, encoder.embed_positions.weight, read by the
   // decoder too.
   bool shared_positions = false;
+  // Which cross-attention weights are a hypothesis's alignment (attention
+  // returned to callers, unknown-token replacement): the first
+  // alignment_heads heads (0: all) of the decoder layer alignment_layer_back
+  // layers before the last (0: the last). CTranslate2 models carry their
+  // own (its defaults: the last layer's first head).
+  uint8_t alignment_heads = 0;
+  uint8_t alignment_layer_back = 0;
 };
 // True when `c` uses a 1.1 field with a meaning other than 1.0's.
 bool NeedsV1_1(const ModelConfig& c);

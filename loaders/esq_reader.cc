@@ -279,6 +279,10 @@ class EsqFile::Parser {
     c.src_normalization = static_cast<TextNormalization>(normalization);
     c.position_frequencies = static_cast<PositionFrequencies>(frequencies);
     c.shared_positions = flags2 & 1;
+    c.alignment_heads = h[89];
+    c.alignment_layer_back = h[90];
+    small("alignment_heads", c.alignment_heads, c.num_heads);
+    if (c.decoder_layers > 0) small("alignment_layer_back", c.alignment_layer_back, c.decoder_layers - 1);
     const bool sinusoidal = c.position_kind == PositionKind::kSinusoidalInterleaved ||
                             c.position_kind == PositionKind::kSinusoidalConcat;
     if (!sinusoidal && (c.position_frequencies != PositionFrequencies::kPaper || c.position_offset != 0)) {

@@ -60,7 +60,9 @@ std::vector<uint8_t> HeaderBytes(const ModelConfig& c) {
   Put(b, static_cast<uint8_t>(c.position_frequencies));
   Put(b, c.position_offset);
   Put(b, static_cast<uint8_t>(c.shared_positions ? 1 : 0));
-  b.insert(b.end(), 3, 0);
+  Put(b, c.alignment_heads);
+  Put(b, c.alignment_layer_back);
+  b.insert(b.end(), 1, 0);
   for (const auto* ids : {&c.src_prefix, &c.src_suffix}) {
     for (size_t i = 0; i < kMaxSourceFraming; ++i) Put(b, i < ids->size() ? (*ids)[i] : int32_t{-1});
   }

@@ -74,17 +74,23 @@ void ForEachSequence(Workspace& ws, size_t n, const F& f) {
 // Multi-head attention of `tq` queries over `tk` keys for one sequence:
 // q rows at q (stride qs), keys/values at k/v (stride kvs); the context goes
 // to out (stride d). `mask`: additive key mask [tk] or nullptr. `scores`:
-// tq·tk floats of scratch.
+// tq·tk floats of scratch. `mean`: [tq, tk] or nullptr: the attention
+// weights averaged over the first mean_heads heads.
 void Attend(const Model& m, float* scores, const float* q, size_t qs, const float* k, const float* v, size_t kvs,
-            size_t tq, size_t tk, const float* mask, bool causal, float* out) {
+            size_t tq, size_t tk, const float* mask, bool causal, float* out, float* mean = nullptr,
+            size_t mean_heads = 0) {
   const size_t d = m.config().d_model, heads = m.config().num_heads, dh = d / heads;
   const float scale = 1.0f / sqrtf(static_cast<float>(dh));
   ops::SoftmaxMask sm;
   sm.additive = mask;
   sm.causal = causal;
+  if (mean) memset(mean, 0, tq * tk * sizeof(float));
   for (size_t h = 0; h < heads; ++h) {
     ops::AttentionScores(q + h * dh, qs, k + h * dh, kvs, tq, tk, dh, scores);
     ops::Softmax(scores, tq, tk, scale, sm);
+    if (mean && h < mean_heads) {
+      for (size_t i = 0; i < tq * tk; ++i) mean[i] += scores[i] / static_cast<float>(mean_heads);
+    }
     ops::AttentionContext(scores, tq, tk, v + h * dh, kvs, dh, out + h * dh, d);
   }
 }
@@ -164,11 +170,15 @@ void DecodeStep(const Model& m, Workspace& ws, size_t batch, size_t per_source, 
     in = SublayerInput(m, l.cross_attn_norm, x, batch, ws.dec_norm.data());
     l.cross_q.matmul.Forward(in, batch, ws.dec_wide.data(), ops::Activation::kNone, scratch);
     const float* kv = ws.cross_kv.data() + li * sources * S * 2 * d;
+    // The alignment: the header's heads and layer (docs/FORMAT.md).
+    const bool keep = ws.keep_cross_attention && li + 1 + c.alignment_layer_back == m.decoder().size();
+    const size_t align_heads = c.alignment_heads ? c.alignment_heads : c.num_heads;
     ForEachSequence(ws, batch, [&](size_t b, float* scores) {
       const size_t src = b / per_source;
       const float* kvb = kv + src * S * 2 * d;
       Attend(m, scores, ws.dec_wide.data() + b * d, d, kvb, kvb + d, 2 * d, 1, S, ws.key_mask.data() + src * S,
-             false, ws.dec_attn.data() + b * d);
+             false, ws.dec_attn.data() + b * d, keep ? ws.cross_attention.data() + b * ws.limits.max_source : nullptr,
+             align_heads);
     });
     l.cross_out.matmul.Forward(ws.dec_attn.data(), batch, ws.dec_delta.data(), ops::Activation::kNone, scratch);
     Residual(m, l.cross_attn_norm, x, ws.dec_delta.data(), batch);

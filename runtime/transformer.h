@@ -21,7 +21,8 @@ size_t Encode(const Model& m, Workspace& ws, const std::vector<std::vector<int32
 // One decoder step at position `step` for ws.dec_ids [rows]: appends to the
 // self-attention cache and leaves the logits in ws.logits [rows, vocab].
 // Row r decodes for source r / rows_per_source (beam search keeps several
-// rows per source).
+// rows per source). With ws.keep_cross_attention, also the last layer's
+// cross-attention weights (mean over heads) in ws.cross_attention.
 void DecodeStep(const Model& m, Workspace& ws, size_t rows, size_t rows_per_source, size_t source_len, size_t step);
 
 }  // namespace edgeseq::runtime

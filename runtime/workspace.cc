@@ -56,6 +56,7 @@ Workspace::Workspace(const Model& model, const Limits& l) : limits(l) {
   dec_attn.resize(dec_rows * d);
   dec_delta.resize(dec_rows * d);
   logits.resize(dec_rows * vocab);
+  cross_attention.resize(dec_rows * limits.max_source);
   dec_ids.resize(dec_rows);
   dec_pos.resize(dec_rows);
   const size_t t = std::max(l.max_source, l.max_target);

@@ -60,6 +60,15 @@ struct Workspace {
   // Decoder step, [rows, ·]
   Buffer<float> dec_x, dec_norm, dec_wide, dec_attn, dec_delta, logits;
   Buffer<int32_t> dec_ids, dec_pos;
+  // The alignment of the last step: the cross-attention of the decoder layer
+  // and heads the model file names (docs/FORMAT.md; by default all heads of
+  // the last layer), averaged (CTranslate2's return_attention): [rows,
+  // max_source], row r
+  // holding the source length's weights (summing to 1, 0 on padding).
+  // Filled by DecodeStep only while keep_cross_attention is set (its pages
+  // stay untouched otherwise).
+  bool keep_cross_attention = false;
+  Buffer<float> cross_attention;
   // Attention scores for one head, one slice per thread that attends (rows
   // of a batch run in parallel): [kAttentionThreads][t·t], t = max(source,
   // target). Pages become resident only for the threads that use them.

@@ -588,6 +588,21 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   // (default none).
   SetTextConventions(o, builtin && o.arch == "torch-transformer", unk, c.bos_id, c.eos_id, c, settings, &file);
 
+  // Alignment (returned attention, unknown-token replacement): CTranslate2
+  // records its own; other sources take all heads of the last layer.
+  if (ct2) {
+    const int heads = ct2->alignment_heads, layer = ct2->alignment_layer, L = static_cast<int>(c.decoder_layers);
+    if (heads < 0 || heads > static_cast<int>(c.num_heads)) {
+      throw ConvertError("decoder/alignment_heads is " + std::to_string(heads) + ", outside [0, " +
+                         std::to_string(c.num_heads) + "]");
+    }
+    if (layer < -L || layer >= L) {
+      throw ConvertError("decoder/alignment_layer is " + std::to_string(layer) + ", outside the decoder's " +
+                         std::to_string(L) + " layers");
+    }
+    c.alignment_heads = static_cast<uint8_t>(heads == static_cast<int>(c.num_heads) ? 0 : heads);
+    c.alignment_layer_back = static_cast<uint8_t>(layer < 0 ? -layer - 1 : L - 1 - layer);
+  }
   // Positions: a table that a sinusoidal parameterization computes (either
   // layout, either frequency formula, first position 0 to 2) is recorded as
   // those parameters (the runtime computes it); any other table is kept as

@@ -253,11 +253,15 @@ Ct2Source ReadCt2Source(const std::string& dir) {
     if (const SourceTensor* t = flag(stacks[k], "num_heads")) heads[k] = FileValue<double>{Scalar(*t), t->name};
     if (const SourceTensor* t = flag(stacks[k], "pre_norm")) pre_norm[k] = FileValue<double>{Scalar(*t), t->name};
     if (const SourceTensor* t = flag(stacks[k], "activation")) activation[k] = FileValue<double>{Scalar(*t), t->name};
-    for (const char* harmless : {"embeddings_merge", "alignment_layer", "alignment_heads", "alibi",
-                                 "alibi_use_positive_positions", "scale_alibi", "start_from_zero_embedding"}) {
+    for (const char* harmless : {"embeddings_merge", "alibi", "alibi_use_positive_positions", "scale_alibi",
+                                 "start_from_zero_embedding"}) {
       flag(stacks[k], harmless);
     }
   }
+  if (const SourceTensor* t = flag("decoder", "alignment_heads")) s.alignment_heads = static_cast<int>(Scalar(*t));
+  if (const SourceTensor* t = flag("decoder", "alignment_layer")) s.alignment_layer = static_cast<int>(Scalar(*t));
+  flag("encoder", "alignment_heads");
+  flag("encoder", "alignment_layer");
   for (const auto& [name, t] : by_name) {
     if (EndsWith(name, "/keep_in_float32")) s.consumed.insert(name);  // a dtype hint for CTranslate2's loader
   }

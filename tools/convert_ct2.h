@@ -30,6 +30,11 @@ struct Ct2Source {
   bool computed_positions = false;
   std::vector<std::string> src_vocab, tgt_vocab;  // as CTranslate2 reads them (<unk> appended if absent)
   std::string src_vocab_file, tgt_vocab_file;     // where they came from
+  // The decoder's alignment: decoder/alignment_heads (0: all) and
+  // decoder/alignment_layer (negative: from the end) when model.bin has
+  // them, else CTranslate2's defaults (1 head, layer -1).
+  int alignment_heads = 1;
+  int alignment_layer = -1;
   std::set<std::string> consumed;       // flag variables read as settings (not tensors to convert)
   std::vector<std::string> notes;       // for the log
 };

@@ -16,6 +16,11 @@
 #include "runtime/generator.h"
 #include "runtime/model.h"
 #include "runtime/text_codec.h"
+#include "runtime/transformer.h"
+#include "runtime/workspace.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include "tests/tools/ct2_models.h"
 
 namespace edgeseq::tools {
@@ -177,6 +182,45 @@ TEST(Ct2ExpectationsScore, ScoreApi) {
     }
     RecordProperty(std::string("max_abs_diff_") + quantize, std::to_string(worst));
   }
+}
+
+// translator_test.cc SearchVariantTest.ReturnAttention and test_translator.py
+// test_return_attention ask only for shapes; here the values themselves:
+// the last decoder layer's cross-attention averaged over the heads, at each
+// step of CTranslate2's greedy output (teacher-forced: the same tokens), for
+// 10 sources, against CTranslate2's return_attention
+// (tests/fixtures/make_ct2_attention.py), f32 within 1e-5.
+TEST(Ct2ExpectationsAttention, CrossAttentionOfTheLastLayer) {
+  REQUIRE_SHARED_MODELS();
+  std::ifstream in(std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/ct2_attention/expected.json");
+  const auto fixture = nlohmann::json::parse(in);
+  const auto model = runtime::Model::Load(test::Convert("aren-transliteration", "f32"));
+  const runtime::TextCodec src(model->file(), true), tgt(model->file(), false);
+  runtime::Workspace ws(*model, runtime::Limits{1, 16, 16, 1});
+  ws.keep_cross_attention = true;
+  double worst = 0;
+  for (const auto& c : fixture["cases"]) {
+    std::string source, target;
+    for (const auto& t : c["source"]) source += (source.empty() ? "" : " ") + t.get<std::string>();
+    for (const auto& t : c["target"]) target += (target.empty() ? "" : " ") + t.get<std::string>();
+    const auto s_ids = src.Encode(source);
+    const auto t_ids = tgt.Encode(target);
+    const size_t S = runtime::Encode(*model, ws, {s_ids});
+    ASSERT_EQ(S, c["source"].size()) << source;
+    ws.dec_ids[0] = model->config().decoder_start_id;
+    const auto& want = c["attention"];
+    ASSERT_EQ(want.size(), t_ids.size()) << "one vector per target token";
+    for (size_t step = 0; step < t_ids.size(); ++step) {
+      runtime::DecodeStep(*model, ws, 1, 1, S, step);
+      for (size_t j = 0; j < S; ++j) {
+        const double w = want[step][j].get<double>();
+        EXPECT_NEAR(ws.cross_attention[j], w, 1e-5) << source << " step " << step << " key " << j;
+        worst = std::max(worst, std::fabs(ws.cross_attention[j] - w));
+      }
+      ws.dec_ids[0] = t_ids[step];
+    }
+  }
+  RecordProperty("max_abs_diff", std::to_string(worst));
 }
 
 }  // namespace
