@@ -80,6 +80,13 @@ int Inspect(const std::string& path, bool verify, std::ostream& out, std::ostrea
     out << ", max " << c.max_positions << "; embedding scale " << c.embedding_scale << "\n";
     out << "  embeddings: " << (c.shared_embeddings ? "shared source/target" : "separate")
         << "; output projection: " << (c.tied_output ? "tied to the target embedding" : "separate") << "\n";
+    out << "  alignment (returned attention): "
+        << (c.alignment_heads == 1 ? std::string("the first head")
+            : c.alignment_heads ? "the first " + std::to_string(c.alignment_heads) + " heads"
+                                : std::string("all heads"))
+        << " of the "
+        << (c.alignment_layer_back ? std::to_string(c.alignment_layer_back) + " before the last" : std::string("last"))
+        << " decoder layer\n";
     out << "  ids: pad " << Id(c.pad_id) << ", bos " << Id(c.bos_id) << ", eos " << Id(c.eos_id)
         << ", decoder start " << Id(c.decoder_start_id) << "; unk: source " << Id(c.src_unk_id) << ", target "
         << Id(c.tgt_unk_id) << "\n";
