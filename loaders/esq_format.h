@@ -17,7 +17,7 @@ static_assert(std::endian::native == std::endian::little,
 
 inline constexpr char kEsqMagic[8] = {'E', 'S', 'Q', 'M', 'O', 'D', 'E', 'L'};
 inline constexpr uint16_t kEsqMajor = 1;
-inline constexpr uint16_t kEsqMinor = 1;
+inline constexpr uint16_t kEsqMinor = 2;  // the newest minor version this code reads and writes
 
 inline constexpr size_t kPreambleSize = 32;
 inline constexpr size_t kSectionEntrySize = 32;
@@ -38,6 +38,10 @@ enum class SectionKind : uint32_t {
   kTgtVocab = 4,
   kTokenizer = 5,
   kData = 6,       // required
+  // Version 1.2: a tokenizer's own model, when the tokenizer section names
+  // one that needs it (SentencePiece: its serialized ModelProto).
+  kSrcTokenizerModel = 7,
+  kTgtTokenizerModel = 8,
 };
 // Section flag: a reader that does not know this section's kind must refuse
 // the file (set by writers only for sections that change meaning).
@@ -74,8 +78,9 @@ enum class TextNormalization : uint8_t {
   kLowercaseAscii = 1,  // A-Z to a-z; other characters unchanged
 };
 enum class TokenizerKind : uint32_t {
-  kWhitespace = 0,  // tokens separated by spaces
-  kCharacters = 1,  // every UTF-8 code point is a token
+  kWhitespace = 0,     // tokens separated by spaces
+  kCharacters = 1,     // every UTF-8 code point is a token
+  kSentencePiece = 2,  // version 1.2: SentencePiece, its model in section 7 (source) / 8 (target)
 };
 
 // Hyper-parameters and special ids: the HEADER section.

@@ -32,11 +32,13 @@ std::string SectionName(uint32_t kind) {
     case SectionKind::kTgtVocab: return "target vocabulary";
     case SectionKind::kTokenizer: return "tokenizer section";
     case SectionKind::kData: return "data section";
+    case SectionKind::kSrcTokenizerModel: return "source tokenizer model";
+    case SectionKind::kTgtTokenizerModel: return "target tokenizer model";
   }
   return "section kind " + std::to_string(kind);
 }
 
-bool KnownSection(uint32_t kind) { return kind >= 1 && kind <= 6; }
+bool KnownSection(uint32_t kind) { return kind >= 1 && kind <= 8; }
 
 }  // namespace
 
@@ -301,10 +303,24 @@ class EsqFile::Parser {
     if (s->size < 8) Fail(EsqErrorKind::kTruncated, "tokenizer section", "shorter than 8 bytes");
     CheckSectionChecksum(*s);
     const uint32_t src = Load<uint32_t>(base_ + s->offset), tgt = Load<uint32_t>(base_ + s->offset + 4);
-    if (src > 1 || tgt > 1) Fail(EsqErrorKind::kBadHeader, "tokenizer section", "unknown tokenizer kind");
+    if (src > 2 || tgt > 2) Fail(EsqErrorKind::kBadHeader, "tokenizer section", "unknown tokenizer kind");
     f_.has_tokenizer_ = true;
     f_.src_tokenizer_ = static_cast<TokenizerKind>(src);
     f_.tgt_tokenizer_ = static_cast<TokenizerKind>(tgt);
+    // A SentencePiece side needs its model section (checksummed; the
+    // library parses and validates the bytes when the model is used).
+    for (const auto& [kind, which, model] :
+         {std::tuple{f_.src_tokenizer_, SectionKind::kSrcTokenizerModel, &f_.src_tokenizer_model_},
+          std::tuple{f_.tgt_tokenizer_, SectionKind::kTgtTokenizerModel, &f_.tgt_tokenizer_model_}}) {
+      if (kind != TokenizerKind::kSentencePiece) continue;
+      const SectionInfo* m = Section(which);
+      if (!m) {
+        Fail(EsqErrorKind::kMissingSection, SectionName(static_cast<uint32_t>(which)),
+             "the tokenizer section names SentencePiece, whose model is not in the file");
+      }
+      CheckSectionChecksum(*m);
+      *model = std::string_view(reinterpret_cast<const char*>(base_ + m->offset), m->size);
+    }
   }
 
   void ParseVocab(SectionKind kind, uint32_t expected, Vocabulary* vocab, bool* present) {

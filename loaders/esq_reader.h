@@ -73,6 +73,10 @@ class EsqFile {
   bool has_tokenizer() const { return has_tokenizer_; }
   TokenizerKind src_tokenizer() const { return src_tokenizer_; }
   TokenizerKind tgt_tokenizer() const { return tgt_tokenizer_; }
+  // The tokenizer's own model bytes (SentencePiece ModelProto), inside the
+  // mapping; empty unless that side's tokenizer needs one.
+  std::string_view src_tokenizer_model() const { return src_tokenizer_model_; }
+  std::string_view tgt_tokenizer_model() const { return tgt_tokenizer_model_; }
   const std::vector<SectionInfo>& sections() const { return sections_; }
 
   // Tells the kernel how the mapped tensors are read (AdviseAccess in
@@ -98,6 +102,7 @@ class EsqFile {
   bool has_tokenizer_ = false;
   TokenizerKind src_tokenizer_ = TokenizerKind::kWhitespace;
   TokenizerKind tgt_tokenizer_ = TokenizerKind::kWhitespace;
+  std::string_view src_tokenizer_model_, tgt_tokenizer_model_;
   std::vector<SectionInfo> sections_;
 };
 

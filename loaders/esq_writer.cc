@@ -104,6 +104,16 @@ void SerializeEsq(const EsqContents& in, const std::function<void(const void*, s
     Put(b, static_cast<uint32_t>(in.tokenizer->first));
     Put(b, static_cast<uint32_t>(in.tokenizer->second));
     small.push_back({static_cast<uint32_t>(SectionKind::kTokenizer), 0, b});
+    for (const auto& [kind, section, model, which] :
+         {std::tuple{in.tokenizer->first, SectionKind::kSrcTokenizerModel, &in.src_tokenizer_model, "source"},
+          std::tuple{in.tokenizer->second, SectionKind::kTgtTokenizerModel, &in.tgt_tokenizer_model, "target"}}) {
+      if (kind != TokenizerKind::kSentencePiece) continue;
+      if (model->empty()) {
+        throw EsqError(EsqErrorKind::kMissingSection, "(writer)", std::string(which) + " tokenizer model",
+                       "a SentencePiece tokenizer needs its model");
+      }
+      small.push_back({static_cast<uint32_t>(section), 0, std::vector<uint8_t>(model->begin(), model->end())});
+    }
   }
   if (in.src_vocab) small.push_back({static_cast<uint32_t>(SectionKind::kSrcVocab), 0, VocabBytes(*in.src_vocab, "source vocabulary")});
   if (in.tgt_vocab) small.push_back({static_cast<uint32_t>(SectionKind::kTgtVocab), 0, VocabBytes(*in.tgt_vocab, "target vocabulary")});
@@ -205,7 +215,11 @@ void SerializeEsq(const EsqContents& in, const std::function<void(const void*, s
   std::vector<uint8_t> pre(sizeof(kEsqMagic));
   memcpy(pre.data(), kEsqMagic, sizeof(kEsqMagic));
   Put(pre, kEsqMajor);
-  Put(pre, kEsqMinor);
+  // The oldest minor version that holds everything written: 1.2 only for
+  // SentencePiece model sections, so other files stay readable by 1.1.
+  const bool needs_1_2 = in.tokenizer && (in.tokenizer->first == TokenizerKind::kSentencePiece ||
+                                          in.tokenizer->second == TokenizerKind::kSentencePiece);
+  Put(pre, static_cast<uint16_t>(needs_1_2 ? 2 : 1));
   Put(pre, count);
   Put(pre, file_size);
   Put(pre, Checksum(table.data(), table.size()));

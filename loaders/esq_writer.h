@@ -37,6 +37,8 @@ struct EsqContents {
   std::vector<TensorToWrite> tensors;
   std::optional<std::vector<std::string>> src_vocab, tgt_vocab;
   std::optional<std::pair<TokenizerKind, TokenizerKind>> tokenizer;  // source, target
+  // SentencePiece sides: their serialized model (sections 7 and 8).
+  std::string src_tokenizer_model, tgt_tokenizer_model;
   std::vector<RawSection> extra_sections;
 };
 

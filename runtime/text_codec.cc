@@ -47,6 +47,14 @@ TextCodec::TextCodec(const loaders::EsqFile& file, bool source)
   for (size_t i = 0; i < vocab_->tokens.size(); ++i) index_.emplace(vocab_->tokens[i], static_cast<int32_t>(i));
   const loaders::ModelConfig& c = file.config();
   unk_ = source ? c.src_unk_id : c.tgt_unk_id;
+  if (kind_ == loaders::TokenizerKind::kSentencePiece) {
+    sp_ = std::make_shared<const SentencePieceTokenizer>(source ? file.src_tokenizer_model() : file.tgt_tokenizer_model());
+    special_.assign(vocab_->tokens.size(), false);
+    for (int32_t id : {c.pad_id, c.bos_id, c.eos_id, c.decoder_start_id}) {
+      if (id >= 0 && static_cast<size_t>(id) < special_.size()) special_[static_cast<size_t>(id)] = true;
+    }
+    for (size_t i = 0; i < special_.size(); ++i) special_[i] = special_[i] || sp_->IsControl(vocab_->tokens[i]);
+  }
   if (source) {
     normalization_ = c.src_normalization;
     prefix_ = c.src_prefix;
@@ -91,7 +99,9 @@ std::vector<int32_t> TextCodec::EncodeTokens(std::string_view text, std::vector<
       throw Error(ErrorKind::kInput, "'" + std::string(tok) + "' is not in the model's vocabulary");
     }
   };
-  if (kind_ == loaders::TokenizerKind::kCharacters) {
+  if (kind_ == loaders::TokenizerKind::kSentencePiece) {
+    for (const std::string& piece : sp_->Encode(text)) add(piece);
+  } else if (kind_ == loaders::TokenizerKind::kCharacters) {
     for (size_t i = 0; i < text.size();) {
       const unsigned char c = static_cast<unsigned char>(text[i]);
       const size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
@@ -112,6 +122,13 @@ std::vector<int32_t> TextCodec::EncodeTokens(std::string_view text, std::vector<
 }
 
 std::string TextCodec::Decode(const std::vector<int32_t>& ids) const {
+  if (sp_) {
+    std::vector<std::string> pieces;
+    for (int32_t id : ids) {
+      if (!special_[static_cast<size_t>(id)]) pieces.emplace_back(vocab_->tokens[static_cast<size_t>(id)]);
+    }
+    return sp_->Decode(pieces);
+  }
   std::string s;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (kind_ == loaders::TokenizerKind::kWhitespace && i) s += ' ';

@@ -5,12 +5,14 @@
 
 #include <stdint.h>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "loaders/esq_reader.h"
+#include "runtime/sentencepiece_tokenizer.h"
 
 namespace edgeseq::runtime {
 
@@ -30,6 +32,10 @@ std::vector<std::string_view> SplitWords(std::string_view line);
 // its unknown id when the model has one, and frames every source with the
 // prefix and suffix ids the model was trained with (e.g. BOS ... EOS). Token
 // ids given as ids (ParseIds) get none of this: they are used verbatim.
+// SentencePiece sides segment text with the model's SentencePiece model and
+// look each piece up in the model's vocabulary (Marian and fairseq-derived
+// models number pieces their own way); decoding drops the model's special
+// ids and the tokenizer's control pieces.
 class TextCodec {
  public:
   // Throws Error(kModel) if the model carries no vocabulary for that side.
@@ -54,6 +60,8 @@ class TextCodec {
   int32_t unk_ = -1;
   loaders::TextNormalization normalization_ = loaders::TextNormalization::kNone;
   std::vector<int32_t> prefix_, suffix_;
+  std::shared_ptr<const SentencePieceTokenizer> sp_;  // SentencePiece sides only
+  std::vector<bool> special_;                         // ids decoding drops (SentencePiece sides)
 };
 
 }  // namespace edgeseq::runtime

@@ -16,6 +16,8 @@ build=(
   # loaders and tools: xxHash (header-only use), libzip (PyTorch checkpoints),
   # nlohmann-json (safetensors headers, mapping files), CLI11
   libxxhash-dev libzip-dev nlohmann-json3-dev libcli11-dev
+  # runtime: SentencePiece (tokenizers carried in the model file)
+  libsentencepiece-dev
 )
 tests=(
   # tests and benchmarks; clang's libFuzzer for the fuzz targets, and its

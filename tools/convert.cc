@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -21,6 +22,8 @@
 #include "loaders/half.h"
 #include "ops/embedding.h"
 #include "ops/quantize.h"
+#include "runtime/error.h"
+#include "runtime/sentencepiece_tokenizer.h"
 #include "tools/convert_conventions.h"
 #include "tools/convert_ct2.h"
 #include "tools/convert_mapping.h"
@@ -166,10 +169,37 @@ std::vector<std::string> ReadVocab(const std::string& path, uint32_t expected, c
   return out;
 }
 
+constexpr std::string_view kSentencePiecePrefix = "sentencepiece:";
+
 loaders::TokenizerKind TokenizerKind(const std::string& flag, const std::string& s) {
   if (s == "whitespace") return loaders::TokenizerKind::kWhitespace;
   if (s == "chars") return loaders::TokenizerKind::kCharacters;
-  throw ConvertError(flag + " must be whitespace or chars, not '" + s + "'");
+  if (s.rfind(kSentencePiecePrefix, 0) == 0 && s.size() > kSentencePiecePrefix.size()) {
+    return loaders::TokenizerKind::kSentencePiece;
+  }
+  throw ConvertError(flag + " must be whitespace, chars or sentencepiece:FILE, not '" + s + "'");
+}
+
+// A SentencePiece model file, checked by loading it with the library; its
+// bytes and its pieces (in its id order).
+struct SentencePieceFile {
+  std::string bytes;
+  std::vector<std::string> pieces;
+};
+
+SentencePieceFile ReadSentencePiece(const std::string& flag, const std::string& spec) {
+  const std::string path = spec.substr(kSentencePiecePrefix.size());
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConvertError(flag + ": cannot read " + path);
+  SentencePieceFile f;
+  f.bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  try {
+    const runtime::SentencePieceTokenizer sp(f.bytes);
+    for (size_t i = 0; i < sp.size(); ++i) f.pieces.push_back(sp.Piece(static_cast<int>(i)));
+  } catch (const runtime::Error& e) {
+    throw ConvertError(flag + ": " + path + " is not a SentencePiece model (" + e.what() + ")");
+  }
+  return f;
 }
 
 // Wrapper prefixes that training code adds to every name: DataParallel and
@@ -242,7 +272,7 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
                                              "--src-tokenizer", o.src_tokenizer, o.src_vocab_file},
                                          {"--tgt-tokenizer", o.tgt_tokenizer, o.tgt_vocab_file}}) {
     if (!tok) continue;
-    TokenizerKind(flag, *tok);
+    if (TokenizerKind(flag, *tok) == loaders::TokenizerKind::kSentencePiece) continue;  // pieces are a vocabulary
     if (vocab.empty()) {
       throw ConvertError(std::string(flag) + " splits text into vocabulary tokens, so it needs --" +
                          (flag[2] == 's' ? "src" : "tgt") + "-vocab");
@@ -663,7 +693,7 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   for (const auto& [flag, tok, vocab] : {std::tuple<const char*, const std::optional<std::string>&, const std::string&>{
                                              "--src-tokenizer", o.src_tokenizer, o.src_vocab_file},
                                          {"--tgt-tokenizer", o.tgt_tokenizer, o.tgt_vocab_file}}) {
-    if (!vocab.empty() || ct2) {
+    if (!vocab.empty() || ct2 || tok) {
       settings.Add(flag, tok.value_or("whitespace"), tok ? Origin::kFlag : Origin::kDefault,
                    tok ? "" : ct2 ? "CTranslate2 reads tokens, given separated by spaces" : "tokens separated by spaces");
     }
@@ -831,6 +861,26 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
       }
       *slot = vocab;
     }
+  }
+  // SentencePiece sides carry their model; without a vocabulary file the
+  // model's pieces are the vocabulary (ids = the .model file's ids).
+  for (const auto& [flag, tok, vocab, model, size, which] :
+       {std::tuple<const char*, const std::optional<std::string>&, std::optional<std::vector<std::string>>*,
+                   std::string*, uint32_t, const char*>{"--src-tokenizer", o.src_tokenizer, &out.src_vocab,
+                                                        &out.src_tokenizer_model, c.src_vocab_size, "source"},
+        {"--tgt-tokenizer", o.tgt_tokenizer, &out.tgt_vocab, &out.tgt_tokenizer_model, c.tgt_vocab_size, "target"}}) {
+    if (!tok || TokenizerKind(flag, *tok) != loaders::TokenizerKind::kSentencePiece) continue;
+    SentencePieceFile sp = ReadSentencePiece(flag, *tok);
+    if (!*vocab) {
+      if (sp.pieces.size() != size) {
+        throw ConvertError(std::string(flag) + ": the SentencePiece model has " + std::to_string(sp.pieces.size()) +
+                           " pieces, the model's " + which + " embedding " + std::to_string(size) +
+                           " rows; give the model's own vocabulary (--" + (which[0] == 's' ? "src" : "tgt") +
+                           "-vocab) to map pieces to its ids");
+      }
+      *vocab = std::move(sp.pieces);
+    }
+    *model = std::move(sp.bytes);
   }
   if (out.src_vocab || out.tgt_vocab) {
     out.tokenizer = {{TokenizerKind("--src-tokenizer", o.src_tokenizer.value_or("whitespace")),

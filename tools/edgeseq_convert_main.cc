@@ -71,10 +71,12 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--src-vocab", o.src_vocab_file, "Source vocabulary: one token per line, line i = id i");
   app.add_option("--tgt-vocab", o.tgt_vocab_file, "Target vocabulary: one token per line, line i = id i");
-  app.add_option("--src-tokenizer", o.src_tokenizer, "How source text splits into tokens (default: whitespace)")
-      ->check(CLI::IsMember({"whitespace", "chars"}));
-  app.add_option("--tgt-tokenizer", o.tgt_tokenizer, "How target text splits into tokens (default: whitespace)")
-      ->check(CLI::IsMember({"whitespace", "chars"}));
+  app.add_option("--src-tokenizer", o.src_tokenizer,
+                 "How source text splits into tokens: whitespace | chars | sentencepiece:FILE (a SentencePiece "
+                 ".model, stored in the output; without --src-vocab its pieces are the vocabulary) "
+                 "(default: whitespace)");
+  app.add_option("--tgt-tokenizer", o.tgt_tokenizer,
+                 "How target text splits into tokens, as --src-tokenizer (default: whitespace)");
   app.add_option("--quantize", o.quantize, "Matmul weights as int8 (per-row scales), f16 or f32")
       ->check(CLI::IsMember({"int8", "f16", "f32"}))
       ->capture_default_str();

@@ -239,10 +239,18 @@ TEST(ConvertCases, ErrorsNameTheFlagNotTheTemporaryFile) {
   EXPECT_NE(e.find("--bos 99 is not an id of the target vocabulary"), std::string::npos) << e;
   EXPECT_EQ(e.find(".tmp."), std::string::npos) << e;
   o = AllFlags("user_state_dict.pth", Temp("flags.esq"));
-  o.src_tokenizer = "sentencepiece:m.model";
+  o.src_tokenizer = "wordpiece:m.txt";
   o.src_vocab_file = kDir + "expected.json";
   e = ErrorOf(o);
-  EXPECT_NE(e.find("--src-tokenizer must be whitespace or chars"), std::string::npos) << e;
+  EXPECT_NE(e.find("--src-tokenizer must be whitespace, chars or sentencepiece:FILE"), std::string::npos) << e;
+  o = AllFlags("user_state_dict.pth", Temp("flags.esq"));
+  o.src_tokenizer = "sentencepiece:" + kDir + "no-such.model";
+  e = ErrorOf(o);
+  EXPECT_NE(e.find("--src-tokenizer: cannot read " + kDir + "no-such.model"), std::string::npos) << e;
+  o = AllFlags("user_state_dict.pth", Temp("flags.esq"));
+  o.src_tokenizer = "sentencepiece:" + kDir + "expected.json";  // a file, not a SentencePiece model
+  e = ErrorOf(o);
+  EXPECT_NE(e.find("is not a SentencePiece model"), std::string::npos) << e;
   o = AllFlags("user_state_dict.pth", Temp("flags.esq"));
   o.src_tokenizer = "chars";
   e = ErrorOf(o);
