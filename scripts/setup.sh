@@ -16,8 +16,9 @@ build=(
   # loaders and tools: xxHash (header-only use), libzip (PyTorch checkpoints),
   # nlohmann-json (safetensors headers, mapping files), CLI11
   libxxhash-dev libzip-dev nlohmann-json3-dev libcli11-dev
-  # runtime: SentencePiece (tokenizers carried in the model file)
-  libsentencepiece-dev
+  # runtime: SentencePiece and PCRE2 (byte-level BPE's pre-tokenizer): the
+  # tokenizers carried in the model file
+  libsentencepiece-dev libpcre2-dev
 )
 tests=(
   # tests and benchmarks; clang's libFuzzer for the fuzz targets, and its
