@@ -42,6 +42,14 @@ runtime::GenerateOptions ToRuntime(const GenerateOptions& o, size_t max_target) 
   r.top_p = o.top_p;
   r.seed = o.seed;
   r.on_token = o.on_token;
+  r.repetition_penalty = o.repetition_penalty;
+  r.no_repeat_ngram_size = o.no_repeat_ngram_size;
+  r.disable_unk = o.disable_unk;
+  r.suppress_sequences = o.suppress_sequences;
+  r.end_tokens = o.end_tokens;
+  r.return_end_token = o.return_end_token;
+  r.max_input_length = o.max_input_length;
+  r.normalize_scores = o.normalize_scores;
   return r;
 }
 

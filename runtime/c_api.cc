@@ -134,6 +134,9 @@ edgeseq_generate_params DefaultParams() {
   return p;
 }
 
+std::vector<std::vector<int32_t>> Sources(const int32_t* const* sources, const size_t* lens, size_t n,
+                                          const char* what);
+
 // `first`: the index of this call's first source among the caller's (the
 // text calls split a text into words and batches).
 edgeseq::GenerateOptions ToOptions(const edgeseq_generate_params& p, size_t first = 0) {
@@ -148,6 +151,17 @@ edgeseq::GenerateOptions ToOptions(const edgeseq_generate_params& p, size_t firs
   r.top_k = p.top_k;
   r.top_p = p.top_p;
   r.seed = p.seed;
+  // 0 is "off" for every field added to the struct (edgeseq.h): here 1.
+  r.repetition_penalty = p.repetition_penalty == 0.0f ? 1.0f : p.repetition_penalty;
+  r.no_repeat_ngram_size = p.no_repeat_ngram_size;
+  r.disable_unk = p.disable_unk != 0;
+  r.suppress_sequences = Sources(p.suppress_sequences, p.suppress_sequence_lens, p.num_suppress_sequences,
+                                 "suppress_sequences");
+  if (p.num_end_tokens > 0 && !p.end_tokens) throw ArgumentError{"end_tokens is NULL"};
+  if (p.num_end_tokens > 0) r.end_tokens.assign(p.end_tokens, p.end_tokens + p.num_end_tokens);
+  r.return_end_token = p.return_end_token != 0;
+  r.max_input_length = p.max_input_length;
+  r.normalize_scores = p.normalize_scores != 0;
   if (p.on_token) {
     const edgeseq_token_callback cb = p.on_token;
     void* user = p.on_token_user_data;

@@ -17,7 +17,10 @@
 namespace edgeseq::runtime {
 
 Generator::Generator(std::shared_ptr<const Model> model, const Limits& limits)
-    : model_(std::move(model)), ws_(*model_, limits), order_(model_->config().tgt_vocab_size) {}
+    : model_(std::move(model)),
+      ws_(*model_, limits),
+      order_(model_->config().tgt_vocab_size),
+      penalty_scratch_(ws_.limits.max_target + 1) {}
 
 void Generator::CheckSources(const std::vector<std::vector<int32_t>>& sources) const {
   const auto& c = model_->config();
@@ -71,13 +74,61 @@ void Generator::CheckOptions(const GenerateOptions& o) const {
     if (!(o.top_p > 0.0f && o.top_p <= 1.0f)) fail("top-p must be in (0, 1]");
     if (o.top_k > c.tgt_vocab_size) fail("top-k is larger than the target vocabulary");
   }
+  if (!(o.repetition_penalty > 0.0f) || !std::isfinite(o.repetition_penalty)) {
+    fail("repetition penalty must be finite and > 0 (1: off)");
+  }
+  if (o.disable_unk && (c.tgt_unk_id < 0 || static_cast<uint32_t>(c.tgt_unk_id) >= c.tgt_vocab_size)) {
+    fail("disable_unk: the model records no target unknown token");
+  }
+  auto check_id = [&](int32_t id, const std::string& what) {
+    if (id < 0 || static_cast<uint32_t>(id) >= c.tgt_vocab_size) {
+      fail(what + " " + std::to_string(id) + " is outside the target vocabulary of " + std::to_string(c.tgt_vocab_size));
+    }
+  };
+  for (int32_t id : o.end_tokens) check_id(id, "end token");
+  for (size_t i = 0; i < o.suppress_sequences.size(); ++i) {
+    for (int32_t id : o.suppress_sequences[i]) check_id(id, "suppressed sequence " + std::to_string(i) + ": token");
+  }
+  if (o.max_input_length > ws_.limits.max_source) {
+    throw Error(ErrorKind::kLimit, "max input length " + std::to_string(o.max_input_length) +
+                                       " exceeds the generator's max_source of " + std::to_string(ws_.limits.max_source));
+  }
 }
+
+namespace {
+
+// A source longer than n ids cut to n, as CTranslate2's max_input_length
+// does: when it ends with the model's source suffix (e.g. EOS, or EOS and a
+// language code) and the suffix fits, the suffix stays at the end.
+std::vector<int32_t> Truncate(const std::vector<int32_t>& s, size_t n, const std::vector<int32_t>& suffix) {
+  size_t tail = 0;
+  if (!suffix.empty() && suffix.size() <= n && std::equal(suffix.rbegin(), suffix.rend(), s.rbegin())) {
+    tail = suffix.size();
+  }
+  std::vector<int32_t> out(s.begin(), s.begin() + (n - tail));
+  out.insert(out.end(), s.end() - tail, s.end());
+  return out;
+}
+
+}  // namespace
 
 std::vector<std::vector<Hypothesis>> Generator::Generate(const std::vector<std::vector<int32_t>>& sources,
                                                          const GenerateOptions& o) {
   ops::ApplyThreads();
-  CheckSources(sources);
   CheckOptions(o);
+  const size_t n = o.max_input_length;
+  bool cut = false;
+  for (const auto& s : sources) cut |= n > 0 && s.size() > n;
+  if (!cut) return Decode(sources, o);
+  std::vector<std::vector<int32_t>> truncated;
+  truncated.reserve(sources.size());
+  for (const auto& s : sources) truncated.push_back(s.size() > n ? Truncate(s, n, model_->config().src_suffix) : s);
+  return Decode(truncated, o);
+}
+
+std::vector<std::vector<Hypothesis>> Generator::Decode(const std::vector<std::vector<int32_t>>& sources,
+                                                       const GenerateOptions& o) {
+  CheckSources(sources);
   // An empty source has nothing to translate: one empty hypothesis, score 0
   // (as CTranslate2 answers it); the others are decoded as a batch of their
   // own, with the callback's source indices mapped back.
@@ -96,7 +147,7 @@ std::vector<std::vector<Hypothesis>> Generator::Generate(const std::vector<std::
     }
     GenerateOptions ro = o;
     if (o.on_token) ro.on_token = [&](size_t b, int32_t t) { return o.on_token(index[b], t); };
-    auto got = Generate(rest, ro);
+    auto got = Decode(rest, ro);
     for (size_t j = 0; j < index.size(); ++j) out[index[j]] = std::move(got[j]);
     return out;
   }
@@ -130,13 +181,14 @@ std::vector<Hypothesis> Generator::Greedy(const std::vector<std::vector<int32_t>
 }
 
 // One row per source: argmax, or a sample from the (tempered, truncated)
-// distribution.
+// distribution, after the step rules (search.h).
 std::vector<std::vector<Hypothesis>> Generator::Step1(size_t batch, size_t S, const GenerateOptions& o) {
   const auto& c = model_->config();
   const size_t V = c.tgt_vocab_size;
+  const StepRules rules(o, c);
   std::vector<std::vector<Hypothesis>> out(batch, std::vector<Hypothesis>(1));
   for (auto& h : out) h[0].ids.reserve(o.max_length);
-  std::vector<bool> done(batch, false);
+  std::vector<bool> done(batch, false), ended(batch, false);
   std::mt19937_64 rng(o.seed);
   for (size_t b = 0; b < batch; ++b) ws_.dec_ids[b] = c.decoder_start_id;
   for (size_t step = 0; step < o.max_length; ++step) {
@@ -146,22 +198,23 @@ std::vector<std::vector<Hypothesis>> Generator::Step1(size_t batch, size_t S, co
       if (done[b]) continue;
       Hypothesis& h = out[b][0];
       float* row = ws_.logits.data() + b * V;
-      const bool block_eos = h.ids.size() < o.min_length;
+      rules.Apply(row, h.ids.data(), h.ids.size(), penalty_scratch_.data());
       int32_t next = 0;
       if (o.sample) {
         ops::LogSoftmax(row, 1, V);  // log-probabilities in place
-        if (block_eos) row[c.eos_id] = -std::numeric_limits<float>::infinity();
         next = Sample(row, V, o, rng, order_);
         h.score += row[next];
       } else {
         size_t pick = 0;
         float log_prob = 0;
-        ops::GreedyPick(row, V, block_eos ? static_cast<size_t>(c.eos_id) : V, &pick, &log_prob);
+        ops::GreedyPick(row, V, V, &pick, &log_prob);
         next = static_cast<int32_t>(pick);
         h.score += log_prob;
       }
-      if (next == c.eos_id) {
+      if (rules.IsEnd(next)) {
         done[b] = true;
+        ended[b] = true;
+        if (o.return_end_token) h.ids.push_back(next);
       } else {
         h.ids.push_back(next);
         if (o.on_token && o.on_token(b, next)) {
@@ -173,6 +226,13 @@ std::vector<std::vector<Hypothesis>> Generator::Step1(size_t batch, size_t S, co
       ws_.dec_ids[b] = next;  // finished rows keep decoding harmlessly until all are done
     }
     if (all_done) break;
+  }
+  if (o.normalize_scores) {
+    for (size_t b = 0; b < batch; ++b) {
+      Hypothesis& h = out[b][0];
+      const size_t length = h.ids.size() + (ended[b] && !o.return_end_token ? 1 : 0);
+      h.score /= powf(static_cast<float>(length), o.length_penalty);
+    }
   }
   return out;
 }

@@ -17,16 +17,29 @@
 namespace edgeseq::runtime {
 
 struct GenerateOptions {
-  size_t max_length = 256;     // decoding steps; an EOS counts as one
-  size_t min_length = 0;       // EOS is not chosen before this many tokens
+  size_t max_length = 256;     // decoding steps; the end token counts as one
+  size_t min_length = 0;       // no end token before this many tokens (disabled before the log-softmax)
   size_t beam = 1;             // beam width; 1: greedy (or sampling)
-  float length_penalty = 1.0f; // beam: hypotheses ranked by score / length^α (length counts the EOS)
+  float length_penalty = 1.0f; // beam: hypotheses ranked by score / length^α (length counts the end token)
   size_t num_hypotheses = 1;   // beam: how many to return per source (≤ beam)
   bool sample = false;         // sample instead of argmax (beam must be 1)
   float temperature = 1.0f;    // sampling: logits / T (> 0)
   size_t top_k = 0;            // sampling: only the k most likely tokens; 0: all
   float top_p = 1.0f;          // sampling: smallest set of tokens with probability ≥ p, in (0, 1]
   uint64_t seed = 0;           // sampling: same seed, same options, same input → same output
+  // CTranslate2's TranslationOptions of the same names (docs/DECODING.md),
+  // for greedy, beam search and sampling. Each step's logits are changed
+  // before its log-softmax: the repetition penalty, then the tokens that
+  // may not come next (end tokens before min_length, n-gram repeats, the
+  // unknown token, suppressed sequences) are removed.
+  float repetition_penalty = 1.0f;  // > 0; logits of generated tokens: l < 0 ? l·p : l/p; 1: off
+  size_t no_repeat_ngram_size = 0;  // no n-gram of the generated tokens twice; 0: off
+  bool disable_unk = false;         // never the model's target unknown id (kInput if it has none)
+  std::vector<std::vector<int32_t>> suppress_sequences;  // never generated (one token: never at all)
+  std::vector<int32_t> end_tokens;  // decoding of a source ends on any of these; empty: the model's EOS
+  bool return_end_token = false;    // the end token stays at the end of Hypothesis::ids
+  size_t max_input_length = 0;      // longer sources are truncated to this (suffix kept); 0: none
+  bool normalize_scores = false;    // Hypothesis::score / length^length_penalty (length counts the end token)
   // Greedy/sampling: called with (source index, token) as each token is
   // chosen, EOS excluded (streaming). Returning true ends that source's
   // hypothesis after this token (no EOS; the score counts the tokens so
@@ -35,8 +48,9 @@ struct GenerateOptions {
 };
 
 struct Hypothesis {
-  std::vector<int32_t> ids;  // without the decoder start token and the final EOS
-  float score = 0;           // sum of the log-probabilities of the chosen tokens (EOS included)
+  std::vector<int32_t> ids;  // without the decoder start token and the final end token (see return_end_token)
+  float score = 0;           // sum of the log-probabilities of the chosen tokens (end token included;
+                             // see normalize_scores)
 };
 
 class Generator {
@@ -48,6 +62,9 @@ class Generator {
   // Throws Error(kInput/kLimit) for bad sources or options.
   std::vector<std::vector<Hypothesis>> Generate(const std::vector<std::vector<int32_t>>& sources,
                                                 const GenerateOptions& options);
+  // Throws what Generate would throw for these options (for a caller that
+  // checks them once, before any source arrives).
+  void Validate(const GenerateOptions& options) const { CheckOptions(options); }
   // Generate with one hypothesis per source.
   std::vector<Hypothesis> Greedy(const std::vector<std::vector<int32_t>>& sources, const GenerateOptions& options);
 
@@ -75,6 +92,8 @@ class Generator {
  private:
   void CheckSources(const std::vector<std::vector<int32_t>>& sources) const;
   void CheckOptions(const GenerateOptions& o) const;
+  std::vector<std::vector<Hypothesis>> Decode(const std::vector<std::vector<int32_t>>& sources,
+                                              const GenerateOptions& o);
   std::vector<std::vector<Hypothesis>> Beam(size_t batch, size_t S, const GenerateOptions& o);
   std::vector<std::vector<Hypothesis>> Step1(size_t batch, size_t S, const GenerateOptions& o);
   // DecodeStep (runtime/transformer.h) on the thread count the tuner picks.
@@ -83,6 +102,7 @@ class Generator {
   std::shared_ptr<const Model> model_;
   Workspace ws_;
   std::vector<int32_t> order_;  // sampling and beam: token order scratch
+  std::vector<float> penalty_scratch_;  // repetition penalty: one logit per generated token
   double encode_seconds_ = 0;
   ops::ThreadTuner tuner_;
 };

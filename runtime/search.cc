@@ -12,6 +12,52 @@
 
 namespace edgeseq::runtime {
 
+StepRules::StepRules(const GenerateOptions& o, const loaders::ModelConfig& c)
+    : penalty_(o.repetition_penalty), ngram_(o.no_repeat_ngram_size), min_length_(o.min_length) {
+  if (o.end_tokens.empty()) {
+    end_ids_.push_back(c.eos_id);
+  } else {
+    end_ids_ = o.end_tokens;
+  }
+  if (o.disable_unk) banned_.push_back(c.tgt_unk_id);
+  for (const auto& s : o.suppress_sequences) {
+    if (s.size() == 1) banned_.push_back(s[0]);
+    if (s.size() > 1) sequences_.push_back(s);  // empty ones suppress nothing (as CTranslate2)
+  }
+}
+
+void StepRules::Apply(float* logits, const int32_t* history, size_t len, float* scratch) const {
+  // Repetition penalty (CTranslate2's RepetitionPenalty): every token
+  // generated so far, once however often it occurs, has its logit l made
+  // l·p when negative and l/p otherwise. All are read before any is
+  // written, so a repeated token is penalized once.
+  if (penalty_ != 1.0f && len > 0) {
+    for (size_t i = 0; i < len; ++i) scratch[i] = logits[history[i]];
+    for (size_t i = 0; i < len; ++i) logits[history[i]] = scratch[i] < 0.0f ? scratch[i] * penalty_ : scratch[i] / penalty_;
+  }
+  // End tokens before the minimum length.
+  if (len < min_length_) {
+    for (int32_t e : end_ids_) logits[e] = kDisabledLogit;
+  }
+  // No n-gram twice (CTranslate2's NoRepeatNgram): wherever the last n-1
+  // generated tokens occurred before, the token that followed them is
+  // disabled (n = 1: every token generated so far).
+  if (ngram_ > 0 && len >= ngram_) {
+    const size_t n = ngram_, last = len - (n - 1);  // the last n-1 tokens start at `last`
+    for (size_t i = 0; i + n <= len; ++i) {
+      if (std::equal(history + i, history + i + n - 1, history + last)) logits[history[i + n - 1]] = kDisabledLogit;
+    }
+  }
+  for (int32_t t : banned_) logits[t] = kDisabledLogit;
+  // Suppressed sequences (CTranslate2's SuppressSequences): when the
+  // generated tokens end with all but the last token of one, its last token
+  // is disabled.
+  for (const auto& s : sequences_) {
+    const size_t m = s.size() - 1;
+    if (len >= m && std::equal(s.begin(), s.begin() + m, history + len - m)) logits[s.back()] = kDisabledLogit;
+  }
+}
+
 int32_t Sample(const float* logprobs, size_t V, const GenerateOptions& o, std::mt19937_64& rng,
                std::vector<int32_t>& order) {
   std::iota(order.begin(), order.begin() + V, 0);
@@ -69,6 +115,8 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
   std::vector<bool> done(batch, false);
   std::vector<Candidate> cands;
   cands.reserve(2 * k * k);
+  const StepRules rules(o, c);
+  // A finished hypothesis's length counts its end token.
   auto rank = [&](float s, size_t len) { return s / powf(static_cast<float>(len), o.length_penalty); };
   for (size_t b = 0; b < batch; ++b) score[b * k] = 0.0f;  // one live beam at the start: no duplicates
   for (size_t r = 0; r < rows; ++r) ws_.dec_ids[r] = c.decoder_start_id;
@@ -84,8 +132,8 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
         const size_t r = b * k + j;
         if (score[r] == kNegInf) continue;
         float* row = ws_.logits.data() + r * V;
+        rules.Apply(row, ids[r].data(), ids[r].size(), penalty_scratch_.data());
         ops::LogSoftmax(row, 1, V);
-        if (ids[r].size() < o.min_length) row[c.eos_id] = kNegInf;
         // The 2k best tokens of this beam are enough to fill k beams.
         const size_t take = std::min(V, 2 * k);
         std::iota(order_.begin(), order_.begin() + V, 0);
@@ -93,7 +141,7 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
           return row[a] > row[x] || (row[a] == row[x] && a < x);
         });
         for (size_t t = 0; t < take; ++t) {
-          if (row[order_[t]] == kNegInf) break;
+          if (row[order_[t]] <= kDisabledBelow) break;  // a disabled token is never chosen
           cands.push_back({score[r] + row[order_[t]], static_cast<int32_t>(r), order_[t]});
         }
       }
@@ -104,11 +152,12 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
       // best rank first).
       float bound = kNegInf;  // best rank a live beam would get by ending at the next step
       for (const Candidate& cd : cands) {
-        if (cd.token == c.eos_id) {
+        if (rules.IsEnd(cd.token)) {
           Finished f;
           f.hyp.ids = ids[cd.row];
           f.hyp.score = cd.score;
           f.rank = rank(cd.score, f.hyp.ids.size() + 1);
+          if (o.return_end_token) f.hyp.ids.push_back(cd.token);
           auto at = std::upper_bound(finished[b].begin(), finished[b].end(), f.rank,
                                      [](float r, const Finished& x) { return r > x.rank; });
           finished[b].insert(at, std::move(f));
@@ -183,6 +232,7 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
     std::stable_sort(finished[b].begin(), finished[b].end(),
                      [](const Finished& a, const Finished& x) { return a.rank > x.rank; });
     for (size_t h = 0; h < std::min(o.num_hypotheses, finished[b].size()); ++h) {
+      if (o.normalize_scores) finished[b][h].hyp.score = finished[b][h].rank;
       out[b].push_back(std::move(finished[b][h].hyp));
     }
   }

@@ -1,5 +1,5 @@
-// Token choice for sampling (the beam search lives in search.cc too, as
-// Generator::Beam).
+// Token choice for sampling, and the rules that reshape each decoding step's
+// distribution (the beam search lives in search.cc too, as Generator::Beam).
 #pragma once
 
 #include <stddef.h>
@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "loaders/esq_format.h"
 #include "runtime/generator.h"
 
 namespace edgeseq::runtime {
@@ -19,5 +20,41 @@ namespace edgeseq::runtime {
 // library distribution. `order` is scratch of V entries.
 int32_t Sample(const float* logprobs, size_t V, const GenerateOptions& o, std::mt19937_64& rng,
                std::vector<int32_t>& order);
+
+// The logit a token that may not come next gets: finite (the kernels take
+// finite inputs), far below any real logit, so its probability after the
+// log-softmax is exactly 0 and the others are normalized without it (as
+// CTranslate2's DisableTokens, which writes the lowest float).
+inline constexpr float kDisabledLogit = -1e30f;
+// A log-probability at or below this belongs to a disabled token.
+inline constexpr float kDisabledBelow = -1e29f;
+
+// GenerateOptions' CTranslate2 options resolved for one call (the end ids,
+// the suppressed tokens and sequences), applied to a row of logits before
+// its log-softmax, in CTranslate2's order: the repetition penalty on the raw
+// logits, then every token that may not come next set to kDisabledLogit.
+// The history is the tokens generated so far for that row, without the
+// decoder start token. Allocates only when constructed.
+class StepRules {
+ public:
+  StepRules(const GenerateOptions& o, const loaders::ModelConfig& c);
+
+  bool IsEnd(int32_t id) const {
+    for (int32_t e : end_ids_) {
+      if (e == id) return true;
+    }
+    return false;
+  }
+  // `scratch`: at least `len` floats.
+  void Apply(float* logits, const int32_t* history, size_t len, float* scratch) const;
+
+ private:
+  std::vector<int32_t> end_ids_;
+  std::vector<int32_t> banned_;                      // always: suppressed single tokens, the unknown id
+  std::vector<std::vector<int32_t>> sequences_;      // suppressed sequences of two tokens or more
+  float penalty_ = 1.0f;
+  size_t ngram_ = 0;
+  size_t min_length_ = 0;
+};
 
 }  // namespace edgeseq::runtime

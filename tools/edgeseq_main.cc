@@ -30,16 +30,22 @@ int main(int argc, char** argv) {
       "generate",
       "Read one source per stdin line, write one output line per input line, in order.\n"
       "With --ids, lines are token ids and the output is the generated ids without the decoder start\n"
-      "token and the final EOS; without, text through the model's vocabularies (a character-level model\n"
+      "token and the final end token (EOS, or --end-token; kept with --return-end-token); without, text\n"
+      "through the model's vocabularies (a character-level model\n"
       "without a space token, such as grapheme-to-phoneme, decodes each word of a line on its own and\n"
       "joins their outputs with ' | '). Exit 1 on a bad line (naming it) unless --skip-bad.");
   add_common(generate);
   generate->add_option("--max-len", gen.max_length,
-                       "Decoding steps at most; an EOS counts as one (default: 256, or the model's positions if fewer)");
-  generate->add_option("--min-len", gen.min_length, "EOS is not chosen before this many tokens")->capture_default_str();
+                       "Decoding steps at most; the end token counts as one (default: 256, or the model's positions "
+                       "if fewer)");
+  generate->add_option("--min-len", gen.min_length,
+                       "No end token (EOS, or --end-token) before this many tokens: its probability is 0 and the "
+                       "others are renormalized")
+      ->capture_default_str();
   generate->add_option("--beam", gen.beam, "Beam width (1: greedy)")->capture_default_str();
   generate->add_option("--length-penalty", gen.length_penalty,
-                       "Beam: rank hypotheses by score / length^A (length counts the EOS)")
+                       "Beam: rank hypotheses by score / length^A (length counts the end token); "
+                       "with --normalize-scores, the scores printed by any search")
       ->capture_default_str();
   generate->add_option("--num-hypotheses", gen.num_hypotheses,
                        "Beam: hypotheses per source (<= --beam), best first, on one line separated by ' ||| '")
@@ -51,7 +57,33 @@ int main(int argc, char** argv) {
   generate->add_option("--temperature", gen.temperature, "Sampling: divide the log-probabilities by T > 0")
       ->capture_default_str();
   generate->add_option("--seed", gen.seed, "Sampling: the same seed gives the same output")->capture_default_str();
-  generate->add_flag("--scores", gen.scores, "Print the hypothesis score (sum of log-probabilities) and a tab first");
+  // CTranslate2's TranslationOptions of the same names (docs/DECODING.md).
+  generate->add_option("--repetition-penalty", gen.repetition_penalty,
+                       "Logits of the tokens generated so far become l*P if negative, l/P otherwise "
+                       "(P > 1 discourages repeats, P < 1 favours them; P > 0, 1: off)")
+      ->capture_default_str();
+  generate->add_option("--no-repeat-ngram-size", gen.no_repeat_ngram_size,
+                       "No N-gram of generated tokens occurs twice (0: off)")
+      ->capture_default_str();
+  generate->add_flag("--disable-unk", gen.disable_unk,
+                     "Never generate the model's target unknown token (an error if the model records none)");
+  generate->add_option("--suppress", gen.suppress,
+                       "A sequence never generated: target tokens separated by spaces (ids with --ids), e.g. "
+                       "--suppress 't z m'; one token never appears at all. Repeatable");
+  generate->add_option("--end-token", gen.end_tokens,
+                       "Decoding ends on this target token (an id with --ids) instead of the model's EOS, which "
+                       "then is an ordinary token. Repeatable: ends on any of them");
+  generate->add_flag("--return-end-token", gen.return_end_token, "Keep the end token at the end of the output");
+  generate->add_option("--max-input-len", gen.max_input_length,
+                       "Cut sources longer than N tokens to N (a source suffix the model records, e.g. EOS, stays "
+                       "last); 0: none, a source longer than the model takes (its positions, at most 512) is a bad "
+                       "line")
+      ->capture_default_str();
+  generate->add_flag("--scores", gen.scores,
+                     "Print the hypothesis score (sum of log-probabilities, the end token's included) and a tab first");
+  generate->add_flag("--normalize-scores", gen.normalize_scores,
+                     "Scores are divided by length^A (A: --length-penalty; the length counts the end token), "
+                     "for every search, as CTranslate2 returns them");
   generate->add_flag("--stats", gen.stats, "Print timings (load, decode, tokens/s) to stderr");
 
   CLI::App* score = app.add_subcommand(

@@ -207,11 +207,38 @@ std::vector<int32_t> SourceIds(const Loaded& l, const GenerateCliOptions& o, std
     ids = l.src->Frame(l.src->EncodeTokens(text, &unknown));
     WarnUnknown(cmd, line_no, unknown, l.src->unk_id(), err);
   }
-  if (ids.size() > l.max_source) {
+  // --max-input-len: the Generator cuts longer sources (to at most max_source).
+  if (ids.size() > l.max_source && o.max_input_length == 0) {
     throw runtime::Error(runtime::ErrorKind::kInput, std::to_string(ids.size()) + " tokens, more than the " + std::to_string(l.max_source) +
-                     " a source may have");
+                     " a source may have (--max-input-len cuts longer sources)");
   }
   return ids;
+}
+
+// Tokens given on the command line (--end-token, --suppress) as target ids:
+// with --ids, ids; else tokens of the target vocabulary, exactly as it
+// holds them (CTranslate2 takes tokens there too), separated by spaces. A
+// token not in it is an error naming the flag.
+std::vector<int32_t> TargetIds(const Loaded& l, const GenerateCliOptions& o, std::string_view text, const char* flag) {
+  const uint32_t vocab = l.model->config().tgt_vocab_size;
+  if (o.ids) {
+    try {
+      return runtime::ParseIds(text, vocab);
+    } catch (const runtime::Error& e) {
+      throw runtime::Error(runtime::ErrorKind::kInput, std::string(flag) + ": " + e.what());
+    }
+  }
+  const loaders::Vocabulary* v = l.model->file().tgt_vocab();
+  std::vector<int32_t> out;
+  for (std::string_view t : runtime::SplitWords(text)) {
+    const auto it = std::find(v->tokens.begin(), v->tokens.end(), t);
+    if (it == v->tokens.end()) {
+      throw runtime::Error(runtime::ErrorKind::kInput,
+                           std::string(flag) + ": '" + std::string(t) + "' is not in the target vocabulary");
+    }
+    out.push_back(static_cast<int32_t>(it - v->tokens.begin()));
+  }
+  return out;
 }
 
 }  // namespace
@@ -240,6 +267,27 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
   g.top_p = o.top_p;
   g.temperature = o.temperature;
   g.seed = o.seed;
+  g.repetition_penalty = o.repetition_penalty;
+  g.no_repeat_ngram_size = o.no_repeat_ngram_size;
+  g.disable_unk = o.disable_unk;
+  g.return_end_token = o.return_end_token;
+  g.max_input_length = o.max_input_length;
+  g.normalize_scores = o.normalize_scores;
+  // The options are checked before any input is read.
+  try {
+    for (const std::string& e : o.end_tokens) {
+      const std::vector<int32_t> id = TargetIds(l, o, e, "--end-token");
+      if (id.size() != 1) {
+        throw runtime::Error(runtime::ErrorKind::kInput, "--end-token '" + e + "' is not one token");
+      }
+      g.end_tokens.push_back(id[0]);
+    }
+    for (const std::string& s : o.suppress) g.suppress_sequences.push_back(TargetIds(l, o, s, "--suppress"));
+    l.gen->Validate(g);
+  } catch (const runtime::Error& e) {
+    err << "edgeseq generate: " << e.what() << "\n";
+    return 1;
+  }
   const size_t batch_size = std::max<size_t>(o.batch, 1);
   size_t line_no = 0, sentences = 0, tokens = 0, batches = 0;
   double decode_seconds = 0;

@@ -7,6 +7,7 @@
 
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 namespace edgeseq::tools {
 
@@ -25,6 +26,15 @@ struct GenerateCliOptions {
   float top_p = 1.0f;
   float temperature = 1.0f;
   uint64_t seed = 0;
+  // CTranslate2's TranslationOptions (runtime::GenerateOptions has each).
+  float repetition_penalty = 1.0f;
+  size_t no_repeat_ngram_size = 0;
+  bool disable_unk = false;
+  std::vector<std::string> suppress;    // each: target tokens separated by spaces (ids with --ids)
+  std::vector<std::string> end_tokens;  // each: a target token (an id with --ids); none: the model's EOS
+  bool return_end_token = false;
+  size_t max_input_length = 0;          // 0: none
+  bool normalize_scores = false;        // scores / length^length_penalty
   size_t batch = 16;         // lines decoded together
   bool scores = false;       // "score<TAB>" before each output
   bool stats = false;        // timings on stderr

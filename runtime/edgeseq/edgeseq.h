@@ -190,10 +190,10 @@ EDGESEQ_C_API edgeseq_status edgeseq_generator_limits(const edgeseq_generator* g
                                                       size_t* max_source, size_t* max_target, size_t* max_beam);
 
 /* Called for each token as it is chosen (greedy and sampling; beam search
- * takes no callback: EDGESEQ_ERROR_INPUT), the EOS excluded. `source` is the
+ * takes no callback: EDGESEQ_ERROR_INPUT), the end token excluded. `source` is the
  * source's index in the call (a word's index for the text calls of a
  * source_is_words model). Return 0 to go on; non-zero to stop THAT source
- * after this token: its hypothesis ends there, without an EOS, its score
+ * after this token: its hypothesis ends there, without an end token, its score
  * counting the tokens so far; the other sources go on. To stop everything,
  * return non-zero for every source (each live source gets one token per
  * step, so all stop within the step). Called on the calling thread, from
@@ -202,10 +202,11 @@ typedef int (*edgeseq_token_callback)(size_t source, int32_t token, void* user_d
 
 typedef struct {
   size_t struct_size;   /* set by edgeseq_generate_params_init */
-  size_t max_length;    /* decoding steps, an EOS counts as one; 0 (default): the generator's max_target */
-  size_t min_length;    /* no EOS before this many tokens (default 0) */
+  size_t max_length;    /* decoding steps, the end token counts as one; 0 (default): the generator's max_target */
+  size_t min_length;    /* no end token before this many tokens (default 0) */
   size_t beam;          /* 1 (default): greedy or sampling; more: beam search (<= the generator's max_beam) */
-  float length_penalty; /* beam: hypotheses ranked by score / length^alpha (length counts the EOS); default 1 */
+  float length_penalty; /* beam: hypotheses ranked by score / length^alpha (length counts the end token; with
+                           normalize_scores, the scores of every search too); default 1 */
   size_t num_hypotheses; /* beam: hypotheses returned per source, best first, 1..beam; default 1 */
   int sample;           /* nonzero: sample instead of argmax (beam must be 1); default 0 */
   float temperature;    /* sampling: logits / T, > 0; default 1 */
@@ -214,6 +215,25 @@ typedef struct {
   uint64_t seed;        /* sampling: same seed, options and input -> same output; default 0 */
   edgeseq_token_callback on_token; /* NULL (default): none */
   void* on_token_user_data;        /* passed to on_token */
+  /* CTranslate2's TranslationOptions of the same names, with its meaning and
+   * results (docs/DECODING.md), for greedy, beam search and sampling. 0 (what
+   * _init sets) is "off" for each, as for every field added to this struct.
+   * The arrays are only read during the call. */
+  float repetition_penalty;    /* > 0: the logit l of each token generated so far becomes l < 0 ? l*p : l/p;
+                                  0 (default) or 1: off; negative or NaN: EDGESEQ_ERROR_INPUT */
+  size_t no_repeat_ngram_size; /* no n-gram of this many generated tokens twice; 0 (default): off */
+  int disable_unk;             /* nonzero: never the model's tgt_unk_id (EDGESEQ_ERROR_INPUT if it has none) */
+  const int32_t* const* suppress_sequences; /* num_suppress_sequences target id sequences never generated: */
+  const size_t* suppress_sequence_lens;     /* one token never appears, a longer sequence never completes; */
+  size_t num_suppress_sequences;            /* an empty one is ignored */
+  const int32_t* end_tokens;   /* decoding ends on any of these num_end_tokens target ids; */
+  size_t num_end_tokens;       /* 0 (default): on the model's EOS, which is otherwise an ordinary token */
+  int return_end_token;        /* nonzero: the end token stays at the end of a hypothesis's ids */
+  size_t max_input_length;     /* longer sources are cut to this many ids (a source suffix the model records,
+                                  e.g. EOS, stays last); 0 (default): none (beyond the generator's max_source:
+                                  EDGESEQ_ERROR_LIMIT); more than max_source: EDGESEQ_ERROR_LIMIT */
+  int normalize_scores;        /* nonzero: scores are divided by length^length_penalty, the length counting
+                                  the end token, for every search (CTranslate2's scores) */
 } edgeseq_generate_params;
 
 EDGESEQ_C_API void edgeseq_generate_params_init_sized(edgeseq_generate_params* params, size_t struct_size);
@@ -241,8 +261,10 @@ EDGESEQ_C_API size_t edgeseq_result_sources(const edgeseq_result* result);
 EDGESEQ_C_API size_t edgeseq_result_hypotheses(const edgeseq_result* result, size_t source);
 /* One hypothesis: *ids (owned by the result, valid until
  * edgeseq_result_free; NULL when *len is 0) without the decoder start token
- * and the final EOS, *len of them, and *score, the sum of the chosen
- * tokens' log-probabilities (the EOS included). Any out-pointer may be NULL.
+ * and the final end token (unless return_end_token), *len of them, and
+ * *score, the sum of the chosen tokens' log-probabilities (the end token
+ * included; divided by length^length_penalty with normalize_scores). Any
+ * out-pointer may be NULL.
  * EDGESEQ_ERROR_ARGUMENT for an index out of range. */
 EDGESEQ_C_API edgeseq_status edgeseq_result_hypothesis(const edgeseq_result* result, size_t source, size_t index,
                                                        const int32_t** ids, size_t* len, float* score);

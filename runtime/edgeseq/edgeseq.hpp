@@ -103,13 +103,15 @@ struct Limits {
 };
 
 struct GenerateOptions {
-  // Decoding steps; an EOS counts as one. 0 (the default): the Generator's
-  // max_target. More than the Generator's max_target is Error(kLimit)
-  // naming both.
+  // Decoding steps; the end token counts as one. 0 (the default): the
+  // Generator's max_target. More than the Generator's max_target is
+  // Error(kLimit) naming both.
   size_t max_length = 0;
+  // No end token before this many tokens (its probability is 0, the others
+  // renormalized, as CTranslate2's min_decoding_length).
   size_t min_length = 0;
   size_t beam = 1;              // 1: greedy (or sampling)
-  float length_penalty = 1.0f;  // beam: rank by score / length^α (length counts the EOS)
+  float length_penalty = 1.0f;  // beam: rank by score / length^α (length counts the end token)
   size_t num_hypotheses = 1;    // beam: how many per source
   bool sample = false;
   float temperature = 1.0f;
@@ -117,14 +119,48 @@ struct GenerateOptions {
   float top_p = 1.0f;
   uint64_t seed = 0;
   // Greedy/sampling (beam 1, else kInput): called with (source index, token)
-  // as each token is chosen, EOS excluded; returning true ends that source's
-  // hypothesis after this token (no EOS), the other sources go on.
+  // as each token is chosen, the end token excluded; returning true ends
+  // that source's hypothesis after this token (no end token), the other
+  // sources go on.
   std::function<bool(size_t source, int32_t token)> on_token;
+
+  // CTranslate2's TranslationOptions of the same names, with its meaning
+  // and results (docs/DECODING.md), for greedy, beam search and sampling.
+  // Values out of range are Error(kInput).
+  // Logits of the tokens generated so far: l < 0 ? l·p : l/p (> 1
+  // discourages repeats, < 1 encourages them); > 0, 1: off.
+  float repetition_penalty = 1.0f;
+  // No n-gram of this many generated tokens occurs twice; 0: off.
+  size_t no_repeat_ngram_size = 0;
+  // Never generate the model's target unknown token (ModelInfo::tgt_unk_id;
+  // kInput when the model has none).
+  bool disable_unk = false;
+  // Target id sequences never generated: a single token never appears, a
+  // longer sequence never completes. Empty ones are ignored.
+  std::vector<std::vector<int32_t>> suppress_sequences;
+  // Decoding of a source ends on any of these target ids; empty (the
+  // default): the model's EOS. The model's EOS is then an ordinary token.
+  std::vector<int32_t> end_tokens;
+  // Keep the end token at the end of Hypothesis::ids (when one ended it).
+  bool return_end_token = false;
+  // A source of more ids is cut to this many (a source suffix the model
+  // records, e.g. EOS, stays at the end); 0 (the default): none, and a
+  // source beyond the Generator's max_source is Error(kLimit). More than
+  // max_source is Error(kLimit). (CTranslate2's default is 1024.)
+  size_t max_input_length = 0;
+  // Hypothesis::score divided by length^length_penalty, the length counting
+  // the end token, for every search (as CTranslate2 returns its scores);
+  // false: the plain sum of log-probabilities.
+  bool normalize_scores = false;
 };
 
 struct Hypothesis {
-  std::vector<int32_t> ids;  // without the decoder start token and the final EOS
-  float score = 0;           // sum of log-probabilities
+  // Without the decoder start token and the final end token (kept with
+  // return_end_token).
+  std::vector<int32_t> ids;
+  // Sum of the chosen tokens' log-probabilities (the end token's included),
+  // or that over length^length_penalty with normalize_scores.
+  float score = 0;
 };
 
 class EDGESEQ_API Generator {

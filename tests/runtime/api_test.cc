@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
+#include <set>
 #include <sstream>
 
 #include "edgeseq/edgeseq.h"
@@ -240,6 +243,256 @@ TEST(CppApi, ExplicitLimitsBeyondTheModelAreErrors) {
   o.max_length = 21;
   expect_limit([&] { small.Generate({{5}}, o); }, {"max length 21", "max_target of 20"});
   expect_limit([&] { gen.Generate({std::vector<int32_t>(33, 5)}, {}); }, {"33 tokens", "32"});
+}
+
+// The parity model with the converter's default source framing (2 ... 3).
+std::string FramedModel() {
+  const std::string out = std::string(testing::TempDir()) + "/edgeseq-api-" + std::to_string(getpid()) + "-framed.esq";
+  if (access(out.c_str(), F_OK) == 0) return out;
+  edgeseq::tools::ConvertOptions o;
+  o.input = std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/parity/post_relu.pth";
+  o.output = out;
+  o.heads = 4;
+  o.quantize = "f32";
+  std::ostringstream log;
+  edgeseq::tools::Convert(o, log);
+  return out;
+}
+
+// CTranslate2's TranslationOptions on the C++ API (issue 17; agreement with
+// CTranslate2 itself: tests/tools/ct2_options_test.cc). Each option does
+// what it says on a model whose outputs repeat tokens, and bad values are
+// kInput (kLimit for a limit).
+class CppApiCt2Options : public ::testing::Test {
+ protected:
+  CppApiCt2Options() : model_(edgeseq::Model::Load(ConvertedModel(false))), gen_(model_, {8, 16, 20, 4}) {}
+  std::vector<std::vector<edgeseq::Hypothesis>> Run(const std::vector<std::vector<int32_t>>& sources,
+                                                   const edgeseq::GenerateOptions& o) {
+    return gen_.Generate(sources, o);
+  }
+  edgeseq::Hypothesis Best(const std::vector<int32_t>& source, const edgeseq::GenerateOptions& o) {
+    return gen_.Generate({source}, o)[0][0];
+  }
+  void ExpectError(edgeseq::GenerateOptions o, edgeseq::ErrorCode code, const std::string& mention) {
+    try {
+      gen_.Generate({kSource}, o);
+      ADD_FAILURE() << "accepted: " << mention;
+    } catch (const edgeseq::Error& e) {
+      EXPECT_EQ(e.code(), code) << e.what();
+      EXPECT_NE(std::string(e.what()).find(mention), std::string::npos) << e.what();
+    }
+  }
+  static bool Has(const std::vector<int32_t>& ids, const std::vector<int32_t>& seq) {
+    return std::search(ids.begin(), ids.end(), seq.begin(), seq.end()) != ids.end();
+  }
+  // Greedy: 18 14 18 16 8 23 10 (18 twice).
+  const std::vector<int32_t> kSource = {4, 19, 6, 8, 10, 12, 14};
+  const std::vector<std::vector<int32_t>> kSources = {{4, 19, 6, 8, 10, 12, 14}, {7, 9, 11}, {5}, {11, 13, 15, 17, 19},
+                                                      {19, 18, 17, 16, 15, 14, 13, 12}, {4, 4, 4, 4, 4, 4}};
+  edgeseq::Model model_;
+  edgeseq::Generator gen_;
+};
+
+TEST_F(CppApiCt2Options, RepetitionPenalty) {
+  edgeseq::GenerateOptions o;
+  const auto plain = Best(kSource, o);
+  ASSERT_EQ(std::set<int32_t>(plain.ids.begin(), plain.ids.end()).size() + 1, plain.ids.size()) << "18 repeats";
+  o.repetition_penalty = 100.0f;  // CTranslate2's RepetitionPenalty test: then every token is new
+  for (size_t beam : {1, 4}) {
+    o.beam = beam;
+    for (const auto& h : Run(kSources, o)) {
+      EXPECT_EQ(std::set<int32_t>(h[0].ids.begin(), h[0].ids.end()).size(), h[0].ids.size()) << "beam " << beam;
+    }
+  }
+  o.beam = 1;
+  o.repetition_penalty = 1.0f;
+  EXPECT_EQ(Best(kSource, o).ids, plain.ids);  // 1: off
+  for (float bad : {0.0f, -1.0f, NAN, INFINITY}) {
+    o.repetition_penalty = bad;
+    ExpectError(o, edgeseq::ErrorCode::kInput, "repetition penalty");
+  }
+}
+
+TEST_F(CppApiCt2Options, NoRepeatNgramSize) {
+  for (size_t n : {1, 2, 3}) {
+    for (size_t beam : {1, 4}) {
+      edgeseq::GenerateOptions o;
+      o.beam = beam;
+      o.no_repeat_ngram_size = n;
+      for (const auto& h : Run(kSources, o)) {
+        std::set<std::vector<int32_t>> seen;
+        for (size_t i = 0; i + n <= h[0].ids.size(); ++i) {
+          EXPECT_TRUE(seen.emplace(h[0].ids.begin() + i, h[0].ids.begin() + i + n).second)
+              << "n " << n << " beam " << beam << ": an n-gram twice";
+        }
+      }
+    }
+  }
+}
+
+TEST_F(CppApiCt2Options, DisableUnk) {
+  const int32_t unk = model_.info().tgt_unk_id;
+  ASSERT_GE(unk, 0);
+  edgeseq::GenerateOptions o;
+  o.sample = true;
+  o.temperature = 3.0f;  // the unknown token then comes up now and then
+  size_t with = 0, without = 0;
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    o.seed = seed;
+    o.disable_unk = false;
+    for (const auto& h : Run(kSources, o)) without += std::count(h[0].ids.begin(), h[0].ids.end(), unk);
+    o.disable_unk = true;
+    for (const auto& h : Run(kSources, o)) with += std::count(h[0].ids.begin(), h[0].ids.end(), unk);
+  }
+  EXPECT_GT(without, 0u);
+  EXPECT_EQ(with, 0u);
+  // Removed before the log-softmax: the other tokens share its probability,
+  // so the same greedy answer scores higher.
+  edgeseq::GenerateOptions g;
+  const auto plain = Best(kSource, g);
+  g.disable_unk = true;
+  const auto disabled = Best(kSource, g);
+  EXPECT_EQ(disabled.ids, plain.ids);
+  EXPECT_GT(disabled.score, plain.score);
+}
+
+TEST_F(CppApiCt2Options, SuppressSequences) {
+  edgeseq::GenerateOptions o;
+  const auto plain = Best(kSource, o);  // 18 14 18 16 8 23 10
+  ASSERT_TRUE(Has(plain.ids, {18}) && Has(plain.ids, {14, 18}));
+  for (size_t beam : {1, 4}) {
+    o.beam = beam;
+    o.suppress_sequences = {{18}};
+    for (const auto& h : Run(kSources, o)) EXPECT_FALSE(Has(h[0].ids, {18})) << "beam " << beam;
+    o.suppress_sequences = {{14, 18}, {}};  // an empty one is ignored
+    const auto out = Run(kSources, o);
+    for (const auto& h : out) EXPECT_FALSE(Has(h[0].ids, {14, 18})) << "beam " << beam;
+    if (beam == 1) {
+      EXPECT_TRUE(Has(out[0][0].ids, {18}));  // alone, 18 still comes
+      EXPECT_EQ(out[0][0].ids[0], 18);
+    }
+  }
+  o.beam = 1;
+  o.suppress_sequences = {{18, 24}};
+  ExpectError(o, edgeseq::ErrorCode::kInput, "suppressed sequence 0: token 24 is outside the target vocabulary");
+  o.suppress_sequences = {{-1}};
+  ExpectError(o, edgeseq::ErrorCode::kInput, "token -1");
+}
+
+TEST_F(CppApiCt2Options, EndTokensAndReturnEndToken) {
+  const int32_t eos = model_.info().eos_id;
+  edgeseq::GenerateOptions o;
+  const auto plain = Best(kSource, o);  // 18 14 18 16 8 23 10, then EOS
+  ASSERT_EQ(plain.ids, (std::vector<int32_t>{18, 14, 18, 16, 8, 23, 10}));
+  o.return_end_token = true;
+  const auto with_eos = Best(kSource, o);
+  EXPECT_EQ(with_eos.ids, (std::vector<int32_t>{18, 14, 18, 16, 8, 23, 10, eos}));
+  EXPECT_EQ(with_eos.score, plain.score);
+  for (size_t beam : {1, 4}) {
+    o.beam = beam;
+    o.end_tokens = {16, 14};
+    o.return_end_token = false;
+    EXPECT_EQ(Best(kSource, o).ids, (std::vector<int32_t>{18})) << "beam " << beam;
+    o.return_end_token = true;
+    EXPECT_EQ(Best(kSource, o).ids, (std::vector<int32_t>{18, 14})) << "beam " << beam;
+    o.end_tokens = {16};
+    EXPECT_EQ(Best(kSource, o).ids, (std::vector<int32_t>{18, 14, 18, 16})) << "beam " << beam;
+  }
+  // The score counts the end token whether it is returned or not.
+  o.beam = 1;
+  o.end_tokens = {16};
+  o.return_end_token = false;
+  const auto cut = Best(kSource, o);
+  EXPECT_EQ(cut.ids, (std::vector<int32_t>{18, 14, 18}));
+  o.return_end_token = true;
+  EXPECT_EQ(Best(kSource, o).score, cut.score);
+  o.return_end_token = false;
+  // With other end tokens the model's EOS is an ordinary token: decoding
+  // goes past it.
+  o.end_tokens = {22};
+  o.max_length = 20;
+  const auto past = Best(kSource, o);
+  EXPECT_TRUE(Has(past.ids, {eos})) << "the model's EOS inside the output";
+  EXPECT_GT(past.ids.size(), plain.ids.size());
+  // Streaming: the end token is not streamed.
+  o.end_tokens = {16};
+  o.max_length = 0;
+  std::vector<int32_t> streamed;
+  const auto h = gen_.GenerateStreaming(kSource, o, [&](int32_t t) { streamed.push_back(t); });
+  EXPECT_EQ(streamed, (std::vector<int32_t>{18, 14, 18}));
+  EXPECT_EQ(h.ids, streamed);
+  o.end_tokens = {24};
+  ExpectError(o, edgeseq::ErrorCode::kInput, "end token 24 is outside the target vocabulary");
+}
+
+TEST_F(CppApiCt2Options, MaxInputLength) {
+  edgeseq::GenerateOptions o;
+  o.max_input_length = 3;
+  const std::vector<int32_t> cut = {4, 19, 6};
+  EXPECT_EQ(Best(kSource, o).ids, Best(cut, {}).ids);
+  EXPECT_EQ(Best(kSource, o).score, Best(cut, {}).score);
+  // This model records no source framing: a final 3 is an ordinary id.
+  const std::vector<int32_t> framed = {2, 4, 19, 6, 8, 3};
+  o.max_input_length = 4;
+  EXPECT_EQ(Best(framed, o).ids, Best({2, 4, 19, 6}, {}).ids);
+  {
+    // The same weights with the converter's default framing, BOS ... EOS (2
+    // ... 3): the suffix stays at the end when the source ends with it
+    // (CTranslate2 keeps the EOS so).
+    const auto framed_model = edgeseq::Model::Load(FramedModel());
+    edgeseq::Generator g(framed_model, {1, 16, 20, 1});
+    EXPECT_EQ(g.Generate({framed}, o)[0][0].ids, g.Generate({{2, 4, 19, 3}}, {})[0][0].ids);
+    EXPECT_NE(g.Generate({framed}, o)[0][0].ids, g.Generate({{2, 4, 19, 6}}, {})[0][0].ids);
+    EXPECT_EQ(g.Generate({{2, 4, 19, 6, 8}}, o)[0][0].ids, g.Generate({{2, 4, 19, 6}}, {})[0][0].ids);
+    o.max_input_length = 1;
+    EXPECT_EQ(g.Generate({framed}, o)[0][0].ids, g.Generate({{3}}, {})[0][0].ids);
+    o.max_input_length = 4;
+  }
+  // Longer than the Generator takes (16): refused without, cut with.
+  const std::vector<int32_t> long_source(30, 9);
+  try {
+    gen_.Generate({long_source}, {});
+    ADD_FAILURE() << "a source beyond max_source accepted";
+  } catch (const edgeseq::Error& e) {
+    EXPECT_EQ(e.code(), edgeseq::ErrorCode::kLimit);
+  }
+  o.max_input_length = 16;
+  EXPECT_EQ(Best(long_source, o).ids, Best(std::vector<int32_t>(16, 9), {}).ids);
+  o.max_input_length = 17;
+  ExpectError(o, edgeseq::ErrorCode::kLimit, "max input length 17 exceeds the generator's max_source of 16");
+}
+
+TEST_F(CppApiCt2Options, NormalizeScores) {
+  for (size_t beam : {1, 4}) {
+    for (float alpha : {0.0f, 0.5f, 1.0f, 2.0f}) {
+      edgeseq::GenerateOptions o;
+      o.beam = beam;
+      o.num_hypotheses = beam == 1 ? 1 : 2;
+      o.length_penalty = alpha;
+      const auto raw = Run(kSources, o);
+      o.normalize_scores = true;
+      const auto norm = Run(kSources, o);
+      for (size_t i = 0; i < raw.size(); ++i) {
+        for (size_t h = 0; h < raw[i].size(); ++h) {
+          ASSERT_EQ(norm[i][h].ids, raw[i][h].ids);
+          const float length = static_cast<float>(raw[i][h].ids.size() + 1);  // + the EOS
+          EXPECT_NEAR(norm[i][h].score, raw[i][h].score / std::pow(length, alpha), 1e-5f)
+              << "beam " << beam << " alpha " << alpha;
+        }
+      }
+    }
+  }
+  // Without an end token (the length limit): the tokens alone.
+  edgeseq::GenerateOptions o;
+  o.max_length = 3;
+  const auto raw = Best(kSource, o);
+  o.normalize_scores = true;
+  ASSERT_EQ(raw.ids.size(), 3u);
+  EXPECT_NEAR(Best(kSource, o).score, raw.score / 3.0f, 1e-5f);
+  o.return_end_token = true;
+  o.max_length = 0;
+  const auto with_end = Best(kSource, o);
+  EXPECT_NEAR(with_end.score * static_cast<float>(with_end.ids.size()), Best(kSource, {}).score, 1e-5f);
 }
 
 TEST(CApi, SameAnswersAndErrorCodes) {

@@ -535,6 +535,189 @@ static void TestGenerateErrors(void) {
   edgeseq_model_free(m);
 }
 
+/* CTranslate2's TranslationOptions (issue 17): 0 is "off" for each field
+ * (_init sets 0), each works, bad values are EDGESEQ_ERROR_INPUT, NULL arrays
+ * with a count EDGESEQ_ERROR_ARGUMENT, a limit EDGESEQ_ERROR_LIMIT.
+ * Agreement with CTranslate2 itself: tests/tools/ct2_options_test.cc. */
+static int Contains(const int32_t* ids, size_t n, const int32_t* seq, size_t m) {
+  for (size_t i = 0; i + m <= n; ++i) {
+    if (memcmp(ids + i, seq, m * sizeof(int32_t)) == 0) return 1;
+  }
+  return 0;
+}
+
+static int AllDifferent(const int32_t* ids, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = i + 1; j < n; ++j) {
+      if (ids[i] == ids[j]) return 0;
+    }
+  }
+  return 1;
+}
+
+static void TestCt2Options(void) {
+  g_test = "ct2_options";
+  edgeseq_model* m = LoadOrDie(g_ids_path);
+  edgeseq_info info;
+  OK(edgeseq_model_get_info(m, &info));
+  edgeseq_generator* g = NULL;
+  OK(edgeseq_generator_new(m, 8, 16, 20, 4, &g));
+  edgeseq_generate_params p;
+  edgeseq_generate_params_init(&p);
+  CHECK(p.repetition_penalty == 0.0f && p.no_repeat_ngram_size == 0 && p.disable_unk == 0);
+  CHECK(p.suppress_sequences == NULL && p.suppress_sequence_lens == NULL && p.num_suppress_sequences == 0);
+  CHECK(p.end_tokens == NULL && p.num_end_tokens == 0 && p.return_end_token == 0);
+  CHECK(p.max_input_length == 0 && p.normalize_scores == 0);
+
+  const int32_t s0[] = {4, 19, 6, 8, 10, 12, 14};
+  int32_t plain[64], out[64];
+  float plain_score = 0, score = 0;
+  const size_t np = Best(g, s0, 7, &p, plain, 64, &plain_score);
+  CHECK(np >= 3 && !AllDifferent(plain, np)); /* a repeat to remove */
+
+  /* repetition_penalty: 0 and 1 are off; 100 leaves no repeat (as
+   * CTranslate2's RepetitionPenalty test); negative or NaN: input error. */
+  p.repetition_penalty = 1.0f;
+  CHECK(SameIds(out, Best(g, s0, 7, &p, out, 64, &score), plain, np) && score == plain_score);
+  p.repetition_penalty = 100.0f;
+  size_t n = Best(g, s0, 7, &p, out, 64, NULL);
+  CHECK(n > 0 && AllDifferent(out, n));
+  p.beam = 4;
+  n = Best(g, s0, 7, &p, out, 64, NULL);
+  CHECK(n > 0 && AllDifferent(out, n));
+  edgeseq_result* r = (edgeseq_result*)1;
+  const int32_t* srcs[] = {s0};
+  const size_t lens[] = {7};
+#define EXPECT_PARAMS(expected)                                                  \
+  do {                                                                           \
+    CHECK_STATUS(edgeseq_generate_batch(g, srcs, lens, 1, &p, &r), (expected)); \
+    CHECK(r == NULL);                                                            \
+    edgeseq_generate_params_init(&p);                                            \
+  } while (0)
+  edgeseq_generate_params_init(&p);
+  p.repetition_penalty = -1.0f;
+  EXPECT_PARAMS(EDGESEQ_ERROR_INPUT);
+  p.repetition_penalty = NAN;
+  EXPECT_PARAMS(EDGESEQ_ERROR_INPUT);
+
+  /* no_repeat_ngram_size 1: no token twice. */
+  p.no_repeat_ngram_size = 1;
+  n = Best(g, s0, 7, &p, out, 64, NULL);
+  CHECK(n > 0 && AllDifferent(out, n));
+  edgeseq_generate_params_init(&p);
+
+  /* disable_unk: the unknown id comes up when sampling hot, never with it;
+   * greedy scores rise (its probability is shared out). */
+  if (info.tgt_unk_id >= 0) {
+    const int32_t unk = info.tgt_unk_id;
+    size_t with = 0, without = 0;
+    for (uint64_t seed = 0; seed < 30; ++seed) {
+      p.sample = 1;
+      p.temperature = 3.0f;
+      p.seed = seed;
+      p.disable_unk = 0;
+      n = Best(g, s0, 7, &p, out, 64, NULL);
+      without += Contains(out, n, &unk, 1);
+      p.disable_unk = 1;
+      n = Best(g, s0, 7, &p, out, 64, NULL);
+      with += Contains(out, n, &unk, 1);
+    }
+    CHECK(without > 0 && with == 0);
+    edgeseq_generate_params_init(&p);
+    p.disable_unk = 1;
+    CHECK(SameIds(out, Best(g, s0, 7, &p, out, 64, &score), plain, np) && score > plain_score);
+    edgeseq_generate_params_init(&p);
+  }
+
+  /* suppress_sequences: a single token never, a pair never completes. */
+  const int32_t single[] = {plain[0]}, pair[] = {plain[1], plain[2]}, outside[] = {(int32_t)info.tgt_vocab_size};
+  const int32_t* seqs[] = {single, pair};
+  const size_t seq_lens[] = {1, 2};
+  p.suppress_sequences = seqs;
+  p.suppress_sequence_lens = seq_lens;
+  p.num_suppress_sequences = 2;
+  for (size_t beam = 1; beam <= 4; beam += 3) {
+    p.beam = beam;
+    n = Best(g, s0, 7, &p, out, 64, NULL);
+    CHECK(!Contains(out, n, single, 1) && !Contains(out, n, pair, 2));
+  }
+  edgeseq_generate_params_init(&p);
+  const int32_t* bad_seqs[] = {outside};
+  const size_t one_len[] = {1};
+  p.suppress_sequences = bad_seqs;
+  p.suppress_sequence_lens = one_len;
+  p.num_suppress_sequences = 1;
+  EXPECT_PARAMS(EDGESEQ_ERROR_INPUT);
+  p.num_suppress_sequences = 1; /* the arrays NULL */
+  EXPECT_PARAMS(EDGESEQ_ERROR_ARGUMENT);
+  const int32_t* null_seq[] = {NULL};
+  p.suppress_sequences = null_seq;
+  p.suppress_sequence_lens = one_len;
+  p.num_suppress_sequences = 1;
+  EXPECT_PARAMS(EDGESEQ_ERROR_ARGUMENT);
+
+  /* end_tokens: decoding ends on the first of them; return_end_token keeps
+   * it; the score counts it either way. */
+  const int32_t ends[] = {plain[2], plain[1]};
+  size_t first = 0;
+  while (plain[first] != ends[0] && plain[first] != ends[1]) ++first;
+  p.end_tokens = ends;
+  p.num_end_tokens = 2;
+  float cut_score = 0;
+  n = Best(g, s0, 7, &p, out, 64, &cut_score);
+  CHECK(SameIds(out, n, plain, first));
+  p.return_end_token = 1;
+  n = Best(g, s0, 7, &p, out, 64, &score);
+  CHECK(SameIds(out, n, plain, first + 1) && score == cut_score);
+  p.beam = 4;
+  n = Best(g, s0, 7, &p, out, 64, NULL);
+  CHECK(n >= 1 && (out[n - 1] == ends[0] || out[n - 1] == ends[1]));
+  edgeseq_generate_params_init(&p);
+  p.return_end_token = 1; /* the model's EOS */
+  n = Best(g, s0, 7, &p, out, 64, &score);
+  CHECK(n == np + 1 && SameIds(out, np, plain, np) && out[np] == info.eos_id && score == plain_score);
+  edgeseq_generate_params_init(&p);
+  p.end_tokens = outside;
+  p.num_end_tokens = 1;
+  EXPECT_PARAMS(EDGESEQ_ERROR_INPUT);
+  p.num_end_tokens = 1; /* end_tokens NULL */
+  EXPECT_PARAMS(EDGESEQ_ERROR_ARGUMENT);
+
+  /* max_input_length: longer sources are cut (here: no framing recorded on
+   * a source that ends with an ordinary id); beyond max_source refused
+   * without it, cut with it; more than max_source is a limit error. */
+  p.max_input_length = 3;
+  n = Best(g, s0, 7, &p, out, 64, &score);
+  {
+    float want_score = 0;
+    const size_t nw = Best(g, s0, 3, NULL, plain, 64, &want_score);
+    CHECK(SameIds(out, n, plain, nw) && score == want_score);
+  }
+  int32_t long_src[30];
+  for (size_t i = 0; i < 30; ++i) long_src[i] = 9;
+  const int32_t* long_srcs[] = {long_src};
+  const size_t thirty[] = {30};
+  CHECK_STATUS(edgeseq_generate_batch(g, long_srcs, thirty, 1, NULL, &r), EDGESEQ_ERROR_LIMIT);
+  p.max_input_length = 16;
+  OK(edgeseq_generate_batch(g, long_srcs, thirty, 1, &p, &r));
+  edgeseq_result_free(r);
+  r = NULL;
+  p.max_input_length = 17;
+  EXPECT_PARAMS(EDGESEQ_ERROR_LIMIT);
+
+  /* normalize_scores: score / length^length_penalty, the EOS counted. */
+  edgeseq_generate_params_init(&p);
+  const size_t nplain = Best(g, s0, 7, &p, plain, 64, &plain_score);
+  p.normalize_scores = 1;
+  p.length_penalty = 0.5f;
+  n = Best(g, s0, 7, &p, out, 64, &score);
+  CHECK(SameIds(out, n, plain, nplain) && fabsf(score - plain_score / sqrtf((float)(nplain + 1))) < 1e-5f);
+#undef EXPECT_PARAMS
+
+  edgeseq_generator_free(g);
+  edgeseq_model_free(m);
+}
+
 static void TestScore(void) {
   g_test = "score";
   edgeseq_model* m = LoadOrDie(g_ids_path);
@@ -864,6 +1047,7 @@ int main(int argc, char** argv) {
   TestGeneratorLimits();
   TestGenerateBatch();
   TestGenerateErrors();
+  TestCt2Options();
   TestScore();
   TestCallback();
   TestTextWithoutVocabularies();

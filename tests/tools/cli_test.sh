@@ -78,6 +78,59 @@ printf '7 9 11\t15 13 11\n5\t9\n' | run "$inspect" score -m "$tmp/p.esq" --ids -
 check "score --tokens prints target length + 1 values per line" '[ $? -eq 0 ] && [ "$(awk "{print NF}" "$tmp/tokens.txt" | tr "\n" " ")" = "4 2 " ]'
 check "score --tokens sums to the score" '[ "$(paste "$tmp/score.txt" "$tmp/tokens.txt" | awk "{s=0; for (i = 2; i <= NF; ++i) s += \$i; d = s - \$1; if (d < 0) d = -d; if (d > 1e-4) bad = 1} END {print bad + 0}")" = 0 ]'
 
+# CTranslate2's TranslationOptions (issue 17) on the CLI: the flags exist,
+# do what they say, and bad values stop before any input with exit 1 and
+# one line (agreement with CTranslate2 itself: ct2_options_test).
+run "$inspect" generate --help > "$tmp/help.txt"
+check "generate --help lists the CTranslate2 options" 'for f in --repetition-penalty --no-repeat-ngram-size --disable-unk --suppress --end-token --return-end-token --max-input-len --normalize-scores; do grep -q -- "$f" "$tmp/help.txt" || exit 1; done'
+gen_ids() { run "$inspect" generate -m "$tmp/p.esq" --ids "$@"; }
+s0="4 19 6 8 10 12 14"
+plain=$(echo "$s0" | gen_ids)
+first=$(echo "$plain" | cut -d" " -f1); second=$(echo "$plain" | cut -d" " -f2)
+unique() { [ "$(echo "$1" | tr " " "\n" | sort | uniq -d | wc -l)" -eq 0 ]; }
+check "the source's output repeats a token" '! unique "$plain"'
+check "--repetition-penalty 100: no token twice" 'unique "$(echo "$s0" | gen_ids --repetition-penalty 100)" && unique "$(echo "$s0" | gen_ids --repetition-penalty 100 --beam 4)"'
+check "--repetition-penalty 1 is off" '[ "$(echo "$s0" | gen_ids --repetition-penalty 1)" = "$plain" ]'
+check "--no-repeat-ngram-size 1: no token twice" 'unique "$(echo "$s0" | gen_ids --no-repeat-ngram-size 1)"'
+check "--suppress: the token never comes" '! echo " $(echo "$s0" | gen_ids --suppress "$first" --beam 4) " | grep -q " $first "'
+check "--end-token: output before it; --return-end-token keeps it" '[ "$(echo "$s0" | gen_ids --end-token "$second")" = "$first" ] && [ "$(echo "$s0" | gen_ids --end-token "$second" --end-token 99999 2>/dev/null; echo $?)" = 1 ] && [ "$(echo "$s0" | gen_ids --end-token "$second" --return-end-token)" = "$first $second" ]'
+check "--return-end-token: the model's EOS (3) last" '[ "$(echo "$s0" | gen_ids --return-end-token)" = "$plain 3" ]'
+check "--max-input-len 3 answers as the cut source" '[ "$(echo "$s0" | gen_ids --max-input-len 3)" = "$(echo "4 19 6" | gen_ids)" ]'
+long=$(for i in $(seq 70); do printf "9 "; done)
+echo "$long" | gen_ids > /dev/null 2> "$tmp/err.txt"
+check "a source beyond the model's 64 positions is a bad line" '[ $? -eq 1 ] && grep -q "70 tokens, more than the 64" "$tmp/err.txt"'
+check "--max-input-len 64 cuts it instead" '[ "$(echo "$long" | gen_ids --max-input-len 64)" = "$(for i in $(seq 64); do printf "9 "; done | gen_ids)" ]'
+raw=$(echo "$s0" | gen_ids --scores | cut -f1); norm=$(echo "$s0" | gen_ids --scores --normalize-scores | cut -f1)
+check "--normalize-scores: score / (tokens + EOS)" 'awk -v r="$raw" -v n="$norm" -v l="$(echo "$plain" | wc -w)" "BEGIN { d = r / (l + 1) - n; exit !(d < 1e-5 && d > -1e-5) }"'
+bad_option() {  # bad_option NAME MESSAGE FLAGS...: exit 1, one line with MESSAGE, before reading input
+  local name="$1" msg="$2"
+  run "$inspect" generate -m "$tmp/p.esq" --ids "${@:3}" < /dev/null > /dev/null 2> "$tmp/err.txt"
+  check "$name" '[ $? -eq 1 ] && [ "$(wc -l < "$tmp/err.txt")" -eq 1 ] && grep -q -- "$msg" "$tmp/err.txt"'
+}
+bad_option "--repetition-penalty 0 is an error" "repetition penalty must be finite and > 0" --repetition-penalty 0
+bad_option "--repetition-penalty -1 is an error" "repetition penalty must be finite and > 0" --repetition-penalty -1
+bad_option "--end-token outside the vocabulary is an error" "^edgeseq generate: --end-token: id 99 is outside the vocabulary of 24" --end-token 99
+bad_option "--suppress outside the vocabulary is an error" "^edgeseq generate: --suppress: id 99 is outside the vocabulary of 24" --suppress "5 99"
+bad_option "--end-token that is not an id is an error" "--end-token: .x. is not a token id" --end-token x
+bad_option "--max-input-len beyond the model is an error" "max input length 65 exceeds the generator's max_source of 64" --max-input-len 65
+# Text mode: tokens of the target vocabulary.
+printf '%s\n' 0 1 2 3 a b c d e f g h i j k l m n o p > "$tmp/src.txt"
+for i in $(seq 0 23); do echo "T$i"; done > "$tmp/tgt.txt"
+run "$convert" "$src/tests/fixtures/parity/post_relu.pth" -o "$tmp/pv.esq" --heads 4 -q --src-vocab "$tmp/src.txt" --src-tokenizer chars --tgt-vocab "$tmp/tgt.txt"
+text_plain=$(printf "dfh\n" | run "$inspect" generate -m "$tmp/pv.esq")
+text_first=$(echo "$text_plain" | cut -d" " -f1)
+text_out=$(printf "dfh\n" | run "$inspect" generate -m "$tmp/pv.esq" --suppress "$text_first")
+check "text: --suppress takes target tokens" '[ $? -eq 0 ] && [ -n "$text_out" ] && echo "$text_first" | grep -q "^T[0-9]*$" && ! echo " $text_out " | grep -q " $text_first "'
+text_end=$(echo "$text_plain" | awk '{print $NF}')
+text_until=$(echo "$text_plain" | awk -v e="$text_end" '{for (i = 1; i <= NF; ++i) {printf "%s%s", (i > 1 ? " " : ""), $i; if ($i == e) break}}')
+check "text: --end-token takes a target token" '[ "$(printf "dfh\n" | run "$inspect" generate -m "$tmp/pv.esq" --end-token "$text_end")" = "${text_until% *}" ] && [ "$(printf "dfh\n" | run "$inspect" generate -m "$tmp/pv.esq" --end-token "$text_end" --return-end-token)" = "$text_until" ]'
+printf "abc\n" | run "$inspect" generate -m "$tmp/pv.esq" --end-token XYZ > /dev/null 2> "$tmp/err.txt"
+check "text: an unknown --end-token is an error" '[ $? -eq 1 ] && grep -q -- "--end-token: .XYZ. is not in the target vocabulary" "$tmp/err.txt"'
+printf "abc\n" | run "$inspect" generate -m "$tmp/pv.esq" --suppress "T1 XYZ" > /dev/null 2> "$tmp/err.txt"
+check "text: an unknown --suppress token is an error" '[ $? -eq 1 ] && grep -q -- "--suppress: .XYZ. is not in the target vocabulary" "$tmp/err.txt"'
+printf "abc\n" | run "$inspect" generate -m "$tmp/pv.esq" --end-token "T1 T2" > /dev/null 2> "$tmp/err.txt"
+check "text: --end-token takes one token" '[ $? -eq 1 ] && grep -q "is not one token" "$tmp/err.txt"'
+
 # A line is answered when it arrives (issue 15): with the default --batch 16,
 # a writer that sends one line and pauses gets its answer during the pause.
 # The reader stamps each output line; the writer stamps the moment the pause
