@@ -37,6 +37,16 @@ void Write(const std::string& path, const std::vector<uint8_t>& b) {
   out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
 }
 
+// Removes a directory made by MakeDir (its three files) when it goes out
+// of scope, so test runs leave nothing in the temporary folder.
+struct RemoveDir {
+  std::string dir;
+  ~RemoveDir() {
+    for (const char* f : {"/model.bin", "/source_vocabulary.txt", "/target_vocabulary.txt"}) unlink((dir + f).c_str());
+    rmdir(dir.c_str());
+  }
+};
+
 // A model directory holding `model_bin` and the shared model's vocabularies.
 std::string MakeDir(const std::string& name, const std::vector<uint8_t>& model_bin) {
   const std::string dir = Temp(name);
@@ -150,6 +160,7 @@ TEST(ConvertCt2, TruncatedModelBinIsOneLine) {
     }
   }
   const std::string dir = MakeDir("truncated", std::vector<uint8_t>(whole.begin(), whole.begin() + 100000));
+  const RemoveDir cleanup{dir};
   ConvertOptions o;
   o.input = dir;
   o.output = Temp("truncated.esq");
@@ -230,6 +241,7 @@ TEST(ConvertCt2, ReadsVersion6VariablesAndAliases) {
 std::string Refusal(const std::string& name, const std::vector<uint8_t>& bin) {
   ConvertOptions o;
   o.input = MakeDir(name, bin);
+  const RemoveDir cleanup{o.input};
   o.output = Temp(name + ".esq");
   std::ostringstream log;
   try {

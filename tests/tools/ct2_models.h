@@ -9,6 +9,7 @@
 
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "tools/convert.h"
 
@@ -31,10 +32,24 @@ inline std::string Temp(const std::string& name) {
   return std::string(testing::TempDir()) + "/edgeseq-ct2-" + std::to_string(getpid()) + "-" + name;
 }
 
-// `model` (a folder under kShared) converted with `quantize`; the .esq path.
+// Files this process made, removed when it exits.
+struct TempFiles {
+  std::vector<std::string> paths;
+  ~TempFiles() {
+    for (const auto& p : paths) unlink(p.c_str());
+  }
+};
+inline TempFiles& Made() {
+  static TempFiles files;
+  return files;
+}
+
+// `model` (a folder under kShared) converted with `quantize`, once per
+// process; the .esq path.
 inline std::string Convert(const std::string& model, const std::string& quantize) {
   const std::string out = Temp(model + "-" + quantize + ".esq");
   if (Exists(out)) return out;
+  Made().paths.push_back(out);
   ConvertOptions o;
   o.input = kShared + model;
   o.output = out;
