@@ -50,6 +50,7 @@ runtime::GenerateOptions ToRuntime(const GenerateOptions& o, size_t max_target) 
   r.return_end_token = o.return_end_token;
   r.max_input_length = o.max_input_length;
   r.normalize_scores = o.normalize_scores;
+  r.target_prefix = o.target_prefix;
   return r;
 }
 

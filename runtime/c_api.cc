@@ -162,6 +162,7 @@ edgeseq::GenerateOptions ToOptions(const edgeseq_generate_params& p, size_t firs
   r.return_end_token = p.return_end_token != 0;
   r.max_input_length = p.max_input_length;
   r.normalize_scores = p.normalize_scores != 0;
+  r.target_prefix = Sources(p.target_prefixes, p.target_prefix_lens, p.num_target_prefixes, "target_prefixes");
   if (p.on_token) {
     const edgeseq_token_callback cb = p.on_token;
     void* user = p.on_token_user_data;
@@ -209,7 +210,16 @@ std::string GenerateText(edgeseq_generator* g, const char* text, const edgeseq_g
   const size_t batch = g->limits.max_batch;
   for (size_t start = 0; start < sources.size(); start += batch) {
     const size_t end = std::min(sources.size(), start + batch);
-    const auto hyps = g->generator.Generate({sources.begin() + start, sources.begin() + end}, ToOptions(p, start));
+    edgeseq::GenerateOptions o = ToOptions(p, start);
+    if (!o.target_prefix.empty()) {
+      if (o.target_prefix.size() != sources.size()) {
+        throw edgeseq::Error(edgeseq::ErrorCode::kInput, std::to_string(o.target_prefix.size()) +
+                                                             " target prefixes for " + std::to_string(sources.size()) +
+                                                             " sources (one per source, or none)");
+      }
+      o.target_prefix = {o.target_prefix.begin() + start, o.target_prefix.begin() + end};
+    }
+    const auto hyps = g->generator.Generate({sources.begin() + start, sources.begin() + end}, o);
     for (size_t i = 0; i < hyps.size(); ++i) {
       if (start + i) out += " | ";
       out += g->model.DecodeTarget(hyps[i][0].ids);

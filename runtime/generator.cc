@@ -89,6 +89,14 @@ void Generator::CheckOptions(const GenerateOptions& o) const {
   for (size_t i = 0; i < o.suppress_sequences.size(); ++i) {
     for (int32_t id : o.suppress_sequences[i]) check_id(id, "suppressed sequence " + std::to_string(i) + ": token");
   }
+  for (size_t i = 0; i < o.target_prefix.size(); ++i) {
+    const auto& p = o.target_prefix[i];
+    if (p.size() > o.max_length) {
+      fail("target prefix " + std::to_string(i) + " has " + std::to_string(p.size()) + " tokens, more than the max length " +
+           std::to_string(o.max_length));
+    }
+    for (int32_t id : p) check_id(id, "target prefix " + std::to_string(i) + ": token");
+  }
   if (o.max_input_length > ws_.limits.max_source) {
     throw Error(ErrorKind::kLimit, "max input length " + std::to_string(o.max_input_length) +
                                        " exceeds the generator's max_source of " + std::to_string(ws_.limits.max_source));
@@ -116,6 +124,10 @@ std::vector<std::vector<Hypothesis>> Generator::Generate(const std::vector<std::
                                                          const GenerateOptions& o) {
   ops::ApplyThreads();
   CheckOptions(o);
+  if (!o.target_prefix.empty() && o.target_prefix.size() != sources.size()) {
+    throw Error(ErrorKind::kInput, std::to_string(o.target_prefix.size()) + " target prefixes for " +
+                                       std::to_string(sources.size()) + " sources (one per source, or none)");
+  }
   const size_t n = o.max_input_length;
   bool cut = false;
   for (const auto& s : sources) cut |= n > 0 && s.size() > n;
@@ -146,6 +158,10 @@ std::vector<std::vector<Hypothesis>> Generator::Decode(const std::vector<std::ve
       }
     }
     GenerateOptions ro = o;
+    if (!o.target_prefix.empty()) {
+      ro.target_prefix.clear();
+      for (size_t i : index) ro.target_prefix.push_back(o.target_prefix[i]);
+    }
     if (o.on_token) ro.on_token = [&](size_t b, int32_t t) { return o.on_token(index[b], t); };
     auto got = Decode(rest, ro);
     for (size_t j = 0; j < index.size(); ++j) out[index[j]] = std::move(got[j]);
@@ -198,20 +214,26 @@ std::vector<std::vector<Hypothesis>> Generator::Step1(size_t batch, size_t S, co
       if (done[b]) continue;
       Hypothesis& h = out[b][0];
       float* row = ws_.logits.data() + b * V;
-      rules.Apply(row, h.ids.data(), h.ids.size(), penalty_scratch_.data());
       int32_t next = 0;
-      if (o.sample) {
-        ops::LogSoftmax(row, 1, V);  // log-probabilities in place
-        next = Sample(row, V, o, rng, order_);
-        h.score += row[next];
+      const std::vector<int32_t>* prefix = o.target_prefix.empty() ? nullptr : &o.target_prefix[b];
+      const bool forced = prefix != nullptr && step < prefix->size();
+      if (forced) {
+        next = (*prefix)[step];  // its log-probability is not in the score (as CTranslate2)
       } else {
-        size_t pick = 0;
-        float log_prob = 0;
-        ops::GreedyPick(row, V, V, &pick, &log_prob);
-        next = static_cast<int32_t>(pick);
-        h.score += log_prob;
+        rules.Apply(row, h.ids.data(), h.ids.size(), penalty_scratch_.data());
+        if (o.sample) {
+          ops::LogSoftmax(row, 1, V);  // log-probabilities in place
+          next = Sample(row, V, o, rng, order_);
+          h.score += row[next];
+        } else {
+          size_t pick = 0;
+          float log_prob = 0;
+          ops::GreedyPick(row, V, V, &pick, &log_prob);
+          next = static_cast<int32_t>(pick);
+          h.score += log_prob;
+        }
       }
-      if (rules.IsEnd(next)) {
+      if (!forced && rules.IsEnd(next)) {
         done[b] = true;
         ended[b] = true;
         if (o.return_end_token) h.ids.push_back(next);

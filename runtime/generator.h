@@ -40,6 +40,15 @@ struct GenerateOptions {
   bool return_end_token = false;    // the end token stays at the end of Hypothesis::ids
   size_t max_input_length = 0;      // longer sources are truncated to this (suffix kept); 0: none
   bool normalize_scores = false;    // Hypothesis::score / length^length_penalty (length counts the end token)
+  // CTranslate2's target_prefix (hard prefix): empty, or one entry per
+  // source (an empty entry: no prefix for that source). The prefix's tokens
+  // are forced as the first tokens of every hypothesis of its source and
+  // kept in Hypothesis::ids; they count toward max_length and min_length,
+  // no end token ends a hypothesis inside them, and their log-probabilities
+  // are not in the score (as CTranslate2). Beam search: at the first step
+  // after a non-empty prefix, only the best candidate may end (CTranslate2's
+  // guard against short hypotheses, its issue 277).
+  std::vector<std::vector<int32_t>> target_prefix;
   // Greedy/sampling: called with (source index, token) as each token is
   // chosen, EOS excluded (streaming). Returning true ends that source's
   // hypothesis after this token (no EOS; the score counts the tokens so

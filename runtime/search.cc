@@ -128,10 +128,18 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
     for (size_t b = 0; b < batch; ++b) {
       if (done[b]) continue;
       cands.clear();
+      const std::vector<int32_t>* prefix = o.target_prefix.empty() ? nullptr : &o.target_prefix[b];
+      if (prefix != nullptr && prefix->empty()) prefix = nullptr;
       for (size_t j = 0; j < k; ++j) {
         const size_t r = b * k + j;
         if (score[r] == kNegInf) continue;
         float* row = ws_.logits.data() + r * V;
+        if (prefix != nullptr && step < prefix->size()) {
+          // Forced: the one live beam takes the prefix's token, its
+          // log-probability not in the score (as CTranslate2).
+          cands.push_back({score[r], static_cast<int32_t>(r), (*prefix)[step]});
+          continue;
+        }
         rules.Apply(row, ids[r].data(), ids[r].size(), penalty_scratch_.data());
         ops::LogSoftmax(row, 1, V);
         // The 2k best tokens of this beam are enough to fill k beams.
@@ -151,8 +159,14 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
       // ending candidate visited before them is a finished hypothesis (kept
       // best rank first).
       float bound = kNegInf;  // best rank a live beam would get by ending at the next step
-      for (const Candidate& cd : cands) {
-        if (rules.IsEnd(cd.token)) {
+      for (size_t ci = 0; ci < cands.size(); ++ci) {
+        const Candidate& cd = cands[ci];
+        if (prefix != nullptr && step < prefix->size()) {
+          // Inside the prefix: the forced token never ends the hypothesis.
+        } else if (rules.IsEnd(cd.token)) {
+          // At the first step after a prefix only the best candidate may
+          // end (CTranslate2's guard against short hypotheses, its issue 277).
+          if (prefix != nullptr && step == prefix->size() && ci > 0) continue;
           Finished f;
           f.hyp.ids = ids[cd.row];
           f.hyp.score = cd.score;

@@ -84,6 +84,11 @@ int main(int argc, char** argv) {
   generate->add_flag("--normalize-scores", gen.normalize_scores,
                      "Scores are divided by length^A (A: --length-penalty; the length counts the end token), "
                      "for every search, as CTranslate2 returns them");
+  generate->add_flag("--target-prefix", gen.target_prefix,
+                     "Lines are SOURCE<TAB>PREFIX: every output of the line starts with PREFIX (target text, ids "
+                     "with --ids), forced; it counts toward --max-len and --min-len, its log-probabilities are not "
+                     "in the score (CTranslate2's target_prefix). A line without a tab has no prefix. Not for word "
+                     "models in text mode");
   generate->add_flag("--stats", gen.stats, "Print timings (load, decode, tokens/s) to stderr");
 
   CLI::App* score = app.add_subcommand(

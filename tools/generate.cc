@@ -283,6 +283,10 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
       g.end_tokens.push_back(id[0]);
     }
     for (const std::string& s : o.suppress) g.suppress_sequences.push_back(TargetIds(l, o, s, "--suppress"));
+    if (o.target_prefix && word_mode) {
+      throw runtime::Error(runtime::ErrorKind::kInput,
+                           "--target-prefix takes one source per line: not a word model in text mode (use --ids)");
+    }
     l.gen->Validate(g);
   } catch (const runtime::Error& e) {
     err << "edgeseq generate: " << e.what() << "\n";
@@ -298,13 +302,30 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
   while (in.Next(line)) {
     std::vector<std::optional<size_t>> first_source;  // per line: index of its first source
     std::vector<size_t> source_count;
-    std::vector<std::vector<int32_t>> sources;
+    std::vector<std::vector<int32_t>> sources, prefixes;  // prefixes: with --target-prefix, one per source
     do {
       ++line_no;
       if (!line.empty() && line.back() == '\r') line.pop_back();  // CRLF input
       try {
         std::vector<std::vector<int32_t>> mine;
-        if (word_mode) {
+        if (o.target_prefix) {
+          const size_t tab = line.find('\t');
+          const std::string_view text(line);
+          std::vector<int32_t> prefix;
+          if (tab != std::string::npos) {
+            std::vector<std::string> unknown;
+            prefix = o.ids ? runtime::ParseIds(text.substr(tab + 1), l.model->config().tgt_vocab_size)
+                           : l.tgt->Encode(text.substr(tab + 1), &unknown);
+            WarnUnknown("generate", line_no, unknown, l.tgt->unk_id(), err);
+            if (prefix.size() > g.max_length) {
+              throw runtime::Error(runtime::ErrorKind::kInput, "the target prefix has " + std::to_string(prefix.size()) +
+                                                                   " tokens, more than --max-len " +
+                                                                   std::to_string(g.max_length));
+            }
+          }
+          mine.push_back(SourceIds(l, o, text.substr(0, tab), "generate", line_no, err));
+          prefixes.push_back(std::move(prefix));
+        } else if (word_mode) {
           for (std::string_view w : runtime::SplitWords(line)) mine.push_back(SourceIds(l, o, w, "generate", line_no, err));
         } else {
           mine.push_back(SourceIds(l, o, line, "generate", line_no, err));
@@ -328,6 +349,7 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
     for (size_t start = 0; start < sources.size(); start += batch_size) {
       const size_t end = std::min(sources.size(), start + batch_size);
       try {
+        if (o.target_prefix) g.target_prefix.assign(prefixes.begin() + start, prefixes.begin() + end);
         auto part = l.gen->Generate({sources.begin() + start, sources.begin() + end}, g);
         for (auto& p : part) hyps.push_back(std::move(p));
       } catch (const runtime::Error& e) {  // options the model cannot take (e.g. beam > vocabulary)

@@ -35,6 +35,7 @@ struct GenerateCliOptions {
   bool return_end_token = false;
   size_t max_input_length = 0;          // 0: none
   bool normalize_scores = false;        // scores / length^length_penalty
+  bool target_prefix = false;           // lines are SOURCE<TAB>TARGET_PREFIX (hard prefix; no tab: none)
   size_t batch = 16;         // lines decoded together
   bool scores = false;       // "score<TAB>" before each output
   bool stats = false;        // timings on stderr

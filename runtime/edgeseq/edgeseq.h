@@ -234,6 +234,11 @@ typedef struct {
                                   EDGESEQ_ERROR_LIMIT); more than max_source: EDGESEQ_ERROR_LIMIT */
   int normalize_scores;        /* nonzero: scores are divided by length^length_penalty, the length counting
                                   the end token, for every search (CTranslate2's scores) */
+  const int32_t* const* target_prefixes; /* CTranslate2's target_prefix (hard prefix): 0 (default) or one */
+  const size_t* target_prefix_lens;      /* per source (for a text call: per source the text becomes); */
+  size_t num_target_prefixes;            /* each forces the first target ids of its source's hypotheses
+                                            (kept in them, counted by max/min_length, not in the score);
+                                            an empty one: none; other counts: EDGESEQ_ERROR_INPUT */
 } edgeseq_generate_params;
 
 EDGESEQ_C_API void edgeseq_generate_params_init_sized(edgeseq_generate_params* params, size_t struct_size);

@@ -152,6 +152,14 @@ struct GenerateOptions {
   // the end token, for every search (as CTranslate2 returns its scores);
   // false: the plain sum of log-probabilities.
   bool normalize_scores = false;
+  // CTranslate2's target_prefix (hard prefix): empty (the default), or one
+  // entry per source (else Error(kInput)); an empty entry: none for that
+  // source. Its ids are forced as the first ids of every hypothesis of its
+  // source and kept in Hypothesis::ids; they count toward max_length and
+  // min_length, no end token ends a hypothesis inside them, and their
+  // log-probabilities are not in the score (as CTranslate2). Longer than
+  // max_length, or ids outside the target vocabulary: Error(kInput).
+  std::vector<std::vector<int32_t>> target_prefix;
 };
 
 struct Hypothesis {

@@ -546,3 +546,59 @@ TEST(CApi, SameAnswersAndErrorCodes) {
 }
 
 }  // namespace
+
+TEST_F(CppApiCt2Options, TargetPrefix) {
+  edgeseq::GenerateOptions o;
+  const auto plain = Best(kSource, o);  // 18 14 18 16 8 23 10
+  // The greedy output's own first tokens: the same output, the score without
+  // their log-probabilities (higher).
+  o.target_prefix = {{18, 14}};
+  const auto same = Best(kSource, o);
+  EXPECT_EQ(same.ids, plain.ids);
+  EXPECT_GT(same.score, plain.score);
+  EXPECT_LT(same.score, 0.0f);
+  // Another token first: forced, for every search and hypothesis.
+  o.target_prefix = {{5, 6}};
+  for (size_t beam : {1, 4}) {
+    o.beam = beam;
+    o.num_hypotheses = beam == 1 ? 1 : 3;
+    const auto all = Run({kSource}, o);
+    for (const auto& h : all[0]) {
+      ASSERT_GE(h.ids.size(), 2u);
+      EXPECT_EQ(h.ids[0], 5);
+      EXPECT_EQ(h.ids[1], 6);
+    }
+  }
+  // One prefix per source, empty ones none; an empty source stays empty.
+  o = {};
+  o.target_prefix = {{}, {5}, {}, {}};
+  const auto batch = Run({kSource, kSources[1], {}, kSources[1]}, o);
+  EXPECT_EQ(batch[0][0].ids, plain.ids);
+  EXPECT_EQ(batch[1][0].ids.at(0), 5);
+  EXPECT_TRUE(batch[2][0].ids.empty());
+  EXPECT_EQ(batch[3][0].ids, Best(kSources[1], {}).ids);
+  // The prefix counts toward max_length: a prefix as long is the output, score 0.
+  o = {};
+  o.max_length = 3;
+  o.target_prefix = {{5, 6, 7}};
+  const auto whole = Best(kSource, o);
+  EXPECT_EQ(whole.ids, (std::vector<int32_t>{5, 6, 7}));
+  EXPECT_EQ(whole.score, 0.0f);
+  // No end token inside the prefix: the model's EOS (3) is forced as a token.
+  o = {};
+  o.target_prefix = {{3}};
+  EXPECT_EQ(Best(kSource, o).ids.at(0), 3);
+  // Streaming sees the prefix's tokens too.
+  o = {};
+  o.target_prefix = {{5}};
+  std::vector<int32_t> streamed;
+  const auto h = gen_.GenerateStreaming(kSource, o, [&](int32_t t) { streamed.push_back(t); });
+  EXPECT_EQ(streamed, h.ids);
+  o.target_prefix = {{5}, {6}};
+  ExpectError(o, edgeseq::ErrorCode::kInput, "2 target prefixes for 1 sources");
+  o.target_prefix = {{5, 99}};
+  ExpectError(o, edgeseq::ErrorCode::kInput, "target prefix 0: token 99 is outside the target vocabulary");
+  o.target_prefix = {{5, 6, 7, 8}};
+  o.max_length = 3;
+  ExpectError(o, edgeseq::ErrorCode::kInput, "target prefix 0 has 4 tokens, more than the max length 3");
+}

@@ -712,6 +712,35 @@ static void TestCt2Options(void) {
   p.length_penalty = 0.5f;
   n = Best(g, s0, 7, &p, out, 64, &score);
   CHECK(SameIds(out, n, plain, nplain) && fabsf(score - plain_score / sqrtf((float)(nplain + 1))) < 1e-5f);
+
+  /* target_prefixes: the greedy output's own first two ids give the same
+   * output without their log-probabilities in the score; other ids are
+   * forced first; one per source or EDGESEQ_ERROR_INPUT. */
+  CHECK(p.target_prefixes == NULL && p.target_prefix_lens == NULL && p.num_target_prefixes == 0);
+  edgeseq_generate_params_init(&p);
+  {
+    const int32_t own[] = {plain[0], plain[1]}, other[] = {5, 6};
+    const int32_t* prefixes[] = {own};
+    size_t prefix_lens[] = {2, 2};
+    p.target_prefixes = prefixes;
+    p.target_prefix_lens = prefix_lens;
+    p.num_target_prefixes = 1;
+    n = Best(g, s0, 7, &p, out, 64, &score);
+    CHECK(SameIds(out, n, plain, nplain) && score > plain_score && score < 0.0f);
+    prefixes[0] = other;
+    p.beam = 4;
+    n = Best(g, s0, 7, &p, out, 64, &score);
+    CHECK(n >= 2 && out[0] == 5 && out[1] == 6);
+    prefix_lens[0] = 0; /* empty: none */
+    p.beam = 1;
+    n = Best(g, s0, 7, &p, out, 64, &score);
+    CHECK(SameIds(out, n, plain, nplain));
+    p.num_target_prefixes = 2; /* one source */
+    prefix_lens[0] = 2;
+    const int32_t* more[] = {own, own};
+    p.target_prefixes = more;
+    EXPECT_PARAMS(EDGESEQ_ERROR_INPUT);
+  }
 #undef EXPECT_PARAMS
 
   edgeseq_generator_free(g);

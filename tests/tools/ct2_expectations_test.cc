@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <tuple>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -137,6 +138,57 @@ TEST_P(Ct2Expectations, EmptySources) {
   ASSERT_EQ(only.size(), 2u);
   EXPECT_EQ(only[0][0], "");
   EXPECT_EQ(only[1][0], "");
+}
+
+// Target ids of space-separated target tokens (the model's own vocabulary,
+// read back through DecodeTarget).
+std::vector<int32_t> TargetIds(const Model& m, const std::string& tokens) {
+  std::vector<int32_t> out;
+  size_t at = 0;
+  while (at < tokens.size()) {
+    size_t end = tokens.find(' ', at);
+    if (end == std::string::npos) end = tokens.size();
+    const std::string t = tokens.substr(at, end - at);
+    at = end + 1;
+    if (t.empty()) continue;
+    int32_t found = -1;
+    for (uint32_t i = 0; i < m.info().tgt_vocab_size && found < 0; ++i) {
+      if (m.DecodeTarget({static_cast<int32_t>(i)}) == t) found = static_cast<int32_t>(i);
+    }
+    if (found < 0) throw std::runtime_error("not a target token: " + t);
+    out.push_back(found);
+  }
+  return out;
+}
+
+// translator_test.cc SearchVariantTest.TranslateWithPrefix: the prefix
+// a t s gives a t s u m o n, every hypothesis starting with it.
+TEST_P(Ct2Expectations, TranslateWithPrefix) {
+  GenerateOptions o = Options();
+  o.num_hypotheses = o.beam;
+  o.target_prefix = {TargetIds(*model_, "a t s")};
+  const auto out = Translate({kAtzmon}, o);
+  ASSERT_EQ(out[0].size(), o.beam);
+  EXPECT_EQ(out[0][0], "a t s u m o n");
+  for (const auto& h : out[0]) EXPECT_EQ(h.substr(0, 5), "a t s");
+}
+
+// translator_test.cc TranslatorTest.TranslateBatchWithHardPrefixAndEmpty
+// (CTranslate2's default beam 2 there; here each variant's beam), and
+// test_translator.py test_hard_target_prefix.
+TEST_P(Ct2Expectations, HardPrefixAndEmpty) {
+  GenerateOptions o = Options();
+  o.target_prefix = {TargetIds(*model_, "a t s"), {}, TargetIds(*model_, "a t z o"), {}, {}};
+  const auto out = Translate({kAtzmon, kAtzmon, kAtzmon, "", "آ ز ا"}, o);
+  EXPECT_EQ(out[0][0], "a t s u m o n");
+  EXPECT_EQ(out[1][0], "a t z m o n");
+  EXPECT_EQ(out[2][0], "a t z o m o n");
+  EXPECT_EQ(out[3][0], "");
+  EXPECT_EQ(out[4][0], "a z z a");
+  o.target_prefix = {TargetIds(*model_, "a t s"), {}};
+  const auto py = Translate({kAtzmon, "آ ت ش ي س و ن"}, o);
+  EXPECT_EQ(py[0][0].substr(0, 5), "a t s");
+  EXPECT_EQ(py[1][0], "a c h i s o n");
 }
 
 INSTANTIATE_TEST_SUITE_P(

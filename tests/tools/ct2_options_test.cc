@@ -511,5 +511,63 @@ TEST_F(Ct2Options, Int8AsCTranslate2Int8) {
             << "; max score difference " << max_delta << "\n";
 }
 
+// Hard target prefixes (target_prefix), CTranslate2's answers from
+// tests/fixtures/make_ct2_prefix.py: every source with its own prefix (none
+// for some), greedy and beam 2/4. Greedy: CTranslate2's tokens and scores.
+// Beam: every hypothesis starts with its prefix; each one CTranslate2 also
+// found (its answer or its patience-2 pool) has CTranslate2's score; the best
+// is CTranslate2's or ranks above it.
+TEST_F(Ct2Options, TargetPrefixAsCTranslate2) {
+  static const json doc = [] {
+    std::ifstream in(std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/ct2_prefix/expected.json");
+    return json::parse(in);
+  }();
+  const auto model = Model::Load(test::Convert("aren-transliteration", "f32"), true);
+  Generator gen(model, {32, 0, 0, 4});
+  std::vector<std::vector<int32_t>> sources, prefixes;
+  for (const auto& s : doc["sources"]) {
+    sources.emplace_back();
+    std::istringstream in(s.get<std::string>());
+    for (std::string t; in >> t;) sources.back().push_back(Vocab().src_id.at(t));
+  }
+  for (const auto& p : doc["prefixes"]) {
+    prefixes.emplace_back();
+    std::istringstream in(p.get<std::string>());
+    for (std::string t; in >> t;) prefixes.back().push_back(TargetId(t));
+  }
+  size_t checked = 0, verified = 0, worse = 0;
+  for (const json& c : doc["cases"]) {
+    GenerateOptions o = ToOptions(c["options"]);
+    o.normalize_scores = true;
+    o.target_prefix = prefixes;
+    const auto got = DecodeAll(gen, sources, o);
+    const std::string what = c["options"].dump();
+    for (size_t i = 0; i < sources.size(); ++i) {
+      const json& want = c["results"][i];
+      const std::string prefix = doc["prefixes"][i];
+      ++checked;
+      EXPECT_EQ(got[i].text[0].substr(0, prefix.size()), prefix) << what << " source " << i;
+      if (o.beam == 1) {
+        EXPECT_EQ(got[i].text, Hyps(want)) << what << " source " << i;
+        EXPECT_NEAR(got[i].scores[0], want["s"][0].get<float>(), 1e-4f) << what << " source " << i;
+        continue;
+      }
+      std::map<std::string, float> known;
+      for (size_t h = 0; h < want["h"].size(); ++h) known[want["h"][h]] = want["s"][h];
+      for (const auto& [text, score] : c["pool"][i].items()) known[text] = score;
+      const auto it = known.find(got[i].text[0]);
+      if (it != known.end()) {
+        ++verified;
+        EXPECT_NEAR(got[i].scores[0], it->second, 1e-4f) << what << " source " << i << " " << got[i].text[0];
+      }
+      if (got[i].text[0] != want["h"][0] && got[i].scores[0] < want["s"][0].get<float>()) ++worse;
+    }
+  }
+  EXPECT_EQ(checked, doc["cases"].size() * sources.size());
+  EXPECT_LE(worse, 2u) << "beam answers ranked below CTranslate2's";
+  std::cout << "prefix answers " << checked << ", beam best found and scored by CTranslate2 " << verified
+            << ", ranked below CTranslate2's " << worse << "\n";
+}
+
 }  // namespace
 }  // namespace edgeseq::tools
