@@ -51,6 +51,8 @@ runtime::GenerateOptions ToRuntime(const GenerateOptions& o, size_t max_target) 
   r.max_input_length = o.max_input_length;
   r.normalize_scores = o.normalize_scores;
   r.target_prefix = o.target_prefix;
+  r.return_alternatives = o.return_alternatives;
+  r.min_alternative_expansion_prob = o.min_alternative_expansion_prob;
   return r;
 }
 

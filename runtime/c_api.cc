@@ -163,6 +163,8 @@ edgeseq::GenerateOptions ToOptions(const edgeseq_generate_params& p, size_t firs
   r.max_input_length = p.max_input_length;
   r.normalize_scores = p.normalize_scores != 0;
   r.target_prefix = Sources(p.target_prefixes, p.target_prefix_lens, p.num_target_prefixes, "target_prefixes");
+  r.return_alternatives = p.return_alternatives != 0;
+  r.min_alternative_expansion_prob = p.min_alternative_expansion_prob;
   if (p.on_token) {
     const edgeseq_token_callback cb = p.on_token;
     void* user = p.on_token_user_data;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <random>
 #include <limits>
+#include <numeric>
 #include <string>
 
 #include "ops/softmax.h"
@@ -65,7 +66,17 @@ void Generator::CheckOptions(const GenerateOptions& o) const {
     throw Error(ErrorKind::kLimit, "beam " + std::to_string(o.beam) + " exceeds the generator's " +
                                        std::to_string(ws_.limits.max_beam));
   }
-  if (o.num_hypotheses == 0 || o.num_hypotheses > o.beam) fail("num_hypotheses must be between 1 and the beam");
+  if (o.return_alternatives) {
+    if (o.num_hypotheses == 0 || o.num_hypotheses > c.tgt_vocab_size) {
+      fail("num_hypotheses (alternatives) must be between 1 and the target vocabulary");
+    }
+    if (!(o.min_alternative_expansion_prob >= 0.0f && o.min_alternative_expansion_prob <= 1.0f)) {
+      fail("min_alternative_expansion_prob must be in [0, 1]");
+    }
+    if (o.on_token) fail("return_alternatives takes no token callback");
+  } else if (o.num_hypotheses == 0 || o.num_hypotheses > o.beam) {
+    fail("num_hypotheses must be between 1 and the beam");
+  }
   if (!std::isfinite(o.length_penalty)) fail("length penalty must be finite");
   if (o.on_token && o.beam != 1) fail("a token callback (streaming) takes beam 1");
   if (o.sample) {
@@ -167,6 +178,7 @@ std::vector<std::vector<Hypothesis>> Generator::Decode(const std::vector<std::ve
     for (size_t j = 0; j < index.size(); ++j) out[index[j]] = std::move(got[j]);
     return out;
   }
+  if (o.return_alternatives) return Alternatives(sources, o);
   const auto t0 = std::chrono::steady_clock::now();
   const size_t S = EncodeSources(sources);
   encode_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -184,6 +196,81 @@ size_t Generator::EncodeSources(const std::vector<std::vector<int32_t>>& sources
 void Generator::Step(size_t rows, size_t rows_per_source, size_t S, size_t step) {
   tuner_.Run(ops::ThreadTuner::Kind::kDecodeStep, rows,
              [&] { DecodeStep(*model_, ws_, rows, rows_per_source, S, step); });
+}
+
+// CTranslate2's decode_alternatives, per source: the prefix forced, the
+// num_hypotheses most likely tokens after it (end tokens disabled, the step
+// rules applied with no history, as CTranslate2's one-step expansion), those
+// of probability at least min_alternative_expansion_prob kept, then each
+// continued as a hard prefix (prefix + token) by the search with one
+// hypothesis. The expansion re-runs the prefix for each alternative: simple,
+// and the alternatives are a batch of their own.
+std::vector<std::vector<Hypothesis>> Generator::Alternatives(const std::vector<std::vector<int32_t>>& sources,
+                                                             const GenerateOptions& o) {
+  const auto& c = model_->config();
+  const size_t V = c.tgt_vocab_size;
+  GenerateOptions expand = o;
+  expand.min_length = 1;  // no end token at the expansion (its history is empty: len 0 < 1)
+  const StepRules expand_rules(expand, c);
+  GenerateOptions rest = o;
+  rest.return_alternatives = false;
+  rest.num_hypotheses = 1;
+  rest.normalize_scores = false;  // normalized below, as CTranslate2
+  std::vector<std::vector<Hypothesis>> out(sources.size());
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const std::vector<int32_t> prefix = o.target_prefix.empty() ? std::vector<int32_t>() : o.target_prefix[i];
+    if (prefix.size() >= o.max_length) {  // nothing left to expand: the prefix alone
+      out[i].push_back({prefix, 0.0f});
+      continue;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const size_t S = EncodeSources({sources[i]});
+    encode_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ws_.dec_ids[0] = c.decoder_start_id;
+    for (size_t step = 0; step <= prefix.size(); ++step) {
+      Step(1, 1, S, step);
+      if (step < prefix.size()) ws_.dec_ids[0] = prefix[step];
+    }
+    float* row = ws_.logits.data();
+    expand_rules.Apply(row, nullptr, 0, penalty_scratch_.data());
+    ops::LogSoftmax(row, 1, V);
+    const size_t n = o.num_hypotheses;
+    std::iota(order_.begin(), order_.begin() + V, 0);
+    std::partial_sort(order_.begin(), order_.begin() + n, order_.begin() + V, [&](int32_t a, int32_t x) {
+      return row[a] > row[x] || (row[a] == row[x] && a < x);
+    });
+    std::vector<int32_t> tokens;
+    std::vector<float> log_probs;
+    for (size_t t = 0; t < n; ++t) {
+      const float lp = row[order_[t]];
+      if (lp <= kDisabledBelow || expf(lp) < o.min_alternative_expansion_prob) break;
+      tokens.push_back(order_[t]);
+      log_probs.push_back(lp);
+    }
+    // Each alternative continued, in batches the workspace takes.
+    for (size_t start = 0; start < tokens.size(); start += ws_.limits.max_batch) {
+      const size_t end = std::min(tokens.size(), start + ws_.limits.max_batch);
+      std::vector<std::vector<int32_t>> srcs(end - start, sources[i]);
+      rest.target_prefix.assign(end - start, prefix);
+      for (size_t a = start; a < end; ++a) rest.target_prefix[a - start].push_back(tokens[a]);
+      auto got = Decode(srcs, rest);
+      for (size_t a = start; a < end; ++a) {
+        Hypothesis h = std::move(got[a - start][0]);
+        // normalize_scores as CTranslate2 adds its parts: the
+        // continuation's sum over the continuation's length^α (its tokens
+        // and the end token when one ended it), plus the alternative's
+        // log-probability (a one-token expansion, length 1).
+        if (o.normalize_scores) {
+          const bool ended = o.return_end_token || h.ids.size() < o.max_length;
+          const size_t length = h.ids.size() - (prefix.size() + 1) + (ended && !o.return_end_token ? 1 : 0);
+          if (length > 0) h.score /= powf(static_cast<float>(length), o.length_penalty);
+        }
+        h.score += log_probs[a];
+        out[i].push_back(std::move(h));
+      }
+    }
+  }
+  return out;
 }
 
 std::vector<Hypothesis> Generator::Greedy(const std::vector<std::vector<int32_t>>& sources,

@@ -49,6 +49,15 @@ struct GenerateOptions {
   // after a non-empty prefix, only the best candidate may end (CTranslate2's
   // guard against short hypotheses, its issue 277).
   std::vector<std::vector<int32_t>> target_prefix;
+  // CTranslate2's return_alternatives: per source, num_hypotheses (which may
+  // then exceed the beam) alternatives at the first position after its
+  // prefix (the start without one): the most likely tokens there (no end
+  // token; CTranslate2's step rules with no history), each continued by the
+  // search (greedy, beam, sampling) into one hypothesis; best token first.
+  // Tokens of probability below min_alternative_expansion_prob stop the list.
+  // Score: the alternative token's log-probability plus the continuation's.
+  bool return_alternatives = false;
+  float min_alternative_expansion_prob = 0.0f;  // in [0, 1]
   // Greedy/sampling: called with (source index, token) as each token is
   // chosen, EOS excluded (streaming). Returning true ends that source's
   // hypothesis after this token (no EOS; the score counts the tokens so
@@ -103,6 +112,8 @@ class Generator {
   void CheckOptions(const GenerateOptions& o) const;
   std::vector<std::vector<Hypothesis>> Decode(const std::vector<std::vector<int32_t>>& sources,
                                               const GenerateOptions& o);
+  std::vector<std::vector<Hypothesis>> Alternatives(const std::vector<std::vector<int32_t>>& sources,
+                                                    const GenerateOptions& o);
   std::vector<std::vector<Hypothesis>> Beam(size_t batch, size_t S, const GenerateOptions& o);
   std::vector<std::vector<Hypothesis>> Step1(size_t batch, size_t S, const GenerateOptions& o);
   // DecodeStep (runtime/transformer.h) on the thread count the tuner picks.

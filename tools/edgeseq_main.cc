@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
                        "with --normalize-scores, the scores printed by any search")
       ->capture_default_str();
   generate->add_option("--num-hypotheses", gen.num_hypotheses,
-                       "Beam: hypotheses per source (<= --beam), best first, on one line separated by ' ||| '")
+                       "Beam: hypotheses per source (<= --beam; any number with --return-alternatives), best first, "
+                       "on one line separated by ' ||| '")
       ->capture_default_str();
   generate->add_flag("--sample", gen.sample, "Sample instead of taking the most likely token (needs --beam 1)");
   generate->add_option("--top-k", gen.top_k, "Sampling: only the K most likely tokens (0: all)")->capture_default_str();
@@ -89,6 +90,13 @@ int main(int argc, char** argv) {
                      "with --ids), forced; it counts toward --max-len and --min-len, its log-probabilities are not "
                      "in the score (CTranslate2's target_prefix). A line without a tab has no prefix. Not for word "
                      "models in text mode");
+  generate->add_flag("--return-alternatives", gen.return_alternatives,
+                     "--num-hypotheses N outputs per line (N not limited by --beam): the N most likely tokens at the "
+                     "first position after the target prefix (the start without one), never an end token, best "
+                     "first, each continued by the search (CTranslate2's return_alternatives)");
+  generate->add_option("--min-alternative-expansion-prob", gen.min_alternative_expansion_prob,
+                       "With --return-alternatives: leave out alternatives less likely than P, 0 <= P <= 1")
+      ->capture_default_str();
   generate->add_flag("--stats", gen.stats, "Print timings (load, decode, tokens/s) to stderr");
 
   CLI::App* score = app.add_subcommand(

@@ -273,6 +273,8 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
   g.return_end_token = o.return_end_token;
   g.max_input_length = o.max_input_length;
   g.normalize_scores = o.normalize_scores;
+  g.return_alternatives = o.return_alternatives;
+  g.min_alternative_expansion_prob = o.min_alternative_expansion_prob;
   // The options are checked before any input is read.
   try {
     for (const std::string& e : o.end_tokens) {

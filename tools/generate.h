@@ -36,6 +36,8 @@ struct GenerateCliOptions {
   size_t max_input_length = 0;          // 0: none
   bool normalize_scores = false;        // scores / length^length_penalty
   bool target_prefix = false;           // lines are SOURCE<TAB>TARGET_PREFIX (hard prefix; no tab: none)
+  bool return_alternatives = false;     // num_hypotheses alternatives after the prefix
+  float min_alternative_expansion_prob = 0.0f;
   size_t batch = 16;         // lines decoded together
   bool scores = false;       // "score<TAB>" before each output
   bool stats = false;        // timings on stderr

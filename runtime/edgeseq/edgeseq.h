@@ -239,6 +239,10 @@ typedef struct {
   size_t num_target_prefixes;            /* each forces the first target ids of its source's hypotheses
                                             (kept in them, counted by max/min_length, not in the score);
                                             an empty one: none; other counts: EDGESEQ_ERROR_INPUT */
+  int return_alternatives;               /* nonzero: CTranslate2's return_alternatives: num_hypotheses (then not
+                                            limited by the beam) alternatives at the first position after each
+                                            source's prefix, best first, each continued by the search */
+  float min_alternative_expansion_prob;  /* alternatives less likely than this, in [0, 1], are left out; 0: none */
 } edgeseq_generate_params;
 
 EDGESEQ_C_API void edgeseq_generate_params_init_sized(edgeseq_generate_params* params, size_t struct_size);

@@ -160,6 +160,16 @@ struct GenerateOptions {
   // log-probabilities are not in the score (as CTranslate2). Longer than
   // max_length, or ids outside the target vocabulary: Error(kInput).
   std::vector<std::vector<int32_t>> target_prefix;
+  // CTranslate2's return_alternatives: per source, num_hypotheses (then
+  // not limited by the beam) alternatives at the first position after its
+  // target prefix (the start without one): the most likely tokens there,
+  // never an end token, best first, each continued by the search (greedy,
+  // beam, sampling) into one hypothesis. Tokens of probability below
+  // min_alternative_expansion_prob (in [0, 1]) end the list early. Score:
+  // the alternative token's log-probability plus the continuation's (the
+  // prefix's not counted). No on_token (Error(kInput)).
+  bool return_alternatives = false;
+  float min_alternative_expansion_prob = 0.0f;
 };
 
 struct Hypothesis {

@@ -602,3 +602,41 @@ TEST_F(CppApiCt2Options, TargetPrefix) {
   o.max_length = 3;
   ExpectError(o, edgeseq::ErrorCode::kInput, "target prefix 0 has 4 tokens, more than the max length 3");
 }
+
+TEST_F(CppApiCt2Options, ReturnAlternatives) {
+  const auto plain = Best(kSource, {});
+  edgeseq::GenerateOptions o;
+  o.return_alternatives = true;
+  o.num_hypotheses = 3;  // more than the beam: allowed here
+  for (size_t beam : {1, 4}) {
+    o.beam = beam;
+    const auto all = Run({kSource, kSources[1]}, o);
+    ASSERT_EQ(all[0].size(), 3u);
+    ASSERT_EQ(all[1].size(), 3u);
+    if (beam == 1) {  // the best alternative continued greedily is the greedy output
+      EXPECT_EQ(all[0][0].ids, plain.ids);
+      EXPECT_NEAR(all[0][0].score, plain.score, 1e-3f);  // log-softmax and GreedyPick round apart
+    }
+    EXPECT_NE(all[0][0].ids.at(0), all[0][1].ids.at(0));
+    EXPECT_NE(all[0][1].ids.at(0), all[0][2].ids.at(0));
+  }
+  // After a prefix; fewer with a minimum probability.
+  o.beam = 1;
+  o.target_prefix = {{18}};
+  const auto after = Run({kSource}, o);
+  ASSERT_EQ(after[0].size(), 3u);
+  for (const auto& h : after[0]) EXPECT_EQ(h.ids.at(0), 18);
+  EXPECT_EQ(after[0][0].ids, plain.ids);
+  o.min_alternative_expansion_prob = 0.999f;
+  EXPECT_LT(Run({kSource}, o)[0].size(), 3u);
+  o.min_alternative_expansion_prob = 1.5f;
+  ExpectError(o, edgeseq::ErrorCode::kInput, "min_alternative_expansion_prob must be in [0, 1]");
+  o.min_alternative_expansion_prob = 0.0f;
+  o.target_prefix = {};
+  try {
+    gen_.GenerateStreaming(kSource, o, [](int32_t) {});
+    ADD_FAILURE() << "streaming alternatives accepted";
+  } catch (const edgeseq::Error& e) {
+    EXPECT_EQ(e.code(), edgeseq::ErrorCode::kInput);
+  }
+}

@@ -741,6 +741,25 @@ static void TestCt2Options(void) {
     p.target_prefixes = more;
     EXPECT_PARAMS(EDGESEQ_ERROR_INPUT);
   }
+  /* return_alternatives: 3 hypotheses at beam 1, the first the greedy one;
+   * min_alternative_expansion_prob out of [0, 1]: EDGESEQ_ERROR_INPUT. */
+  CHECK(p.return_alternatives == 0 && p.min_alternative_expansion_prob == 0.0f);
+  p.return_alternatives = 1;
+  p.num_hypotheses = 3;
+  OK(edgeseq_generate_batch(g, srcs, lens, 1, &p, &r));
+  CHECK(edgeseq_result_hypotheses(r, 0) == 3);
+  {
+    const int32_t* h = NULL;
+    size_t len = 0;
+    OK(edgeseq_result_hypothesis(r, 0, 0, &h, &len, &score));
+    CHECK(SameIds(h, len, plain, nplain) && fabsf(score - plain_score) < 1e-3f);
+  }
+  edgeseq_result_free(r);
+  r = NULL;
+  p.return_alternatives = 1;
+  p.num_hypotheses = 3;
+  p.min_alternative_expansion_prob = 2.0f;
+  EXPECT_PARAMS(EDGESEQ_ERROR_INPUT);
 #undef EXPECT_PARAMS
 
   edgeseq_generator_free(g);

@@ -191,6 +191,20 @@ TEST_P(Ct2Expectations, HardPrefixAndEmpty) {
   EXPECT_EQ(py[1][0], "a c h i s o n");
 }
 
+// test_translator.py test_return_alternatives: 10 alternatives after the
+// prefix a t, the best two a t z m o n and a t s u m o n.
+TEST_P(Ct2Expectations, ReturnAlternatives) {
+  GenerateOptions o = Options();
+  o.target_prefix = {TargetIds(*model_, "a t")};
+  o.num_hypotheses = 10;
+  o.return_alternatives = true;
+  const auto out = Translate({kAtzmon}, o);
+  ASSERT_EQ(out[0].size(), 10u);
+  EXPECT_EQ(out[0][0], "a t z m o n");
+  EXPECT_EQ(out[0][1], "a t s u m o n");
+  for (const auto& h : out[0]) EXPECT_EQ(h.substr(0, 4), "a t ");
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Aren, Ct2Expectations,
     ::testing::Values(Variant{"aren-transliteration", "f32", 1}, Variant{"aren-transliteration", "f32", 4},

@@ -565,6 +565,35 @@ TEST_F(Ct2Options, TargetPrefixAsCTranslate2) {
   }
   EXPECT_EQ(checked, doc["cases"].size() * sources.size());
   EXPECT_LE(worse, 2u) << "beam answers ranked below CTranslate2's";
+  // return_alternatives: the same alternatives in the same order; greedy
+  // continuations CTranslate2's with its scores, beam ones (edgeseq's
+  // stopping rule) CTranslate2's score wherever the tokens are the same.
+  size_t alternatives = 0, same = 0;
+  for (const json& c : doc["alternatives"]) {
+    GenerateOptions o = ToOptions(c["options"]);
+    o.normalize_scores = true;
+    o.target_prefix = prefixes;
+    o.return_alternatives = true;
+    o.min_alternative_expansion_prob = c["options"].value("min_alternative_expansion_prob", 0.0f);
+    const auto got = DecodeAll(gen, sources, o);
+    const std::string what = c["options"].dump();
+    for (size_t i = 0; i < sources.size(); ++i) {
+      const json& want = c["results"][i];
+      ASSERT_EQ(got[i].text.size(), want["h"].size()) << what << " source " << i;
+      for (size_t h = 0; h < got[i].text.size(); ++h) {
+        ++alternatives;
+        const std::string& w = want["h"][h];
+        const size_t cut = doc["prefixes"][i].get<std::string>().size() + 2;  // the prefix and the alternative
+        EXPECT_EQ(got[i].text[h].substr(0, cut), w.substr(0, cut)) << what << " source " << i;
+        if (o.beam == 1) EXPECT_EQ(got[i].text[h], w) << what << " source " << i;
+        if (got[i].text[h] != w) continue;
+        ++same;
+        EXPECT_NEAR(got[i].scores[h], want["s"][h].get<float>(), 1e-4f) << what << " source " << i << " " << w;
+      }
+    }
+  }
+  EXPECT_GE(same * 100, alternatives * 95);
+  std::cout << "alternatives " << alternatives << ", as CTranslate2 " << same << "\n";
   std::cout << "prefix answers " << checked << ", beam best found and scored by CTranslate2 " << verified
             << ", ranked below CTranslate2's " << worse << "\n";
 }
