@@ -53,12 +53,13 @@ runtime::GenerateOptions ToRuntime(const GenerateOptions& o, size_t max_target) 
   r.target_prefix = o.target_prefix;
   r.return_alternatives = o.return_alternatives;
   r.min_alternative_expansion_prob = o.min_alternative_expansion_prob;
+  r.return_attention = o.return_attention;
   return r;
 }
 
 std::vector<Hypothesis> FromRuntime(std::vector<runtime::Hypothesis>&& hs) {
   std::vector<Hypothesis> out;
-  for (auto& h : hs) out.push_back({std::move(h.ids), h.score});
+  for (auto& h : hs) out.push_back({std::move(h.ids), h.score, std::move(h.attention)});
   return out;
 }
 

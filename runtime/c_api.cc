@@ -33,6 +33,8 @@ struct edgeseq_result {
     std::vector<int32_t> ids;
     float score = 0;
     std::string text;
+    std::vector<float> attention;  // [ids][attention_width]
+    size_t attention_width = 0;
   };
   std::vector<std::vector<Hyp>> sources;
   bool has_text = false;
@@ -165,6 +167,7 @@ edgeseq::GenerateOptions ToOptions(const edgeseq_generate_params& p, size_t firs
   r.target_prefix = Sources(p.target_prefixes, p.target_prefix_lens, p.num_target_prefixes, "target_prefixes");
   r.return_alternatives = p.return_alternatives != 0;
   r.min_alternative_expansion_prob = p.min_alternative_expansion_prob;
+  r.return_attention = p.return_attention != 0;
   if (p.on_token) {
     const edgeseq_token_callback cb = p.on_token;
     void* user = p.on_token_user_data;
@@ -471,6 +474,10 @@ edgeseq_status edgeseq_generate_batch(edgeseq_generator* g, const int32_t* const
           if (r->has_text) x.text = g->model.DecodeTarget(h.ids);
           x.ids = std::move(h.ids);
           x.score = h.score;
+          if (!h.attention.empty()) {
+            x.attention_width = h.attention[0].size();
+            for (const auto& a : h.attention) x.attention.insert(x.attention.end(), a.begin(), a.end());
+          }
           r->sources[s].push_back(std::move(x));
         }
       }
@@ -528,6 +535,19 @@ edgeseq_status edgeseq_result_text(const edgeseq_result* r, size_t source, size_
   if (!h) return s;
   if (!r->has_text) return Fail(EDGESEQ_ERROR_MODEL, std::string(fn) + ": the model carries no vocabularies");
   *text = h->text.c_str();
+  g_last_error.clear();
+  return EDGESEQ_OK;
+}
+
+edgeseq_status edgeseq_result_attention(const edgeseq_result* r, size_t source, size_t index, const float** weights,
+                                        size_t* source_len) {
+  if (weights) *weights = nullptr;
+  if (source_len) *source_len = 0;
+  edgeseq_status s;
+  const edgeseq_result::Hyp* h = FindHyp(r, source, index, "edgeseq_result_attention", &s);
+  if (!h) return s;
+  if (weights) *weights = h->attention.empty() ? nullptr : h->attention.data();
+  if (source_len) *source_len = h->attention_width;
   g_last_error.clear();
   return EDGESEQ_OK;
 }

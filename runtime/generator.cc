@@ -182,7 +182,18 @@ std::vector<std::vector<Hypothesis>> Generator::Decode(const std::vector<std::ve
   const auto t0 = std::chrono::steady_clock::now();
   const size_t S = EncodeSources(sources);
   encode_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return o.beam > 1 ? Beam(sources.size(), S, o) : Step1(sources.size(), S, o);
+  // The alignment is kept only when asked (it costs a write per head per step).
+  ws_.keep_cross_attention = o.return_attention;
+  auto out = o.beam > 1 ? Beam(sources.size(), S, o) : Step1(sources.size(), S, o);
+  ws_.keep_cross_attention = false;
+  if (o.return_attention) {  // each vector over its own source's ids (the rest is padding, weight 0)
+    for (size_t b = 0; b < out.size(); ++b) {
+      for (auto& h : out[b]) {
+        for (auto& a : h.attention) a.resize(sources[b].size());
+      }
+    }
+  }
+  return out;
 }
 
 size_t Generator::EncodeSources(const std::vector<std::vector<int32_t>>& sources) {
@@ -319,6 +330,11 @@ std::vector<std::vector<Hypothesis>> Generator::Step1(size_t batch, size_t S, co
           next = static_cast<int32_t>(pick);
           h.score += log_prob;
         }
+      }
+      const bool keep_id = forced || !rules.IsEnd(next) || o.return_end_token;
+      if (o.return_attention && keep_id) {
+        const float* a = ws_.cross_attention.data() + b * ws_.limits.max_source;
+        h.attention.emplace_back(a, a + S);
       }
       if (!forced && rules.IsEnd(next)) {
         done[b] = true;

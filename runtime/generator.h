@@ -58,6 +58,10 @@ struct GenerateOptions {
   // Score: the alternative token's log-probability plus the continuation's.
   bool return_alternatives = false;
   float min_alternative_expansion_prob = 0.0f;  // in [0, 1]
+  // CTranslate2's return_attention: Hypothesis::attention holds, for each
+  // id of the hypothesis, the alignment of the step that produced it (the
+  // model's alignment heads and layer, averaged), over the source's ids.
+  bool return_attention = false;
   // Greedy/sampling: called with (source index, token) as each token is
   // chosen, EOS excluded (streaming). Returning true ends that source's
   // hypothesis after this token (no EOS; the score counts the tokens so
@@ -69,6 +73,9 @@ struct Hypothesis {
   std::vector<int32_t> ids;  // without the decoder start token and the final end token (see return_end_token)
   float score = 0;           // sum of the log-probabilities of the chosen tokens (end token included;
                              // see normalize_scores)
+  // With return_attention: one vector per id (length: the source's ids,
+  // after max_input_length), each summing to 1.
+  std::vector<std::vector<float>> attention;
 };
 
 class Generator {

@@ -107,6 +107,24 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
   };
   std::vector<float> score(rows, kNegInf), next_score(rows, kNegInf);
   std::vector<std::vector<int32_t>> ids(rows), next_ids(rows);
+  // return_attention: per row, the alignment of each of its ids, S floats each.
+  const size_t A = ws_.limits.max_source;
+  std::vector<std::vector<float>> att(o.return_attention ? rows : 0), next_att(o.return_attention ? rows : 0);
+  for (auto* v : {&att, &next_att}) {
+    for (auto& x : *v) x.reserve(o.max_length * S);
+  }
+  // A row's alignments as vectors, then (with_step) the row's at this step.
+  auto attention_of = [&](size_t row, bool with_step) {
+    std::vector<std::vector<float>> out;
+    if (!o.return_attention) return out;
+    const std::vector<float>& a = att[row];
+    for (size_t t = 0; t * S < a.size(); ++t) out.emplace_back(a.begin() + t * S, a.begin() + (t + 1) * S);
+    if (with_step) {
+      const float* x = ws_.cross_attention.data() + row * A;
+      out.emplace_back(x, x + S);
+    }
+    return out;
+  };
   for (auto* v : {&ids, &next_ids}) {
     for (auto& x : *v) x.reserve(o.max_length);
   }
@@ -171,6 +189,7 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
           f.hyp.ids = ids[cd.row];
           f.hyp.score = cd.score;
           f.rank = rank(cd.score, f.hyp.ids.size() + 1);
+          f.hyp.attention = attention_of(static_cast<size_t>(cd.row), o.return_end_token);
           if (o.return_end_token) f.hyp.ids.push_back(cd.token);
           auto at = std::upper_bound(finished[b].begin(), finished[b].end(), f.rank,
                                      [](float r, const Finished& x) { return r > x.rank; });
@@ -213,6 +232,11 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
         const size_t p = static_cast<size_t>(parent[i]);
         next_ids[i].assign(ids[p].begin(), ids[p].end());
         next_ids[i].push_back(next_token[i]);
+        if (o.return_attention) {
+          next_att[i].assign(att[p].begin(), att[p].end());
+          const float* x = ws_.cross_attention.data() + p * A;
+          next_att[i].insert(next_att[i].end(), x, x + S);
+        }
         for (size_t l = 0; l < layers; ++l) {
           const size_t dst = (l * R + i) * T * d, src = (l * R + p) * T * d;
           memcpy(ws_.cache_k_next.data() + dst, ws_.cache_k.data() + src, (step + 1) * d * sizeof(float));
@@ -225,6 +249,7 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
       }
     }
     std::swap(ids, next_ids);
+    std::swap(att, next_att);
     std::swap(ws_.cache_k, ws_.cache_k_next);
     std::swap(ws_.cache_v, ws_.cache_v_next);
   }
@@ -238,6 +263,7 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
         Finished f;
         f.hyp.ids = ids[static_cast<size_t>(parent[i])];
         f.hyp.ids.push_back(next_token[i]);
+        f.hyp.attention = attention_of(static_cast<size_t>(parent[i]), true);
         f.hyp.score = next_score[i];
         f.rank = rank(f.hyp.score, f.hyp.ids.size());
         finished[b].push_back(std::move(f));

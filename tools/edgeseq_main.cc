@@ -97,6 +97,10 @@ int main(int argc, char** argv) {
   generate->add_option("--min-alternative-expansion-prob", gen.min_alternative_expansion_prob,
                        "With --return-alternatives: leave out alternatives less likely than P, 0 <= P <= 1")
       ->capture_default_str();
+  generate->add_flag("--return-attention", gen.return_attention,
+                     "After each output, a tab and its alignment (CTranslate2's return_attention): for each output "
+                     "token, the weights over the source's tokens (the model's alignment heads, averaged), rows "
+                     "separated by ' ; '");
   generate->add_flag("--stats", gen.stats, "Print timings (load, decode, tokens/s) to stderr");
 
   CLI::App* score = app.add_subcommand(

@@ -274,6 +274,7 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
   g.max_input_length = o.max_input_length;
   g.normalize_scores = o.normalize_scores;
   g.return_alternatives = o.return_alternatives;
+  g.return_attention = o.return_attention;
   g.min_alternative_expansion_prob = o.min_alternative_expansion_prob;
   // The options are checked before any input is read.
   try {
@@ -377,6 +378,17 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
             out << buf;
           }
           out << (o.ids ? runtime::FormatIds(h.ids) : l.tgt->Decode(h.ids));
+          if (o.return_attention) {  // one row per output token, its weights over the source's tokens
+            out << '\t';
+            for (size_t t = 0; t < h.attention.size(); ++t) {
+              if (t) out << " ; ";
+              for (size_t j = 0; j < h.attention[t].size(); ++j) {
+                char buf[32];
+                snprintf(buf, sizeof(buf), j ? " %.6g" : "%.6g", h.attention[t][j]);
+                out << buf;
+              }
+            }
+          }
           tokens += h.ids.size();
         }
         ++sentences;

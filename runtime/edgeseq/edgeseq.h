@@ -243,6 +243,7 @@ typedef struct {
                                             limited by the beam) alternatives at the first position after each
                                             source's prefix, best first, each continued by the search */
   float min_alternative_expansion_prob;  /* alternatives less likely than this, in [0, 1], are left out; 0: none */
+  int return_attention;                  /* nonzero: CTranslate2's return_attention (edgeseq_result_attention) */
 } edgeseq_generate_params;
 
 EDGESEQ_C_API void edgeseq_generate_params_init_sized(edgeseq_generate_params* params, size_t struct_size);
@@ -281,6 +282,14 @@ EDGESEQ_C_API edgeseq_status edgeseq_result_hypothesis(const edgeseq_result* res
  * vocabularies (else EDGESEQ_ERROR_MODEL). */
 EDGESEQ_C_API edgeseq_status edgeseq_result_text(const edgeseq_result* result, size_t source, size_t index,
                                                  const char** text);
+/* With return_attention: the alignment of each of the hypothesis's ids (the
+ * cross-attention of the model's alignment heads and layer, averaged;
+ * CTranslate2's return_attention), row-major: *weights (owned by the
+ * result) holds one row of *source_len weights (the source's ids, summing
+ * to 1) per id of the hypothesis. Without it: *weights NULL, *source_len 0.
+ * EDGESEQ_ERROR_ARGUMENT for an index out of range. */
+EDGESEQ_C_API edgeseq_status edgeseq_result_attention(const edgeseq_result* result, size_t source, size_t index,
+                                                      const float** weights, size_t* source_len);
 EDGESEQ_C_API void edgeseq_result_free(edgeseq_result* result);
 
 /* Text in, best text out: edgeseq_tokenize, generate, edgeseq_detokenize.

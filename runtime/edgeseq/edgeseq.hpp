@@ -170,6 +170,12 @@ struct GenerateOptions {
   // prefix's not counted). No on_token (Error(kInput)).
   bool return_alternatives = false;
   float min_alternative_expansion_prob = 0.0f;
+  // CTranslate2's return_attention: Hypothesis::attention gets, for each id
+  // of the hypothesis, the alignment of the step that produced it: the
+  // cross-attention of the model's alignment heads and layer (ModelInfo;
+  // by default all heads of the last layer), averaged, over the source's ids
+  // (after max_input_length). Off: nothing is kept (no cost).
+  bool return_attention = false;
 };
 
 struct Hypothesis {
@@ -179,6 +185,9 @@ struct Hypothesis {
   // Sum of the chosen tokens' log-probabilities (the end token's included),
   // or that over length^length_penalty with normalize_scores.
   float score = 0;
+  // With GenerateOptions::return_attention: one vector per id, as many
+  // weights as the source has ids (summing to 1); else empty.
+  std::vector<std::vector<float>> attention;
 };
 
 class EDGESEQ_API Generator {

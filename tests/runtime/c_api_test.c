@@ -760,6 +760,38 @@ static void TestCt2Options(void) {
   p.num_hypotheses = 3;
   p.min_alternative_expansion_prob = 2.0f;
   EXPECT_PARAMS(EDGESEQ_ERROR_INPUT);
+
+  /* return_attention: one row of 7 (the source's ids) weights per id, each
+   * summing to 1; none without it. */
+  CHECK(p.return_attention == 0);
+  OK(edgeseq_generate_batch(g, srcs, lens, 1, &p, &r));
+  {
+    const float* w = (const float*)1;
+    size_t width = 9;
+    OK(edgeseq_result_attention(r, 0, 0, &w, &width));
+    CHECK(w == NULL && width == 0);
+  }
+  edgeseq_result_free(r);
+  r = NULL;
+  p.return_attention = 1;
+  p.beam = 4;
+  OK(edgeseq_generate_batch(g, srcs, lens, 1, &p, &r));
+  {
+    const int32_t* h = NULL;
+    size_t len = 0, width = 0;
+    const float* w = NULL;
+    OK(edgeseq_result_hypothesis(r, 0, 0, &h, &len, NULL));
+    OK(edgeseq_result_attention(r, 0, 0, &w, &width));
+    CHECK(w != NULL && width == 7 && len > 0);
+    for (size_t t = 0; w && t < len; ++t) {
+      float sum = 0;
+      for (size_t j = 0; j < width; ++j) sum += w[t * width + j];
+      CHECK(fabsf(sum - 1.0f) < 1e-4f);
+    }
+    CHECK_STATUS(edgeseq_result_attention(r, 0, 5, &w, &width), EDGESEQ_ERROR_ARGUMENT);
+  }
+  edgeseq_result_free(r);
+  r = NULL;
 #undef EXPECT_PARAMS
 
   edgeseq_generator_free(g);

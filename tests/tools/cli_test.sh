@@ -82,7 +82,7 @@ check "score --tokens sums to the score" '[ "$(paste "$tmp/score.txt" "$tmp/toke
 # do what they say, and bad values stop before any input with exit 1 and
 # one line (agreement with CTranslate2 itself: ct2_options_test).
 run "$inspect" generate --help > "$tmp/help.txt"
-check "generate --help lists the CTranslate2 options" 'for f in --repetition-penalty --no-repeat-ngram-size --disable-unk --suppress --end-token --return-end-token --max-input-len --normalize-scores --target-prefix --return-alternatives --min-alternative-expansion-prob; do grep -q -- "$f" "$tmp/help.txt" || exit 1; done'
+check "generate --help lists the CTranslate2 options" 'for f in --repetition-penalty --no-repeat-ngram-size --disable-unk --suppress --end-token --return-end-token --max-input-len --normalize-scores --target-prefix --return-alternatives --min-alternative-expansion-prob --return-attention; do grep -q -- "$f" "$tmp/help.txt" || exit 1; done'
 gen_ids() { run "$inspect" generate -m "$tmp/p.esq" --ids "$@"; }
 s0="4 19 6 8 10 12 14"
 plain=$(echo "$s0" | gen_ids)
@@ -108,6 +108,8 @@ printf "%s\t5 6 7 8\n" "$s0" | gen_ids --target-prefix --max-len 3 > /dev/null 2
 check "--target-prefix longer than --max-len is a bad line" '[ $? -eq 1 ] && grep -q "the target prefix has 4 tokens, more than --max-len 3" "$tmp/err.txt"'
 alts=$(echo "$s0" | gen_ids --return-alternatives --num-hypotheses 3)
 check "--return-alternatives: 3 outputs, the greedy one first" '[ "$(echo "$alts" | awk -F" [|][|][|] " "{print NF}")" = 3 ] && [ "$(echo "$alts" | awk -F" [|][|][|] " "{print \$1}")" = "$plain" ]'
+att=$(echo "$s0" | gen_ids --return-attention)
+check "--return-attention: the output, a tab, one row of 7 weights summing to 1 per output token" '[ "$(echo "$att" | cut -f1)" = "$plain" ] && [ "$(echo "$att" | cut -f2 | awk -F" ; " "{print NF}")" = "$(echo "$plain" | wc -w)" ] && echo "$att" | cut -f2 | tr ";" "\n" | awk "{ if (NF != 7) exit 1; s = 0; for (i = 1; i <= NF; i++) s += \$i; if (s < 0.999 || s > 1.001) exit 1 }"'
 bad_option() {  # bad_option NAME MESSAGE FLAGS...: exit 1, one line with MESSAGE, before reading input
   local name="$1" msg="$2"
   run "$inspect" generate -m "$tmp/p.esq" --ids "${@:3}" < /dev/null > /dev/null 2> "$tmp/err.txt"

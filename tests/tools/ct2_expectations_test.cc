@@ -173,6 +173,46 @@ TEST_P(Ct2Expectations, TranslateWithPrefix) {
   for (const auto& h : out[0]) EXPECT_EQ(h.substr(0, 5), "a t s");
 }
 
+// The same, with return_attention as TranslateWithPrefix asks: one vector
+// per output token, one weight per source token, summing to 1; and every
+// hypothesis's vectors those of teacher forcing its own tokens (the
+// alignments reordered with the beams), within 1e-5.
+TEST_P(Ct2Expectations, TranslateWithPrefixAttention) {
+  GenerateOptions o = Options();
+  o.num_hypotheses = o.beam;
+  o.return_attention = true;
+  o.target_prefix = {TargetIds(*model_, "a t s"), {}};
+  const auto src = model_->EncodeSource(kAtzmon);
+  const auto got = gen_->Generate({src, model_->EncodeSource("آ ز ا")}, o);
+  ASSERT_EQ(got[0].size(), o.beam);
+  for (size_t s = 0; s < 2; ++s) {
+    for (const auto& h : got[s]) {
+      ASSERT_EQ(h.attention.size(), h.ids.size());
+      for (const auto& a : h.attention) {
+        ASSERT_EQ(a.size(), s == 0 ? 6u : 3u);
+        double sum = 0;
+        for (float w : a) sum += w;
+        EXPECT_NEAR(sum, 1.0, 1e-4);
+      }
+    }
+  }
+  // Teacher forcing each hypothesis of source 0 as a prefix, greedily, alone:
+  // the same vectors for its tokens.
+  for (const auto& h : got[0]) {
+    GenerateOptions forced;
+    forced.return_attention = true;
+    forced.target_prefix = {h.ids};
+    forced.max_length = h.ids.size();
+    const auto again = gen_->Generate({src}, forced)[0][0];
+    ASSERT_EQ(again.ids, h.ids);
+    for (size_t t = 0; t < h.ids.size(); ++t) {
+      for (size_t j = 0; j < 6; ++j) EXPECT_NEAR(again.attention[t][j], h.attention[t][j], 1e-5) << t << " " << j;
+    }
+  }
+  EXPECT_TRUE(Translate({kAtzmon}, Options()).size() == 1);
+  EXPECT_TRUE(gen_->Generate({src}, Options())[0][0].attention.empty());
+}
+
 // translator_test.cc TranslatorTest.TranslateBatchWithHardPrefixAndEmpty
 // (CTranslate2's default beam 2 there; here each variant's beam), and
 // test_translator.py test_hard_target_prefix.
@@ -287,6 +327,46 @@ TEST(Ct2ExpectationsAttention, CrossAttentionOfTheLastLayer) {
     }
   }
   RecordProperty("max_abs_diff", std::to_string(worst));
+}
+
+// return_attention through the Generator, against CTranslate2's
+// translate_batch(return_attention=True) answers (its default beam 2) in
+// tests/fixtures/ct2_attention: where the hypotheses are the same, the same vectors
+// within 1e-5, all sources in one batch (edgeseq's vectors do not depend on
+// the batch; CTranslate2's do, which is why its fixture has one per call).
+TEST(Ct2ExpectationsAttention, ReturnAttentionAsCTranslate2) {
+  REQUIRE_SHARED_MODELS();
+  std::ifstream in(std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/ct2_attention/expected.json");
+  const auto fixture = nlohmann::json::parse(in);
+  const auto model = Model::Load(test::Convert("aren-transliteration", "f32"), true);
+  Generator gen(model, Limits{16, 0, 0, 2});
+  std::vector<std::vector<int32_t>> sources;
+  for (const auto& c : fixture["cases"]) {
+    std::string source;
+    for (const auto& t : c["source"]) source += (source.empty() ? "" : " ") + t.get<std::string>();
+    sources.push_back(model.EncodeSource(source));
+  }
+  GenerateOptions o;
+  o.beam = 2;
+  o.return_attention = true;
+  const auto got = gen.Generate(sources, o);
+  size_t same = 0;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const auto& c = fixture["cases"][i];
+    std::string target;
+    for (const auto& t : c["target"]) target += (target.empty() ? "" : " ") + t.get<std::string>();
+    const auto& h = got[i][0];
+    if (model.DecodeTarget(h.ids) != target) continue;  // edgeseq's beam stopping rule (docs/DECODING.md)
+    ++same;
+    ASSERT_EQ(h.attention.size(), c["attention"].size());
+    for (size_t t = 0; t < h.attention.size(); ++t) {
+      ASSERT_EQ(h.attention[t].size(), c["attention"][t].size());
+      for (size_t j = 0; j < h.attention[t].size(); ++j) {
+        EXPECT_NEAR(h.attention[t][j], c["attention"][t][j].get<double>(), 1e-5) << i << " " << t << " " << j;
+      }
+    }
+  }
+  EXPECT_GE(same, 9u) << "of 10 (measured: 9)";
 }
 
 }  // namespace
