@@ -54,6 +54,7 @@ runtime::GenerateOptions ToRuntime(const GenerateOptions& o, size_t max_target) 
   r.return_alternatives = o.return_alternatives;
   r.min_alternative_expansion_prob = o.min_alternative_expansion_prob;
   r.return_attention = o.return_attention;
+  r.patience = o.patience;
   return r;
 }
 

@@ -168,6 +168,7 @@ edgeseq::GenerateOptions ToOptions(const edgeseq_generate_params& p, size_t firs
   r.return_alternatives = p.return_alternatives != 0;
   r.min_alternative_expansion_prob = p.min_alternative_expansion_prob;
   r.return_attention = p.return_attention != 0;
+  r.patience = p.patience == 0.0f ? 1.0f : p.patience;  // 0: "off" (1), as repetition_penalty
   if (p.on_token) {
     const edgeseq_token_callback cb = p.on_token;
     void* user = p.on_token_user_data;

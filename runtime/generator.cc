@@ -74,9 +74,11 @@ void Generator::CheckOptions(const GenerateOptions& o) const {
       fail("min_alternative_expansion_prob must be in [0, 1]");
     }
     if (o.on_token) fail("return_alternatives takes no token callback");
-  } else if (o.num_hypotheses == 0 || o.num_hypotheses > o.beam) {
-    fail("num_hypotheses must be between 1 and the beam");
+  } else if (o.num_hypotheses == 0 ||
+             o.num_hypotheses > std::max<size_t>(o.beam, static_cast<size_t>(std::round(o.beam * o.patience)))) {
+    fail("num_hypotheses must be between 1 and the beam (round(beam * patience) with patience > 1)");
   }
+  if (!(o.patience > 0.0f) || !std::isfinite(o.patience)) fail("patience must be finite and > 0");
   if (!std::isfinite(o.length_penalty)) fail("length penalty must be finite");
   if (o.on_token && o.beam != 1) fail("a token callback (streaming) takes beam 1");
   if (o.sample) {

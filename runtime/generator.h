@@ -62,6 +62,12 @@ struct GenerateOptions {
   // id of the hypothesis, the alignment of the step that produced it (the
   // model's alignment heads and layer, averaged), over the source's ids.
   bool return_attention = false;
+  // CTranslate2's patience for beam search (> 0; 1: edgeseq's own rule
+  // alone, docs/DECODING.md). Above 1: the search also waits for
+  // round(beam·patience) finished hypotheses, and num_hypotheses may be up
+  // to that; below 1: it also stops as soon as max(num_hypotheses,
+  // round(beam·patience)) are finished (faster, as CTranslate2's).
+  float patience = 1.0f;
   // Greedy/sampling: called with (source index, token) as each token is
   // chosen, EOS excluded (streaming). Returning true ends that source's
   // hypothesis after this token (no EOS; the score counts the tokens so

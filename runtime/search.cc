@@ -214,7 +214,14 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
       // before and as CTranslate2 does with a length penalty, returned worse
       // than greedy's output for some sources: docs/DECODING.md.)
       const size_t need = o.num_hypotheses;
-      if (n == 0 || (finished[b].size() >= need && finished[b][need - 1].rank >= bound)) {
+      const bool bounded = finished[b].size() >= need && finished[b][need - 1].rank >= bound;
+      // patience (CTranslate2's: round(beam·patience) finished hypotheses)
+      // combined with that rule: above 1 both must hold, below 1 either.
+      const size_t patient = std::max(need, static_cast<size_t>(std::round(k * o.patience)));
+      bool stop = bounded;
+      if (o.patience > 1.0f) stop = bounded && finished[b].size() >= patient;
+      if (o.patience < 1.0f) stop = bounded || finished[b].size() >= patient;
+      if (n == 0 || stop) {
         done[b] = true;
       } else {
         all_done = false;

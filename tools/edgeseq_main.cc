@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
                        "with --normalize-scores, the scores printed by any search")
       ->capture_default_str();
   generate->add_option("--num-hypotheses", gen.num_hypotheses,
-                       "Beam: hypotheses per source (<= --beam; any number with --return-alternatives), best first, "
+                       "Beam: hypotheses per source (<= --beam, or round(beam * --patience) if more; any number with "
+                       "--return-alternatives), best first, "
                        "on one line separated by ' ||| '")
       ->capture_default_str();
   generate->add_flag("--sample", gen.sample, "Sample instead of taking the most likely token (needs --beam 1)");
@@ -96,6 +97,11 @@ int main(int argc, char** argv) {
                      "first, each continued by the search (CTranslate2's return_alternatives)");
   generate->add_option("--min-alternative-expansion-prob", gen.min_alternative_expansion_prob,
                        "With --return-alternatives: leave out alternatives less likely than P, 0 <= P <= 1")
+      ->capture_default_str();
+  generate->add_option("--patience", gen.patience,
+                       "Beam: CTranslate2's patience P > 0. 1: edgeseq's own stopping rule; > 1: also wait for "
+                       "round(beam*P) finished hypotheses (--num-hypotheses may be up to that); < 1: also stop once "
+                       "that many (at least --num-hypotheses) are finished")
       ->capture_default_str();
   generate->add_flag("--return-attention", gen.return_attention,
                      "After each output, a tab and its alignment (CTranslate2's return_attention): for each output "

@@ -275,6 +275,7 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
   g.normalize_scores = o.normalize_scores;
   g.return_alternatives = o.return_alternatives;
   g.return_attention = o.return_attention;
+  g.patience = o.patience;
   g.min_alternative_expansion_prob = o.min_alternative_expansion_prob;
   // The options are checked before any input is read.
   try {

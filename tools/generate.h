@@ -38,6 +38,7 @@ struct GenerateCliOptions {
   bool target_prefix = false;           // lines are SOURCE<TAB>TARGET_PREFIX (hard prefix; no tab: none)
   bool return_alternatives = false;     // num_hypotheses alternatives after the prefix
   bool return_attention = false;        // each output followed by <TAB> and its alignment rows
+  float patience = 1.0f;                // beam: CTranslate2's patience
   float min_alternative_expansion_prob = 0.0f;
   size_t batch = 16;         // lines decoded together
   bool scores = false;       // "score<TAB>" before each output

@@ -244,6 +244,10 @@ typedef struct {
                                             source's prefix, best first, each continued by the search */
   float min_alternative_expansion_prob;  /* alternatives less likely than this, in [0, 1], are left out; 0: none */
   int return_attention;                  /* nonzero: CTranslate2's return_attention (edgeseq_result_attention) */
+  float patience;                        /* beam search: CTranslate2's patience, > 0; 0 (default) or 1: edgeseq's own
+                                            stopping rule alone; > 1: also wait for round(beam*patience) finished
+                                            hypotheses (num_hypotheses may be up to that); < 1: also stop once
+                                            max(num_hypotheses, round(beam*patience)) are finished */
 } edgeseq_generate_params;
 
 EDGESEQ_C_API void edgeseq_generate_params_init_sized(edgeseq_generate_params* params, size_t struct_size);

@@ -176,6 +176,12 @@ struct GenerateOptions {
   // by default all heads of the last layer), averaged, over the source's ids
   // (after max_input_length). Off: nothing is kept (no cost).
   bool return_attention = false;
+  // CTranslate2's patience for beam search, > 0 (else Error(kInput)); 1:
+  // edgeseq's own stopping rule alone (docs/DECODING.md). Above 1 the search
+  // also waits for round(beam·patience) finished hypotheses, and
+  // num_hypotheses may be up to that; below 1 it also stops once
+  // max(num_hypotheses, round(beam·patience)) are finished.
+  float patience = 1.0f;
 };
 
 struct Hypothesis {

@@ -640,3 +640,29 @@ TEST_F(CppApiCt2Options, ReturnAlternatives) {
     EXPECT_EQ(e.code(), edgeseq::ErrorCode::kInput);
   }
 }
+
+TEST_F(CppApiCt2Options, Patience) {
+  edgeseq::GenerateOptions o;
+  o.beam = 2;
+  o.num_hypotheses = 2;
+  o.length_penalty = 0.0f;  // ranked by score
+  const auto plain = Run(kSources, o);
+  o.patience = 1.0f;  // the default: the same
+  for (size_t i = 0; i < kSources.size(); ++i) EXPECT_EQ(Run(kSources, o)[i][0].ids, plain[i][0].ids);
+  o.patience = 2.0f;  // up to round(2 * 2) hypotheses, best first
+  o.num_hypotheses = 4;
+  const auto patient = Run(kSources, o);
+  for (size_t i = 0; i < kSources.size(); ++i) {
+    EXPECT_GE(patient[i].size(), 2u);
+    EXPECT_LE(patient[i].size(), 4u);
+    EXPECT_EQ(patient[i][0].ids, plain[i][0].ids);  // waiting longer does not lose the best
+    for (size_t h = 1; h < patient[i].size(); ++h) EXPECT_GE(patient[i][h - 1].score, patient[i][h].score);
+  }
+  o.num_hypotheses = 5;
+  ExpectError(o, edgeseq::ErrorCode::kInput, "num_hypotheses must be between 1 and the beam");
+  o.num_hypotheses = 1;
+  o.patience = 0.0f;
+  ExpectError(o, edgeseq::ErrorCode::kInput, "patience must be finite and > 0");
+  o.patience = 0.5f;  // stops at the first finished hypothesis
+  EXPECT_FALSE(Run(kSources, o)[0].empty());
+}

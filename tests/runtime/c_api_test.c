@@ -792,6 +792,22 @@ static void TestCt2Options(void) {
   }
   edgeseq_result_free(r);
   r = NULL;
+
+  /* patience: 0 is 1 (off); 2 lets beam 2 return 4 hypotheses; negative: input error. */
+  edgeseq_generate_params_init(&p);
+  CHECK(p.patience == 0.0f);
+  p.beam = 2;
+  p.num_hypotheses = 4;
+  EXPECT_PARAMS(EDGESEQ_ERROR_INPUT);
+  p.beam = 2;
+  p.num_hypotheses = 4;
+  p.patience = 2.0f;
+  OK(edgeseq_generate_batch(g, srcs, lens, 1, &p, &r));
+  CHECK(edgeseq_result_hypotheses(r, 0) >= 2 && edgeseq_result_hypotheses(r, 0) <= 4);
+  edgeseq_result_free(r);
+  r = NULL;
+  p.patience = -1.0f;
+  EXPECT_PARAMS(EDGESEQ_ERROR_INPUT);
 #undef EXPECT_PARAMS
 
   edgeseq_generator_free(g);

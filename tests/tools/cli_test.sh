@@ -82,7 +82,7 @@ check "score --tokens sums to the score" '[ "$(paste "$tmp/score.txt" "$tmp/toke
 # do what they say, and bad values stop before any input with exit 1 and
 # one line (agreement with CTranslate2 itself: ct2_options_test).
 run "$inspect" generate --help > "$tmp/help.txt"
-check "generate --help lists the CTranslate2 options" 'for f in --repetition-penalty --no-repeat-ngram-size --disable-unk --suppress --end-token --return-end-token --max-input-len --normalize-scores --target-prefix --return-alternatives --min-alternative-expansion-prob --return-attention; do grep -q -- "$f" "$tmp/help.txt" || exit 1; done'
+check "generate --help lists the CTranslate2 options" 'for f in --repetition-penalty --no-repeat-ngram-size --disable-unk --suppress --end-token --return-end-token --max-input-len --normalize-scores --target-prefix --return-alternatives --min-alternative-expansion-prob --return-attention --patience; do grep -q -- "$f" "$tmp/help.txt" || exit 1; done'
 gen_ids() { run "$inspect" generate -m "$tmp/p.esq" --ids "$@"; }
 s0="4 19 6 8 10 12 14"
 plain=$(echo "$s0" | gen_ids)
@@ -110,11 +110,13 @@ alts=$(echo "$s0" | gen_ids --return-alternatives --num-hypotheses 3)
 check "--return-alternatives: 3 outputs, the greedy one first" '[ "$(echo "$alts" | awk -F" [|][|][|] " "{print NF}")" = 3 ] && [ "$(echo "$alts" | awk -F" [|][|][|] " "{print \$1}")" = "$plain" ]'
 att=$(echo "$s0" | gen_ids --return-attention)
 check "--return-attention: the output, a tab, one row of 7 weights summing to 1 per output token" '[ "$(echo "$att" | cut -f1)" = "$plain" ] && [ "$(echo "$att" | cut -f2 | awk -F" ; " "{print NF}")" = "$(echo "$plain" | wc -w)" ] && echo "$att" | cut -f2 | tr ";" "\n" | awk "{ if (NF != 7) exit 1; s = 0; for (i = 1; i <= NF; i++) s += \$i; if (s < 0.999 || s > 1.001) exit 1 }"'
+check "--patience 2: beam 2 gives up to 4 hypotheses, the best as without" '[ "$(echo "$s0" | gen_ids --beam 2 --patience 2 --num-hypotheses 4 | awk -F" [|][|][|] " "{print \$1}")" = "$(echo "$s0" | gen_ids --beam 2)" ]'
 bad_option() {  # bad_option NAME MESSAGE FLAGS...: exit 1, one line with MESSAGE, before reading input
   local name="$1" msg="$2"
   run "$inspect" generate -m "$tmp/p.esq" --ids "${@:3}" < /dev/null > /dev/null 2> "$tmp/err.txt"
   check "$name" '[ $? -eq 1 ] && [ "$(wc -l < "$tmp/err.txt")" -eq 1 ] && grep -q -- "$msg" "$tmp/err.txt"'
 }
+bad_option "--patience 0 is an error" "patience must be finite and > 0" --patience 0
 bad_option "--repetition-penalty 0 is an error" "repetition penalty must be finite and > 0" --repetition-penalty 0
 bad_option "--repetition-penalty -1 is an error" "repetition penalty must be finite and > 0" --repetition-penalty -1
 bad_option "--end-token outside the vocabulary is an error" "^edgeseq generate: --end-token: id 99 is outside the vocabulary of 24" --end-token 99
