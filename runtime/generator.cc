@@ -74,6 +74,9 @@ void Generator::CheckOptions(const GenerateOptions& o) const {
       fail("min_alternative_expansion_prob must be in [0, 1]");
     }
     if (o.on_token) fail("return_alternatives takes no token callback");
+  } else if (o.sample) {
+    if (o.num_hypotheses == 0) fail("num_hypotheses must be at least 1");
+    if (o.num_hypotheses > 1 && o.on_token) fail("a token callback (streaming) takes one hypothesis per source");
   } else if (o.num_hypotheses == 0 ||
              o.num_hypotheses > std::max<size_t>(o.beam, static_cast<size_t>(std::round(o.beam * o.patience)))) {
     fail("num_hypotheses must be between 1 and the beam (round(beam * patience) with patience > 1)");
@@ -181,6 +184,35 @@ std::vector<std::vector<Hypothesis>> Generator::Decode(const std::vector<std::ve
     return out;
   }
   if (o.return_alternatives) return Alternatives(sources, o);
+  if (o.sample && o.num_hypotheses > 1) {
+    // Several samples per source (CTranslate2's num_hypotheses with
+    // sampling): each source repeated, the copies sampled independently
+    // (one random stream through the batch), best score first.
+    GenerateOptions one = o;
+    one.num_hypotheses = 1;
+    const size_t n = o.num_hypotheses;
+    std::vector<std::vector<Hypothesis>> out(sources.size());
+    std::vector<std::pair<size_t, size_t>> todo;  // (source, copy)
+    for (size_t i = 0; i < sources.size(); ++i) {
+      for (size_t c = 0; c < n; ++c) todo.emplace_back(i, c);
+    }
+    for (size_t start = 0; start < todo.size(); start += ws_.limits.max_batch) {
+      const size_t end = std::min(todo.size(), start + ws_.limits.max_batch);
+      std::vector<std::vector<int32_t>> srcs;
+      one.target_prefix.clear();
+      for (size_t t = start; t < end; ++t) {
+        srcs.push_back(sources[todo[t].first]);
+        if (!o.target_prefix.empty()) one.target_prefix.push_back(o.target_prefix[todo[t].first]);
+      }
+      one.seed = o.seed + start;  // each batch its own stream, reproducibly
+      auto got = Decode(srcs, one);
+      for (size_t t = start; t < end; ++t) out[todo[t].first].push_back(std::move(got[t - start][0]));
+    }
+    for (auto& hs : out) {
+      std::stable_sort(hs.begin(), hs.end(), [](const Hypothesis& a, const Hypothesis& x) { return a.score > x.score; });
+    }
+    return out;
+  }
   const auto t0 = std::chrono::steady_clock::now();
   const size_t S = EncodeSources(sources);
   encode_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

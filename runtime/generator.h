@@ -21,7 +21,8 @@ struct GenerateOptions {
   size_t min_length = 0;       // no end token before this many tokens (disabled before the log-softmax)
   size_t beam = 1;             // beam width; 1: greedy (or sampling)
   float length_penalty = 1.0f; // beam: hypotheses ranked by score / length^α (length counts the end token)
-  size_t num_hypotheses = 1;   // beam: how many to return per source (≤ beam)
+  size_t num_hypotheses = 1;   // beam: how many to return per source (≤ beam); sampling: independent
+                               // samples per source, best score first (CTranslate2's)
   bool sample = false;         // sample instead of argmax (beam must be 1)
   float temperature = 1.0f;    // sampling: logits / T (> 0)
   size_t top_k = 0;            // sampling: only the k most likely tokens; 0: all

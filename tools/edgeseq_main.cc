@@ -48,8 +48,8 @@ int main(int argc, char** argv) {
                        "with --normalize-scores, the scores printed by any search")
       ->capture_default_str();
   generate->add_option("--num-hypotheses", gen.num_hypotheses,
-                       "Beam: hypotheses per source (<= --beam, or round(beam * --patience) if more; any number with "
-                       "--return-alternatives), best first, "
+                       "Hypotheses per source: beam search (<= --beam, or round(beam * --patience) if more), independent "
+                       "samples with --sample, alternatives with --return-alternatives (any number); best first, "
                        "on one line separated by ' ||| '")
       ->capture_default_str();
   generate->add_flag("--sample", gen.sample, "Sample instead of taking the most likely token (needs --beam 1)");

@@ -207,7 +207,8 @@ typedef struct {
   size_t beam;          /* 1 (default): greedy or sampling; more: beam search (<= the generator's max_beam) */
   float length_penalty; /* beam: hypotheses ranked by score / length^alpha (length counts the end token; with
                            normalize_scores, the scores of every search too); default 1 */
-  size_t num_hypotheses; /* beam: hypotheses returned per source, best first, 1..beam; default 1 */
+  size_t num_hypotheses; /* hypotheses returned per source, best first: beam search 1..beam; with sample,
+                            independent samples (any number); default 1 */
   int sample;           /* nonzero: sample instead of argmax (beam must be 1); default 0 */
   float temperature;    /* sampling: logits / T, > 0; default 1 */
   size_t top_k;         /* sampling: only the k most likely tokens; 0 (default): all */

@@ -112,7 +112,7 @@ struct GenerateOptions {
   size_t min_length = 0;
   size_t beam = 1;              // 1: greedy (or sampling)
   float length_penalty = 1.0f;  // beam: rank by score / length^α (length counts the end token)
-  size_t num_hypotheses = 1;    // beam: how many per source
+  size_t num_hypotheses = 1;    // per source: beam (≤ beam), or independent samples with sample (best score first)
   bool sample = false;
   float temperature = 1.0f;
   size_t top_k = 0;

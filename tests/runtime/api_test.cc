@@ -666,3 +666,31 @@ TEST_F(CppApiCt2Options, Patience) {
   o.patience = 0.5f;  // stops at the first finished hypothesis
   EXPECT_FALSE(Run(kSources, o)[0].empty());
 }
+
+TEST_F(CppApiCt2Options, SeveralSamples) {
+  edgeseq::GenerateOptions o;
+  o.sample = true;
+  o.num_hypotheses = 5;
+  o.temperature = 2.0f;
+  o.seed = 46;
+  const auto got = Run({kSource, kSources[1]}, o);
+  for (const auto& hs : got) {
+    ASSERT_EQ(hs.size(), 5u);
+    for (size_t h = 1; h < hs.size(); ++h) EXPECT_GE(hs[h - 1].score, hs[h].score);  // best first
+  }
+  std::set<std::vector<int32_t>> distinct;
+  for (const auto& h : got[0]) distinct.insert(h.ids);
+  EXPECT_GT(distinct.size(), 1u) << "independent samples";
+  // Each score is its hypothesis's log-probability (teacher forcing).
+  for (const auto& h : got[0]) {
+    if (h.ids.size() + 1 > 20) continue;
+    EXPECT_NEAR(gen_.Score({kSource}, {h.ids})[0], h.score, 1e-3f);
+  }
+  EXPECT_EQ(Run({kSource, kSources[1]}, o)[0][0].ids, got[0][0].ids) << "reproducible";
+  // Near temperature 0 every sample is the greedy output.
+  o.temperature = 1e-20f;
+  const auto cold = Run({kSource}, o);
+  for (const auto& h : cold[0]) EXPECT_EQ(h.ids, Best(kSource, {}).ids);
+  o.on_token = [](size_t, int32_t) { return false; };
+  ExpectError(o, edgeseq::ErrorCode::kInput, "takes one hypothesis per source");
+}

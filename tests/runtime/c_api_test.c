@@ -808,6 +808,23 @@ static void TestCt2Options(void) {
   r = NULL;
   p.patience = -1.0f;
   EXPECT_PARAMS(EDGESEQ_ERROR_INPUT);
+
+  /* sample with num_hypotheses 3: three samples, best score first. */
+  p.sample = 1;
+  p.num_hypotheses = 3;
+  p.temperature = 2.0f;
+  OK(edgeseq_generate_batch(g, srcs, lens, 1, &p, &r));
+  CHECK(edgeseq_result_hypotheses(r, 0) == 3);
+  {
+    float s0_ = 0, s1_ = 0, s2_ = 0;
+    OK(edgeseq_result_hypothesis(r, 0, 0, NULL, NULL, &s0_));
+    OK(edgeseq_result_hypothesis(r, 0, 1, NULL, NULL, &s1_));
+    OK(edgeseq_result_hypothesis(r, 0, 2, NULL, NULL, &s2_));
+    CHECK(s0_ >= s1_ && s1_ >= s2_);
+  }
+  edgeseq_result_free(r);
+  r = NULL;
+  edgeseq_generate_params_init(&p);
 #undef EXPECT_PARAMS
 
   edgeseq_generator_free(g);

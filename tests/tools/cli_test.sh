@@ -111,6 +111,7 @@ check "--return-alternatives: 3 outputs, the greedy one first" '[ "$(echo "$alts
 att=$(echo "$s0" | gen_ids --return-attention)
 check "--return-attention: the output, a tab, one row of 7 weights summing to 1 per output token" '[ "$(echo "$att" | cut -f1)" = "$plain" ] && [ "$(echo "$att" | cut -f2 | awk -F" ; " "{print NF}")" = "$(echo "$plain" | wc -w)" ] && echo "$att" | cut -f2 | tr ";" "\n" | awk "{ if (NF != 7) exit 1; s = 0; for (i = 1; i <= NF; i++) s += \$i; if (s < 0.999 || s > 1.001) exit 1 }"'
 check "--patience 2: beam 2 gives up to 4 hypotheses, the best as without" '[ "$(echo "$s0" | gen_ids --beam 2 --patience 2 --num-hypotheses 4 | awk -F" [|][|][|] " "{print \$1}")" = "$(echo "$s0" | gen_ids --beam 2)" ]'
+check "--sample --num-hypotheses 3: three samples, best score first" '[ "$(echo "$s0" | gen_ids --sample --num-hypotheses 3 --scores --temperature 2 | awk -F" [|][|][|] " "{print NF}")" = 3 ] && echo "$s0" | gen_ids --sample --num-hypotheses 3 --scores --temperature 2 | awk -F" [|][|][|] " "{ for (i = 2; i <= NF; i++) { split(\$(i-1), a, \"\t\"); split(\$i, b, \"\t\"); if (a[1] + 0 < b[1] + 0) exit 1 } }"'
 bad_option() {  # bad_option NAME MESSAGE FLAGS...: exit 1, one line with MESSAGE, before reading input
   local name="$1" msg="$2"
   run "$inspect" generate -m "$tmp/p.esq" --ids "${@:3}" < /dev/null > /dev/null 2> "$tmp/err.txt"
