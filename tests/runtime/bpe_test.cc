@@ -15,42 +15,18 @@
 #include <vector>
 
 #include "runtime/error.h"
+#include "tests/runtime/shared_testdata.h"
 
 namespace edgeseq::runtime {
 namespace {
 
-const std::string kShared = std::string(EDGESEQ_SOURCE_DIR) + "/../shared/testdata/";
-
-bool Exists(const std::string& p) {
-  struct stat st;
-  return stat(p.c_str(), &st) == 0;
-}
-
-#define REQUIRE_SHARED_DATA() \
-  if (!Exists(kShared)) GTEST_SKIP() << "no " << kShared << " (CI and the project's machines have shared/ beside the checkout)"
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-std::vector<int32_t> Ids(const std::string& s) {
-  std::vector<int32_t> ids;
-  std::istringstream in(s);
-  for (int32_t v; in >> v;) ids.push_back(v);
-  return ids;
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  size_t at = 0;
-  for (size_t nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1) lines.push_back(text.substr(at, nl - at));
-  lines.push_back(text.substr(at));
-  return lines;
-}
+using test::IdList;
+using test::Lines;
+using test::ReadFile;
+const std::string& kShared = test::kSharedTestdata;
 
 TEST(ByteLevelBpe, SameIdsAsTheReferenceAndDecodesBack) {
-  REQUIRE_SHARED_DATA();
+  REQUIRE_SHARED_TESTDATA();
   std::ifstream in(std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/bpe/expected.json");
   const auto fixture = nlohmann::json::parse(in);
   const auto botchan = Lines(ReadFile(kShared + "sentencepiece/botchan.txt"));
@@ -60,7 +36,7 @@ TEST(ByteLevelBpe, SameIdsAsTheReferenceAndDecodesBack) {
     ASSERT_EQ(bpe.size(), m["tokens"].get<size_t>()) << name;
     for (const auto& c : m["cases"]) {
       const std::string text = c.contains("line") ? botchan.at(c["line"].get<size_t>()) : c["text"].get<std::string>();
-      const auto want = Ids(c["ids"].get<std::string>());
+      const auto want = IdList<int32_t>(c["ids"].get<std::string>());
       ASSERT_EQ(bpe.Encode(text), want) << name << ": " << text;
       ASSERT_EQ(bpe.Decode(want), text) << name;
       ++checked;
@@ -72,7 +48,7 @@ TEST(ByteLevelBpe, SameIdsAsTheReferenceAndDecodesBack) {
 // openai/whisper tests/test_tokenizer.py: a Korean sentence decodes back to
 // itself with both files and takes fewer tokens with the multilingual one.
 TEST(ByteLevelBpe, WhispersTokenizerTest) {
-  REQUIRE_SHARED_DATA();
+  REQUIRE_SHARED_TESTDATA();
   const auto gpt2 = ByteLevelBpe::FromTiktoken(ReadFile(kShared + "whisper/gpt2.tiktoken"));
   const auto multi = ByteLevelBpe::FromTiktoken(ReadFile(kShared + "whisper/multilingual.tiktoken"));
   const std::string text = "다람쥐 헌 쳇바퀴에 타고파";

@@ -20,43 +20,19 @@
 #include "runtime/error.h"
 #include "runtime/sentencepiece_tokenizer.h"
 #include "runtime/text_codec.h"
+#include "tests/runtime/shared_testdata.h"
 #include "tools/convert.h"
 
 namespace edgeseq::runtime {
 namespace {
 
-const std::string kData = std::string(EDGESEQ_SOURCE_DIR) + "/../shared/testdata/sentencepiece/";
-
-bool Exists(const std::string& p) {
-  struct stat st;
-  return stat(p.c_str(), &st) == 0;
-}
-
-#define REQUIRE_SHARED_DATA() \
-  if (!Exists(kData)) GTEST_SKIP() << "no " << kData << " (CI and the project's machines have shared/ beside the checkout)"
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-std::vector<int> Ids(const std::string& s) {
-  std::vector<int> ids;
-  std::istringstream in(s);
-  for (int v; in >> v;) ids.push_back(v);
-  return ids;
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  size_t at = 0;
-  for (size_t nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1) lines.push_back(text.substr(at, nl - at));
-  lines.push_back(text.substr(at));
-  return lines;
-}
+using test::IdList;
+using test::Lines;
+using test::ReadFile;
+const std::string kData = test::kSharedTestdata + "sentencepiece/";
 
 TEST(SentencePiece, SameIdsPiecesAndTextAsTheLibrarysPythonBinding) {
-  REQUIRE_SHARED_DATA();
+  REQUIRE_SHARED_TESTDATA();
   std::ifstream in(std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/sentencepiece/expected.json");
   const auto fixture = nlohmann::json::parse(in);
   const auto botchan = Lines(ReadFile(kData + "botchan.txt"));
@@ -66,7 +42,7 @@ TEST(SentencePiece, SameIdsPiecesAndTextAsTheLibrarysPythonBinding) {
     ASSERT_EQ(sp.size(), m["pieces"].get<size_t>()) << name;
     for (const auto& c : m["cases"]) {
       const std::string text = c.contains("line") ? botchan.at(c["line"].get<size_t>()) : c["text"].get<std::string>();
-      const std::vector<int> want = Ids(c["ids"].get<std::string>());
+      const std::vector<int> want = IdList<int>(c["ids"].get<std::string>());
       const std::string decoded = c.contains("decoded") ? c["decoded"].get<std::string>() : text;
       ASSERT_EQ(sp.EncodeIds(text), want) << name << ": " << text;
       ASSERT_EQ(sp.DecodeIds(want), decoded) << name << ": " << text;
@@ -84,7 +60,7 @@ TEST(SentencePiece, SameIdsPiecesAndTextAsTheLibrarysPythonBinding) {
 }
 
 TEST(SentencePiece, DamagedModelIsAModelError) {
-  REQUIRE_SHARED_DATA();
+  REQUIRE_SHARED_TESTDATA();
   const std::string bytes = ReadFile(kData + "test_model.model");
   for (const std::string& bad : {std::string(), std::string("not a model"), bytes.substr(0, bytes.size() / 2)}) {
     try {
@@ -102,7 +78,7 @@ TEST(SentencePiece, DamagedModelIsAModelError) {
 // of test_model.model in reverse order, so that the model's ids differ from
 // the .model file's, as Marian's vocab.json does.
 TEST(SentencePiece, ConvertedModelMapsPiecesThroughItsVocabulary) {
-  REQUIRE_SHARED_DATA();
+  REQUIRE_SHARED_TESTDATA();
   const SentencePieceTokenizer sp(ReadFile(kData + "test_model.model"));
   const std::string dir = std::string(testing::TempDir()) + "/edgeseq-sp-" + std::to_string(getpid());
   // Pieces with line breaks cannot sit in a one-per-line vocabulary file:
