@@ -29,58 +29,59 @@ std::vector<std::string> Lines() {
   return lines;
 }
 
-void BM_SentencePieceEncode(benchmark::State& state) {
+edgeseq::runtime::SentencePieceTokenizer LoadSentencePiece() {
+  return edgeseq::runtime::SentencePieceTokenizer(ReadFile(kShared + "sentencepiece/test_model.model"));
+}
+edgeseq::runtime::ByteLevelBpe LoadBpe() {
+  return edgeseq::runtime::ByteLevelBpe::FromTiktoken(ReadFile(kShared + "whisper/gpt2.tiktoken"));
+}
+
+// Every line of botchan.txt encoded per iteration (decode: its ids decoded);
+// `encode(line)` gives the line's ids, `decode(ids)` its text.
+template <class Encode, class Decode>
+void Run(benchmark::State& state, bool decoding, const Encode& encode, const Decode& decode) {
   const auto lines = Lines();
   if (lines.empty()) return state.SkipWithError("no botchan.txt in ../shared/testdata");
-  const edgeseq::runtime::SentencePieceTokenizer sp(ReadFile(kShared + "sentencepiece/test_model.model"));
+  std::vector<decltype(encode(lines[0]))> ids;
+  if (decoding) {
+    for (const auto& l : lines) ids.push_back(encode(l));
+  }
   size_t tokens = 0;
   for (auto _ : state) {
-    for (const auto& l : lines) tokens += sp.EncodeIds(l).size();
+    if (decoding) {
+      for (const auto& i : ids) {
+        benchmark::DoNotOptimize(decode(i));
+        tokens += i.size();
+      }
+    } else {
+      for (const auto& l : lines) tokens += encode(l).size();
+    }
   }
   state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsRate);
+}
+
+void BM_SentencePieceEncode(benchmark::State& state) {
+  const auto sp = LoadSentencePiece();
+  Run(state, false, [&](const std::string& l) { return sp.EncodeIds(l); },
+      [&](const std::vector<int>& i) { return sp.DecodeIds(i); });
 }
 
 void BM_SentencePieceDecode(benchmark::State& state) {
-  const auto lines = Lines();
-  if (lines.empty()) return state.SkipWithError("no botchan.txt in ../shared/testdata");
-  const edgeseq::runtime::SentencePieceTokenizer sp(ReadFile(kShared + "sentencepiece/test_model.model"));
-  std::vector<std::vector<int>> ids;
-  for (const auto& l : lines) ids.push_back(sp.EncodeIds(l));
-  size_t tokens = 0;
-  for (auto _ : state) {
-    for (const auto& i : ids) {
-      benchmark::DoNotOptimize(sp.DecodeIds(i));
-      tokens += i.size();
-    }
-  }
-  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsRate);
+  const auto sp = LoadSentencePiece();
+  Run(state, true, [&](const std::string& l) { return sp.EncodeIds(l); },
+      [&](const std::vector<int>& i) { return sp.DecodeIds(i); });
 }
 
 void BM_ByteLevelBpeEncode(benchmark::State& state) {
-  const auto lines = Lines();
-  if (lines.empty()) return state.SkipWithError("no botchan.txt in ../shared/testdata");
-  const auto bpe = edgeseq::runtime::ByteLevelBpe::FromTiktoken(ReadFile(kShared + "whisper/gpt2.tiktoken"));
-  size_t tokens = 0;
-  for (auto _ : state) {
-    for (const auto& l : lines) tokens += bpe.Encode(l).size();
-  }
-  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsRate);
+  const auto bpe = LoadBpe();
+  Run(state, false, [&](const std::string& l) { return bpe.Encode(l); },
+      [&](const std::vector<int32_t>& i) { return bpe.Decode(i); });
 }
 
 void BM_ByteLevelBpeDecode(benchmark::State& state) {
-  const auto lines = Lines();
-  if (lines.empty()) return state.SkipWithError("no botchan.txt in ../shared/testdata");
-  const auto bpe = edgeseq::runtime::ByteLevelBpe::FromTiktoken(ReadFile(kShared + "whisper/gpt2.tiktoken"));
-  std::vector<std::vector<int32_t>> ids;
-  for (const auto& l : lines) ids.push_back(bpe.Encode(l));
-  size_t tokens = 0;
-  for (auto _ : state) {
-    for (const auto& i : ids) {
-      benchmark::DoNotOptimize(bpe.Decode(i));
-      tokens += i.size();
-    }
-  }
-  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsRate);
+  const auto bpe = LoadBpe();
+  Run(state, true, [&](const std::string& l) { return bpe.Encode(l); },
+      [&](const std::vector<int32_t>& i) { return bpe.Decode(i); });
 }
 
 BENCHMARK(BM_SentencePieceEncode)->Unit(benchmark::kMillisecond);

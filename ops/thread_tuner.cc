@@ -1,7 +1,8 @@
 #include "ops/thread_tuner.h"
 
+#include <fcntl.h>
 #include <omp.h>
-#include <stdio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -26,15 +27,26 @@ int ThreadTuner::Current(Kind kind, size_t rows) const {
 namespace {
 
 // Tasks runnable on the whole machine now: the numerator of /proc/loadavg's
-// fourth field ("2/345"; proc(5)). -1 if it cannot be read.
+// fourth field ("0.50 0.40 0.30 2/345 6789"; proc(5)). -1 if it cannot be
+// read. open/read into a stack buffer, not stdio: this runs inside the
+// decode loop, which allocates nothing (fopen mallocs its FILE).
 int RunnableTasks() {
-  FILE* f = fopen("/proc/loadavg", "r");
-  if (f == nullptr) return -1;
-  double a, b, c;
-  int running = -1, total = 0;
-  if (fscanf(f, "%lf %lf %lf %d/%d", &a, &b, &c, &running, &total) != 5) running = -1;
-  fclose(f);
-  return running;
+  const int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[128];
+  const ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  const char* p = buf;
+  for (int field = 0; field < 3; ++field) {  // skip the three load averages
+    while (*p && *p != ' ') ++p;
+    while (*p == ' ') ++p;
+  }
+  if (*p < '0' || *p > '9') return -1;
+  int running = 0;
+  for (; *p >= '0' && *p <= '9'; ++p) running = running * 10 + (*p - '0');
+  return *p == '/' ? running : -1;
 }
 
 }  // namespace

@@ -213,9 +213,7 @@ std::vector<std::vector<Hypothesis>> Generator::Decode(const std::vector<std::ve
     }
     return out;
   }
-  const auto t0 = std::chrono::steady_clock::now();
   const size_t S = EncodeSources(sources);
-  encode_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // The alignment is kept only when asked (it costs a write per head per step).
   ws_.keep_cross_attention = o.return_attention;
   auto out = o.beam > 1 ? Beam(sources.size(), S, o) : Step1(sources.size(), S, o);
@@ -234,7 +232,9 @@ size_t Generator::EncodeSources(const std::vector<std::vector<int32_t>>& sources
   size_t rows = 0;
   for (const auto& s : sources) rows = std::max(rows, s.size());
   size_t S = 0;
+  const auto t0 = std::chrono::steady_clock::now();
   tuner_.Run(ops::ThreadTuner::Kind::kEncode, rows * sources.size(), [&] { S = Encode(*model_, ws_, sources); });
+  encode_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return S;
 }
 
@@ -268,9 +268,7 @@ std::vector<std::vector<Hypothesis>> Generator::Alternatives(const std::vector<s
       out[i].push_back({prefix, 0.0f});
       continue;
     }
-    const auto t0 = std::chrono::steady_clock::now();
     const size_t S = EncodeSources({sources[i]});
-    encode_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ws_.dec_ids[0] = c.decoder_start_id;
     for (size_t step = 0; step <= prefix.size(); ++step) {
       Step(1, 1, S, step);
