@@ -215,6 +215,18 @@ std::vector<int32_t> SourceIds(const Loaded& l, const GenerateCliOptions& o, std
   return ids;
 }
 
+// The target part of an input line (score's TARGET, generate's target
+// prefix) as ids: --ids verbatim, else through the target vocabulary, each
+// token read as the unknown id warned about.
+std::vector<int32_t> TargetLineIds(const Loaded& l, const GenerateCliOptions& o, std::string_view text, const char* cmd,
+                                   size_t line_no, std::ostream& err) {
+  if (o.ids) return runtime::ParseIds(text, l.model->config().tgt_vocab_size);
+  std::vector<std::string> unknown;
+  std::vector<int32_t> ids = l.tgt->Encode(text, &unknown);
+  WarnUnknown(cmd, line_no, unknown, l.tgt->unk_id(), err);
+  return ids;
+}
+
 // Tokens given on the command line (--end-token, --suppress) as target ids:
 // with --ids, ids; else tokens of the target vocabulary, exactly as it
 // holds them (CTranslate2 takes tokens there too), separated by spaces. A
@@ -317,10 +329,7 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
           const std::string_view text(line);
           std::vector<int32_t> prefix;
           if (tab != std::string::npos) {
-            std::vector<std::string> unknown;
-            prefix = o.ids ? runtime::ParseIds(text.substr(tab + 1), l.model->config().tgt_vocab_size)
-                           : l.tgt->Encode(text.substr(tab + 1), &unknown);
-            WarnUnknown("generate", line_no, unknown, l.tgt->unk_id(), err);
+            prefix = TargetLineIds(l, o, text.substr(tab + 1), "generate", line_no, err);
             if (prefix.size() > g.max_length) {
               throw runtime::Error(runtime::ErrorKind::kInput, "the target prefix has " + std::to_string(prefix.size()) +
                                                                    " tokens, more than --max-len " +
@@ -437,10 +446,7 @@ int Score(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std::o
         const std::string_view text(line);
         std::vector<int32_t> src = SourceIds(l, o, text.substr(0, tab), "score", line_no, err);
         if (src.empty()) throw runtime::Error(runtime::ErrorKind::kInput, "the source is empty (scoring needs one)");
-        std::vector<std::string> unknown;
-        std::vector<int32_t> tgt = o.ids ? runtime::ParseIds(text.substr(tab + 1), l.model->config().tgt_vocab_size)
-                                         : l.tgt->Encode(text.substr(tab + 1), &unknown);
-        WarnUnknown("score", line_no, unknown, l.tgt->unk_id(), err);
+        std::vector<int32_t> tgt = TargetLineIds(l, o, text.substr(tab + 1), "score", line_no, err);
         if (tgt.size() + 1 > l.gen->limits().max_target) {
           throw runtime::Error(runtime::ErrorKind::kInput, "the target needs " + std::to_string(tgt.size() + 1) + " steps, more than --max-len " +
                            std::to_string(l.gen->limits().max_target) + " (the default is the model's positions, at most 256)");
