@@ -497,6 +497,22 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   };
   std::stable_sort(roles.begin(), roles.end(),
                    [&](const RoleTensor& a, const RoleTensor& b) { return order(a.role) < order(b.role); });
+  // A decoder embedding equal to the encoder's (CTranslate2 writes it as an
+  // alias, PyTorch ties them) is stored once, as the shared embedding: the
+  // same rows for the same ids, half the bytes.
+  {
+    auto is = [&](const char* role) { return [role](const RoleTensor& r) { return r.role == role; }; };
+    const auto src = std::find_if(roles.begin(), roles.end(), is("encoder.embed_tokens.weight"));
+    const auto tgt = std::find_if(roles.begin(), roles.end(), is("decoder.embed_tokens.weight"));
+    if (src != roles.end() && tgt != roles.end() && src->shape == tgt->shape && src->values == tgt->values &&
+        src->q == tgt->q && src->q_scales == tgt->q_scales) {
+      if (!o.quiet) {
+        log << "edgeseq-convert: note: " << tgt->source << " equals " << src->source
+            << ": stored once, as the shared embedding\n";
+      }
+      roles.erase(tgt);
+    }
+  }
   // A layer norm with a weight but no bias while the model has norm biases
   // elsewhere is a missing tensor, not a bias-free norm.
   if (!absent_groups.count("norm biases")) {

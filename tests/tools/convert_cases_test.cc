@@ -188,6 +188,17 @@ TEST(ConvertCases, BiasFreeLayersConvert) {
   ExpectScoresMatch(AllFlags("bias_free.pth", Temp("bias-free.esq")), "bias_free");
 }
 
+// One Parameter for both embeddings: stored once (the shared embedding),
+// outputs PyTorch's.
+TEST(ConvertCases, TiedEmbeddingsAreStoredOnce) {
+  const ConvertOptions o = AllFlags("tied_embeddings.pth", Temp("tied.esq"));
+  std::ostringstream log;
+  Convert(o, log);
+  EXPECT_NE(log.str().find("stored once, as the shared embedding"), std::string::npos) << log.str();
+  EXPECT_TRUE(runtime::Model::Load(o.output)->config().shared_embeddings);
+  ExpectScoresMatch(o, "tied_embeddings");
+}
+
 TEST(ConvertCases, WrapperPrefixIsStripped) {
   ConvertOptions o = AllFlags("user_module_prefix.pth", Temp("prefix.esq"));
   std::ostringstream log;
