@@ -55,6 +55,9 @@ runtime::GenerateOptions ToRuntime(const GenerateOptions& o, size_t max_target) 
   r.min_alternative_expansion_prob = o.min_alternative_expansion_prob;
   r.return_attention = o.return_attention;
   r.patience = o.patience;
+  r.prefix_bias_beta = o.prefix_bias_beta;
+  r.coverage_penalty = o.coverage_penalty;
+  r.replace_unknowns = o.replace_unknowns;
   return r;
 }
 
@@ -124,6 +127,20 @@ std::string Model::DecodeTarget(const std::vector<int32_t>& ids) const {
     }
     if (!tgt_codec_) runtime::TextCodec(impl_->file(), false);  // throws: no target vocabulary
     return tgt_codec_->Decode(ids);
+  });
+}
+
+std::string Model::DecodeTarget(const Hypothesis& h, std::string_view source_text) const {
+  return Translate([&] {
+    if (!src_codec_ || !tgt_codec_) {
+      throw runtime::Error(runtime::ErrorKind::kModel, "the model carries no vocabularies: no text to decode");
+    }
+    for (int32_t id : h.ids) {
+      if (id < 0 || static_cast<uint32_t>(id) >= impl_->config().tgt_vocab_size) {
+        throw runtime::Error(runtime::ErrorKind::kInput, "target id " + std::to_string(id) + " is outside the vocabulary");
+      }
+    }
+    return runtime::DecodeReplacingUnknowns(*src_codec_, source_text, *tgt_codec_, h.ids, h.attention);
   });
 }
 

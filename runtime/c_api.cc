@@ -169,6 +169,9 @@ edgeseq::GenerateOptions ToOptions(const edgeseq_generate_params& p, size_t firs
   r.min_alternative_expansion_prob = p.min_alternative_expansion_prob;
   r.return_attention = p.return_attention != 0;
   r.patience = p.patience == 0.0f ? 1.0f : p.patience;  // 0: "off" (1), as repetition_penalty
+  r.prefix_bias_beta = p.prefix_bias_beta;
+  r.coverage_penalty = p.coverage_penalty;
+  r.replace_unknowns = p.replace_unknowns != 0;
   if (p.on_token) {
     const edgeseq_token_callback cb = p.on_token;
     void* user = p.on_token_user_data;
@@ -206,12 +209,14 @@ std::vector<std::vector<int32_t>> Sources(const int32_t* const* sources, const s
 // The best output for a text (words decoded one by one for a word model).
 std::string GenerateText(edgeseq_generator* g, const char* text, const edgeseq_generate_params& p) {
   std::vector<std::vector<int32_t>> sources;
+  std::vector<std::string_view> texts;  // each source's text (replace_unknowns)
   if (g->info.source_is_words) {
-    for (std::string_view w : edgeseq::runtime::SplitWords(text)) sources.push_back(g->model.EncodeSource(w));
-    if (sources.empty()) throw edgeseq::Error(edgeseq::ErrorCode::kInput, "the text holds no word");
+    texts = edgeseq::runtime::SplitWords(text);
+    if (texts.empty()) throw edgeseq::Error(edgeseq::ErrorCode::kInput, "the text holds no word");
   } else {
-    sources.push_back(g->model.EncodeSource(text));
+    texts.push_back(text);
   }
+  for (std::string_view t : texts) sources.push_back(g->model.EncodeSource(t));
   std::string out;
   const size_t batch = g->limits.max_batch;
   for (size_t start = 0; start < sources.size(); start += batch) {
@@ -228,7 +233,7 @@ std::string GenerateText(edgeseq_generator* g, const char* text, const edgeseq_g
     const auto hyps = g->generator.Generate({sources.begin() + start, sources.begin() + end}, o);
     for (size_t i = 0; i < hyps.size(); ++i) {
       if (start + i) out += " | ";
-      out += g->model.DecodeTarget(hyps[i][0].ids);
+      out += o.replace_unknowns ? g->model.DecodeTarget(hyps[i][0], texts[start + i]) : g->model.DecodeTarget(hyps[i][0].ids);
     }
   }
   return out;

@@ -84,6 +84,13 @@ void Generator::CheckOptions(const GenerateOptions& o) const {
   if (!(o.patience > 0.0f) || !std::isfinite(o.patience)) fail("patience must be finite and > 0");
   if (!std::isfinite(o.length_penalty)) fail("length penalty must be finite");
   if (o.on_token && o.beam != 1) fail("a token callback (streaming) takes beam 1");
+  if (!(o.prefix_bias_beta >= 0.0f && o.prefix_bias_beta < 1.0f)) fail("prefix_bias_beta must be in [0, 1)");
+  if (o.prefix_bias_beta > 0.0f) {
+    if (o.sample) fail("prefix_bias_beta takes greedy or beam search, not sampling");
+    if (o.return_alternatives) fail("prefix_bias_beta does not combine with return_alternatives (as CTranslate2)");
+    if (o.on_token) fail("prefix_bias_beta takes no token callback (it runs beam search)");
+  }
+  if (!std::isfinite(o.coverage_penalty)) fail("coverage penalty must be finite");
   if (o.sample) {
     if (o.beam != 1) fail("sampling takes beam 1");
     if (!(o.temperature > 0.0f) || !std::isfinite(o.temperature)) fail("temperature must be finite and > 0");
@@ -215,10 +222,12 @@ std::vector<std::vector<Hypothesis>> Generator::Decode(const std::vector<std::ve
   }
   const size_t S = EncodeSources(sources);
   // The alignment is kept only when asked (it costs a write per head per step).
-  ws_.keep_cross_attention = o.return_attention;
-  auto out = o.beam > 1 ? Beam(sources.size(), S, o) : Step1(sources.size(), S, o);
+  ws_.keep_cross_attention = KeepsAttention(o);
+  // A biased prefix runs beam search, beam 1 included (as CTranslate2).
+  const bool biased = o.prefix_bias_beta > 0.0f && !o.target_prefix.empty();
+  auto out = o.beam > 1 || biased ? Beam(sources.size(), S, o) : Step1(sources.size(), S, o);
   ws_.keep_cross_attention = false;
-  if (o.return_attention) {  // each vector over its own source's ids (the rest is padding, weight 0)
+  if (o.return_attention || o.replace_unknowns) {  // each vector over its own source's ids (the rest: padding, weight 0)
     for (size_t b = 0; b < out.size(); ++b) {
       for (auto& h : out[b]) {
         for (auto& a : h.attention) a.resize(sources[b].size());
@@ -336,6 +345,9 @@ std::vector<std::vector<Hypothesis>> Generator::Step1(size_t batch, size_t S, co
   for (auto& h : out) h[0].ids.reserve(o.max_length);
   std::vector<bool> done(batch, false), ended(batch, false);
   std::mt19937_64 rng(o.seed);
+  // coverage_penalty with normalize_scores: each row's attention summed over its steps.
+  const bool cover = o.coverage_penalty != 0.0f && o.normalize_scores;
+  std::vector<float> coverage(cover ? batch * S : 0, 0.0f);
   for (size_t b = 0; b < batch; ++b) ws_.dec_ids[b] = c.decoder_start_id;
   for (size_t step = 0; step < o.max_length; ++step) {
     Step(batch, 1, S, step);
@@ -364,9 +376,10 @@ std::vector<std::vector<Hypothesis>> Generator::Step1(size_t batch, size_t S, co
         }
       }
       const bool keep_id = forced || !rules.IsEnd(next) || o.return_end_token;
-      if (o.return_attention && keep_id) {
-        const float* a = ws_.cross_attention.data() + b * ws_.limits.max_source;
-        h.attention.emplace_back(a, a + S);
+      const float* a = ws_.cross_attention.data() + b * ws_.limits.max_source;
+      if (ReturnsAttention(o) && keep_id) h.attention.emplace_back(a, a + S);
+      if (cover) {
+        for (size_t j = 0; j < S; ++j) coverage[b * S + j] += a[j];
       }
       if (!forced && rules.IsEnd(next)) {
         done[b] = true;
@@ -389,6 +402,7 @@ std::vector<std::vector<Hypothesis>> Generator::Step1(size_t batch, size_t S, co
       Hypothesis& h = out[b][0];
       const size_t length = h.ids.size() + (ended[b] && !o.return_end_token ? 1 : 0);
       h.score /= powf(static_cast<float>(length), o.length_penalty);
+      if (cover) h.score += CoveragePenalty(coverage.data() + b * S, nullptr, S, o.coverage_penalty);
     }
   }
   return out;
@@ -409,9 +423,6 @@ std::vector<std::vector<float>> Generator::ScoreTokens(const std::vector<std::ve
                                                        const std::vector<std::vector<int32_t>>& targets) {
   ops::ApplyThreads();
   CheckSources(sources);
-  for (size_t i = 0; i < sources.size(); ++i) {
-    if (sources[i].empty()) throw Error(ErrorKind::kInput, "source " + std::to_string(i) + " is empty");
-  }
   const auto& c = model_->config();
   if (targets.size() != sources.size()) throw Error(ErrorKind::kInput, "as many targets as sources are needed");
   size_t steps = 0;
@@ -427,6 +438,30 @@ std::vector<std::vector<float>> Generator::ScoreTokens(const std::vector<std::ve
   if (steps > ws_.limits.max_target) {
     throw Error(ErrorKind::kLimit, "a target needs " + std::to_string(steps) + " steps, the generator takes " +
                                        std::to_string(ws_.limits.max_target));
+  }
+  // An empty source has nothing to translate from: each of its target's
+  // tokens and the EOS score 0 (as CTranslate2's score_batch answers it);
+  // the others are scored as a batch of their own.
+  size_t empty = 0;
+  for (const auto& s : sources) empty += s.empty();
+  if (empty > 0) {
+    std::vector<std::vector<float>> out(sources.size());
+    std::vector<std::vector<int32_t>> rest_sources, rest_targets;
+    std::vector<size_t> index;
+    for (size_t i = 0; i < sources.size(); ++i) {
+      if (sources[i].empty()) {
+        out[i].assign(targets[i].size() + 1, 0.0f);
+      } else {
+        index.push_back(i);
+        rest_sources.push_back(sources[i]);
+        rest_targets.push_back(targets[i]);
+      }
+    }
+    if (!index.empty()) {
+      auto got = ScoreTokens(rest_sources, rest_targets);
+      for (size_t j = 0; j < index.size(); ++j) out[index[j]] = std::move(got[j]);
+    }
+    return out;
   }
   const size_t batch = sources.size(), V = c.tgt_vocab_size;
   const size_t S = EncodeSources(sources);

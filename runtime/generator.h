@@ -69,6 +69,26 @@ struct GenerateOptions {
   // to that; below 1: it also stops as soon as max(num_hypotheses,
   // round(beam·patience)) are finished (faster, as CTranslate2's).
   float patience = 1.0f;
+  // CTranslate2's prefix_bias_beta, in [0, 1): above 0, target_prefix is a
+  // soft bias instead of a hard prefix (biased decoding of Arivazhagan et
+  // al., 2020, "Re-translation strategies..."; CTranslate2's BiasedDecoder): while a
+  // hypothesis has followed its prefix so far, the step's distribution is
+  // (1 - beta)·p plus beta on the prefix's next token, and that biased
+  // log-probability is in the score; once it leaves the prefix it decodes
+  // freely. Runs beam search (beam 1 included, as CTranslate2), no sampling,
+  // no return_alternatives, no on_token.
+  float prefix_bias_beta = 0.0f;
+  // CTranslate2's coverage_penalty (Wu et al., 2016, GNMT, eq. 14): a
+  // finished hypothesis's rank (beam search) and its normalize_scores score
+  // (every search) add beta·sum_j log(min(c_j, 1)) over the source ids j
+  // with c_j > 0, c_j the attention it got summed over the hypothesis's
+  // steps (its alignment rows, prefix and end token included). 0: off.
+  float coverage_penalty = 0.0f;
+  // CTranslate2's replace_unknowns: the text layer replaces each target
+  // unknown id by the source token it attends to most (TextCodec:
+  // DecodeReplacingUnknowns); the search keeps Hypothesis::attention for it
+  // (as with return_attention).
+  bool replace_unknowns = false;
   // Greedy/sampling: called with (source index, token) as each token is
   // chosen, EOS excluded (streaming). Returning true ends that source's
   // hypothesis after this token (no EOS; the score counts the tokens so
@@ -80,8 +100,8 @@ struct Hypothesis {
   std::vector<int32_t> ids;  // without the decoder start token and the final end token (see return_end_token)
   float score = 0;           // sum of the log-probabilities of the chosen tokens (end token included;
                              // see normalize_scores)
-  // With return_attention: one vector per id (length: the source's ids,
-  // after max_input_length), each summing to 1.
+  // With return_attention (or replace_unknowns): one vector per id (length:
+  // the source's ids, after max_input_length), each summing to 1.
   std::vector<std::vector<float>> attention;
 };
 
@@ -101,7 +121,8 @@ class Generator {
   std::vector<Hypothesis> Greedy(const std::vector<std::vector<int32_t>>& sources, const GenerateOptions& options);
 
   // Teacher forcing: the total log-probability of each target followed by
-  // EOS, decoding from the decoder start token.
+  // EOS, decoding from the decoder start token (an empty source: 0, each
+  // token's log-probability taken as 0, as CTranslate2's score_batch).
   std::vector<float> Score(const std::vector<std::vector<int32_t>>& sources,
                            const std::vector<std::vector<int32_t>>& targets);
   // Teacher forcing, token by token: for each target, the log-probability of

@@ -58,6 +58,15 @@ void StepRules::Apply(float* logits, const int32_t* history, size_t len, float* 
   }
 }
 
+float CoveragePenalty(const float* coverage, const float* step, size_t S, float beta) {
+  double penalty = 0;
+  for (size_t j = 0; j < S; ++j) {
+    const float c = coverage[j] + (step != nullptr ? step[j] : 0.0f);
+    if (c > 0.0f) penalty += log(std::min(c, 1.0f));
+  }
+  return beta * static_cast<float>(penalty);
+}
+
 int32_t Sample(const float* logprobs, size_t V, const GenerateOptions& o, std::mt19937_64& rng,
                std::vector<int32_t>& order) {
   std::iota(order.begin(), order.begin() + V, 0);
@@ -109,14 +118,25 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
   std::vector<std::vector<int32_t>> ids(rows), next_ids(rows);
   // return_attention: per row, the alignment of each of its ids, S floats each.
   const size_t A = ws_.limits.max_source;
-  std::vector<std::vector<float>> att(o.return_attention ? rows : 0), next_att(o.return_attention ? rows : 0);
+  const bool keep_att = ReturnsAttention(o);
+  std::vector<std::vector<float>> att(keep_att ? rows : 0), next_att(keep_att ? rows : 0);
+  // coverage_penalty: per row, the attention summed over its steps so far.
+  const bool cover = o.coverage_penalty != 0.0f;
+  std::vector<std::vector<float>> cov(cover ? rows : 0, std::vector<float>(S)), next_cov(cov);
+  auto coverage_of = [&](size_t row) {  // the penalty of row's steps and this step's
+    return cover ? CoveragePenalty(cov[row].data(), ws_.cross_attention.data() + row * A, S, o.coverage_penalty) : 0.0f;
+  };
+  // prefix_bias_beta: the prefix is a soft bias, followed while a row has
+  // not left it (diverged), instead of being forced.
+  const float beta = o.prefix_bias_beta;
+  std::vector<char> diverged(beta > 0.0f ? rows : 0, 0), next_diverged(diverged);
   for (auto* v : {&att, &next_att}) {
     for (auto& x : *v) x.reserve(o.max_length * S);
   }
   // A row's alignments as vectors, then (with_step) the row's at this step.
   auto attention_of = [&](size_t row, bool with_step) {
     std::vector<std::vector<float>> out;
-    if (!o.return_attention) return out;
+    if (!keep_att) return out;
     const std::vector<float>& a = att[row];
     for (size_t t = 0; t * S < a.size(); ++t) out.emplace_back(a.begin() + t * S, a.begin() + (t + 1) * S);
     if (with_step) {
@@ -135,7 +155,9 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
   cands.reserve(2 * k * k);
   const StepRules rules(o, c);
   // A finished hypothesis's length counts its end token.
-  auto rank = [&](float s, size_t len) { return s / powf(static_cast<float>(len), o.length_penalty); };
+  auto rank = [&](float s, size_t len, size_t row) {
+    return s / powf(static_cast<float>(len), o.length_penalty) + coverage_of(row);
+  };
   for (size_t b = 0; b < batch; ++b) score[b * k] = 0.0f;  // one live beam at the start: no duplicates
   for (size_t r = 0; r < rows; ++r) ws_.dec_ids[r] = c.decoder_start_id;
 
@@ -148,6 +170,8 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
       cands.clear();
       const std::vector<int32_t>* prefix = o.target_prefix.empty() ? nullptr : &o.target_prefix[b];
       if (prefix != nullptr && prefix->empty()) prefix = nullptr;
+      const std::vector<int32_t>* bias = nullptr;  // a soft prefix instead of a forced one
+      if (beta > 0.0f) std::swap(bias, prefix);
       for (size_t j = 0; j < k; ++j) {
         const size_t r = b * k + j;
         if (score[r] == kNegInf) continue;
@@ -160,6 +184,13 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
         }
         rules.Apply(row, ids[r].data(), ids[r].size(), penalty_scratch_.data());
         ops::LogSoftmax(row, 1, V);
+        if (bias != nullptr && step < bias->size() && !diverged[r]) {
+          // CTranslate2's BiasedDecoder: p' = (1 - beta)·p + beta·[token = the prefix's].
+          const int32_t want = (*bias)[step];
+          const float lp = row[want], discount = log1pf(-beta);
+          for (size_t v = 0; v < V; ++v) row[v] += discount;
+          row[want] = logf((1.0f - beta) * expf(lp) + beta);
+        }
         // The 2k best tokens of this beam are enough to fill k beams.
         const size_t take = std::min(V, 2 * k);
         std::iota(order_.begin(), order_.begin() + V, 0);
@@ -188,7 +219,7 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
           Finished f;
           f.hyp.ids = ids[cd.row];
           f.hyp.score = cd.score;
-          f.rank = rank(cd.score, f.hyp.ids.size() + 1);
+          f.rank = rank(cd.score, f.hyp.ids.size() + 1, static_cast<size_t>(cd.row));
           f.hyp.attention = attention_of(static_cast<size_t>(cd.row), o.return_end_token);
           if (o.return_end_token) f.hyp.ids.push_back(cd.token);
           auto at = std::upper_bound(finished[b].begin(), finished[b].end(), f.rank,
@@ -200,7 +231,9 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
         parent[i] = cd.row;
         next_token[i] = cd.token;
         next_score[i] = cd.score;
-        bound = std::max(bound, rank(cd.score, ids[cd.row].size() + 2));
+        // (a coverage penalty only rises toward 0 as a hypothesis goes on
+        // attending: bounded by 0, the full coverage)
+        bound = std::max(bound, cd.score / powf(static_cast<float>(ids[cd.row].size() + 2), o.length_penalty));
         if (++n == k) break;
       }
       for (size_t i = n; i < k; ++i) next_score[b * k + i] = kNegInf;
@@ -239,12 +272,21 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
         const size_t p = static_cast<size_t>(parent[i]);
         next_ids[i].assign(ids[p].begin(), ids[p].end());
         next_ids[i].push_back(next_token[i]);
-        if (o.return_attention) {
+        const float* x = ws_.cross_attention.data() + p * A;
+        if (keep_att) {
           next_att[i].assign(att[p].begin(), att[p].end());
-          const float* x = ws_.cross_attention.data() + p * A;
           next_att[i].insert(next_att[i].end(), x, x + S);
         }
-        for (size_t l = 0; l < layers; ++l) {
+        if (cover) {
+          for (size_t j = 0; j < S; ++j) next_cov[i][j] = cov[p][j] + x[j];
+        }
+        if (!diverged.empty()) {
+          const std::vector<int32_t>& bp = o.target_prefix[b];
+          next_diverged[i] = diverged[p] || step >= bp.size() || next_token[i] != bp[step];
+        }
+        // (one beam, as prefix_bias_beta runs it: its row is its own parent,
+        // and the Workspace has no copies to reorder into)
+        for (size_t l = 0; l < layers && k > 1; ++l) {
           const size_t dst = (l * R + i) * T * d, src = (l * R + p) * T * d;
           memcpy(ws_.cache_k_next.data() + dst, ws_.cache_k.data() + src, (step + 1) * d * sizeof(float));
           memcpy(ws_.cache_v_next.data() + dst, ws_.cache_v.data() + src, (step + 1) * d * sizeof(float));
@@ -257,8 +299,12 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
     }
     std::swap(ids, next_ids);
     std::swap(att, next_att);
-    std::swap(ws_.cache_k, ws_.cache_k_next);
-    std::swap(ws_.cache_v, ws_.cache_v_next);
+    std::swap(cov, next_cov);
+    std::swap(diverged, next_diverged);
+    if (k > 1) {
+      std::swap(ws_.cache_k, ws_.cache_k_next);
+      std::swap(ws_.cache_v, ws_.cache_v_next);
+    }
   }
   // Sources still searching at the length limit: their live beams count as
   // (unfinished) hypotheses.
@@ -272,7 +318,7 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
         f.hyp.ids.push_back(next_token[i]);
         f.hyp.attention = attention_of(static_cast<size_t>(parent[i]), true);
         f.hyp.score = next_score[i];
-        f.rank = rank(f.hyp.score, f.hyp.ids.size());
+        f.rank = rank(f.hyp.score, f.hyp.ids.size(), static_cast<size_t>(parent[i]));
         finished[b].push_back(std::move(f));
       }
     }

@@ -29,6 +29,21 @@ inline constexpr float kDisabledLogit = -1e30f;
 // A log-probability at or below this belongs to a disabled token.
 inline constexpr float kDisabledBelow = -1e29f;
 
+// Whether a search needs the decoder's alignment (Workspace::cross_attention):
+// kept in Hypothesis::attention for return_attention and replace_unknowns,
+// summed into coverage for coverage_penalty.
+inline bool KeepsAttention(const GenerateOptions& o) {
+  return o.return_attention || o.replace_unknowns || o.coverage_penalty != 0.0f;
+}
+inline bool ReturnsAttention(const GenerateOptions& o) { return o.return_attention || o.replace_unknowns; }
+
+// CTranslate2's coverage penalty (Wu et al., 2016, GNMT, eq. 14, without its
+// length term): beta·sum_j log(min(c_j, 1)) over the source positions with
+// c_j > 0, where c_j = coverage[j] + step[j] (the attention summed over the
+// hypothesis's steps so far, and this step's row; `step` may be null). ≤ 0
+// for beta > 0.
+float CoveragePenalty(const float* coverage, const float* step, size_t S, float beta);
+
 // GenerateOptions' CTranslate2 options resolved for one call (the end ids,
 // the suppressed tokens and sequences), applied to a row of logits before
 // its log-softmax, in CTranslate2's order: the repetition penalty on the raw

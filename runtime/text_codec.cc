@@ -8,6 +8,11 @@
 
 namespace edgeseq::runtime {
 
+namespace {
+// SentencePiece's word-boundary mark (U+2581), which a piece carries for the space before it.
+constexpr std::string_view kSpaceMark = "\xE2\x96\x81";
+}  // namespace
+
 std::vector<int32_t> ParseIds(std::string_view line, uint32_t vocab) {
   std::vector<int32_t> ids;
   size_t i = 0;
@@ -76,7 +81,8 @@ std::vector<int32_t> TextCodec::Frame(const std::vector<int32_t>& ids) const {
   return out;
 }
 
-std::vector<int32_t> TextCodec::EncodeTokens(std::string_view text, std::vector<std::string>* unknown) const {
+std::vector<int32_t> TextCodec::EncodeTokens(std::string_view text, std::vector<std::string>* unknown,
+                                             std::vector<std::string>* texts) const {
   if (!loaders::IsValidUtf8(text)) throw Error(ErrorKind::kInput, "the line is not valid UTF-8");
   std::string normalized;
   if (normalization_ == loaders::TextNormalization::kLowercaseAscii) {
@@ -89,6 +95,7 @@ std::vector<int32_t> TextCodec::EncodeTokens(std::string_view text, std::vector<
   }
   std::vector<int32_t> ids;
   auto add = [&](std::string_view tok) {
+    if (texts) texts->emplace_back(tok);
     const auto it = index_.find(tok);
     if (it != index_.end()) {
       ids.push_back(it->second);
@@ -121,20 +128,61 @@ std::vector<int32_t> TextCodec::EncodeTokens(std::string_view text, std::vector<
   return ids;
 }
 
-std::string TextCodec::Decode(const std::vector<int32_t>& ids) const {
+std::string TextCodec::Decode(const std::vector<int32_t>& ids, const std::vector<std::string>* replacements) const {
+  // replacements[i], when given and not empty, stands for ids[i]'s token.
+  auto token = [&](size_t i) -> std::string_view {
+    if (replacements && !(*replacements)[i].empty()) return (*replacements)[i];
+    return vocab_->tokens[static_cast<size_t>(ids[i])];
+  };
   if (sp_) {
     std::vector<std::string> pieces;
-    for (int32_t id : ids) {
-      if (!special_[static_cast<size_t>(id)]) pieces.emplace_back(vocab_->tokens[static_cast<size_t>(id)]);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (replacements && !(*replacements)[i].empty()) {
+        // SentencePiece passes a piece it does not know through verbatim:
+        // its word-boundary mark is turned into the space it stands for here.
+        std::string p((*replacements)[i]);
+        for (size_t at; (at = p.find(kSpaceMark)) != std::string::npos;) p.replace(at, kSpaceMark.size(), " ");
+        if (pieces.empty() && !p.empty() && p[0] == ' ') p.erase(0, 1);  // as the first piece's mark
+        pieces.push_back(std::move(p));
+      } else if (!special_[static_cast<size_t>(ids[i])]) {
+        pieces.emplace_back(token(i));
+      }
     }
     return sp_->Decode(pieces);
   }
   std::string s;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (kind_ == loaders::TokenizerKind::kWhitespace && i) s += ' ';
-    s += vocab_->tokens[static_cast<size_t>(ids[i])];
+    s += token(i);
   }
   return s;
+}
+
+std::string DecodeReplacingUnknowns(const TextCodec& source, std::string_view source_text, const TextCodec& target,
+                                    const std::vector<int32_t>& ids,
+                                    const std::vector<std::vector<float>>& attention) {
+  if (target.unk_id() < 0 || std::find(ids.begin(), ids.end(), target.unk_id()) == ids.end()) {
+    return target.Decode(ids);
+  }
+  if (attention.size() != ids.size()) {
+    throw Error(ErrorKind::kInput, "replace_unknowns needs the hypothesis's attention (one row per id: generate "
+                                   "with replace_unknowns or return_attention)");
+  }
+  std::vector<std::string> texts;
+  const size_t n = source.EncodeTokens(source_text, nullptr, &texts).size();
+  const size_t first = source.prefix_size();  // the framing ids are not the user's tokens (as CTranslate2)
+  std::vector<std::string> replacements(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] != target.unk_id()) continue;
+    // A source cut by max_input_length keeps its framing and loses its last tokens.
+    const std::vector<float>& a = attention[i];
+    const size_t framed = first + source.suffix_size();
+    const size_t m = std::min(n, a.size() > framed ? a.size() - framed : 0);
+    if (m == 0) continue;
+    const size_t at = static_cast<size_t>(std::max_element(a.begin() + first, a.begin() + first + m) - a.begin());
+    replacements[i] = texts[at - first];
+  }
+  return target.Decode(ids, &replacements);
 }
 
 bool SourceIsWords(const loaders::EsqFile& file) {

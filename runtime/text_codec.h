@@ -45,13 +45,19 @@ class TextCodec {
   std::vector<int32_t> Encode(std::string_view text, std::vector<std::string>* unknown = nullptr) const;
   // Text to token ids without framing. A token outside the vocabulary becomes
   // the side's unknown id, and is appended to *unknown (when given); without
-  // an unknown id it is refused (Error(kInput) naming it).
-  std::vector<int32_t> EncodeTokens(std::string_view text, std::vector<std::string>* unknown = nullptr) const;
+  // an unknown id it is refused (Error(kInput) naming it). *texts (when
+  // given) gets each id's text as it stood in the (normalized) input.
+  std::vector<int32_t> EncodeTokens(std::string_view text, std::vector<std::string>* unknown = nullptr,
+                                    std::vector<std::string>* texts = nullptr) const;
   // prefix + ids + suffix (the source side's framing; the target side has none);
   // empty ids stay empty: an empty source has nothing to translate.
   std::vector<int32_t> Frame(const std::vector<int32_t>& ids) const;
-  std::string Decode(const std::vector<int32_t>& ids) const;
+  // Ids to text; (*replacements)[i], when given (one entry per id) and not
+  // empty, is written in place of ids[i]'s token.
+  std::string Decode(const std::vector<int32_t>& ids, const std::vector<std::string>* replacements = nullptr) const;
   int32_t unk_id() const { return unk_; }
+  size_t prefix_size() const { return prefix_.size(); }  // framing ids before a source's tokens
+  size_t suffix_size() const { return suffix_.size(); }  // and after them
 
  private:
   const loaders::Vocabulary* vocab_;
@@ -63,5 +69,15 @@ class TextCodec {
   std::shared_ptr<const SentencePieceTokenizer> sp_;  // SentencePiece sides only
   std::vector<bool> special_;                         // ids decoding drops (SentencePiece sides)
 };
+
+// CTranslate2's replace_unknowns: target text in which each of the target's
+// unknown ids is replaced by the source token it attends to most: the argmax
+// of its attention row (Hypothesis::attention, one row per id, over the
+// source ids) among the source text's tokens, framing ids excluded (a source
+// cut by max_input_length: among the tokens kept), written as it stood in
+// the source text. Without an unknown id in `ids` this is target.Decode(ids);
+// attention missing (not one row per id) is Error(kInput).
+std::string DecodeReplacingUnknowns(const TextCodec& source, std::string_view source_text, const TextCodec& target,
+                                    const std::vector<int32_t>& ids, const std::vector<std::vector<float>>& attention);
 
 }  // namespace edgeseq::runtime

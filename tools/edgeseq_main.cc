@@ -107,6 +107,18 @@ int main(int argc, char** argv) {
                      "After each output, a tab and its alignment (CTranslate2's return_attention): for each output "
                      "token, the weights over the source's tokens (the model's alignment heads, averaged), rows "
                      "separated by ' ; '");
+  generate->add_option("--prefix-bias-beta", gen.prefix_bias_beta,
+                       "With --target-prefix: 0 < B < 1 makes the prefix a soft bias instead of forced "
+                       "(CTranslate2's prefix_bias_beta): while an output follows its prefix, each step's "
+                       "distribution is (1-B)*p plus B on the prefix's next token; runs beam search (--beam 1 too)")
+      ->capture_default_str();
+  generate->add_option("--coverage-penalty", gen.coverage_penalty,
+                       "CTranslate2's coverage_penalty B: beam search ranks finished outputs (and --normalize-scores "
+                       "scores them) adding B * sum over source tokens of log(min(attention received, 1)); 0: off")
+      ->capture_default_str();
+  generate->add_flag("--replace-unknowns", gen.replace_unknowns,
+                     "Text mode: write each unknown target token as the source token it attends to most "
+                     "(CTranslate2's replace_unknowns)");
   generate->add_flag("--stats", gen.stats, "Print timings (load, decode, tokens/s) to stderr");
 
   CLI::App* score = app.add_subcommand(

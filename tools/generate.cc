@@ -288,6 +288,9 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
   g.return_alternatives = o.return_alternatives;
   g.return_attention = o.return_attention;
   g.patience = o.patience;
+  g.prefix_bias_beta = o.prefix_bias_beta;
+  g.coverage_penalty = o.coverage_penalty;
+  g.replace_unknowns = o.replace_unknowns;
   g.min_alternative_expansion_prob = o.min_alternative_expansion_prob;
   // The options are checked before any input is read.
   try {
@@ -299,6 +302,12 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
       g.end_tokens.push_back(id[0]);
     }
     for (const std::string& s : o.suppress) g.suppress_sequences.push_back(TargetIds(l, o, s, "--suppress"));
+    if (o.replace_unknowns && o.ids) {
+      throw runtime::Error(runtime::ErrorKind::kInput, "--replace-unknowns writes text: not with --ids");
+    }
+    if (o.prefix_bias_beta > 0.0f && !o.target_prefix) {
+      throw runtime::Error(runtime::ErrorKind::kInput, "--prefix-bias-beta biases toward --target-prefix: give both");
+    }
     if (o.target_prefix && word_mode) {
       throw runtime::Error(runtime::ErrorKind::kInput,
                            "--target-prefix takes one source per line: not a word model in text mode (use --ids)");
@@ -319,11 +328,13 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
     std::vector<std::optional<size_t>> first_source;  // per line: index of its first source
     std::vector<size_t> source_count;
     std::vector<std::vector<int32_t>> sources, prefixes;  // prefixes: with --target-prefix, one per source
+    std::vector<std::string> texts;  // with --replace-unknowns: each source's text
     do {
       ++line_no;
       if (!line.empty() && line.back() == '\r') line.pop_back();  // CRLF input
       try {
         std::vector<std::vector<int32_t>> mine;
+        std::vector<std::string_view> mine_texts;
         if (o.target_prefix) {
           const size_t tab = line.find('\t');
           const std::string_view text(line);
@@ -336,12 +347,20 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
                                                                    std::to_string(g.max_length));
             }
           }
+          mine_texts.push_back(text.substr(0, tab));
           mine.push_back(SourceIds(l, o, text.substr(0, tab), "generate", line_no, err));
           prefixes.push_back(std::move(prefix));
         } else if (word_mode) {
-          for (std::string_view w : runtime::SplitWords(line)) mine.push_back(SourceIds(l, o, w, "generate", line_no, err));
+          for (std::string_view w : runtime::SplitWords(line)) {
+            mine_texts.push_back(w);
+            mine.push_back(SourceIds(l, o, w, "generate", line_no, err));
+          }
         } else {
+          mine_texts.push_back(line);
           mine.push_back(SourceIds(l, o, line, "generate", line_no, err));
+        }
+        if (o.replace_unknowns) {
+          for (std::string_view t : mine_texts) texts.emplace_back(t);
         }
         first_source.emplace_back(sources.size());
         source_count.push_back(mine.size());
@@ -387,7 +406,13 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
             snprintf(buf, sizeof(buf), "%.6f\t", h.score);
             out << buf;
           }
-          out << (o.ids ? runtime::FormatIds(h.ids) : l.tgt->Decode(h.ids));
+          if (o.ids) {
+            out << runtime::FormatIds(h.ids);
+          } else if (o.replace_unknowns) {
+            out << runtime::DecodeReplacingUnknowns(*l.src, texts[*first_source[li] + w], *l.tgt, h.ids, h.attention);
+          } else {
+            out << l.tgt->Decode(h.ids);
+          }
           if (o.return_attention) {  // one row per output token, its weights over the source's tokens
             out << '\t';
             for (size_t t = 0; t < h.attention.size(); ++t) {
@@ -445,7 +470,6 @@ int Score(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std::o
         if (tab == std::string::npos) throw runtime::Error(runtime::ErrorKind::kInput, "expected SOURCE<TAB>TARGET");
         const std::string_view text(line);
         std::vector<int32_t> src = SourceIds(l, o, text.substr(0, tab), "score", line_no, err);
-        if (src.empty()) throw runtime::Error(runtime::ErrorKind::kInput, "the source is empty (scoring needs one)");
         std::vector<int32_t> tgt = TargetLineIds(l, o, text.substr(tab + 1), "score", line_no, err);
         if (tgt.size() + 1 > l.gen->limits().max_target) {
           throw runtime::Error(runtime::ErrorKind::kInput, "the target needs " + std::to_string(tgt.size() + 1) + " steps, more than --max-len " +

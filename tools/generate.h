@@ -39,6 +39,9 @@ struct GenerateCliOptions {
   bool return_alternatives = false;     // num_hypotheses alternatives after the prefix
   bool return_attention = false;        // each output followed by <TAB> and its alignment rows
   float patience = 1.0f;                // beam: CTranslate2's patience
+  float prefix_bias_beta = 0.0f;        // > 0: --target-prefix is a soft bias (CTranslate2's)
+  float coverage_penalty = 0.0f;        // CTranslate2's coverage_penalty
+  bool replace_unknowns = false;        // text mode: an unknown target token → the most attended source token
   float min_alternative_expansion_prob = 0.0f;
   size_t batch = 16;         // lines decoded together
   bool scores = false;       // "score<TAB>" before each output

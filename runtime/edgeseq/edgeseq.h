@@ -249,6 +249,16 @@ typedef struct {
                                             stopping rule alone; > 1: also wait for round(beam*patience) finished
                                             hypotheses (num_hypotheses may be up to that); < 1: also stop once
                                             max(num_hypotheses, round(beam*patience)) are finished */
+  float prefix_bias_beta;                /* CTranslate2's prefix_bias_beta, in [0, 1): > 0 makes the target prefixes
+                                            a soft bias instead of forced ((1-beta)*p plus beta on the prefix's
+                                            next token while a hypothesis follows it); runs beam search (beam 1
+                                            too); no sampling, alternatives or on_token. 0 (default): hard prefix */
+  float coverage_penalty;                /* CTranslate2's coverage_penalty: beam search ranks (normalize_scores:
+                                            scores) add beta * sum_j log(min(attention to source id j, 1)); 0: off */
+  int replace_unknowns;                  /* nonzero: CTranslate2's replace_unknowns: the text calls write each unknown
+                                            target token as the source token it attends to most; the attention is
+                                            then returned too (edgeseq_result_attention: with edgeseq_generate_batch,
+                                            whose sources are ids, the caller replaces) */
 } edgeseq_generate_params;
 
 EDGESEQ_C_API void edgeseq_generate_params_init_sized(edgeseq_generate_params* params, size_t struct_size);
@@ -309,7 +319,7 @@ EDGESEQ_C_API edgeseq_status edgeseq_generate_text_with_params(edgeseq_generator
 
 /* Teacher forcing: the log-probability of each target followed by EOS given
  * its source (n pairs, at most the generator's max_batch), written to
- * out_logprobs[0..n). */
+ * out_logprobs[0..n); 0 for an empty source (as CTranslate2's score_batch). */
 EDGESEQ_C_API edgeseq_status edgeseq_score_batch(edgeseq_generator* generator, const int32_t* const* sources,
                                                  const size_t* source_lens, const int32_t* const* targets,
                                                  const size_t* target_lens, size_t n, float* out_logprobs);

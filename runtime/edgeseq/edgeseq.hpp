@@ -57,6 +57,8 @@ struct ModelInfo {
   bool source_is_words = false;
 };
 
+struct Hypothesis;
+
 class EDGESEQ_API Model {
  public:
   // Maps and validates an .esq file; verify_checksums also hashes every
@@ -81,6 +83,13 @@ class EDGESEQ_API Model {
   // The same; each token read as the unknown id is appended to *unknown.
   std::vector<int32_t> EncodeSource(std::string_view text, std::vector<std::string>* unknown) const;
   std::string DecodeTarget(const std::vector<int32_t>& ids) const;
+  // A hypothesis of `source_text` as text, each target unknown token written
+  // as the source token it attends to most (CTranslate2's replace_unknowns:
+  // the argmax of its Hypothesis::attention row over the text's tokens, the
+  // framing ids left out). Needs the attention (generate with
+  // replace_unknowns or return_attention; else kInput when the hypothesis
+  // has an unknown token); without unknown tokens DecodeTarget(h.ids).
+  std::string DecodeTarget(const Hypothesis& hypothesis, std::string_view source_text) const;
 
  private:
   friend class Generator;
@@ -182,6 +191,23 @@ struct GenerateOptions {
   // num_hypotheses may be up to that; below 1 it also stops once
   // max(num_hypotheses, round(beam·patience)) are finished.
   float patience = 1.0f;
+  // CTranslate2's prefix_bias_beta, in [0, 1) (else kInput): above 0 the
+  // target_prefix is a soft bias instead of forced: while a hypothesis has
+  // followed its prefix so far, each step's distribution is (1 − beta)·p
+  // plus beta on the prefix's next token, and that biased log-probability is
+  // in the score (Arivazhagan et al., 2020, biased decoding). Runs beam search
+  // (beam 1 included); no sampling, return_alternatives or on_token (kInput).
+  float prefix_bias_beta = 0.0f;
+  // CTranslate2's coverage_penalty (Wu et al., 2016, GNMT): beam search ranks
+  // finished hypotheses (and normalize_scores scores every search's) adding
+  // beta·Σ_j log(min(c_j, 1)) over the source ids j with c_j > 0, c_j the
+  // attention j received over the hypothesis's steps. 0: off.
+  float coverage_penalty = 0.0f;
+  // CTranslate2's replace_unknowns: keeps Hypothesis::attention so that
+  // Model::DecodeTarget(hypothesis, source_text) (and the C API's text
+  // calls) write each target unknown token as the source token it attends
+  // to most.
+  bool replace_unknowns = false;
 };
 
 struct Hypothesis {
@@ -191,8 +217,8 @@ struct Hypothesis {
   // Sum of the chosen tokens' log-probabilities (the end token's included),
   // or that over length^length_penalty with normalize_scores.
   float score = 0;
-  // With GenerateOptions::return_attention: one vector per id, as many
-  // weights as the source has ids (summing to 1); else empty.
+  // With GenerateOptions::return_attention (or replace_unknowns): one vector
+  // per id, as many weights as the source has ids (summing to 1); else empty.
   std::vector<std::vector<float>> attention;
 };
 
@@ -212,7 +238,8 @@ class EDGESEQ_API Generator {
   // chosen (streaming); returns the hypothesis.
   Hypothesis GenerateStreaming(const std::vector<int32_t>& source, const GenerateOptions& options,
                                const std::function<void(int32_t)>& on_token);
-  // Log-probability of each target followed by EOS (teacher forcing).
+  // Log-probability of each target followed by EOS (teacher forcing); 0
+  // for an empty source (as CTranslate2's score_batch).
   std::vector<float> Score(const std::vector<std::vector<int32_t>>& sources,
                            const std::vector<std::vector<int32_t>>& targets);
 

@@ -108,8 +108,12 @@ TEST(CppApi, EmptySourcesGiveEmptyHypotheses) {
     ASSERT_EQ(none.size(), 2u);
     EXPECT_TRUE(none[0][0].ids.empty() && none[1][0].ids.empty());
   }
-  // Scoring needs a source: still an input error.
-  EXPECT_THROW(gen.Score({{}}, {{3}}), edgeseq::Error);
+  // Scoring an empty source: 0 (each target token and the EOS score 0, as
+  // CTranslate2's score_batch); its neighbour keeps its own score.
+  const auto single = gen.Score({{4, 5}}, {{3}});
+  const auto scored = gen.Score({{}, {4, 5}}, {{3}, {3}});
+  EXPECT_EQ(scored[0], 0.0f);
+  EXPECT_NEAR(scored[1], single[0], 1e-5f);
 }
 
 TEST(CppApi, TextThroughTheVocabularies) {

@@ -735,12 +735,59 @@ static void TestCt2Options(void) {
     p.beam = 1;
     n = Best(g, s0, 7, &p, out, 64, &score);
     CHECK(SameIds(out, n, plain, nplain));
-    p.num_target_prefixes = 2; /* one source */
+    /* prefix_bias_beta: 0.99 keeps the prefix 5 6 (a soft bias, beam 1
+     * too), with its biased log-probabilities in the score; 1e-7 leaves it
+     * for the greedy output; [0, 1) only, and not with sampling. */
+    CHECK(p.prefix_bias_beta == 0.0f);
     prefix_lens[0] = 2;
+    p.prefix_bias_beta = 0.99f;
+    n = Best(g, s0, 7, &p, out, 64, &score);
+    CHECK(n >= 2 && out[0] == 5 && out[1] == 6 && score < 0.0f);
+    p.prefix_bias_beta = 1e-7f;
+    n = Best(g, s0, 7, &p, out, 64, &score);
+    CHECK(SameIds(out, n, plain, nplain));
+    p.prefix_bias_beta = 1.0f;
+    EXPECT_PARAMS(EDGESEQ_ERROR_INPUT);
+    p.target_prefixes = prefixes;
+    p.target_prefix_lens = prefix_lens;
+    p.num_target_prefixes = 1;
+    p.prefix_bias_beta = 0.5f;
+    p.sample = 1;
+    EXPECT_PARAMS(EDGESEQ_ERROR_INPUT);
+    p.num_target_prefixes = 2; /* one source */
     const int32_t* more[] = {own, own};
     p.target_prefixes = more;
+    p.target_prefix_lens = prefix_lens;
     EXPECT_PARAMS(EDGESEQ_ERROR_INPUT);
   }
+  /* coverage_penalty: beam 4 ranks with it; with normalize_scores a greedy
+   * score is the normalized one plus the (negative) penalty. */
+  CHECK(p.coverage_penalty == 0.0f);
+  p.normalize_scores = 1;
+  {
+    float base = 0;
+    n = Best(g, s0, 7, &p, out, 64, &base);
+    p.coverage_penalty = 0.5f;
+    n = Best(g, s0, 7, &p, out, 64, &score);
+    CHECK(SameIds(out, n, plain, nplain) && score <= base);
+    p.beam = 4;
+    CHECK(Best(g, s0, 7, &p, out, 64, &score) > 0);
+  }
+  edgeseq_generate_params_init(&p);
+  /* replace_unknowns: the attention comes back with the ids (the caller of
+   * this ids call replaces; the text calls do it themselves). */
+  CHECK(p.replace_unknowns == 0);
+  p.replace_unknowns = 1;
+  OK(edgeseq_generate_batch(g, srcs, lens, 1, &p, &r));
+  {
+    const float* w = NULL;
+    size_t width = 0;
+    OK(edgeseq_result_attention(r, 0, 0, &w, &width));
+    CHECK(w != NULL && width == 7);
+  }
+  edgeseq_result_free(r);
+  r = NULL;
+  edgeseq_generate_params_init(&p);
   /* return_alternatives: 3 hypotheses at beam 1, the first the greedy one;
    * min_alternative_expansion_prob out of [0, 1]: EDGESEQ_ERROR_INPUT. */
   CHECK(p.return_alternatives == 0 && p.min_alternative_expansion_prob == 0.0f);
@@ -859,6 +906,11 @@ static void TestScore(void) {
   OK(edgeseq_score(g, s0, 7, other, 2, &lp));
   CHECK(lp < 0.0f && isfinite(lp));
   OK(edgeseq_score(g, s0, 7, NULL, 0, &lp)); /* EOS alone */
+  {
+    float empty_lp = -1.0f;
+    OK(edgeseq_score(g, s0, 0, other, 2, &empty_lp)); /* an empty source scores 0 */
+    CHECK(empty_lp == 0.0f);
+  }
   CHECK(lp <= 0.0f);
   /* Errors. */
   const int32_t bad[] = {(int32_t)info.tgt_vocab_size};

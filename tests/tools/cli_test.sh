@@ -76,13 +76,14 @@ printf '7 9 11\t15 13 11\n5\t9\n' | run "$inspect" score -m "$tmp/p.esq" --ids >
 check "score prints one log-probability per line" '[ $? -eq 0 ] && [ "$(wc -l < "$tmp/score.txt")" -eq 2 ] && grep -qE "^-[0-9]+\.[0-9]{6}$" "$tmp/score.txt"'
 printf '7 9 11\t15 13 11\n5\t9\n' | run "$inspect" score -m "$tmp/p.esq" --ids --tokens > "$tmp/tokens.txt"
 check "score --tokens prints target length + 1 values per line" '[ $? -eq 0 ] && [ "$(awk "{print NF}" "$tmp/tokens.txt" | tr "\n" " ")" = "4 2 " ]'
+check "score: an empty source scores 0 (as CTranslate2)" '[ "$(printf "\t15 13 11\n" | run "$inspect" score -m "$tmp/p.esq" --ids)" = "0.000000" ]'
 check "score --tokens sums to the score" '[ "$(paste "$tmp/score.txt" "$tmp/tokens.txt" | awk "{s=0; for (i = 2; i <= NF; ++i) s += \$i; d = s - \$1; if (d < 0) d = -d; if (d > 1e-4) bad = 1} END {print bad + 0}")" = 0 ]'
 
 # CTranslate2's TranslationOptions (issue 17) on the CLI: the flags exist,
 # do what they say, and bad values stop before any input with exit 1 and
 # one line (agreement with CTranslate2 itself: ct2_options_test).
 run "$inspect" generate --help > "$tmp/help.txt"
-check "generate --help lists the CTranslate2 options" 'for f in --repetition-penalty --no-repeat-ngram-size --disable-unk --suppress --end-token --return-end-token --max-input-len --normalize-scores --target-prefix --return-alternatives --min-alternative-expansion-prob --return-attention --patience; do grep -q -- "$f" "$tmp/help.txt" || exit 1; done'
+check "generate --help lists the CTranslate2 options" 'for f in --repetition-penalty --no-repeat-ngram-size --disable-unk --suppress --end-token --return-end-token --max-input-len --normalize-scores --target-prefix --return-alternatives --min-alternative-expansion-prob --return-attention --patience --prefix-bias-beta --coverage-penalty --replace-unknowns; do grep -q -- "$f" "$tmp/help.txt" || exit 1; done'
 gen_ids() { run "$inspect" generate -m "$tmp/p.esq" --ids "$@"; }
 s0="4 19 6 8 10 12 14"
 plain=$(echo "$s0" | gen_ids)
@@ -112,12 +113,18 @@ att=$(echo "$s0" | gen_ids --return-attention)
 check "--return-attention: the output, a tab, one row of 7 weights summing to 1 per output token" '[ "$(echo "$att" | cut -f1)" = "$plain" ] && [ "$(echo "$att" | cut -f2 | awk -F" ; " "{print NF}")" = "$(echo "$plain" | wc -w)" ] && echo "$att" | cut -f2 | tr ";" "\n" | awk "{ if (NF != 7) exit 1; s = 0; for (i = 1; i <= NF; i++) s += \$i; if (s < 0.999 || s > 1.001) exit 1 }"'
 check "--patience 2: beam 2 gives up to 4 hypotheses, the best as without" '[ "$(echo "$s0" | gen_ids --beam 2 --patience 2 --num-hypotheses 4 | awk -F" [|][|][|] " "{print \$1}")" = "$(echo "$s0" | gen_ids --beam 2)" ]'
 check "--sample --num-hypotheses 3: three samples, best score first" '[ "$(echo "$s0" | gen_ids --sample --num-hypotheses 3 --scores --temperature 2 | awk -F" [|][|][|] " "{print NF}")" = 3 ] && echo "$s0" | gen_ids --sample --num-hypotheses 3 --scores --temperature 2 | awk -F" [|][|][|] " "{ for (i = 2; i <= NF; i++) { split(\$(i-1), a, \"\t\"); split(\$i, b, \"\t\"); if (a[1] + 0 < b[1] + 0) exit 1 } }"'
+check "--prefix-bias-beta 0.99: the prefix 5 6 kept as a soft bias (beam 1 and 4); 1e-7: the plain output" '[ "$(printf "%s\t5 6\n" "$s0" | gen_ids --target-prefix --prefix-bias-beta 0.99 | cut -d" " -f1-2)" = "5 6" ] && [ "$(printf "%s\t5 6\n" "$s0" | gen_ids --target-prefix --prefix-bias-beta 0.99 --beam 4 | cut -d" " -f1-2)" = "5 6" ] && [ "$(printf "%s\t5 6\n" "$s0" | gen_ids --target-prefix --prefix-bias-beta 1e-7)" = "$plain" ]'
+cov=$(echo "$s0" | gen_ids --scores --normalize-scores --coverage-penalty 0.5 | cut -f1)
+check "--coverage-penalty: the greedy output, its normalized score lowered by the penalty" '[ "$(echo "$s0" | gen_ids --coverage-penalty 0.5)" = "$plain" ] && awk -v c="$cov" -v n="$norm" "BEGIN { exit !(c < n) }" && [ -n "$(echo "$s0" | gen_ids --coverage-penalty 0.5 --beam 4)" ]'
 bad_option() {  # bad_option NAME MESSAGE FLAGS...: exit 1, one line with MESSAGE, before reading input
   local name="$1" msg="$2"
   run "$inspect" generate -m "$tmp/p.esq" --ids "${@:3}" < /dev/null > /dev/null 2> "$tmp/err.txt"
   check "$name" '[ $? -eq 1 ] && [ "$(wc -l < "$tmp/err.txt")" -eq 1 ] && grep -q -- "$msg" "$tmp/err.txt"'
 }
 bad_option "--patience 0 is an error" "patience must be finite and > 0" --patience 0
+bad_option "--prefix-bias-beta 1 is an error" "prefix_bias_beta must be in \[0, 1)" --prefix-bias-beta 1 --target-prefix
+bad_option "--prefix-bias-beta without --target-prefix is an error" "give both" --prefix-bias-beta 0.5
+bad_option "--replace-unknowns with --ids is an error" "not with --ids" --replace-unknowns
 bad_option "--repetition-penalty 0 is an error" "repetition penalty must be finite and > 0" --repetition-penalty 0
 bad_option "--repetition-penalty -1 is an error" "repetition penalty must be finite and > 0" --repetition-penalty -1
 bad_option "--end-token outside the vocabulary is an error" "^edgeseq generate: --end-token: id 99 is outside the vocabulary of 24" --end-token 99
@@ -131,6 +138,7 @@ run "$convert" "$src/tests/fixtures/parity/post_relu.pth" -o "$tmp/pv.esq" --hea
 text_plain=$(printf "dfh\n" | run "$inspect" generate -m "$tmp/pv.esq")
 text_first=$(echo "$text_plain" | cut -d" " -f1)
 text_out=$(printf "dfh\n" | run "$inspect" generate -m "$tmp/pv.esq" --suppress "$text_first")
+check "text: --replace-unknowns without unknown tokens changes nothing" '[ "$(printf "dfh\n" | run "$inspect" generate -m "$tmp/pv.esq" --replace-unknowns)" = "$text_plain" ]'
 check "text: --suppress takes target tokens" '[ $? -eq 0 ] && [ -n "$text_out" ] && echo "$text_first" | grep -q "^T[0-9]*$" && ! echo " $text_out " | grep -q " $text_first "'
 text_end=$(echo "$text_plain" | awk '{print $NF}')
 text_until=$(echo "$text_plain" | awk -v e="$text_end" '{for (i = 1; i <= NF; ++i) {printf "%s%s", (i > 1 ? " " : ""), $i; if ($i == e) break}}')

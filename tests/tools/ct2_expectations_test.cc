@@ -245,6 +245,72 @@ TEST_P(Ct2Expectations, ReturnAlternatives) {
   for (const auto& h : out[0]) EXPECT_EQ(h.substr(0, 4), "a t ");
 }
 
+// translator_test.cc SearchVariantTest.ReplaceUnknowns: with the prefix
+// <unk> t, the unknown token becomes the source token it attends to most.
+TEST_P(Ct2Expectations, ReplaceUnknowns) {
+  GenerateOptions o = Options();
+  o.num_hypotheses = o.beam;
+  o.replace_unknowns = true;
+  o.target_prefix = {TargetIds(*model_, "<unk> t")};
+  const auto hyps = gen_->Generate({model_->EncodeSource(kAtzmon)}, o);
+  EXPECT_EQ(model_->DecodeTarget(hyps[0][0], kAtzmon), "ت t z m o n");
+  EXPECT_EQ(model_->DecodeTarget(hyps[0][0].ids), "<unk> t z m o n");
+  // Without the attention there is nothing to replace by: an error, not a guess.
+  Hypothesis bare = hyps[0][0];
+  bare.attention.clear();
+  EXPECT_THROW(model_->DecodeTarget(bare, kAtzmon), Error);
+}
+
+// translator_test.cc TranslatorTest.TranslateBatchWithStronglyBiasedPrefix
+// (beta 0.99: as the hard prefix) and ...WithWeaklyBiasedPrefix (beta 0.01:
+// the prefix a t s s s is left where the model disagrees), beam 2 as there,
+// on each model variant.
+TEST_P(Ct2Expectations, BiasedPrefix) {
+  GenerateOptions o = Options();
+  o.beam = 2;
+  o.prefix_bias_beta = 0.99f;
+  const std::vector<std::string> input = {kAtzmon, kAtzmon, kAtzmon, "آ ز ا"};
+  o.target_prefix = {TargetIds(*model_, "a t s"), {}, TargetIds(*model_, "a t z o"), {}};
+  auto out = Translate(input, o);
+  EXPECT_EQ(out[0][0], "a t s u m o n");
+  EXPECT_EQ(out[1][0], "a t z m o n");
+  EXPECT_EQ(out[2][0], "a t z o m o n");
+  EXPECT_EQ(out[3][0], "a z z a");
+  o.prefix_bias_beta = 0.01f;
+  o.target_prefix = {TargetIds(*model_, "a t s s s"), {}, TargetIds(*model_, "a t z o"), {}};
+  out = Translate(input, o);
+  EXPECT_EQ(out[0][0], "a t z m o n");
+  EXPECT_EQ(out[1][0], "a t z m o n");
+  EXPECT_EQ(out[2][0], "a t z m o n");
+  EXPECT_EQ(out[3][0], "a z z a");
+}
+
+// test_translator.py test_strongly_biased_target_prefix and
+// test_weakly_biased_target_prefix (beams 1 and 2 there; here each
+// variant's beam): beta 0.9999999 keeps the prefix; beta 1e-7 gives the
+// unconstrained answers with their scores within 1e-5.
+TEST_P(Ct2Expectations, BiasedPrefixPython) {
+  GenerateOptions o = Options();
+  const std::vector<std::string> input = {kAtzmon, "آ ت ش ي س و ن"};
+  o.prefix_bias_beta = 0.9999999f;
+  o.target_prefix = {TargetIds(*model_, "a t s"), {}};
+  auto out = Translate(input, o);
+  EXPECT_EQ(out[0][0].substr(0, 5), "a t s");
+  EXPECT_EQ(out[1][0], "a c h i s o n");
+  GenerateOptions free = Options();
+  free.normalize_scores = true;
+  std::vector<std::vector<float>> free_scores, weak_scores;
+  const auto unconstrained = Translate(input, free, &free_scores);
+  o = free;
+  o.prefix_bias_beta = 1e-7f;
+  o.target_prefix = {TargetIds(*model_, "a t s"), TargetIds(*model_, "s i o")};
+  const auto weak = Translate(input, o, &weak_scores);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(weak[i][0], unconstrained[i][0]);
+    EXPECT_NEAR(weak_scores[i][0], free_scores[i][0], 1e-5);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Aren, Ct2Expectations,
     ::testing::Values(Variant{"aren-transliteration", "f32", 1}, Variant{"aren-transliteration", "f32", 4},
@@ -287,6 +353,15 @@ TEST(Ct2ExpectationsScore, ScoreApi) {
       }
     }
     RecordProperty(std::string("max_abs_diff_") + quantize, std::to_string(worst));
+    // test_score_api's empty inputs: an empty source scores each target
+    // token and the EOS 0; beside a real pair, that one keeps its values.
+    EXPECT_EQ(gen.ScoreTokens({{}}, {{}}), (std::vector<std::vector<float>>{{0.0f}}));
+    const auto empties = gen.ScoreTokens({{}, {}}, targets);
+    EXPECT_EQ(empties[0], std::vector<float>(7, 0.0f));
+    EXPECT_EQ(empties[1], std::vector<float>(8, 0.0f));
+    const auto mixed = gen.ScoreTokens({{}, sources[1]}, targets);
+    EXPECT_EQ(mixed[0], std::vector<float>(7, 0.0f));
+    for (size_t t = 0; t < got[1].size(); ++t) EXPECT_NEAR(mixed[1][t], got[1][t], 1e-5) << quantize;
   }
 }
 

@@ -130,6 +130,8 @@ GenerateOptions ToOptions(const json& c) {
   o.max_input_length = c.value("max_input_length", 0);
   o.max_length = c.value("max_decoding_length", 256);
   o.min_length = c.value("min_decoding_length", 0);
+  o.coverage_penalty = c.value("coverage_penalty", 0.0f);
+  o.prefix_bias_beta = c.value("prefix_bias_beta", 0.0f);
   return o;
 }
 
@@ -240,7 +242,8 @@ TEST_F(Ct2Options, F32AsCTranslate2) {
       ASSERT_EQ(got[i].text.size(), want["h"].size()) << Describe(c, i);
       if (!raw.empty()) {
         ASSERT_EQ(raw[i].text, got[i].text) << Describe(c, i);
-        for (size_t h = 0; h < got[i].text.size(); ++h) {
+        // (a coverage penalty is added to the normalized score, not scaled)
+        for (size_t h = 0; h < got[i].text.size() && o.coverage_penalty == 0.0f; ++h) {
           const float scale = std::pow(NormLength(got[i].text[h], o), o.length_penalty);
           EXPECT_NEAR(raw[i].scores[h], got[i].scores[h] * scale, 1e-5f * std::max(1.0f, scale)) << Describe(c, i);
         }
@@ -517,24 +520,38 @@ TEST_F(Ct2Options, Int8AsCTranslate2Int8) {
 // Beam: every hypothesis starts with its prefix; each one CTranslate2 also
 // found (its answer or its patience-2 pool) has CTranslate2's score; the best
 // is CTranslate2's or ranks above it.
-TEST_F(Ct2Options, TargetPrefixAsCTranslate2) {
-  static const json doc = [] {
+// tests/fixtures/ct2_prefix/expected.json (make_ct2_prefix.py): its
+// sources and target prefixes as ids.
+struct PrefixFixture {
+  json doc;
+  std::vector<std::vector<int32_t>> sources, prefixes;
+};
+const PrefixFixture& Prefixes() {
+  static const PrefixFixture f = [] {
+    PrefixFixture x;
     std::ifstream in(std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/ct2_prefix/expected.json");
-    return json::parse(in);
+    x.doc = json::parse(in);
+    for (const auto& s : x.doc["sources"]) {
+      x.sources.emplace_back();
+      std::istringstream words(s.get<std::string>());
+      for (std::string t; words >> t;) x.sources.back().push_back(Vocab().src_id.at(t));
+    }
+    for (const auto& p : x.doc["prefixes"]) {
+      x.prefixes.emplace_back();
+      std::istringstream words(p.get<std::string>());
+      for (std::string t; words >> t;) x.prefixes.back().push_back(TargetId(t));
+    }
+    return x;
   }();
+  return f;
+}
+
+TEST_F(Ct2Options, TargetPrefixAsCTranslate2) {
+  const json& doc = Prefixes().doc;
+  const auto& sources = Prefixes().sources;
+  const auto& prefixes = Prefixes().prefixes;
   const auto model = Model::Load(test::Convert("aren-transliteration", "f32"), true);
   Generator gen(model, {32, 0, 0, 4});
-  std::vector<std::vector<int32_t>> sources, prefixes;
-  for (const auto& s : doc["sources"]) {
-    sources.emplace_back();
-    std::istringstream in(s.get<std::string>());
-    for (std::string t; in >> t;) sources.back().push_back(Vocab().src_id.at(t));
-  }
-  for (const auto& p : doc["prefixes"]) {
-    prefixes.emplace_back();
-    std::istringstream in(p.get<std::string>());
-    for (std::string t; in >> t;) prefixes.back().push_back(TargetId(t));
-  }
   size_t checked = 0, verified = 0, worse = 0;
   for (const json& c : doc["cases"]) {
     GenerateOptions o = ToOptions(c["options"]);
@@ -624,6 +641,45 @@ TEST_F(Ct2Options, TargetPrefixAsCTranslate2) {
   std::cout << "alternatives " << alternatives << ", as CTranslate2 " << same << "\n";
   std::cout << "prefix answers " << checked << ", beam best found and scored by CTranslate2 " << verified
             << ", ranked below CTranslate2's " << worse << "\n";
+}
+
+// prefix_bias_beta (a soft prefix), beams 1, 2 and 4 (CTranslate2's beam
+// search for each): the best hypothesis is CTranslate2's or ranks above it
+// on almost every source, and every hypothesis CTranslate2 also found (its
+// answer or its patience-2 pool) has CTranslate2's score, the biased
+// log-probabilities included.
+TEST_F(Ct2Options, BiasedPrefixAsCTranslate2) {
+  const json& doc = Prefixes().doc;
+  const auto model = Model::Load(test::Convert("aren-transliteration", "f32"), true);
+  Generator gen(model, {32, 0, 0, 4});
+  size_t answers = 0, same = 0, verified = 0, worse = 0;
+  for (const json& c : doc["biased"]) {
+    GenerateOptions o = ToOptions(c["options"]);
+    ASSERT_GT(o.prefix_bias_beta, 0.0f);
+    o.normalize_scores = true;
+    o.target_prefix = Prefixes().prefixes;
+    const auto got = DecodeAll(gen, Prefixes().sources, o);
+    const std::string what = c["options"].dump();
+    for (size_t i = 0; i < got.size(); ++i) {
+      const json& want = c["results"][i];
+      ++answers;
+      std::map<std::string, float> known;
+      for (size_t h = 0; h < want["h"].size(); ++h) known[want["h"][h]] = want["s"][h];
+      for (const auto& [text, score] : c["pool"][i].items()) known[text] = score;
+      same += got[i].text[0] == want["h"][0];
+      const auto it = known.find(got[i].text[0]);
+      if (it != known.end()) {
+        ++verified;
+        EXPECT_NEAR(got[i].scores[0], it->second, 1e-4f) << what << " source " << i << " " << got[i].text[0];
+      }
+      if (got[i].text[0] != want["h"][0] && got[i].scores[0] < want["s"][0].get<float>()) ++worse;
+    }
+  }
+  EXPECT_EQ(answers, doc["biased"].size() * Prefixes().sources.size());
+  EXPECT_GE(verified * 100, answers * 90);
+  EXPECT_LE(worse, 3u) << "answers ranked below CTranslate2's";
+  std::cout << "biased prefix answers " << answers << ": best as CTranslate2 " << same << ", found and scored by "
+            << "CTranslate2 " << verified << ", ranked below CTranslate2's " << worse << "\n";
 }
 
 }  // namespace
