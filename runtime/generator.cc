@@ -274,7 +274,9 @@ std::vector<std::vector<Hypothesis>> Generator::Alternatives(const std::vector<s
   for (size_t i = 0; i < sources.size(); ++i) {
     const std::vector<int32_t> prefix = o.target_prefix.empty() ? std::vector<int32_t>() : o.target_prefix[i];
     if (prefix.size() >= o.max_length) {  // nothing left to expand: the prefix alone
-      out[i].push_back({prefix, 0.0f});
+      Hypothesis h;
+      h.ids = prefix;
+      out[i].push_back(std::move(h));
       continue;
     }
     const size_t S = EncodeSources({sources[i]});

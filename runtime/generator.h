@@ -67,7 +67,9 @@ struct GenerateOptions {
   // alone, docs/DECODING.md). Above 1: the search also waits for
   // round(beam·patience) finished hypotheses, and num_hypotheses may be up
   // to that; below 1: it also stops as soon as max(num_hypotheses,
-  // round(beam·patience)) are finished (faster, as CTranslate2's).
+  // round(beam·patience)) are finished (faster, as CTranslate2's). Counted:
+  // the hypotheses that ended among the k best candidates of their step (as
+  // CTranslate2). No effect with length_penalty 0 and coverage_penalty 0.
   float patience = 1.0f;
   // CTranslate2's prefix_bias_beta, in [0, 1): above 0, target_prefix is a
   // soft bias instead of a hard prefix (biased decoding of Arivazhagan et

@@ -150,6 +150,10 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
   }
   std::vector<int32_t> parent(rows, 0), next_token(rows, c.decoder_start_id);
   std::vector<std::vector<Finished>> finished(batch);
+  // Per source, the finished hypotheses that were among the k best
+  // candidates of their step: what patience counts (as CTranslate2 counts
+  // them; edgeseq also keeps end proposals ranked below those).
+  std::vector<size_t> counted(batch, 0);
   std::vector<bool> done(batch, false);
   std::vector<Candidate> cands;
   cands.reserve(2 * k * k);
@@ -216,6 +220,7 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
           // At the first step after a prefix only the best candidate may
           // end (CTranslate2's guard against short hypotheses, its issue 277).
           if (prefix != nullptr && step == prefix->size() && ci > 0) continue;
+          counted[b] += ci < k;
           Finished f;
           f.hyp.ids = ids[cd.row];
           f.hyp.score = cd.score;
@@ -251,9 +256,12 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
       // patience (CTranslate2's: round(beam·patience) finished hypotheses)
       // combined with that rule: above 1 both must hold, below 1 either.
       const size_t patient = std::max(need, static_cast<size_t>(std::round(k * o.patience)));
+      // With length penalty 0 and no coverage penalty the rule is exact and
+      // patience has no effect (as CTranslate2 exits early then).
+      const bool patience_applies = o.length_penalty != 0.0f || o.coverage_penalty != 0.0f;
       bool stop = bounded;
-      if (o.patience > 1.0f) stop = bounded && finished[b].size() >= patient;
-      if (o.patience < 1.0f) stop = bounded || finished[b].size() >= patient;
+      if (patience_applies && o.patience > 1.0f) stop = bounded && counted[b] >= patient;
+      if (patience_applies && o.patience < 1.0f) stop = bounded || counted[b] >= patient;
       if (n == 0 || stop) {
         done[b] = true;
       } else {

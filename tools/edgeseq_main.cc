@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   generate->add_option("--temperature", gen.temperature, "Sampling: divide the log-probabilities by T > 0")
       ->capture_default_str();
-  generate->add_option("--seed", gen.seed, "Sampling: the same seed gives the same output")->capture_default_str();
+  generate->add_option("--seed", gen.seed, "Sampling: the same seed, options and batch of lines give the same output (lines decoded together "
+                       "share one random stream: with --batch 1 each line's output depends on it alone)")->capture_default_str();
   // CTranslate2's TranslationOptions of the same names (docs/DECODING.md).
   generate->add_option("--repetition-penalty", gen.repetition_penalty,
                        "Logits of the tokens generated so far become l*P if negative, l/P otherwise "

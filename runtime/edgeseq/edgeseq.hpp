@@ -189,7 +189,9 @@ struct GenerateOptions {
   // edgeseq's own stopping rule alone (docs/DECODING.md). Above 1 the search
   // also waits for round(beam·patience) finished hypotheses, and
   // num_hypotheses may be up to that; below 1 it also stops once
-  // max(num_hypotheses, round(beam·patience)) are finished.
+  // max(num_hypotheses, round(beam·patience)) are finished (counted as
+  // CTranslate2 counts them). No effect with length_penalty 0 and no
+  // coverage_penalty (the rule is exact then; CTranslate2 ignores it too).
   float patience = 1.0f;
   // CTranslate2's prefix_bias_beta, in [0, 1) (else kInput): above 0 the
   // target_prefix is a soft bias instead of forced: while a hypothesis has

@@ -131,6 +131,7 @@ GenerateOptions ToOptions(const json& c) {
   o.max_length = c.value("max_decoding_length", 256);
   o.min_length = c.value("min_decoding_length", 0);
   o.coverage_penalty = c.value("coverage_penalty", 0.0f);
+  o.patience = c.value("patience", 1.0f);
   o.prefix_bias_beta = c.value("prefix_bias_beta", 0.0f);
   return o;
 }
