@@ -54,11 +54,48 @@ TextCodec::TextCodec(const loaders::EsqFile& file, bool source)
       if (id >= 0 && static_cast<size_t>(id) < special_.size()) special_[static_cast<size_t>(id)] = true;
     }
     for (size_t i = 0; i < special_.size(); ++i) special_[i] = special_[i] || sp_->IsControl(vocab_->tokens[i]);
+  } else if (kind_ == loaders::TokenizerKind::kByteLevelBpe) {
+    try {
+      bpe_ = std::make_shared<const ByteLevelBpe>(
+          ByteLevelBpe::FromSection(source ? file.src_tokenizer_model() : file.tgt_tokenizer_model()));
+    } catch (const Error& e) {
+      throw Error(ErrorKind::kModel, std::string(source ? "source" : "target") + " tokenizer: " + e.what());
+    }
+    IndexBpe(c);
   }
   if (source) {
     normalization_ = c.src_normalization;
     prefix_ = c.src_prefix;
     suffix_ = c.src_suffix;
+  }
+}
+
+// The BPE side's two maps, through the model's vocabulary: a token by its
+// byte-to-unicode spelling, an added token by its text (which decodes as
+// itself; special ones, and the header's special ids, are dropped).
+void TextCodec::IndexBpe(const loaders::ModelConfig& c) {
+  const size_t n = bpe_->size();
+  bpe_ids_.assign(n + bpe_->added().size(), -1);
+  for (size_t i = 0; i < n; ++i) {
+    const auto it = index_.find(BytesToUnicode(bpe_->Token(static_cast<int32_t>(i))));
+    if (it != index_.end()) bpe_ids_[i] = it->second;
+  }
+  special_.assign(vocab_->tokens.size(), false);
+  std::vector<bool> literal(vocab_->tokens.size(), false);
+  for (size_t k = 0; k < bpe_->added().size(); ++k) {
+    const auto it = index_.find(bpe_->added()[k].text);
+    if (it == index_.end()) continue;
+    bpe_ids_[n + k] = it->second;
+    literal[static_cast<size_t>(it->second)] = true;
+    if (bpe_->added()[k].special) special_[static_cast<size_t>(it->second)] = true;
+  }
+  for (int32_t id : {c.pad_id, c.bos_id, c.eos_id, c.decoder_start_id}) {
+    if (id >= 0 && static_cast<size_t>(id) < special_.size()) special_[static_cast<size_t>(id)] = true;
+  }
+  bpe_bytes_.resize(vocab_->tokens.size());
+  for (size_t i = 0; i < vocab_->tokens.size(); ++i) {
+    const std::string_view t = vocab_->tokens[i];
+    if (literal[i] || !UnicodeToBytes(t, &bpe_bytes_[i])) bpe_bytes_[i].assign(t);
   }
 }
 
@@ -101,6 +138,16 @@ std::vector<int32_t> TextCodec::EncodeTokens(std::string_view text, std::vector<
   };
   if (kind_ == loaders::TokenizerKind::kSentencePiece) {
     for (const std::string& piece : sp_->Encode(text)) add(piece);
+  } else if (bpe_) {
+    for (int32_t t : bpe_->Encode(text)) {
+      const int32_t id = bpe_ids_[static_cast<size_t>(t)];
+      if (id >= 0) {
+        ids.push_back(id);
+      } else {
+        const size_t n = bpe_->size();
+        add(static_cast<size_t>(t) < n ? BytesToUnicode(bpe_->Token(t)) : bpe_->added()[static_cast<size_t>(t) - n].text);
+      }
+    }
   } else if (kind_ == loaders::TokenizerKind::kCharacters) {
     for (size_t i = 0; i < text.size();) {
       const unsigned char c = static_cast<unsigned char>(text[i]);
@@ -121,13 +168,20 @@ std::vector<int32_t> TextCodec::EncodeTokens(std::string_view text, std::vector<
   return ids;
 }
 
-std::string TextCodec::Decode(const std::vector<int32_t>& ids) const {
+std::string TextCodec::Decode(const std::vector<int32_t>& ids, bool keep_special) const {
   if (sp_) {
     std::vector<std::string> pieces;
     for (int32_t id : ids) {
-      if (!special_[static_cast<size_t>(id)]) pieces.emplace_back(vocab_->tokens[static_cast<size_t>(id)]);
+      if (keep_special || !special_[static_cast<size_t>(id)]) pieces.emplace_back(vocab_->tokens[static_cast<size_t>(id)]);
     }
     return sp_->Decode(pieces);
+  }
+  if (bpe_) {
+    std::string bytes;
+    for (int32_t id : ids) {
+      if (keep_special || !special_[static_cast<size_t>(id)]) bytes += bpe_bytes_[static_cast<size_t>(id)];
+    }
+    return loaders::Utf8Lossy(bytes);
   }
   std::string s;
   for (size_t i = 0; i < ids.size(); ++i) {

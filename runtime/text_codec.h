@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "loaders/esq_reader.h"
+#include "runtime/bpe_tokenizer.h"
 #include "runtime/sentencepiece_tokenizer.h"
 
 namespace edgeseq::runtime {
@@ -35,10 +36,16 @@ std::vector<std::string_view> SplitWords(std::string_view line);
 // SentencePiece sides segment text with the model's SentencePiece model and
 // look each piece up in the model's vocabulary (Marian and fairseq-derived
 // models number pieces their own way); decoding drops the model's special
-// ids and the tokenizer's control pieces.
+// ids and the tokenizer's control pieces. Byte-level BPE sides split text
+// with the model's BPE data (runtime/bpe_tokenizer.h) and look each token up
+// by its GPT-2 byte-to-unicode spelling (added tokens by their text);
+// decoding turns the entries back into bytes, drops special ids, and
+// replaces ill-formed UTF-8 (ids cut through a character) with U+FFFD, as
+// Hugging Face's decoders do.
 class TextCodec {
  public:
-  // Throws Error(kModel) if the model carries no vocabulary for that side.
+  // Throws Error(kModel) if the model carries no vocabulary for that side,
+  // or its tokenizer's data does not load (naming what is wrong).
   TextCodec(const loaders::EsqFile& file, bool source);
   // The ids the encoder (source) or the decoder (target) reads: EncodeTokens,
   // then, on the source side, Frame.
@@ -50,10 +57,15 @@ class TextCodec {
   // prefix + ids + suffix (the source side's framing; the target side has none);
   // empty ids stay empty: an empty source has nothing to translate.
   std::vector<int32_t> Frame(const std::vector<int32_t>& ids) const;
-  std::string Decode(const std::vector<int32_t>& ids) const;
+  // Ids (each below the vocabulary's size; the caller checks) to text. The
+  // special ids of SentencePiece and BPE sides are left out unless
+  // keep_special.
+  std::string Decode(const std::vector<int32_t>& ids, bool keep_special = false) const;
   int32_t unk_id() const { return unk_; }
 
  private:
+  void IndexBpe(const loaders::ModelConfig& c);
+
   const loaders::Vocabulary* vocab_;
   loaders::TokenizerKind kind_;
   std::unordered_map<std::string_view, int32_t> index_;
@@ -61,7 +73,10 @@ class TextCodec {
   loaders::TextNormalization normalization_ = loaders::TextNormalization::kNone;
   std::vector<int32_t> prefix_, suffix_;
   std::shared_ptr<const SentencePieceTokenizer> sp_;  // SentencePiece sides only
-  std::vector<bool> special_;                         // ids decoding drops (SentencePiece sides)
+  std::vector<bool> special_;                         // ids decoding drops (SentencePiece and BPE sides)
+  std::shared_ptr<const ByteLevelBpe> bpe_;           // byte-level BPE sides only:
+  std::vector<int32_t> bpe_ids_;                      //   tokenizer id → model id (-1: not in the vocabulary)
+  std::vector<std::string> bpe_bytes_;                //   model id → the bytes it decodes to
 };
 
 }  // namespace edgeseq::runtime
