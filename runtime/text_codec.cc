@@ -47,12 +47,14 @@ TextCodec::TextCodec(const loaders::EsqFile& file, bool source)
   for (size_t i = 0; i < vocab_->tokens.size(); ++i) index_.emplace(vocab_->tokens[i], static_cast<int32_t>(i));
   const loaders::ModelConfig& c = file.config();
   unk_ = source ? c.src_unk_id : c.tgt_unk_id;
+  // The header's special ids, and below the tokenizer's own, are left out
+  // of decoded text unless asked for.
+  special_.assign(vocab_->tokens.size(), false);
+  for (int32_t id : {c.pad_id, c.bos_id, c.eos_id, c.decoder_start_id}) {
+    if (id >= 0 && static_cast<size_t>(id) < special_.size()) special_[static_cast<size_t>(id)] = true;
+  }
   if (kind_ == loaders::TokenizerKind::kSentencePiece) {
     sp_ = std::make_shared<const SentencePieceTokenizer>(source ? file.src_tokenizer_model() : file.tgt_tokenizer_model());
-    special_.assign(vocab_->tokens.size(), false);
-    for (int32_t id : {c.pad_id, c.bos_id, c.eos_id, c.decoder_start_id}) {
-      if (id >= 0 && static_cast<size_t>(id) < special_.size()) special_[static_cast<size_t>(id)] = true;
-    }
     for (size_t i = 0; i < special_.size(); ++i) special_[i] = special_[i] || sp_->IsControl(vocab_->tokens[i]);
   } else if (kind_ == loaders::TokenizerKind::kByteLevelBpe) {
     try {
@@ -61,7 +63,7 @@ TextCodec::TextCodec(const loaders::EsqFile& file, bool source)
     } catch (const Error& e) {
       throw Error(ErrorKind::kModel, std::string(source ? "source" : "target") + " tokenizer: " + e.what());
     }
-    IndexBpe(c);
+    IndexBpe();
   }
   if (source) {
     normalization_ = c.src_normalization;
@@ -73,14 +75,13 @@ TextCodec::TextCodec(const loaders::EsqFile& file, bool source)
 // The BPE side's two maps, through the model's vocabulary: a token by its
 // byte-to-unicode spelling, an added token by its text (which decodes as
 // itself; special ones, and the header's special ids, are dropped).
-void TextCodec::IndexBpe(const loaders::ModelConfig& c) {
+void TextCodec::IndexBpe() {
   const size_t n = bpe_->size();
   bpe_ids_.assign(n + bpe_->added().size(), -1);
   for (size_t i = 0; i < n; ++i) {
     const auto it = index_.find(BytesToUnicode(bpe_->Token(static_cast<int32_t>(i))));
     if (it != index_.end()) bpe_ids_[i] = it->second;
   }
-  special_.assign(vocab_->tokens.size(), false);
   std::vector<bool> literal(vocab_->tokens.size(), false);
   for (size_t k = 0; k < bpe_->added().size(); ++k) {
     const auto it = index_.find(bpe_->added()[k].text);
@@ -88,9 +89,6 @@ void TextCodec::IndexBpe(const loaders::ModelConfig& c) {
     bpe_ids_[n + k] = it->second;
     literal[static_cast<size_t>(it->second)] = true;
     if (bpe_->added()[k].special) special_[static_cast<size_t>(it->second)] = true;
-  }
-  for (int32_t id : {c.pad_id, c.bos_id, c.eos_id, c.decoder_start_id}) {
-    if (id >= 0 && static_cast<size_t>(id) < special_.size()) special_[static_cast<size_t>(id)] = true;
   }
   bpe_bytes_.resize(vocab_->tokens.size());
   for (size_t i = 0; i < vocab_->tokens.size(); ++i) {
@@ -184,9 +182,12 @@ std::string TextCodec::Decode(const std::vector<int32_t>& ids, bool keep_special
     return loaders::Utf8Lossy(bytes);
   }
   std::string s;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (kind_ == loaders::TokenizerKind::kWhitespace && i) s += ' ';
-    s += vocab_->tokens[static_cast<size_t>(ids[i])];
+  bool first = true;
+  for (int32_t id : ids) {
+    if (!keep_special && special_[static_cast<size_t>(id)]) continue;
+    if (kind_ == loaders::TokenizerKind::kWhitespace && !first) s += ' ';
+    s += vocab_->tokens[static_cast<size_t>(id)];
+    first = false;
   }
   return s;
 }

@@ -58,13 +58,14 @@ class TextCodec {
   // empty ids stay empty: an empty source has nothing to translate.
   std::vector<int32_t> Frame(const std::vector<int32_t>& ids) const;
   // Ids (each below the vocabulary's size; the caller checks) to text. The
-  // special ids of SentencePiece and BPE sides are left out unless
-  // keep_special.
+  // header's special ids (pad, bos, eos, decoder start) and the tokenizer's
+  // own (SentencePiece control pieces, BPE special tokens) are left out
+  // unless keep_special.
   std::string Decode(const std::vector<int32_t>& ids, bool keep_special = false) const;
   int32_t unk_id() const { return unk_; }
 
  private:
-  void IndexBpe(const loaders::ModelConfig& c);
+  void IndexBpe();
 
   const loaders::Vocabulary* vocab_;
   loaders::TokenizerKind kind_;
@@ -73,7 +74,7 @@ class TextCodec {
   loaders::TextNormalization normalization_ = loaders::TextNormalization::kNone;
   std::vector<int32_t> prefix_, suffix_;
   std::shared_ptr<const SentencePieceTokenizer> sp_;  // SentencePiece sides only
-  std::vector<bool> special_;                         // ids decoding drops (SentencePiece and BPE sides)
+  std::vector<bool> special_;                         // ids decoding drops
   std::shared_ptr<const ByteLevelBpe> bpe_;           // byte-level BPE sides only:
   std::vector<int32_t> bpe_ids_;                      //   tokenizer id → model id (-1: not in the vocabulary)
   std::vector<std::string> bpe_bytes_;                //   model id → the bytes it decodes to

@@ -57,6 +57,9 @@ struct ModelInfo {
   bool source_is_words = false;
 };
 
+// Which vocabulary and tokenizer a text call uses.
+enum class Side { kSource, kTarget };
+
 class EDGESEQ_API Model {
  public:
   // Maps and validates an .esq file; verify_checksums also hashes every
@@ -81,6 +84,16 @@ class EDGESEQ_API Model {
   // The same; each token read as the unknown id is appended to *unknown.
   std::vector<int32_t> EncodeSource(std::string_view text, std::vector<std::string>* unknown) const;
   std::string DecodeTarget(const std::vector<int32_t>& ids) const;
+  // Either side's text conventions (the tokenizer and vocabulary the model
+  // carries for it: whitespace, characters, SentencePiece, byte-level BPE).
+  // Encode: kSource is EncodeSource (framed); kTarget the target's tokens
+  // alone (e.g. a target prefix). Decode: ids (each below that side's
+  // vocabulary size, else kInput) to text, the special ids (pad, bos, eos,
+  // decoder start, the tokenizer's special tokens) left out unless
+  // keep_special; bytes cut through a character become U+FFFD. kModel when
+  // the model has no vocabulary for the side; kInput for invalid UTF-8.
+  std::vector<int32_t> Encode(std::string_view text, Side side) const;
+  std::string Decode(const std::vector<int32_t>& ids, Side side, bool keep_special = false) const;
 
  private:
   friend class Generator;

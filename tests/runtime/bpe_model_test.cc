@@ -22,6 +22,7 @@
 #include "runtime/text_codec.h"
 #include "tests/runtime/shared_testdata.h"
 #include "tools/convert.h"
+#include "tools/tokenize.h"
 
 namespace edgeseq::runtime {
 namespace {
@@ -115,7 +116,9 @@ TEST(BpeModel, EachFormGivesTheReferenceIdsAndDecodesBack) {
       ASSERT_EQ(tgt.EncodeTokens(text), want) << text;
       // Special tokens are left out unless asked for.
       ASSERT_EQ(tgt.Decode(want, true), text) << text;
-      if (!HasSpecial(text)) ASSERT_EQ(tgt.Decode(want), text) << text;
+      if (!HasSpecial(text)) {
+        ASSERT_EQ(tgt.Decode(want), text) << text;
+      }
       ++checked;
     }
     EXPECT_EQ(checked, 310u);
@@ -170,6 +173,49 @@ TEST(BpeModel, RoundTripsBotchanAndRepairsCutCharacters) {
   } catch (const edgeseq::Error& err) {
     EXPECT_EQ(err.code(), edgeseq::ErrorCode::kInput);
   }
+  unlink(path.c_str());
+}
+
+// edgeseq tokenize / detokenize (tools/tokenize.h) on a BPE model, and the
+// C++ API's either-side calls.
+TEST(BpeModel, TokenizeAndDetokenizeSubcommands) {
+  const std::string path = Convert("hf:" + kTiny + "tokenizer.json", Expected()["rows"], "cli");
+  const auto file = loaders::EsqFile::Open(path);
+  const TextCodec tgt(file, false);
+  tools::TokenizeCliOptions o;
+  o.model = path;
+  o.target = true;
+  std::istringstream in("Hello, world!\n</s>caf\xc3\xa9\n");
+  std::ostringstream out, err;
+  ASSERT_EQ(tools::RunTokenize(o, in, out, err), 0) << err.str();
+  const std::string ids = FormatIds(tgt.EncodeTokens("Hello, world!")), ids2 = FormatIds(tgt.EncodeTokens("</s>café"));
+  EXPECT_EQ(out.str(), ids + "\n" + ids2 + "\n");
+  EXPECT_EQ(ids2.substr(0, 2), "2 ");  // </s> whole
+  o.pieces = true;
+  std::istringstream in2("Hello café\n");
+  std::ostringstream pieces;
+  ASSERT_EQ(tools::RunTokenize(o, in2, pieces, err), 0) << err.str();
+  std::string want;
+  for (int32_t id : tgt.EncodeTokens("Hello café")) want += std::string(want.empty() ? "" : " ") + std::string(file.tgt_vocab()->tokens[id]);
+  EXPECT_EQ(pieces.str(), want + "\n");
+  EXPECT_NE(want.find("Ġ"), std::string::npos);  // GPT-2's spelling of a space
+  std::istringstream back(ids + "\n" + ids2 + "\n");
+  std::ostringstream text;
+  ASSERT_EQ(tools::RunDetokenize(o, back, text, err), 0) << err.str();
+  EXPECT_EQ(text.str(), "Hello, world!\ncafé\n");
+  o.keep_special = true;
+  std::istringstream back2(ids2 + "\n");
+  std::ostringstream kept;
+  ASSERT_EQ(tools::RunDetokenize(o, back2, kept, err), 0) << err.str();
+  EXPECT_EQ(kept.str(), "</s>café\n");
+  std::istringstream bad("1 2\n3 9999\n");
+  std::ostringstream bad_err;
+  EXPECT_EQ(tools::RunDetokenize(o, bad, text, bad_err), 1);
+  EXPECT_NE(bad_err.str().find("line 2: id 9999 is outside"), std::string::npos) << bad_err.str();
+  edgeseq::Model model = edgeseq::Model::Load(path);
+  EXPECT_EQ(model.Encode("</s>café", edgeseq::Side::kTarget), tgt.EncodeTokens("</s>café"));
+  EXPECT_EQ(model.Decode(tgt.EncodeTokens("</s>café"), edgeseq::Side::kTarget), "café");
+  EXPECT_EQ(model.Decode(tgt.EncodeTokens("</s>café"), edgeseq::Side::kSource, true), "</s>café");
   unlink(path.c_str());
 }
 
