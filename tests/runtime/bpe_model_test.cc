@@ -73,8 +73,11 @@ std::string CheckpointWithRows(size_t rows) {
   return path;
 }
 
-std::string Convert(const std::string& tokenizer, size_t rows, const std::string& name) {
+// special: the model's pad, bos, eos and decoder start id (-1: the layout's
+// defaults, 1, 2, 3 and 2, which the tiny tokenizer's specials match).
+std::string Convert(const std::string& tokenizer, size_t rows, const std::string& name, int32_t special = -1) {
   tools::ConvertOptions o;
+  if (special >= 0) o.pad = o.bos = o.eos = o.decoder_start = special;
   o.input = CheckpointWithRows(rows);
   o.output = Temp(name + ".esq");
   o.heads = 2;
@@ -144,6 +147,38 @@ TEST(BpeModel, TiktokenFormWithSpecials) {
   const int32_t eot = static_cast<int32_t>(expected["tiktoken_rows"].get<size_t>()) - 1;
   EXPECT_EQ(tgt.EncodeTokens("a<|endoftext|>"), (std::vector<int32_t>{'a', eot}));
   EXPECT_EQ(tgt.Decode({'a', eot}), "a");
+  unlink(path.c_str());
+}
+
+// GPT-2's real tokenizer (Whisper's gpt2.tiktoken, 50256 ranks) with
+// <|endoftext|> after the ranks, as GPT-2 numbers it (50257 rows): the ids of
+// tests/fixtures/bpe/expected.json (a reference BPE in Python) for every line
+// of botchan.txt and the mixed-script sample, through the model file.
+TEST(BpeModel, RealTiktokenThroughTheModelFile) {
+  REQUIRE_SHARED_TESTDATA();
+  const std::string path =
+      Convert("tiktoken:" + test::kSharedTestdata + "whisper/gpt2.tiktoken," + kTiny + "specials.txt", 50257, "gpt2", 50256);
+  const auto file = loaders::EsqFile::Open(path, true);
+  const TextCodec tgt(file, false);
+  std::ifstream in(std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/bpe/expected.json");
+  const auto fixture = nlohmann::json::parse(in);
+  const auto botchan = test::Lines(ReadFile(test::kSharedTestdata + "sentencepiece/botchan.txt"));
+  size_t checked = 0;
+  for (const auto& c : fixture["gpt2.tiktoken"]["cases"]) {
+    const std::string text = c.contains("line") ? botchan.at(c["line"].get<size_t>()) : c["text"].get<std::string>();
+    if (text.find("<|endoftext|>") != std::string::npos) {
+      // The reference knows no special tokens; the model's is one id.
+      EXPECT_EQ(tgt.EncodeTokens(text).front(), 50256) << text;
+      continue;
+    }
+    const auto want = IdList<int32_t>(c["ids"].get<std::string>());
+    ASSERT_EQ(tgt.EncodeTokens(text), want) << text;
+    ASSERT_EQ(tgt.Decode(want), text) << text;
+    ++checked;
+  }
+  EXPECT_GT(checked, 4300u);
+  EXPECT_EQ(tgt.Decode({15496, 50256, 11}), "Hello,");  // <|endoftext|> left out
+  EXPECT_EQ(tgt.Decode({15496, 50256, 11}, true), "Hello<|endoftext|>,");
   unlink(path.c_str());
 }
 
