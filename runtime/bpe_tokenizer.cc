@@ -5,7 +5,9 @@
 
 #include <string.h>
 
+#include <functional>
 #include <limits>
+#include <queue>
 #include <unordered_set>
 
 #include "loaders/utf8.h"
@@ -107,6 +109,9 @@ template <typename T>
 void Append(std::string* out, T v) {
   out->append(reinterpret_cast<const char*>(&v), sizeof(T));
 }
+
+// Pieces up to this many bytes merge by rescanning (faster for words).
+constexpr size_t kShortPiece = 24;
 
 constexpr uint32_t kSectionVersion = 1;
 constexpr uint32_t kFlagRanks = 1, kFlagPrefixSpace = 2;
@@ -323,13 +328,19 @@ ByteLevelBpe ByteLevelBpe::FromSection(std::string_view bytes) {
 
 // Byte-pair merging of one pre-tokenized piece: parts start as single bytes;
 // the adjacent pair of lowest rank merges (the leftmost of equals), until no
-// pair has one (quadratic in the piece's length, which is a word).
+// pair has one. A short piece (a word) rescans its pairs after each merge;
+// a long one (a run of CJK letters or of spaces is one piece) keeps its
+// candidate pairs in a heap, so that its cost grows as n log n, not n².
 void ByteLevelBpe::MergePiece(std::string_view piece, std::vector<int32_t>* out) const {
   if (ranks_mode_) {
     if (const auto whole = rank_.find(std::string(piece)); whole != rank_.end()) {
       out->push_back(whole->second);
       return;
     }
+  }
+  if (piece.size() > kShortPiece) {
+    MergeLongPiece(piece, out);
+    return;
   }
   std::vector<int32_t> parts(piece.size());
   for (size_t i = 0; i < piece.size(); ++i) parts[i] = byte_ids_[static_cast<unsigned char>(piece[i])];
@@ -349,6 +360,47 @@ void ByteLevelBpe::MergePiece(std::string_view piece, std::vector<int32_t>* out)
     parts.erase(parts.begin() + static_cast<std::ptrdiff_t>(at) + 1);
   }
   out->insert(out->end(), parts.begin(), parts.end());
+}
+
+void ByteLevelBpe::MergeLongPiece(std::string_view piece, std::vector<int32_t>* out) const {
+  // Parts as a linked list over the piece's byte positions; a removed part
+  // has id -1. A candidate is a pair that was adjacent when pushed: it still
+  // applies if the same two ids are still there.
+  struct Part {
+    int32_t id, next;
+  };
+  struct Candidate {
+    int32_t rank, at, left, right, result;
+    bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : at > o.at; }
+  };
+  const int32_t n = static_cast<int32_t>(piece.size());
+  std::vector<Part> parts(piece.size());
+  std::vector<int32_t> prev(piece.size());
+  for (int32_t i = 0; i < n; ++i) {
+    parts[i] = {byte_ids_[static_cast<unsigned char>(piece[static_cast<size_t>(i)])], i + 1 < n ? i + 1 : -1};
+    prev[i] = i - 1;
+  }
+  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> heap;
+  auto push = [&](int32_t at) {
+    if (at < 0 || parts[at].next < 0) return;
+    const int32_t l = parts[at].id, r = parts[parts[at].next].id;
+    const auto it = pairs_.find(PairKey(l, r));
+    if (it != pairs_.end()) heap.push({it->second.first, at, l, r, it->second.second});
+  };
+  for (int32_t i = 0; i + 1 < n; ++i) push(i);
+  while (!heap.empty()) {
+    const Candidate c = heap.top();
+    heap.pop();
+    const int32_t next = parts[c.at].next;
+    if (parts[c.at].id != c.left || next < 0 || parts[next].id != c.right) continue;  // stale
+    parts[c.at].id = c.result;
+    parts[c.at].next = parts[next].next;
+    if (parts[next].next >= 0) prev[parts[next].next] = c.at;
+    parts[next].id = -1;
+    push(prev[c.at]);
+    push(c.at);
+  }
+  for (int32_t i = 0; i >= 0; i = parts[i].next) out->push_back(parts[i].id);
 }
 
 // Text between added tokens: the optional prefix space, then GPT-2's pieces.

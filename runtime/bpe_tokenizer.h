@@ -88,6 +88,7 @@ class ByteLevelBpe {
   void AddMerge(int32_t left, int32_t right, int32_t rank, int32_t result);
   void EncodeText(std::string_view text, std::vector<int32_t>* out) const;
   void MergePiece(std::string_view piece, std::vector<int32_t>* out) const;
+  void MergeLongPiece(std::string_view piece, std::vector<int32_t>* out) const;
 
   std::vector<std::string> tokens_;                          // id → bytes
   std::unordered_map<std::string, int32_t> rank_;            // bytes → id
