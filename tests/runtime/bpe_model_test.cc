@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -21,7 +22,10 @@
 #include "runtime/error.h"
 #include "runtime/text_codec.h"
 #include "tests/runtime/shared_testdata.h"
+#include "loaders/utf8.h"
 #include "tools/convert.h"
+#include "tools/generate.h"
+#include "tools/inspect.h"
 #include "tools/tokenize.h"
 
 namespace edgeseq::runtime {
@@ -251,6 +255,32 @@ TEST(BpeModel, TokenizeAndDetokenizeSubcommands) {
   EXPECT_EQ(model.Encode("</s>café", edgeseq::Side::kTarget), tgt.EncodeTokens("</s>café"));
   EXPECT_EQ(model.Decode(tgt.EncodeTokens("</s>café"), edgeseq::Side::kTarget), "café");
   EXPECT_EQ(model.Decode(tgt.EncodeTokens("</s>café"), edgeseq::Side::kSource, true), "</s>café");
+  unlink(path.c_str());
+}
+
+// The CLI's text mode (generate, score) and inspect on a BPE model.
+TEST(BpeModel, GenerateScoreAndInspectInTextMode) {
+  const std::string path = Convert("hf:" + kTiny + "tokenizer.json", Expected()["rows"], "generate");
+  tools::GenerateCliOptions g;
+  g.model = path;
+  g.max_length = 8;
+  std::istringstream in("Hello, world!\n日本語 </s>\n");
+  std::ostringstream out, err;
+  ASSERT_EQ(tools::RunGenerate(g, in, out, err), 0) << err.str();
+  const std::string text = out.str();
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;
+  EXPECT_TRUE(loaders::IsValidUtf8(text)) << text;  // cut characters come out as U+FFFD
+  std::istringstream bad("ok\ncaf\xc3\n");
+  std::ostringstream bad_out, bad_err;
+  EXPECT_EQ(tools::RunGenerate(g, bad, bad_out, bad_err), 1);
+  EXPECT_NE(bad_err.str().find("line 2"), std::string::npos) << bad_err.str();
+  std::istringstream pairs("Hello\tHello world\n");
+  std::ostringstream scores;
+  ASSERT_EQ(tools::RunScore(g, pairs, scores, err), 0) << err.str();
+  EXPECT_FALSE(scores.str().empty());
+  std::ostringstream report;
+  ASSERT_EQ(tools::Inspect(path, false, report, err), 0) << err.str();
+  EXPECT_NE(report.str().find("(byte-level BPE)"), std::string::npos) << report.str();
   unlink(path.c_str());
 }
 
