@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "edgeseq/edgeseq.hpp"
+#include "loaders/checksum.h"
 #include "loaders/esq_reader.h"
 #include "runtime/bpe_tokenizer.h"
 #include "runtime/error.h"
@@ -347,6 +348,39 @@ TEST(BpeModel, DamagedSectionIsAModelError) {
     b[at] = static_cast<char>(0x7F);
     bad.push_back(b);
   }
+  // In a model file, with checksums that match (what a writer with a bug,
+  // or a crafted file, would give): loading the model is Error(kModel).
+  const std::string path = Convert("tiktoken:" + kTiny + "tiny.tiktoken," + kTiny + "specials.txt",
+                                   Expected()["tiktoken_rows"], "damaged");
+  std::string bytes = ReadFile(path);
+  uint32_t sections = 0;
+  memcpy(&sections, bytes.data() + 12, 4);
+  bool patched = false;
+  for (uint32_t i = 0; i < sections; ++i) {
+    char* entry = bytes.data() + 32 + 32 * i;
+    uint32_t kind = 0;
+    uint64_t offset = 0, size = 0;
+    memcpy(&kind, entry, 4);
+    memcpy(&offset, entry + 8, 8);
+    memcpy(&size, entry + 16, 8);
+    if (kind != static_cast<uint32_t>(loaders::SectionKind::kTgtTokenizerModel)) continue;
+    bytes[offset + 8] = static_cast<char>(0xFF);  // the token count: far more than the section holds
+    const uint64_t sum = loaders::Checksum(bytes.data() + offset, size);
+    memcpy(entry + 24, &sum, 8);
+    patched = true;
+  }
+  ASSERT_TRUE(patched);
+  const uint64_t table = loaders::Checksum(bytes.data() + 32, 32 * sections);
+  memcpy(bytes.data() + 24, &table, 8);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  try {
+    edgeseq::Model::Load(path);
+    ADD_FAILURE() << "a model with a damaged BPE section loaded";
+  } catch (const edgeseq::Error& e) {
+    EXPECT_EQ(e.code(), edgeseq::ErrorCode::kModel) << e.what();
+    EXPECT_NE(std::string(e.what()).find("target tokenizer: byte-level BPE section"), std::string::npos) << e.what();
+  }
+  unlink(path.c_str());
   for (const std::string& b : bad) {
     try {
       ByteLevelBpe::FromSection(b);
