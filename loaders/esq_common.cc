@@ -14,6 +14,16 @@ const char* DTypeName(DType t) {
   return "unknown";
 }
 
+const char* TokenizerKindName(TokenizerKind k) {
+  switch (k) {
+    case TokenizerKind::kWhitespace: return "whitespace";
+    case TokenizerKind::kCharacters: return "characters";
+    case TokenizerKind::kSentencePiece: return "SentencePiece";
+    case TokenizerKind::kByteLevelBpe: return "byte-level BPE";
+  }
+  return "unknown";
+}
+
 size_t DTypeSize(DType t) {
   switch (t) {
     case DType::kF32: return 4;

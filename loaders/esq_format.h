@@ -17,7 +17,7 @@ static_assert(std::endian::native == std::endian::little,
 
 inline constexpr char kEsqMagic[8] = {'E', 'S', 'Q', 'M', 'O', 'D', 'E', 'L'};
 inline constexpr uint16_t kEsqMajor = 1;
-inline constexpr uint16_t kEsqMinor = 2;  // the newest minor version this code reads and writes
+inline constexpr uint16_t kEsqMinor = 3;  // the newest minor version this code reads and writes
 
 inline constexpr size_t kPreambleSize = 32;
 inline constexpr size_t kSectionEntrySize = 32;
@@ -39,7 +39,8 @@ enum class SectionKind : uint32_t {
   kTokenizer = 5,
   kData = 6,       // required
   // Version 1.2: a tokenizer's own model, when the tokenizer section names
-  // one that needs it (SentencePiece: its serialized ModelProto).
+  // one that needs it (SentencePiece: its serialized ModelProto; 1.3,
+  // byte-level BPE: its tokens, merges and added tokens, docs/FORMAT.md).
   kSrcTokenizerModel = 7,
   kTgtTokenizerModel = 8,
 };
@@ -81,7 +82,13 @@ enum class TokenizerKind : uint32_t {
   kWhitespace = 0,     // tokens separated by spaces
   kCharacters = 1,     // every UTF-8 code point is a token
   kSentencePiece = 2,  // version 1.2: SentencePiece, its model in section 7 (source) / 8 (target)
+  kByteLevelBpe = 3,   // version 1.3: byte-level BPE (GPT-2 style), its data in section 7 / 8
 };
+const char* TokenizerKindName(TokenizerKind k);
+// Whether a side's tokenizer keeps its own data in section 7 / 8.
+inline bool TokenizerHasModel(TokenizerKind k) {
+  return k == TokenizerKind::kSentencePiece || k == TokenizerKind::kByteLevelBpe;
+}
 
 // Hyper-parameters and special ids: the HEADER section.
 struct ModelConfig {

@@ -303,20 +303,23 @@ class EsqFile::Parser {
     if (s->size < 8) Fail(EsqErrorKind::kTruncated, "tokenizer section", "shorter than 8 bytes");
     CheckSectionChecksum(*s);
     const uint32_t src = Load<uint32_t>(base_ + s->offset), tgt = Load<uint32_t>(base_ + s->offset + 4);
-    if (src > 2 || tgt > 2) Fail(EsqErrorKind::kBadHeader, "tokenizer section", "unknown tokenizer kind");
+    if (src > 3 || tgt > 3) Fail(EsqErrorKind::kBadHeader, "tokenizer section", "unknown tokenizer kind");
     f_.has_tokenizer_ = true;
     f_.src_tokenizer_ = static_cast<TokenizerKind>(src);
     f_.tgt_tokenizer_ = static_cast<TokenizerKind>(tgt);
-    // A SentencePiece side needs its model section (checksummed; the
-    // library parses and validates the bytes when the model is used).
+    // A SentencePiece or BPE side needs its model section (checksummed; the
+    // runtime parses and validates the bytes when the model is loaded:
+    // the SentencePiece library, runtime/bpe_tokenizer.h).
     for (const auto& [kind, which, model] :
          {std::tuple{f_.src_tokenizer_, SectionKind::kSrcTokenizerModel, &f_.src_tokenizer_model_},
           std::tuple{f_.tgt_tokenizer_, SectionKind::kTgtTokenizerModel, &f_.tgt_tokenizer_model_}}) {
-      if (kind != TokenizerKind::kSentencePiece) continue;
+      if (!TokenizerHasModel(kind)) continue;
       const SectionInfo* m = Section(which);
       if (!m) {
         Fail(EsqErrorKind::kMissingSection, SectionName(static_cast<uint32_t>(which)),
-             "the tokenizer section names SentencePiece, whose model is not in the file");
+             std::string("the tokenizer section names ") +
+                 (kind == TokenizerKind::kSentencePiece ? "SentencePiece" : "byte-level BPE") +
+                 ", whose model is not in the file");
       }
       CheckSectionChecksum(*m);
       *model = std::string_view(reinterpret_cast<const char*>(base_ + m->offset), m->size);

@@ -107,10 +107,10 @@ void SerializeEsq(const EsqContents& in, const std::function<void(const void*, s
     for (const auto& [kind, section, model, which] :
          {std::tuple{in.tokenizer->first, SectionKind::kSrcTokenizerModel, &in.src_tokenizer_model, "source"},
           std::tuple{in.tokenizer->second, SectionKind::kTgtTokenizerModel, &in.tgt_tokenizer_model, "target"}}) {
-      if (kind != TokenizerKind::kSentencePiece) continue;
+      if (!TokenizerHasModel(kind)) continue;
       if (model->empty()) {
         throw EsqError(EsqErrorKind::kMissingSection, "(writer)", std::string(which) + " tokenizer model",
-                       "a SentencePiece tokenizer needs its model");
+                       "a SentencePiece or BPE tokenizer needs its model");
       }
       small.push_back({static_cast<uint32_t>(section), 0, std::vector<uint8_t>(model->begin(), model->end())});
     }
@@ -215,11 +215,17 @@ void SerializeEsq(const EsqContents& in, const std::function<void(const void*, s
   std::vector<uint8_t> pre(sizeof(kEsqMagic));
   memcpy(pre.data(), kEsqMagic, sizeof(kEsqMagic));
   Put(pre, kEsqMajor);
-  // The oldest minor version that holds everything written: 1.2 only for
-  // SentencePiece model sections, so other files stay readable by 1.1.
-  const bool needs_1_2 = in.tokenizer && (in.tokenizer->first == TokenizerKind::kSentencePiece ||
-                                          in.tokenizer->second == TokenizerKind::kSentencePiece);
-  Put(pre, static_cast<uint16_t>(needs_1_2 ? 2 : 1));
+  // The oldest minor version that holds everything written: 1.3 for a
+  // byte-level BPE side, 1.2 for a SentencePiece one, so other files stay
+  // readable by older readers.
+  uint16_t minor = 1;
+  if (in.tokenizer) {
+    for (TokenizerKind k : {in.tokenizer->first, in.tokenizer->second}) {
+      if (k == TokenizerKind::kByteLevelBpe) minor = 3;
+      if (k == TokenizerKind::kSentencePiece && minor < 2) minor = 2;
+    }
+  }
+  Put(pre, minor);
   Put(pre, count);
   Put(pre, file_size);
   Put(pre, Checksum(table.data(), table.size()));

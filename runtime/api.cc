@@ -118,15 +118,29 @@ std::vector<int32_t> Model::EncodeSource(std::string_view text, std::vector<std:
   });
 }
 
-std::string Model::DecodeTarget(const std::vector<int32_t>& ids) const {
+std::string Model::DecodeTarget(const std::vector<int32_t>& ids) const { return Decode(ids, Side::kTarget); }
+
+std::vector<int32_t> Model::Encode(std::string_view text, Side side) const {
+  if (side == Side::kSource) return EncodeSource(text, nullptr);
   return Translate([&] {
+    if (!tgt_codec_) runtime::TextCodec(impl_->file(), false);  // throws: no target vocabulary
+    return tgt_codec_->EncodeTokens(text);
+  });
+}
+
+std::string Model::Decode(const std::vector<int32_t>& ids, Side side, bool keep_special) const {
+  return Translate([&] {
+    const bool source = side == Side::kSource;
+    const uint32_t size = source ? impl_->config().src_vocab_size : impl_->config().tgt_vocab_size;
     for (int32_t id : ids) {
-      if (id < 0 || static_cast<uint32_t>(id) >= impl_->config().tgt_vocab_size) {
-        throw runtime::Error(runtime::ErrorKind::kInput, "target id " + std::to_string(id) + " is outside the vocabulary");
+      if (id < 0 || static_cast<uint32_t>(id) >= size) {
+        throw runtime::Error(runtime::ErrorKind::kInput, std::string(source ? "source" : "target") + " id " +
+                                                             std::to_string(id) + " is outside the vocabulary");
       }
     }
-    if (!tgt_codec_) runtime::TextCodec(impl_->file(), false);  // throws: no target vocabulary
-    return tgt_codec_->Decode(ids);
+    const auto& codec = source ? src_codec_ : tgt_codec_;
+    if (!codec) runtime::TextCodec(impl_->file(), source);  // throws: no vocabulary for the side
+    return codec->Decode(ids, keep_special);
   });
 }
 

@@ -421,6 +421,50 @@ edgeseq_status edgeseq_detokenize(const edgeseq_model* model, const int32_t* ids
   });
 }
 
+namespace {
+
+edgeseq::Side SideOf(edgeseq_side side) {
+  if (side != EDGESEQ_SIDE_SOURCE && side != EDGESEQ_SIDE_TARGET) {
+    throw ArgumentError{"side " + std::to_string(static_cast<int>(side)) + " is neither EDGESEQ_SIDE_SOURCE nor " +
+                        "EDGESEQ_SIDE_TARGET"};
+  }
+  return side == EDGESEQ_SIDE_SOURCE ? edgeseq::Side::kSource : edgeseq::Side::kTarget;
+}
+
+}  // namespace
+
+edgeseq_status edgeseq_encode(const edgeseq_model* model, edgeseq_side side, const char* text, int32_t** out_ids,
+                              size_t* out_len) {
+  const char* fn = "edgeseq_encode";
+  if (out_ids) *out_ids = nullptr;
+  if (!model) return NullArgument(fn, "model");
+  if (!text) return NullArgument(fn, "text");
+  if (!out_ids) return NullArgument(fn, "out_ids");
+  if (!out_len) return NullArgument(fn, "out_len");
+  return Guard(fn, [&] {
+    const std::vector<int32_t> ids = model->model.Encode(text, SideOf(side));
+    int32_t* buf = static_cast<int32_t*>(malloc(std::max<size_t>(ids.size(), 1) * sizeof(int32_t)));
+    if (!buf) throw std::bad_alloc();
+    if (!ids.empty()) memcpy(buf, ids.data(), ids.size() * sizeof(int32_t));
+    *out_ids = buf;
+    *out_len = ids.size();
+  });
+}
+
+edgeseq_status edgeseq_decode(const edgeseq_model* model, edgeseq_side side, const int32_t* ids, size_t len,
+                              int keep_special, char** out_text, size_t* out_len) {
+  const char* fn = "edgeseq_decode";
+  if (out_text) *out_text = nullptr;
+  if (!model) return NullArgument(fn, "model");
+  if (!ids && len) return NullArgument(fn, "ids");
+  if (!out_text) return NullArgument(fn, "out_text");
+  return Guard(fn, [&] {
+    const std::string s = model->model.Decode(std::vector<int32_t>(ids, ids + len), SideOf(side), keep_special != 0);
+    *out_text = CopyString(s);
+    if (out_len) *out_len = s.size();
+  });
+}
+
 // ---- Generator ----
 
 edgeseq_status edgeseq_generator_new(const edgeseq_model* model, size_t max_batch, size_t max_source,

@@ -52,18 +52,53 @@ TextCodec::TextCodec(const loaders::EsqFile& file, bool source)
   for (size_t i = 0; i < vocab_->tokens.size(); ++i) index_.emplace(vocab_->tokens[i], static_cast<int32_t>(i));
   const loaders::ModelConfig& c = file.config();
   unk_ = source ? c.src_unk_id : c.tgt_unk_id;
+  // The header's special ids, and below the tokenizer's own, are left out
+  // of decoded text unless asked for.
+  special_.assign(vocab_->tokens.size(), false);
+  for (int32_t id : {c.pad_id, c.bos_id, c.eos_id, c.decoder_start_id}) {
+    if (id >= 0 && static_cast<size_t>(id) < special_.size()) special_[static_cast<size_t>(id)] = true;
+  }
   if (kind_ == loaders::TokenizerKind::kSentencePiece) {
     sp_ = std::make_shared<const SentencePieceTokenizer>(source ? file.src_tokenizer_model() : file.tgt_tokenizer_model());
-    special_.assign(vocab_->tokens.size(), false);
-    for (int32_t id : {c.pad_id, c.bos_id, c.eos_id, c.decoder_start_id}) {
-      if (id >= 0 && static_cast<size_t>(id) < special_.size()) special_[static_cast<size_t>(id)] = true;
-    }
     for (size_t i = 0; i < special_.size(); ++i) special_[i] = special_[i] || sp_->IsControl(vocab_->tokens[i]);
+  } else if (kind_ == loaders::TokenizerKind::kByteLevelBpe) {
+    try {
+      bpe_ = std::make_shared<const ByteLevelBpe>(
+          ByteLevelBpe::FromSection(source ? file.src_tokenizer_model() : file.tgt_tokenizer_model()));
+    } catch (const Error& e) {
+      throw Error(ErrorKind::kModel, std::string(source ? "source" : "target") + " tokenizer: " + e.what());
+    }
+    IndexBpe();
   }
   if (source) {
     normalization_ = c.src_normalization;
     prefix_ = c.src_prefix;
     suffix_ = c.src_suffix;
+  }
+}
+
+// The BPE side's two maps, through the model's vocabulary: a token by its
+// byte-to-unicode spelling, an added token by its text (which decodes as
+// itself; special ones, and the header's special ids, are dropped).
+void TextCodec::IndexBpe() {
+  const size_t n = bpe_->size();
+  bpe_ids_.assign(n + bpe_->added().size(), -1);
+  for (size_t i = 0; i < n; ++i) {
+    const auto it = index_.find(BytesToUnicode(bpe_->Token(static_cast<int32_t>(i))));
+    if (it != index_.end()) bpe_ids_[i] = it->second;
+  }
+  std::vector<bool> literal(vocab_->tokens.size(), false);
+  for (size_t k = 0; k < bpe_->added().size(); ++k) {
+    const auto it = index_.find(bpe_->added()[k].text);
+    if (it == index_.end()) continue;
+    bpe_ids_[n + k] = it->second;
+    literal[static_cast<size_t>(it->second)] = true;
+    if (bpe_->added()[k].special) special_[static_cast<size_t>(it->second)] = true;
+  }
+  bpe_bytes_.resize(vocab_->tokens.size());
+  for (size_t i = 0; i < vocab_->tokens.size(); ++i) {
+    const std::string_view t = vocab_->tokens[i];
+    if (literal[i] || !UnicodeToBytes(t, &bpe_bytes_[i])) bpe_bytes_[i].assign(t);
   }
 }
 
@@ -108,6 +143,16 @@ std::vector<int32_t> TextCodec::EncodeTokens(std::string_view text, std::vector<
   };
   if (kind_ == loaders::TokenizerKind::kSentencePiece) {
     for (const std::string& piece : sp_->Encode(text)) add(piece);
+  } else if (bpe_) {
+    for (int32_t t : bpe_->Encode(text)) {
+      const int32_t id = bpe_ids_[static_cast<size_t>(t)];
+      if (id >= 0) {
+        ids.push_back(id);
+      } else {
+        const size_t n = bpe_->size();
+        add(static_cast<size_t>(t) < n ? BytesToUnicode(bpe_->Token(t)) : bpe_->added()[static_cast<size_t>(t) - n].text);
+      }
+    }
   } else if (kind_ == loaders::TokenizerKind::kCharacters) {
     for (size_t i = 0; i < text.size();) {
       const unsigned char c = static_cast<unsigned char>(text[i]);
@@ -128,32 +173,45 @@ std::vector<int32_t> TextCodec::EncodeTokens(std::string_view text, std::vector<
   return ids;
 }
 
-std::string TextCodec::Decode(const std::vector<int32_t>& ids, const std::vector<std::string>* replacements) const {
+std::string TextCodec::Decode(const std::vector<int32_t>& ids, bool keep_special,
+                              const std::vector<std::string>* replacements) const {
   // replacements[i], when given and not empty, stands for ids[i]'s token.
-  auto token = [&](size_t i) -> std::string_view {
-    if (replacements && !(*replacements)[i].empty()) return (*replacements)[i];
-    return vocab_->tokens[static_cast<size_t>(ids[i])];
-  };
+  auto replaced = [&](size_t i) { return replacements && !(*replacements)[i].empty(); };
+  auto dropped = [&](size_t i) { return !keep_special && special_[static_cast<size_t>(ids[i])]; };
   if (sp_) {
     std::vector<std::string> pieces;
     for (size_t i = 0; i < ids.size(); ++i) {
-      if (replacements && !(*replacements)[i].empty()) {
+      if (replaced(i)) {
         // SentencePiece passes a piece it does not know through verbatim:
         // its word-boundary mark is turned into the space it stands for here.
         std::string p((*replacements)[i]);
         for (size_t at; (at = p.find(kSpaceMark)) != std::string::npos;) p.replace(at, kSpaceMark.size(), " ");
         if (pieces.empty() && !p.empty() && p[0] == ' ') p.erase(0, 1);  // as the first piece's mark
         pieces.push_back(std::move(p));
-      } else if (!special_[static_cast<size_t>(ids[i])]) {
-        pieces.emplace_back(token(i));
+      } else if (!dropped(i)) {
+        pieces.emplace_back(vocab_->tokens[static_cast<size_t>(ids[i])]);
       }
     }
     return sp_->Decode(pieces);
   }
+  if (bpe_) {
+    std::string bytes;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (replaced(i)) {
+        bytes += (*replacements)[i];
+      } else if (!dropped(i)) {
+        bytes += bpe_bytes_[static_cast<size_t>(ids[i])];
+      }
+    }
+    return loaders::Utf8Lossy(bytes);
+  }
   std::string s;
+  bool first = true;
   for (size_t i = 0; i < ids.size(); ++i) {
-    if (kind_ == loaders::TokenizerKind::kWhitespace && i) s += ' ';
-    s += token(i);
+    if (!replaced(i) && dropped(i)) continue;
+    if (kind_ == loaders::TokenizerKind::kWhitespace && !first) s += ' ';
+    s += replaced(i) ? std::string_view((*replacements)[i]) : std::string_view(vocab_->tokens[static_cast<size_t>(ids[i])]);
+    first = false;
   }
   return s;
 }
@@ -182,7 +240,7 @@ std::string DecodeReplacingUnknowns(const TextCodec& source, std::string_view so
     const size_t at = static_cast<size_t>(std::max_element(a.begin() + first, a.begin() + first + m) - a.begin());
     replacements[i] = texts[at - first];
   }
-  return target.Decode(ids, &replacements);
+  return target.Decode(ids, false, &replacements);
 }
 
 bool SourceIsWords(const loaders::EsqFile& file) {

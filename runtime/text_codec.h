@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "loaders/esq_reader.h"
+#include "runtime/bpe_tokenizer.h"
 #include "runtime/sentencepiece_tokenizer.h"
 
 namespace edgeseq::runtime {
@@ -35,10 +36,16 @@ std::vector<std::string_view> SplitWords(std::string_view line);
 // SentencePiece sides segment text with the model's SentencePiece model and
 // look each piece up in the model's vocabulary (Marian and fairseq-derived
 // models number pieces their own way); decoding drops the model's special
-// ids and the tokenizer's control pieces.
+// ids and the tokenizer's control pieces. Byte-level BPE sides split text
+// with the model's BPE data (runtime/bpe_tokenizer.h) and look each token up
+// by its GPT-2 byte-to-unicode spelling (added tokens by their text);
+// decoding turns the entries back into bytes, drops special ids, and
+// replaces ill-formed UTF-8 (ids cut through a character) with U+FFFD, as
+// Hugging Face's decoders do.
 class TextCodec {
  public:
-  // Throws Error(kModel) if the model carries no vocabulary for that side.
+  // Throws Error(kModel) if the model carries no vocabulary for that side,
+  // or its tokenizer's data does not load (naming what is wrong).
   TextCodec(const loaders::EsqFile& file, bool source);
   // The ids the encoder (source) or the decoder (target) reads: EncodeTokens,
   // then, on the source side, Frame.
@@ -52,14 +59,20 @@ class TextCodec {
   // prefix + ids + suffix (the source side's framing; the target side has none);
   // empty ids stay empty: an empty source has nothing to translate.
   std::vector<int32_t> Frame(const std::vector<int32_t>& ids) const;
-  // Ids to text; (*replacements)[i], when given (one entry per id) and not
-  // empty, is written in place of ids[i]'s token.
-  std::string Decode(const std::vector<int32_t>& ids, const std::vector<std::string>* replacements = nullptr) const;
+  // Ids (each below the vocabulary's size; the caller checks) to text. The
+  // header's special ids (pad, bos, eos, decoder start) and the tokenizer's
+  // own (SentencePiece control pieces, BPE special tokens) are left out
+  // unless keep_special. (*replacements)[i], when given (one entry per id)
+  // and not empty, is written in place of ids[i]'s token.
+  std::string Decode(const std::vector<int32_t>& ids, bool keep_special = false,
+                     const std::vector<std::string>* replacements = nullptr) const;
   int32_t unk_id() const { return unk_; }
   size_t prefix_size() const { return prefix_.size(); }  // framing ids before a source's tokens
   size_t suffix_size() const { return suffix_.size(); }  // and after them
 
  private:
+  void IndexBpe();
+
   const loaders::Vocabulary* vocab_;
   loaders::TokenizerKind kind_;
   std::unordered_map<std::string_view, int32_t> index_;
@@ -67,7 +80,10 @@ class TextCodec {
   loaders::TextNormalization normalization_ = loaders::TextNormalization::kNone;
   std::vector<int32_t> prefix_, suffix_;
   std::shared_ptr<const SentencePieceTokenizer> sp_;  // SentencePiece sides only
-  std::vector<bool> special_;                         // ids decoding drops (SentencePiece sides)
+  std::vector<bool> special_;                         // ids decoding drops
+  std::shared_ptr<const ByteLevelBpe> bpe_;           // byte-level BPE sides only:
+  std::vector<int32_t> bpe_ids_;                      //   tokenizer id → model id (-1: not in the vocabulary)
+  std::vector<std::string> bpe_bytes_;                //   model id → the bytes it decodes to
 };
 
 // CTranslate2's replace_unknowns: target text in which each of the target's

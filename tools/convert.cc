@@ -24,6 +24,7 @@
 #include "ops/quantize.h"
 #include "runtime/error.h"
 #include "runtime/sentencepiece_tokenizer.h"
+#include "tools/convert_bpe.h"
 #include "tools/convert_conventions.h"
 #include "tools/convert_ct2.h"
 #include "tools/convert_mapping.h"
@@ -177,7 +178,9 @@ loaders::TokenizerKind TokenizerKind(const std::string& flag, const std::string&
   if (s.rfind(kSentencePiecePrefix, 0) == 0 && s.size() > kSentencePiecePrefix.size()) {
     return loaders::TokenizerKind::kSentencePiece;
   }
-  throw ConvertError(flag + " must be whitespace, chars or sentencepiece:FILE, not '" + s + "'");
+  if (IsBpeTokenizerSpec(s)) return loaders::TokenizerKind::kByteLevelBpe;
+  throw ConvertError(flag + " must be whitespace, chars, sentencepiece:FILE, bpe:VOCAB.json,MERGES.txt, "
+                     "hf:tokenizer.json or tiktoken:FILE[,SPECIALS.txt], not '" + s + "'");
 }
 
 // A SentencePiece model file, checked by loading it with the library; its
@@ -272,7 +275,7 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
                                              "--src-tokenizer", o.src_tokenizer, o.src_vocab_file},
                                          {"--tgt-tokenizer", o.tgt_tokenizer, o.tgt_vocab_file}}) {
     if (!tok) continue;
-    if (TokenizerKind(flag, *tok) == loaders::TokenizerKind::kSentencePiece) continue;  // pieces are a vocabulary
+    if (loaders::TokenizerHasModel(TokenizerKind(flag, *tok))) continue;  // the tokenizer's tokens are a vocabulary
     if (vocab.empty()) {
       throw ConvertError(std::string(flag) + " splits text into vocabulary tokens, so it needs --" +
                          (flag[2] == 's' ? "src" : "tgt") + "-vocab");
@@ -878,25 +881,35 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
       *slot = vocab;
     }
   }
-  // SentencePiece sides carry their model; without a vocabulary file the
-  // model's pieces are the vocabulary (ids = the .model file's ids).
+  // SentencePiece and byte-level BPE sides carry their tokenizer; without a
+  // vocabulary file the tokenizer's own numbering is the model's (the .model
+  // file's ids; vocab.json / tokenizer.json ids; tiktoken ranks, then
+  // SPECIALS.txt).
   for (const auto& [flag, tok, vocab, model, size, which] :
        {std::tuple<const char*, const std::optional<std::string>&, std::optional<std::vector<std::string>>*,
                    std::string*, uint32_t, const char*>{"--src-tokenizer", o.src_tokenizer, &out.src_vocab,
                                                         &out.src_tokenizer_model, c.src_vocab_size, "source"},
         {"--tgt-tokenizer", o.tgt_tokenizer, &out.tgt_vocab, &out.tgt_tokenizer_model, c.tgt_vocab_size, "target"}}) {
-    if (!tok || TokenizerKind(flag, *tok) != loaders::TokenizerKind::kSentencePiece) continue;
-    SentencePieceFile sp = ReadSentencePiece(flag, *tok);
-    if (!*vocab) {
-      if (sp.pieces.size() != size) {
-        throw ConvertError(std::string(flag) + ": the SentencePiece model has " + std::to_string(sp.pieces.size()) +
-                           " pieces, the model's " + which + " embedding " + std::to_string(size) +
-                           " rows; give the model's own vocabulary (--" + (which[0] == 's' ? "src" : "tgt") +
-                           "-vocab) to map pieces to its ids");
-      }
-      *vocab = std::move(sp.pieces);
+    if (!tok || !loaders::TokenizerHasModel(TokenizerKind(flag, *tok))) continue;
+    std::vector<std::string> own;
+    if (TokenizerKind(flag, *tok) == loaders::TokenizerKind::kSentencePiece) {
+      SentencePieceFile sp = ReadSentencePiece(flag, *tok);
+      own = std::move(sp.pieces);
+      *model = std::move(sp.bytes);
+    } else {
+      BpeTokenizerFile bpe = ReadBpeTokenizer(flag, *tok, *vocab ? &**vocab : nullptr);
+      own = std::move(bpe.vocab);
+      *model = std::move(bpe.section);
     }
-    *model = std::move(sp.bytes);
+    if (!*vocab) {
+      if (own.size() != size) {
+        throw ConvertError(std::string(flag) + ": the tokenizer has " + std::to_string(own.size()) +
+                           " tokens, the model's " + which + " embedding " + std::to_string(size) +
+                           " rows; give the model's own vocabulary (--" + (which[0] == 's' ? "src" : "tgt") +
+                           "-vocab) to map tokens to its ids");
+      }
+      *vocab = std::move(own);
+    }
   }
   if (out.src_vocab || out.tgt_vocab) {
     out.tokenizer = {{TokenizerKind("--src-tokenizer", o.src_tokenizer.value_or("whitespace")),

@@ -33,7 +33,7 @@ struct ConvertOptions {
   std::optional<float> embedding_scale;   // token-embedding multiplier
   std::optional<uint32_t> max_positions;  // longest sequence
   std::string src_vocab_file, tgt_vocab_file;
-  std::optional<std::string> src_tokenizer, tgt_tokenizer;  // whitespace | chars | sentencepiece:FILE
+  std::optional<std::string> src_tokenizer, tgt_tokenizer;  // whitespace | chars | sentencepiece:FILE | bpe:V,M | hf:F | tiktoken:F[,S]
   // Conventions the header records (tools/convert_conventions.h has the
   // defaults): unknown id per vocabulary (unset: --unk), source framing ids
   // (unset: the layout's; an empty list: none), source text normalization

@@ -73,8 +73,11 @@ int main(int argc, char** argv) {
   app.add_option("--tgt-vocab", o.tgt_vocab_file, "Target vocabulary: one token per line, line i = id i");
   app.add_option("--src-tokenizer", o.src_tokenizer,
                  "How source text splits into tokens: whitespace | chars | sentencepiece:FILE (a SentencePiece "
-                 ".model, stored in the output; without --src-vocab its pieces are the vocabulary) "
-                 "(default: whitespace)");
+                 ".model, stored in the output; without --src-vocab its pieces are the vocabulary) | byte-level "
+                 "BPE, stored in the output: bpe:VOCAB.json,MERGES.txt (GPT-2/BART) | hf:tokenizer.json (a "
+                 "Hugging Face BPE model with the ByteLevel pre-tokenizer) | tiktoken:FILE[,SPECIALS.txt] "
+                 "(ranks are ids, then one special token per SPECIALS.txt line); without --src-vocab the "
+                 "tokenizer's ids are the model's (default: whitespace)");
   app.add_option("--tgt-tokenizer", o.tgt_tokenizer,
                  "How target text splits into tokens, as --src-tokenizer (default: whitespace)");
   app.add_option("--quantize", o.quantize, "Matmul weights as int8 (per-row scales), f16 or f32")

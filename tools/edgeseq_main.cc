@@ -1,4 +1,5 @@
-// edgeseq: the command-line tool. Subcommands are thin: each parses its flags
+// edgeseq: the command-line tool (generate, score, inspect, tokenize,
+// detokenize). Subcommands are thin: each parses its flags
 // and calls a library function (tools/<subcommand>.cc).
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 
 #include "tools/generate.h"
 #include "tools/inspect.h"
+#include "tools/tokenize.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"edgeseq: run quantized Transformer encoder-decoder models on the CPU"};
@@ -139,6 +141,23 @@ int main(int argc, char** argv) {
   inspect->add_option("model", inspect_path, "Model file (.esq)")->required();
   inspect->add_flag("--verify", verify, "Also check every tensor's checksum (reads the whole file)");
 
+  edgeseq::tools::TokenizeCliOptions tok;
+  CLI::App* tokenize = app.add_subcommand(
+      "tokenize",
+      "Read one text per stdin line; print its ids, space-separated, as 'generate --ids' takes them (a source\n"
+      "framed with the model's prefix and suffix ids), through the model's tokenizer and vocabulary\n"
+      "(whitespace, characters, SentencePiece or byte-level BPE). Exit 1 on a bad line, naming it.");
+  CLI::App* detokenize = app.add_subcommand(
+      "detokenize",
+      "Read one line of space-separated ids per stdin line; print its text (special tokens such as </s>\n"
+      "left out unless --keep-special). Exit 1 on a bad line (an id outside the vocabulary), naming it.");
+  for (CLI::App* sub : {tokenize, detokenize}) {
+    sub->add_option("-m,--model", tok.model, "Model file (.esq)")->required();
+    sub->add_flag("--target", tok.target, "The target side's tokenizer and vocabulary (default: the source's)");
+  }
+  tokenize->add_flag("--pieces", tok.pieces, "Print the vocabulary's tokens, space-separated, instead of ids");
+  detokenize->add_flag("--keep-special", tok.keep_special, "Keep special tokens (e.g. </s>, <|endoftext|>) in the text");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -147,6 +166,8 @@ int main(int argc, char** argv) {
   }
   try {
     if (*inspect) return edgeseq::tools::Inspect(inspect_path, verify, std::cout, std::cerr);
+    if (*tokenize) return edgeseq::tools::RunTokenize(tok, std::cin, std::cout, std::cerr);
+    if (*detokenize) return edgeseq::tools::RunDetokenize(tok, std::cin, std::cout, std::cerr);
     std::ios::sync_with_stdio(false);
     // stdin as a file descriptor: a batch takes only the lines already there
     // (tools/generate.h), so an interactive caller is answered line by line.

@@ -102,7 +102,7 @@ int Inspect(const std::string& path, bool verify, std::ostream& out, std::ostrea
       out << "  " << which << " vocabulary: " << size << " ids";
       if (v) {
         out << ", tokens stored";
-        if (f.has_tokenizer()) out << " (" << (kind == TokenizerKind::kCharacters ? "characters" : "whitespace") << ")";
+        if (f.has_tokenizer()) out << " (" << TokenizerKindName(kind) << ")";
       } else {
         out << ", no tokens stored (ids only)";
       }

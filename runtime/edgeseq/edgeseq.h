@@ -175,6 +175,24 @@ EDGESEQ_C_API edgeseq_status edgeseq_tokenize(const edgeseq_model* model, const 
 EDGESEQ_C_API edgeseq_status edgeseq_detokenize(const edgeseq_model* model, const int32_t* ids, size_t len,
                                                 char** out_text, size_t* out_len);
 
+/* Which side's tokenizer and vocabulary edgeseq_encode / edgeseq_decode use. */
+typedef enum { EDGESEQ_SIDE_SOURCE = 0, EDGESEQ_SIDE_TARGET = 1 } edgeseq_side;
+/* Either side's text (UTF-8, NUL-terminated) as ids: the source side as
+ * edgeseq_tokenize gives them (framed), the target side its tokens alone
+ * (e.g. a target prefix). A token outside the vocabulary is the side's
+ * unknown id (EDGESEQ_ERROR_INPUT naming it when the model has none);
+ * invalid UTF-8 is EDGESEQ_ERROR_INPUT. *out_ids (edgeseq_free) receives
+ * *out_len ids. */
+EDGESEQ_C_API edgeseq_status edgeseq_encode(const edgeseq_model* model, edgeseq_side side, const char* text,
+                                            int32_t** out_ids, size_t* out_len);
+/* Either side's ids as text: special ids (pad, bos, eos, decoder start, the
+ * tokenizer's special tokens) left out unless keep_special is nonzero; bytes
+ * cut through a character become U+FFFD. An id outside the side's
+ * vocabulary is EDGESEQ_ERROR_INPUT. *out_text (edgeseq_free) is
+ * NUL-terminated, *out_len (optional) its length. */
+EDGESEQ_C_API edgeseq_status edgeseq_decode(const edgeseq_model* model, edgeseq_side side, const int32_t* ids,
+                                            size_t len, int keep_special, char** out_text, size_t* out_len);
+
 /* ---- Generator ---------------------------------------------------------- */
 
 /* Working memory is planned once for these limits: sources per call,

@@ -59,6 +59,9 @@ struct ModelInfo {
 
 struct Hypothesis;
 
+// Which vocabulary and tokenizer a text call uses.
+enum class Side { kSource, kTarget };
+
 class EDGESEQ_API Model {
  public:
   // Maps and validates an .esq file; verify_checksums also hashes every
@@ -90,6 +93,16 @@ class EDGESEQ_API Model {
   // replace_unknowns or return_attention; else kInput when the hypothesis
   // has an unknown token); without unknown tokens DecodeTarget(h.ids).
   std::string DecodeTarget(const Hypothesis& hypothesis, std::string_view source_text) const;
+  // Either side's text conventions (the tokenizer and vocabulary the model
+  // carries for it: whitespace, characters, SentencePiece, byte-level BPE).
+  // Encode: kSource is EncodeSource (framed); kTarget the target's tokens
+  // alone (e.g. a target prefix). Decode: ids (each below that side's
+  // vocabulary size, else kInput) to text, the special ids (pad, bos, eos,
+  // decoder start, the tokenizer's special tokens) left out unless
+  // keep_special; bytes cut through a character become U+FFFD. kModel when
+  // the model has no vocabulary for the side; kInput for invalid UTF-8.
+  std::vector<int32_t> Encode(std::string_view text, Side side) const;
+  std::string Decode(const std::vector<int32_t>& ids, Side side, bool keep_special = false) const;
 
  private:
   friend class Generator;

@@ -58,6 +58,23 @@ TEST(ByteLevelBpe, WhispersTokenizerTest) {
   EXPECT_GT(g.size(), m.size());
 }
 
+// A run of CJK letters (or of spaces) is one piece however long: it merges
+// through a heap, and still decodes back (ids equal the reference's for the
+// long pieces of expected.json, e.g. 200 a's).
+TEST(ByteLevelBpe, LongPiecesMergeAndDecodeBack) {
+  REQUIRE_SHARED_TESTDATA();
+  const auto multi = ByteLevelBpe::FromTiktoken(ReadFile(kShared + "whisper/multilingual.tiktoken"));
+  std::string cjk, spaces(20000, ' ');
+  for (int i = 0; i < 20000; ++i) cjk += i % 3 ? "日本" : "語";
+  for (const std::string& text : {cjk, spaces, "x" + spaces + "y"}) {
+    const auto ids = multi.Encode(text);
+    if (text == cjk) {
+      EXPECT_LT(ids.size(), text.size() / 2);  // (GPT-2's files merge no spaces)
+    }
+    EXPECT_EQ(multi.Decode(ids), text);
+  }
+}
+
 TEST(ByteLevelBpe, DamagedFilesAndTextAreCleanErrors) {
   std::string bytes;
   for (int c = 0; c < 256; ++c) {

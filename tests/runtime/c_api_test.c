@@ -1179,6 +1179,32 @@ static void TestG2PText(void) {
   CHECK_STATUS(edgeseq_tokenize(m, "a", NULL, &n, NULL, NULL), EDGESEQ_ERROR_ARGUMENT);
   CHECK_STATUS(edgeseq_tokenize(m, "a", &ids, NULL, NULL, NULL), EDGESEQ_ERROR_ARGUMENT);
 
+  /* Either side: encode/decode (target phones are whitespace-separated; the
+   * special ids <s> </s> are dropped unless kept). */
+  OK(edgeseq_encode(m, EDGESEQ_SIDE_TARGET, "hh eh1", &ids, &n));
+  CHECK(n == 2);
+  int32_t framed[4] = {2, 0, 0, 3};
+  if (n == 2) {
+    framed[1] = ids[0];
+    framed[2] = ids[1];
+  }
+  edgeseq_free(ids);
+  OK(edgeseq_decode(m, EDGESEQ_SIDE_TARGET, framed, 4, 0, &detok, NULL));
+  CHECK(detok && strcmp(detok, "hh eh1") == 0);
+  edgeseq_free(detok);
+  OK(edgeseq_decode(m, EDGESEQ_SIDE_TARGET, framed, 4, 1, &detok, NULL));
+  CHECK(detok && strcmp(detok, "<s> hh eh1 </s>") == 0);
+  edgeseq_free(detok);
+  OK(edgeseq_encode(m, EDGESEQ_SIDE_SOURCE, "Hello", &ids, &n));
+  CHECK(n == 5);
+  OK(edgeseq_decode(m, EDGESEQ_SIDE_SOURCE, ids, n, 0, &detok, NULL));
+  CHECK(detok && strcmp(detok, "hello") == 0); /* the source lowercases */
+  edgeseq_free(detok);
+  edgeseq_free(ids);
+  CHECK_STATUS(edgeseq_encode(m, (edgeseq_side)7, "a", &ids, &n), EDGESEQ_ERROR_ARGUMENT);
+  CHECK_STATUS(edgeseq_encode(m, EDGESEQ_SIDE_TARGET, "a\xff", &ids, &n), EDGESEQ_ERROR_INPUT); /* not UTF-8 */
+  CHECK_STATUS(edgeseq_decode(m, EDGESEQ_SIDE_SOURCE, bad, 2, 0, &detok, NULL), EDGESEQ_ERROR_INPUT);
+
   /* The same model from memory answers the same. */
   size_t size = 0;
   void* bytes = ReadFile(g_g2p_path, &size);

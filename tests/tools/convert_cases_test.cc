@@ -253,7 +253,7 @@ TEST(ConvertCases, ErrorsNameTheFlagNotTheTemporaryFile) {
   o.src_tokenizer = "wordpiece:m.txt";
   o.src_vocab_file = kDir + "expected.json";
   e = ErrorOf(o);
-  EXPECT_NE(e.find("--src-tokenizer must be whitespace, chars or sentencepiece:FILE"), std::string::npos) << e;
+  EXPECT_NE(e.find("--src-tokenizer must be whitespace, chars, sentencepiece:FILE, bpe:VOCAB.json,MERGES.txt"), std::string::npos) << e;
   o = AllFlags("user_state_dict.pth", Temp("flags.esq"));
   o.src_tokenizer = "sentencepiece:" + kDir + "no-such.model";
   e = ErrorOf(o);
