@@ -42,7 +42,8 @@ std::vector<uint8_t> HeaderBytes(const ModelConfig& c) {
   Put(b, static_cast<uint8_t>(c.position_kind));
   Put(b, static_cast<uint8_t>((c.encoder_final_norm ? 1 : 0) | (c.decoder_final_norm ? 2 : 0) |
                               (c.shared_embeddings ? 4 : 0) | (c.tied_output ? 8 : 0) |
-                              (NeedsV1_1(c) ? kHeaderFlagNeedsV1_1 : 0)));
+                              (NeedsV1_1(c) ? kHeaderFlagNeedsV1_1 : 0) |
+                              (NeedsV1_3(c) ? kHeaderFlagNeedsV1_3 : 0)));
   b.insert(b.end(), 3, 0);
   Put(b, c.embedding_scale);
   Put(b, c.norm_eps);
@@ -67,6 +68,14 @@ std::vector<uint8_t> HeaderBytes(const ModelConfig& c) {
     for (size_t i = 0; i < kMaxSourceFraming; ++i) Put(b, i < ids->size() ? (*ids)[i] : int32_t{-1});
   }
   Put(b, uint32_t{0});
+  if (NeedsV1_3(c)) {
+    // Version 1.3 (docs/FORMAT.md): model-family strategies, then reserved.
+    Put(b, static_cast<uint8_t>(c.relative_attention));
+    Put(b, static_cast<uint8_t>(c.ffn_kind));
+    Put(b, c.relative_num_buckets);
+    Put(b, c.relative_max_distance);
+    b.resize(kHeaderSizeV1_3, 0);
+  }
   return b;
 }
 
@@ -215,11 +224,12 @@ void SerializeEsq(const EsqContents& in, const std::function<void(const void*, s
   std::vector<uint8_t> pre(sizeof(kEsqMagic));
   memcpy(pre.data(), kEsqMagic, sizeof(kEsqMagic));
   Put(pre, kEsqMajor);
-  // The oldest minor version that holds everything written: 1.2 only for
-  // SentencePiece model sections, so other files stay readable by 1.1.
+  // The oldest minor version that holds everything written: 1.3 only for
+  // its model-family features, 1.2 only for SentencePiece model sections, so
+  // other files stay readable by 1.1.
   const bool needs_1_2 = in.tokenizer && (in.tokenizer->first == TokenizerKind::kSentencePiece ||
                                           in.tokenizer->second == TokenizerKind::kSentencePiece);
-  Put(pre, static_cast<uint16_t>(needs_1_2 ? 2 : 1));
+  Put(pre, static_cast<uint16_t>(NeedsV1_3(in.config) ? 3 : needs_1_2 ? 2 : 1));
   Put(pre, count);
   Put(pre, file_size);
   Put(pre, Checksum(table.data(), table.size()));
