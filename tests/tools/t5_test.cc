@@ -1,7 +1,8 @@
 // T5 (v1.0: ReLU, tied) and T5 v1.1 (gated GELU, untied lm_head) from their
 // Hugging Face layout (tests/fixtures/make_t5.py): converted with the T5
 // mapping and settings, the runtime's teacher-forced log-probabilities and
-// greedy outputs against the PyTorch reference; int8 drift measured.
+// greedy and beam-4 outputs against the PyTorch reference; int8 drift
+// measured.
 #include <gtest/gtest.h>
 #include <math.h>
 #include <stdio.h>
@@ -232,6 +233,52 @@ TEST_P(T5Parity, F32MatchesPyTorchAndInt8DriftIsMeasured) {
     }
     remove(out.c_str());
   }
+}
+
+// Beam 4 (length penalty 1, four hypotheses) against the reference's beam
+// search under the same rules: each hypothesis whose rank is clear of its
+// neighbours' has the reference's ids and score (f32).
+TEST_P(T5Parity, Beam4MatchesTheReference) {
+  const std::string model = GetParam();
+  const auto cases = ReadJson(kDir + "expected.json")["models"][model]["cases"];
+  const std::string out = Temp(model + "-beam.esq");
+  std::ostringstream log;
+  const ConvertOptions o = MapOptions(model, "f32", out);
+  Convert(o, log);
+  if (o.map_file.rfind(out, 0) == 0) remove(o.map_file.c_str());
+  runtime::Limits limits;
+  limits.max_batch = 8;
+  limits.max_source = 64;
+  limits.max_target = 16;
+  limits.max_beam = 4;
+  runtime::Generator gen(runtime::Model::Load(out), limits);
+  std::vector<std::vector<int32_t>> sources;
+  for (const auto& c : cases) sources.push_back(c["source"].get<std::vector<int32_t>>());
+  runtime::GenerateOptions g;
+  g.max_length = 12;
+  g.beam = 4;
+  g.length_penalty = 1.0f;
+  g.num_hypotheses = 4;
+  const auto got = gen.Generate(sources, g);  // one batch, unequal lengths
+  size_t compared = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const auto& want = cases[i]["beam4"];
+    ASSERT_EQ(got[i].size(), want.size()) << "case " << i;
+    for (size_t h = 0; h < want.size(); ++h) {
+      const double r = want[h]["rank"];
+      const double gap = std::min(h > 0 ? fabs(r - want[h - 1]["rank"].get<double>()) : 1e9,
+                                  h + 1 < want.size() ? fabs(r - want[h + 1]["rank"].get<double>()) : 1e9);
+      if (gap <= 1e-4) continue;
+      ++compared;
+      EXPECT_EQ(got[i][h].ids, want[h]["ids"].get<std::vector<int32_t>>()) << model << " case " << i << " hyp " << h;
+      const double w = want[h]["score"];
+      EXPECT_NEAR(got[i][h].score, w, 1e-4 * std::max(1.0, fabs(w))) << model << " case " << i << " hyp " << h;
+    }
+  }
+  printf("[ T5 %s f32 ] beam 4: %zu of %zu hypotheses clear of their neighbours compared\n", model.c_str(), compared,
+         4 * got.size());
+  EXPECT_GE(compared, 10u);
+  remove(out.c_str());
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, T5Parity, testing::Values("v1_0", "v1_1"));
