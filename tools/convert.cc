@@ -146,7 +146,7 @@ bool FitsHalf(const std::vector<float>& v) {
 
 bool IsMatmulWeight(const std::string& role) {
   for (const char* s : {"qkv_proj.weight", "out_proj.weight", "q_proj.weight", "kv_proj.weight", "fc1.weight",
-                        "fc2.weight"}) {
+                        "fc1_linear.weight", "fc2.weight"}) {
     const size_t n = strlen(s);
     if (role.size() >= n && role.compare(role.size() - n, n, s) == 0) return true;
   }

@@ -219,6 +219,11 @@ TEST_P(T5Parity, F32MatchesPyTorchAndInt8DriftIsMeasured) {
     EXPECT_EQ(f.config().relative_attention, loaders::RelativeAttention::kT5Buckets);
     EXPECT_EQ(f.config().ffn_kind, model == "v1_1" ? loaders::FfnKind::kGated : loaders::FfnKind::kPlain);
     EXPECT_EQ(f.config().tied_output, model == "v1_0");
+    if (model == "v1_1") {
+      // The gated FFN's second branch is a matmul weight like the others.
+      EXPECT_EQ(f.Find("decoder.layers.0.ffn.fc1_linear.weight")->dtype,
+                q == "int8" ? loaders::DType::kI8 : loaders::DType::kF32);
+    }
     const Agreement a = Measure(out, cases);
     printf("[ T5 %s %s ] teacher-forced |d log p|: max %.3g (relative %.3g), mean %.3g over %zu tokens; greedy: %zu/%zu "
            "checked steps equal, %zu/%zu sequences whole\n",
