@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -315,6 +316,42 @@ TEST(T5, DecodeLoopAllocatesNothingPerStep) {
       remove(out.c_str());
     }
   }
+}
+
+// Mapping mistakes are refused in one line naming the cause.
+TEST(T5, MappingMistakesAreRefused) {
+  const std::string out = Temp("refused.esq");
+  auto convert_with = [&](const std::function<void(nlohmann::json&)>& edit) -> std::string {
+    ConvertOptions o = MapOptions("v1_0", "f32", out);
+    auto mapping = ReadJson(o.map_file);
+    edit(mapping);
+    o.map_file = out + ".map.json";
+    std::ofstream(o.map_file) << mapping.dump(1);
+    std::ostringstream log;
+    std::string error;
+    try {
+      Convert(o, log);
+    } catch (const ConvertError& e) {
+      error = e.what();
+    }
+    remove(o.map_file.c_str());
+    return error;
+  };
+  EXPECT_NE(convert_with([](auto& m) { m["model"].erase("relative_max_distance"); }).find("relative_max_distance"),
+            std::string::npos);
+  EXPECT_NE(convert_with([](auto& m) { m["tensors"].erase("decoder.relative_attention_bias.weight"); })
+                .find("both tables"),
+            std::string::npos);
+  // An alias of another tensor than the one it copies.
+  EXPECT_NE(convert_with([](auto& m) { m["aliases"]["encoder.embed_tokens.weight"] = "lm_head.weight"; })
+                .find("alias"),
+            std::string::npos);
+  EXPECT_NE(convert_with([](auto& m) {
+              m["aliases"]["encoder.embed_tokens.weight"] = "encoder.final_layer_norm.weight";
+            }).find("differs"),
+            std::string::npos);
+  EXPECT_NE(convert_with([](auto& m) { m["model"]["norm"] = "batch"; }).find("\"norm\""), std::string::npos);
+  remove(out.c_str());
 }
 
 // A damaged 1.3 header or table is a clean error on load.
