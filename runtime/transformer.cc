@@ -76,10 +76,10 @@ void ForEachSequence(Workspace& ws, size_t n, const F& f) {
 // q rows at q (stride qs), keys/values at k/v (stride kvs); the context goes
 // to out (stride d). `mask`: additive key mask [tk] or nullptr. `scores`:
 // tq·tk floats of scratch. `mean`: [tq, tk] or nullptr: the attention
-// weights averaged over the first mean_heads heads. `rel`: relative
-// position bias (T5) or nullptr: head h's query row i adds the tk columns
-// from rel + h·rel_stride − i (Workspace's *_rel_bias rows, pointed at the
-// first query's column for key 0).
+// weights averaged over the first mean_heads heads. `bias`: the relative
+// position bias (T5; bias.rel nullptr: none): head h's query row i adds the
+// tk columns from bias.rel + h·rel_stride − i to its scores (Workspace's
+// *_rel_bias rows, bias.rel pointed at the first query's column for key 0).
 struct RelativeBias {
   const float* rel = nullptr;
   size_t rel_stride = 0;
