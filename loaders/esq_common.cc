@@ -42,6 +42,10 @@ bool NeedsV1_1(const ModelConfig& c) {
          c.position_offset != 0 || c.shared_positions;
 }
 
+bool NeedsV1_3(const ModelConfig& c) {
+  return c.relative_attention != RelativeAttention::kNone || c.ffn_kind != FfnKind::kPlain;
+}
+
 const char* EsqErrorKindName(EsqErrorKind kind) {
   switch (kind) {
     case EsqErrorKind::kIo: return "io";

@@ -27,6 +27,14 @@ inline constexpr size_t kHeaderSizeV1_1 = 128; // version 1.1: unknown ids, sour
 // other than version 1.0's (a 1.0 reader, which refuses bits 4-7, then refuses
 // the file instead of misreading it).
 inline constexpr uint8_t kHeaderFlagNeedsV1_1 = 16;
+// Version 1.3: a 160-byte header (model-family strategies at bytes 128-159).
+// Header flags bit 5: the file uses a 1.3 feature that changes outputs; 1.0-1.2
+// readers refuse flags bits 5-7, so they refuse the file instead of misreading
+// it. Written only when NeedsV1_3 (other files keep their older layout).
+inline constexpr size_t kHeaderSizeV1_3 = 160;
+inline constexpr uint8_t kHeaderFlagNeedsV1_3 = 32;
+// Relative-position buckets (version 1.3): header limit on num_buckets.
+inline constexpr uint32_t kMaxRelativeBuckets = 1024;
 inline constexpr size_t kMaxSourceFraming = 4;  // source prefix / suffix ids, each
 inline constexpr size_t kTensorEntrySizeV1 = 96;
 inline constexpr size_t kTensorAlignment = 64;
@@ -77,6 +85,27 @@ enum class PositionFrequencies : uint8_t {
 enum class TextNormalization : uint8_t {
   kNone = 0,
   kLowercaseAscii = 1,  // A-Z to a-z; other characters unchanged
+};
+// How self-attention scores learn about positions besides the embeddings
+// (version 1.3; older files: kNone).
+enum class RelativeAttention : uint8_t {
+  kNone = 0,
+  // T5 (Raffel et al. 2020, "Exploring the Limits of Transfer Learning with a
+  // Unified Text-to-Text Transformer", section 2.1; Hugging Face
+  // modeling_t5.py _relative_position_bucket): a learned scalar per
+  // (bucket of key position − query position, head), added to every
+  // self-attention layer's scores; bidirectional buckets in the encoder,
+  // causal ones in the decoder; none in cross-attention. Tables
+  // `encoder.relative_attention_bias.weight` and
+  // `decoder.relative_attention_bias.weight`, [num_buckets, heads].
+  kT5Buckets = 1,
+};
+// The feed-forward layer (version 1.3; older files: kPlain).
+enum class FfnKind : uint8_t {
+  kPlain = 0,  // fc2(act(fc1(x)))
+  // fc2(act(fc1(x)) ⊙ fc1_linear(x)): GLU variants (Shazeer 2020), T5 v1.1's
+  // "gated-gelu"; role ffn.fc1_linear.weight [f, d] beside ffn.fc1.
+  kGated = 1,
 };
 enum class TokenizerKind : uint32_t {
   kWhitespace = 0,     // tokens separated by spaces
@@ -137,9 +166,20 @@ struct ModelConfig {
   // own (its defaults: the last layer's first head).
   uint8_t alignment_heads = 0;
   uint8_t alignment_layer_back = 0;
+  // Version 1.3: model-family strategies (older files read as these defaults).
+  RelativeAttention relative_attention = RelativeAttention::kNone;
+  FfnKind ffn_kind = FfnKind::kPlain;
+  // T5 buckets: the bucket count (1 ... kMaxRelativeBuckets; half per
+  // direction in the encoder) and the distance from which all positions
+  // share the last bucket (≥ 1). Both 0 unless relative_attention is set.
+  uint16_t relative_num_buckets = 0;
+  uint16_t relative_max_distance = 0;
 };
 // True when `c` uses a 1.1 field with a meaning other than 1.0's.
 bool NeedsV1_1(const ModelConfig& c);
+// True when `c` uses a 1.3 feature that changes outputs (the writer then
+// writes a 160-byte header, minor version 3 and flags bit 5).
+bool NeedsV1_3(const ModelConfig& c);
 
 // Limits a reader enforces before it trusts any size (docs/FORMAT.md).
 struct Limits {

@@ -202,7 +202,7 @@ class EsqFile::Parser {
     range("norm_type", norm_type, 0, 1);
     range("activation", act, 0, 3);
     range("position_kind", pos, 0, 3);
-    range("flags", flags, 0, 31);
+    range("flags", flags, 0, 63);
     if (c.d_model % c.num_heads != 0) {
       Fail(EsqErrorKind::kBadHeader, "header.num_heads",
            std::to_string(c.num_heads) + " heads do not divide d_model " + std::to_string(c.d_model));
@@ -246,6 +246,45 @@ class EsqFile::Parser {
       return;
     }
     ParseHeaderV1_1(h, c, id);
+    if (s.size < kHeaderSizeV1_3) {
+      if (flags & kHeaderFlagNeedsV1_3) {
+        Fail(EsqErrorKind::kBadHeader, "header.flags",
+             "bit 5 says the file uses version-1.3 features, but the header has only " + std::to_string(s.size) +
+                 " bytes (1.3 headers have " + std::to_string(kHeaderSizeV1_3) + ")");
+      }
+      return;
+    }
+    ParseHeaderV1_3(h, c);
+    if (NeedsV1_3(c) && !(flags & kHeaderFlagNeedsV1_3)) {
+      Fail(EsqErrorKind::kBadHeader, "header.flags",
+           "the header uses version-1.3 features but bit 5 is clear (older readers would misread the file)");
+    }
+  }
+
+  // The fields version 1.3 appended: model-family strategies.
+  void ParseHeaderV1_3(const uint8_t* h, ModelConfig& c) {
+    const uint8_t relative = h[128], ffn = h[129];
+    const uint16_t buckets = Load<uint16_t>(h + 130), max_distance = Load<uint16_t>(h + 132);
+    if (relative > 1) {
+      Fail(EsqErrorKind::kBadHeader, "header.relative_attention", std::to_string(relative) + " is outside [0, 1]");
+    }
+    if (ffn > 1) Fail(EsqErrorKind::kBadHeader, "header.ffn_kind", std::to_string(ffn) + " is outside [0, 1]");
+    c.relative_attention = static_cast<RelativeAttention>(relative);
+    c.ffn_kind = static_cast<FfnKind>(ffn);
+    c.relative_num_buckets = buckets;
+    c.relative_max_distance = max_distance;
+    if (c.relative_attention == RelativeAttention::kNone) {
+      if (buckets != 0 || max_distance != 0) {
+        Fail(EsqErrorKind::kBadHeader, buckets ? "header.relative_num_buckets" : "header.relative_max_distance",
+             "must be 0 without relative attention");
+      }
+      return;
+    }
+    if (buckets < 1 || buckets > kMaxRelativeBuckets) {
+      Fail(EsqErrorKind::kBadHeader, "header.relative_num_buckets",
+           std::to_string(buckets) + " is outside [1, " + std::to_string(kMaxRelativeBuckets) + "]");
+    }
+    if (max_distance < 1) Fail(EsqErrorKind::kBadHeader, "header.relative_max_distance", "0 is outside [1, 65535]");
   }
 
   // The fields version 1.1 appended (docs/FORMAT.md, "Header section").

@@ -24,6 +24,8 @@ Shape LayerShape(std::string_view rest, const ModelConfig& c, bool decoder) {
   if (rest == "self_attn_norm.weight" || rest == "self_attn_norm.bias") return {d};
   if (rest == "ffn.fc1.weight") return {f, d};
   if (rest == "ffn.fc1.bias") return {f};
+  if (rest == "ffn.fc1_linear.weight") return {f, d};  // gated FFN (version 1.3)
+  if (rest == "ffn.fc1_linear.bias") return {f};
   if (rest == "ffn.fc2.weight") return {d, f};
   if (rest == "ffn.fc2.bias") return {d};
   if (rest == "ffn_norm.weight" || rest == "ffn_norm.bias") return {d};
@@ -51,6 +53,9 @@ std::vector<uint64_t> ExpectedShape(std::string_view name, const ModelConfig& c,
   if (name == "encoder.norm.weight" || name == "encoder.norm.bias" || name == "decoder.norm.weight" ||
       name == "decoder.norm.bias") {
     return {d};
+  }
+  if (name == "encoder.relative_attention_bias.weight" || name == "decoder.relative_attention_bias.weight") {
+    return {c.relative_num_buckets, c.num_heads};  // version 1.3, T5 buckets
   }
   if (name == "decoder.output_projection.weight") return {c.tgt_vocab_size, d};
   if (name == "decoder.output_projection.bias") return {c.tgt_vocab_size};

@@ -42,7 +42,8 @@ std::vector<uint8_t> HeaderBytes(const ModelConfig& c) {
   Put(b, static_cast<uint8_t>(c.position_kind));
   Put(b, static_cast<uint8_t>((c.encoder_final_norm ? 1 : 0) | (c.decoder_final_norm ? 2 : 0) |
                               (c.shared_embeddings ? 4 : 0) | (c.tied_output ? 8 : 0) |
-                              (NeedsV1_1(c) ? kHeaderFlagNeedsV1_1 : 0)));
+                              (NeedsV1_1(c) ? kHeaderFlagNeedsV1_1 : 0) |
+                              (NeedsV1_3(c) ? kHeaderFlagNeedsV1_3 : 0)));
   b.insert(b.end(), 3, 0);
   Put(b, c.embedding_scale);
   Put(b, c.norm_eps);
@@ -67,6 +68,14 @@ std::vector<uint8_t> HeaderBytes(const ModelConfig& c) {
     for (size_t i = 0; i < kMaxSourceFraming; ++i) Put(b, i < ids->size() ? (*ids)[i] : int32_t{-1});
   }
   Put(b, uint32_t{0});
+  if (NeedsV1_3(c)) {
+    // Version 1.3 (docs/FORMAT.md): model-family strategies, then reserved.
+    Put(b, static_cast<uint8_t>(c.relative_attention));
+    Put(b, static_cast<uint8_t>(c.ffn_kind));
+    Put(b, c.relative_num_buckets);
+    Put(b, c.relative_max_distance);
+    b.resize(kHeaderSizeV1_3, 0);
+  }
   return b;
 }
 
@@ -216,9 +225,9 @@ void SerializeEsq(const EsqContents& in, const std::function<void(const void*, s
   memcpy(pre.data(), kEsqMagic, sizeof(kEsqMagic));
   Put(pre, kEsqMajor);
   // The oldest minor version that holds everything written: 1.3 for a
-  // byte-level BPE side, 1.2 for a SentencePiece one, so other files stay
-  // readable by older readers.
-  uint16_t minor = 1;
+  // byte-level BPE side or a 1.3 model-family feature, 1.2 for a
+  // SentencePiece side, so other files stay readable by older readers.
+  uint16_t minor = NeedsV1_3(in.config) ? 3 : 1;
   if (in.tokenizer) {
     for (TokenizerKind k : {in.tokenizer->first, in.tokenizer->second}) {
       if (k == TokenizerKind::kByteLevelBpe) minor = 3;

@@ -135,6 +135,14 @@ HWY_INLINE void AddRow(float* HWY_RESTRICT acc, const float* HWY_RESTRICT delta,
 
 HWY_INLINE void Add(float* HWY_RESTRICT acc, const float* HWY_RESTRICT delta, size_t n) { AddRow(acc, delta, n); }
 
+HWY_INLINE void Multiply(float* HWY_RESTRICT acc, const float* HWY_RESTRICT x, size_t n) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  size_t i = 0;
+  for (; i + N <= n; i += N) hn::StoreU(hn::Mul(hn::LoadU(d, acc + i), hn::LoadU(d, x + i)), d, acc + i);
+  if (i < n) StoreTail(d, hn::Mul(LoadTail(d, acc + i, n - i), LoadTail(d, x + i, n - i)), acc + i, n - i);
+}
+
 HWY_INLINE void AddNorm(float* residual, const float* HWY_RESTRICT delta,
                         size_t rows, size_t cols, NormKind kind,
                         const float* HWY_RESTRICT gamma,

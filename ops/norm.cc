@@ -14,8 +14,10 @@ HWY_EXPORT(LayerNorm);
 HWY_EXPORT(RMSNorm);
 HWY_EXPORT(AddNorm);
 HWY_EXPORT(Add);
+HWY_EXPORT(Multiply);
 
 void Add(float* acc, const float* delta, size_t n) { HWY_DYNAMIC_DISPATCH(Add)(acc, delta, n); }
+void Multiply(float* acc, const float* x, size_t n) { HWY_DYNAMIC_DISPATCH(Multiply)(acc, x, n); }
 
 void LayerNorm(const float* x, size_t rows, size_t cols, const float* gamma,
                const float* beta, float eps, float* out) {

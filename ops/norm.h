@@ -27,6 +27,12 @@ void RMSNorm(const float* x, size_t rows, size_t cols, const float* gamma,
 // add per element). delta must not alias acc.
 void Add(float* acc, const float* delta, size_t n);
 
+// acc[i] *= x[i] for i < n: the product of a gated feed-forward layer's two
+// branches (GLU variants, Shazeer 2020, "GLU Variants Improve Transformer":
+// act(x·W₀ᵀ) ⊙ (x·W₁ᵀ)). Exact (one f32 multiply per element). x must not
+// alias acc. Any alignment, any n (including 0).
+void Multiply(float* acc, const float* x, size_t n);
+
 // The residual step of a Transformer sub-layer, fused:
 //   residual[r, :] += delta[r, :];  normed[r, :] = norm(residual[r, :]).
 // Post-LN (original Transformer): pass normed == residual, giving

@@ -237,6 +237,10 @@ void Add(float* acc, const float* delta, size_t n) {
   for (size_t i = 0; i < n; ++i) acc[i] += delta[i];
 }
 
+void Multiply(float* acc, const float* x, size_t n) {
+  for (size_t i = 0; i < n; ++i) acc[i] *= x[i];
+}
+
 void MatmulF32(const float* x, size_t M, size_t K, const float* w, size_t N,
                const float* bias, float* y) {
   for (size_t m = 0; m < M; ++m) {

@@ -54,6 +54,7 @@ void AttentionScores(const float* q, size_t q_stride, const float* k, size_t k_s
 void AttentionContext(const float* p, size_t tq, size_t tk, const float* v, size_t v_stride,
                       size_t dh, float* out, size_t out_stride);
 void Add(float* acc, const float* delta, size_t n);
+void Multiply(float* acc, const float* x, size_t n);
 
 // y[M, N] = x[M, K]·W[N, K]ᵀ + bias, accumulated in double.
 void MatmulF32(const float* x, size_t M, size_t K, const float* w, size_t N,

@@ -156,6 +156,7 @@ std::shared_ptr<const Model> Model::FromFile(loaders::EsqFile file) {
     l.qkv = m->MakeLinear(p + "self_attn.qkv_proj.weight", p + "self_attn.qkv_proj.bias");
     l.out = m->MakeLinear(p + "self_attn.out_proj.weight", p + "self_attn.out_proj.bias");
     l.fc1 = m->MakeLinear(p + "ffn.fc1.weight", p + "ffn.fc1.bias");
+    if (m->gated_ffn()) l.fc1_linear = m->MakeLinear(p + "ffn.fc1_linear.weight", p + "ffn.fc1_linear.bias");
     l.fc2 = m->MakeLinear(p + "ffn.fc2.weight", p + "ffn.fc2.bias");
     l.self_attn_norm = m->MakeNorm(p + "self_attn_norm");
     l.ffn_norm = m->MakeNorm(p + "ffn_norm");
@@ -174,11 +175,17 @@ std::shared_ptr<const Model> Model::FromFile(loaders::EsqFile file) {
     l.cross_kv = m->MakeLinear(p + "cross_attn.kv_proj.weight", p + "cross_attn.kv_proj.bias");
     l.cross_out = m->MakeLinear(p + "cross_attn.out_proj.weight", p + "cross_attn.out_proj.bias", few);
     l.fc1 = m->MakeLinear(p + "ffn.fc1.weight", p + "ffn.fc1.bias", few);
+    if (m->gated_ffn()) l.fc1_linear = m->MakeLinear(p + "ffn.fc1_linear.weight", p + "ffn.fc1_linear.bias", few);
     l.fc2 = m->MakeLinear(p + "ffn.fc2.weight", p + "ffn.fc2.bias", few);
     l.self_attn_norm = m->MakeNorm(p + "self_attn_norm");
     l.cross_attn_norm = m->MakeNorm(p + "cross_attn_norm");
     l.ffn_norm = m->MakeNorm(p + "ffn_norm");
     m->decoder_.push_back(std::move(l));
+  }
+  if (c.relative_attention == loaders::RelativeAttention::kT5Buckets) {
+    // Shapes [num_buckets, heads] were checked by the reader (tensor roles).
+    if (c.encoder_layers) m->encoder_relative_bias_ = m->F32("encoder.relative_attention_bias.weight");
+    m->decoder_relative_bias_ = m->F32("decoder.relative_attention_bias.weight");
   }
   if (c.encoder_final_norm) m->encoder_norm_ = m->MakeNorm("encoder.norm");
   if (c.decoder_final_norm) m->decoder_norm_ = m->MakeNorm("decoder.norm");
@@ -202,13 +209,17 @@ std::shared_ptr<const Model> Model::FromFile(loaders::EsqFile file) {
 // output) see batch·source rows; the decoder step's see its decoder rows.
 size_t Model::MatmulScratchBytes(size_t encoder_rows, size_t decoder_rows) const {
   size_t bytes = 0;
-  auto need = [&bytes](const Linear& l, size_t rows) { bytes = std::max(bytes, l.matmul.ScratchBytes(rows)); };
+  auto need = [&bytes](const Linear& l, size_t rows) {
+    if (l.out) bytes = std::max(bytes, l.matmul.ScratchBytes(rows));  // out 0: a Linear the model lacks
+  };
   for (const EncoderLayer& l : encoder_) {
-    for (const Linear* x : {&l.qkv, &l.out, &l.fc1, &l.fc2}) need(*x, encoder_rows);
+    for (const Linear* x : {&l.qkv, &l.out, &l.fc1, &l.fc1_linear, &l.fc2}) need(*x, encoder_rows);
   }
   for (const DecoderLayer& l : decoder_) {
     need(l.cross_kv, encoder_rows);
-    for (const Linear* x : {&l.qkv, &l.out, &l.cross_q, &l.cross_out, &l.fc1, &l.fc2}) need(*x, decoder_rows);
+    for (const Linear* x : {&l.qkv, &l.out, &l.cross_q, &l.cross_out, &l.fc1, &l.fc1_linear, &l.fc2}) {
+      need(*x, decoder_rows);
+    }
   }
   need(output_, decoder_rows);
   return bytes;

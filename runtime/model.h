@@ -29,13 +29,15 @@ struct Linear {
   size_t out = 0, in = 0;
 };
 
+// fc1_linear: the un-activated branch of a gated FFN (header ffn_kind 1),
+// empty (out == 0) otherwise.
 struct EncoderLayer {
-  Linear qkv, out, fc1, fc2;
+  Linear qkv, out, fc1, fc1_linear, fc2;
   Norm self_attn_norm, ffn_norm;
 };
 
 struct DecoderLayer {
-  Linear qkv, out, cross_q, cross_kv, cross_out, fc1, fc2;
+  Linear qkv, out, cross_q, cross_kv, cross_out, fc1, fc1_linear, fc2;
   Norm self_attn_norm, cross_attn_norm, ffn_norm;
 };
 
@@ -70,6 +72,11 @@ class Model {
     return config().norm_type == loaders::NormType::kRMSNorm ? ops::NormKind::kRMSNorm : ops::NormKind::kLayerNorm;
   }
   ops::Activation activation() const { return activation_; }
+  bool gated_ffn() const { return config().ffn_kind == loaders::FfnKind::kGated; }
+  // T5 relative attention: the learned tables [num_buckets, heads] (f32), or
+  // nullptr without relative attention.
+  const float* encoder_relative_bias() const { return encoder_relative_bias_; }
+  const float* decoder_relative_bias() const { return decoder_relative_bias_; }
 
   const Embedding& src_embedding() const { return src_embedding_; }
   const Embedding& tgt_embedding() const { return tgt_embedding_; }
@@ -104,6 +111,8 @@ class Model {
   std::vector<DecoderLayer> decoder_;
   Norm encoder_norm_, decoder_norm_;
   Linear output_;
+  const float* encoder_relative_bias_ = nullptr;
+  const float* decoder_relative_bias_ = nullptr;
 };
 
 }  // namespace edgeseq::runtime

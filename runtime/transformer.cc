@@ -9,6 +9,7 @@
 
 #include "ops/attention.h"
 #include "ops/embedding.h"
+#include "ops/norm.h"
 #include "ops/softmax.h"
 #include "ops/threads.h"
 #include "runtime/error.h"
@@ -75,10 +76,17 @@ void ForEachSequence(Workspace& ws, size_t n, const F& f) {
 // q rows at q (stride qs), keys/values at k/v (stride kvs); the context goes
 // to out (stride d). `mask`: additive key mask [tk] or nullptr. `scores`:
 // tq·tk floats of scratch. `mean`: [tq, tk] or nullptr: the attention
-// weights averaged over the first mean_heads heads.
+// weights averaged over the first mean_heads heads. `bias`: the relative
+// position bias (T5; bias.rel nullptr: none): head h's query row i adds the
+// tk columns from bias.rel + h·rel_stride − i to its scores (Workspace's
+// *_rel_bias rows, bias.rel pointed at the first query's column for key 0).
+struct RelativeBias {
+  const float* rel = nullptr;
+  size_t rel_stride = 0;
+};
 void Attend(const Model& m, float* scores, const float* q, size_t qs, const float* k, const float* v, size_t kvs,
             size_t tq, size_t tk, const float* mask, bool causal, float* out, float* mean = nullptr,
-            size_t mean_heads = 0) {
+            size_t mean_heads = 0, RelativeBias bias = {}) {
   const size_t d = m.config().d_model, heads = m.config().num_heads, dh = d / heads;
   const float scale = 1.0f / sqrtf(static_cast<float>(dh));
   ops::SoftmaxMask sm;
@@ -87,12 +95,30 @@ void Attend(const Model& m, float* scores, const float* q, size_t qs, const floa
   if (mean) memset(mean, 0, tq * tk * sizeof(float));
   for (size_t h = 0; h < heads; ++h) {
     ops::AttentionScores(q + h * dh, qs, k + h * dh, kvs, tq, tk, dh, scores);
+    if (bias.rel) {
+      for (size_t i = 0; i < tq; ++i) ops::Add(scores + i * tk, bias.rel + h * bias.rel_stride - i, tk);
+    }
     ops::Softmax(scores, tq, tk, scale, sm);
     if (mean && h < mean_heads) {
       for (size_t i = 0; i < tq * tk; ++i) mean[i] += scores[i] / static_cast<float>(mean_heads);
     }
     ops::AttentionContext(scores, tq, tk, v + h * dh, kvs, dh, out + h * dh, d);
   }
+}
+
+// The feed-forward sub-layer on `rows` rows of `in`: fc2(act(fc1(x))), or
+// for a gated FFN fc2(act(fc1(x)) ⊙ fc1_linear(x)), the second branch in
+// the columns after fc1's in `wide` ([rows, ffn] each). Result in `out`.
+template <class Layer>
+void FeedForward(const Model& m, const Layer& l, const float* in, size_t rows, float* wide, float* out,
+                 const ops::MatmulScratch& scratch) {
+  l.fc1.matmul.Forward(in, rows, wide, m.activation(), scratch);
+  if (m.gated_ffn()) {
+    float* linear = wide + rows * l.fc1.out;
+    l.fc1_linear.matmul.Forward(in, rows, linear, ops::Activation::kNone, scratch);
+    ops::Multiply(wide, linear, rows * l.fc1.out);
+  }
+  l.fc2.matmul.Forward(wide, rows, out, ops::Activation::kNone, scratch);
 }
 
 }  // namespace
@@ -117,19 +143,22 @@ size_t Encode(const Model& m, Workspace& ws, const std::vector<std::vector<int32
   Embed(m.src_embedding(), m.src_positions(), c.max_positions, c.embedding_scale, ws.enc_ids.data(),
         m.src_positions() ? ws.enc_pos.data() : nullptr, rows, x);
   const auto scratch = ws.scratch();
+  // Relative position bias (T5): query 0's column for key 0.
+  const RelativeBias rel = ws.enc_rel_bias.size()
+                               ? RelativeBias{ws.enc_rel_bias.data() + ws.limits.max_source - 1, 2 * ws.limits.max_source - 1}
+                               : RelativeBias{};
   for (const EncoderLayer& l : m.encoder()) {
     const float* in = SublayerInput(m, l.self_attn_norm, x, rows, ws.enc_norm.data());
     l.qkv.matmul.Forward(in, rows, ws.enc_wide.data(), ops::Activation::kNone, scratch);
     ForEachSequence(ws, batch, [&](size_t b, float* scores) {
       const float* qkv = ws.enc_wide.data() + b * S * 3 * d;
       Attend(m, scores, qkv, 3 * d, qkv + d, qkv + 2 * d, 3 * d, S, S, ws.key_mask.data() + b * S, false,
-             ws.enc_attn.data() + b * S * d);
+             ws.enc_attn.data() + b * S * d, nullptr, 0, rel);
     });
     l.out.matmul.Forward(ws.enc_attn.data(), rows, ws.enc_delta.data(), ops::Activation::kNone, scratch);
     Residual(m, l.self_attn_norm, x, ws.enc_delta.data(), rows);
     in = SublayerInput(m, l.ffn_norm, x, rows, ws.enc_norm.data());
-    l.fc1.matmul.Forward(in, rows, ws.enc_wide.data(), m.activation(), scratch);
-    l.fc2.matmul.Forward(ws.enc_wide.data(), rows, ws.enc_delta.data(), ops::Activation::kNone, scratch);
+    FeedForward(m, l, in, rows, ws.enc_wide.data(), ws.enc_delta.data(), scratch);
     Residual(m, l.ffn_norm, x, ws.enc_delta.data(), rows);
   }
   if (const Norm* n = m.encoder_norm()) Normalize(m, *n, x, rows, x);
@@ -149,6 +178,9 @@ void DecodeStep(const Model& m, Workspace& ws, size_t batch, size_t per_source, 
   Embed(m.tgt_embedding(), m.tgt_positions(), c.max_positions, c.embedding_scale, ws.dec_ids.data(),
         m.tgt_positions() ? ws.dec_pos.data() : nullptr, batch, x);
   const auto scratch = ws.scratch();
+  // Relative position bias (T5): this step's query's column for key 0.
+  const RelativeBias rel =
+      ws.dec_rel_bias.size() ? RelativeBias{ws.dec_rel_bias.data() + (T - 1) - step, T} : RelativeBias{};
   for (size_t li = 0; li < m.decoder().size(); ++li) {
     const DecoderLayer& l = m.decoder()[li];
     float* cache_k = ws.cache_k.data() + li * B * T * d;
@@ -162,7 +194,8 @@ void DecodeStep(const Model& m, Workspace& ws, size_t batch, size_t per_source, 
       float* vb = cache_v + b * T * d;
       memcpy(kb + step * d, qkv + d, d * sizeof(float));
       memcpy(vb + step * d, qkv + 2 * d, d * sizeof(float));
-      Attend(m, scores, qkv, 3 * d, kb, vb, d, 1, step + 1, nullptr, false, ws.dec_attn.data() + b * d);
+      Attend(m, scores, qkv, 3 * d, kb, vb, d, 1, step + 1, nullptr, false, ws.dec_attn.data() + b * d, nullptr, 0,
+             rel);
     });
     l.out.matmul.Forward(ws.dec_attn.data(), batch, ws.dec_delta.data(), ops::Activation::kNone, scratch);
     Residual(m, l.self_attn_norm, x, ws.dec_delta.data(), batch);
@@ -184,8 +217,7 @@ void DecodeStep(const Model& m, Workspace& ws, size_t batch, size_t per_source, 
     Residual(m, l.cross_attn_norm, x, ws.dec_delta.data(), batch);
     // Feed-forward.
     in = SublayerInput(m, l.ffn_norm, x, batch, ws.dec_norm.data());
-    l.fc1.matmul.Forward(in, batch, ws.dec_wide.data(), m.activation(), scratch);
-    l.fc2.matmul.Forward(ws.dec_wide.data(), batch, ws.dec_delta.data(), ops::Activation::kNone, scratch);
+    FeedForward(m, l, in, batch, ws.dec_wide.data(), ws.dec_delta.data(), scratch);
     Residual(m, l.ffn_norm, x, ws.dec_delta.data(), batch);
   }
   if (const Norm* n = m.decoder_norm()) Normalize(m, *n, x, batch, x);

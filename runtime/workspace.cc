@@ -1,5 +1,7 @@
 #include "runtime/workspace.h"
 
+#include <math.h>
+
 #include <algorithm>
 #include <new>
 #include <string>
@@ -7,6 +9,7 @@
 
 #include "runtime/error.h"
 #include "runtime/model.h"
+#include "runtime/relative_position.h"
 
 namespace edgeseq::runtime {
 
@@ -32,7 +35,7 @@ Workspace::Workspace(const Model& model, const Limits& l) : limits(l) {
   vocab = c.tgt_vocab_size;
   layers = c.decoder_layers;
   const size_t rows = l.max_batch * l.max_source;
-  const size_t wide = std::max<size_t>(3 * d, ffn);
+  const size_t wide = std::max<size_t>(3 * d, model.gated_ffn() ? 2 * ffn : ffn);
   enc_x.resize(rows * d);
   enc_norm.resize(rows * d);
   enc_wide.resize(rows * wide);
@@ -62,6 +65,19 @@ Workspace::Workspace(const Model& model, const Limits& l) : limits(l) {
   const size_t t = std::max(l.max_source, l.max_target);
   scores_slice = (t * t + 15) / 16 * 16;  // slices 64-byte aligned
   scores.resize(kAttentionThreads * scores_slice);
+  if (c.relative_attention == loaders::RelativeAttention::kT5Buckets) {
+    const size_t heads = c.num_heads;
+    const float scale = sqrtf(static_cast<float>(d / heads));
+    const auto S = static_cast<int64_t>(l.max_source), T = static_cast<int64_t>(l.max_target);
+    if (const float* table = model.encoder_relative_bias()) {
+      enc_rel_bias.resize(heads * static_cast<size_t>(2 * S - 1));
+      RelativeBiasRows(table, heads, /*bidirectional=*/true, c.relative_num_buckets, c.relative_max_distance,
+                       -(S - 1), S - 1, scale, enc_rel_bias.data());
+    }
+    dec_rel_bias.resize(heads * static_cast<size_t>(T));
+    RelativeBiasRows(model.decoder_relative_bias(), heads, /*bidirectional=*/false, c.relative_num_buckets,
+                     c.relative_max_distance, -(T - 1), 0, scale, dec_rel_bias.data());
+  }
   matmul_scratch = AlignedBuffer(model.MatmulScratchBytes(rows, dec_rows));
 }
 

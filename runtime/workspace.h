@@ -46,6 +46,8 @@ struct Workspace {
 
   Limits limits;
   size_t d = 0, ffn = 0, vocab = 0, layers = 0;
+  // Columns of the *_wide buffers: fc1's output, and for a gated FFN the
+  // un-activated branch's after it ([rows, ffn] each).
   // Encoder, [batch·source, ·]
   Buffer<float> enc_x, enc_norm, enc_wide, enc_attn, enc_delta;
   Buffer<int32_t> enc_ids, enc_pos;
@@ -75,6 +77,13 @@ struct Workspace {
   static constexpr size_t kAttentionThreads = 8;
   size_t scores_slice = 0;
   Buffer<float> scores;
+  // T5 relative attention (empty otherwise): each head's bias for every
+  // relative position a query can see, computed once from the model's
+  // tables, times √d_head (the attention scale is applied to the sum: the
+  // converter folded T5's missing 1/√d_head into the query weights).
+  // Encoder: [heads][2·max_source − 1], column (max_source − 1) + key − query;
+  // decoder: [heads][max_target], column (max_target − 1) + key − query.
+  Buffer<float> enc_rel_bias, dec_rel_bias;
   AlignedBuffer matmul_scratch;
 
   ops::MatmulScratch scratch() const { return {matmul_scratch.data(), matmul_scratch.bytes()}; }

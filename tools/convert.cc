@@ -147,7 +147,7 @@ bool FitsHalf(const std::vector<float>& v) {
 
 bool IsMatmulWeight(const std::string& role) {
   for (const char* s : {"qkv_proj.weight", "out_proj.weight", "q_proj.weight", "kv_proj.weight", "fc1.weight",
-                        "fc2.weight"}) {
+                        "fc1_linear.weight", "fc2.weight"}) {
     const size_t n = strlen(s);
     if (role.size() >= n && role.compare(role.size() - n, n, s) == 0) return true;
   }
@@ -265,6 +265,90 @@ loaders::ActivationKind ActivationKind(const std::string& s) {
 
 }  // namespace
 
+namespace {
+
+// The header's model-family strategies (version 1.3) from the mapping's
+// "model" settings and the roles present: RMSNorm, a gated FFN (fc1_linear
+// roles), T5 relative attention (its tables).
+template <class FindRole>
+void SetFamilySettings(const MappingModel& mm, const uint64_t layers[2], const FindRole& find_role,
+                       loaders::ModelConfig& c, SettingsLog& settings) {
+  if (mm.norm == "rms") {
+    c.norm_type = loaders::NormType::kRMSNorm;
+    settings.Add("norm", "rms", Origin::kFlag, "the mapping's \"model\"");
+  }
+  if (const RoleTensor* g = find_role(layers[0] ? "encoder.layers.0.ffn.fc1_linear.weight"
+                                                : "decoder.layers.0.ffn.fc1_linear.weight")) {
+    c.ffn_kind = loaders::FfnKind::kGated;
+    settings.Add("ffn", "gated: act(fc1) * fc1_linear", Origin::kTensors, g->source);
+  }
+  if (mm.unscaled_attention) {
+    settings.Add("attention scale", "none: queries * sqrt(d_head) (folded)", Origin::kFlag,
+                 "the mapping's \"model\": unscaled_attention");
+  }
+  if (mm.tied_output_rescale && c.tied_output) {
+    settings.Add("tied output", "decoder output * d_model^-0.5 (folded into decoder.norm.weight)", Origin::kFlag,
+                 "the mapping's \"model\": tied_output_rescale");
+  }
+  const RoleTensor* enc = find_role("encoder.relative_attention_bias.weight");
+  const RoleTensor* dec = find_role("decoder.relative_attention_bias.weight");
+  if (!enc && !dec) {
+    if (mm.relative_max_distance) throw ConvertError("the mapping sets relative_max_distance but maps no relative_attention_bias table");
+    return;
+  }
+  if (!dec || (!enc && layers[0])) {
+    throw ConvertError("relative attention needs both tables, encoder.relative_attention_bias.weight and "
+                       "decoder.relative_attention_bias.weight (the mapping gives one)");
+  }
+  if (dec->shape.size() != 2 || dec->shape[0] < 1 || dec->shape[0] > loaders::kMaxRelativeBuckets) {
+    throw ConvertError(dec->source + ": a relative attention table is [num_buckets, heads], num_buckets 1 to " +
+                       std::to_string(loaders::kMaxRelativeBuckets));
+  }
+  if (!mm.relative_max_distance) {
+    throw ConvertError("relative attention tables are mapped but the mapping's \"model\" has no relative_max_distance");
+  }
+  c.relative_attention = loaders::RelativeAttention::kT5Buckets;
+  c.relative_num_buckets = static_cast<uint16_t>(dec->shape[0]);
+  c.relative_max_distance = static_cast<uint16_t>(mm.relative_max_distance);
+  settings.Add("relative attention", "T5 buckets: " + std::to_string(c.relative_num_buckets) + ", max distance " +
+                                         std::to_string(c.relative_max_distance),
+               Origin::kTensors, dec->source + " rows; the mapping's \"model\"");
+}
+
+// Conventions folded into the weights (docs/CONVERTER.md, "T5"): exact math,
+// so the runtime needs no flag for them.
+void FoldFamilyConventions(const MappingModel& mm, const loaders::ModelConfig& c, std::vector<RoleTensor>& roles,
+                           std::ostream& log, bool quiet) {
+  auto scale_rows = [](RoleTensor& r, uint64_t rows, float k) {
+    const uint64_t per_row = r.shape.size() > 1 ? r.shape[1] : 1;
+    for (uint64_t i = 0; i < rows * per_row && i < r.values.size(); ++i) r.values[i] *= k;
+  };
+  if (mm.unscaled_attention) {
+    // Scores q·k without 1/√d_head: the runtime divides by √d_head, so the
+    // queries are multiplied by it (an exact power of two when d_head is a
+    // power of 4, as in every T5: 64).
+    const float k = sqrtf(static_cast<float>(c.d_model / c.num_heads));
+    for (RoleTensor& r : roles) {
+      const bool qkv = r.role.find(".self_attn.qkv_proj.") != std::string::npos;
+      const bool q = r.role.find(".cross_attn.q_proj.") != std::string::npos;
+      if (!qkv && !q) continue;
+      if (!r.q.empty()) throw ConvertError(r.source + ": cannot fold the attention scale into an int8 source");
+      scale_rows(r, c.d_model, k);  // qkv: the first d rows are q
+    }
+  }
+  if (mm.tied_output_rescale && c.tied_output) {
+    // The tied output projection sees the decoder output times d_model^-0.5:
+    // the final norm's weight takes the factor (norm(x)·w·s = norm(x)·(w·s)).
+    const float k = static_cast<float>(1.0 / sqrt(static_cast<double>(c.d_model)));
+    auto it = std::find_if(roles.begin(), roles.end(), [](const RoleTensor& r) { return r.role == "decoder.norm.weight"; });
+    if (it == roles.end()) throw ConvertError("tied_output_rescale needs a decoder final norm (decoder.norm.weight)");
+    scale_rows(*it, it->shape[0], k);
+    if (!quiet) log << "edgeseq-convert: note: decoder.norm.weight carries the tied output's d_model^-0.5\n";
+  }
+}
+
+}  // namespace
+
 ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   if (o.heads && *o.heads == 0) throw ConvertError("--heads must be at least 1");
   if (o.max_positions && (*o.max_positions == 0 || *o.max_positions > loaders::Limits::kMaxPositions)) {
@@ -294,7 +378,10 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   const std::string embeddings_type = !o.embeddings.empty() ? o.embeddings : o.quantize == "f32" ? "f32" : "f16";
   const std::string output_type = !o.output_projection.empty() ? o.output_projection : o.quantize;
   Mapping mapping;
-  if (!o.map_file.empty()) {
+  if (o.mapping) {
+    if (!o.map_file.empty()) throw ConvertError("a mapping given in code excludes --map");
+    mapping = *o.mapping;
+  } else if (!o.map_file.empty()) {
     std::ifstream in(o.map_file);
     if (!in) throw ConvertError("cannot open " + o.map_file + ": " + strerror(errno) + " (--map)");
     std::stringstream ss;
@@ -517,8 +604,8 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
     }
   }
   // A layer norm with a weight but no bias while the model has norm biases
-  // elsewhere is a missing tensor, not a bias-free norm.
-  if (!absent_groups.count("norm biases")) {
+  // elsewhere is a missing tensor, not a bias-free norm. (RMSNorm has none.)
+  if (!absent_groups.count("norm biases") && mapping.model.norm != "rms") {
     for (const RoleTensor& r : roles) {
       if (r.role.size() > 7 && r.role.compare(r.role.size() - 7, 7, ".weight") == 0 &&
           r.role.find("norm") != std::string::npos) {
@@ -535,6 +622,24 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
     throw ConvertError(std::to_string(missing.size()) + " tensor(s) missing from " + o.input + ": " + list +
                        " (the file's names: " + TopLevelPrefixes(ck.tensors) +
                        "; edgeseq-convert --list shows them all; a --map file maps other names, docs/CONVERTER.md)");
+  }
+  // Aliases: copies of another tensor (T5's embed_tokens of shared), consumed
+  // when equal to it; a copy that differs would be a second table.
+  for (const auto& [copy, of] : mapping.aliases) {
+    const auto c_it = src.find(copy), o_it = src.find(of);
+    if (c_it == src.end()) continue;
+    if (o_it == src.end()) throw ConvertError(copy + " is mapped as an alias of " + of + ", which the file lacks");
+    std::vector<float> a, b;
+    try {
+      a = c_it->second->ToF32();
+      b = o_it->second->ToF32();
+    } catch (const loaders::CheckpointError& e) {
+      throw ConvertError(e.what());
+    }
+    if (c_it->second->shape != o_it->second->shape || a != b) {
+      throw ConvertError(copy + " differs from " + of + ", of which the mapping says it is a copy");
+    }
+    used.insert(copy);
   }
   auto find_role = [&](const std::string& role) -> const RoleTensor* {
     for (const RoleTensor& r : roles) {
@@ -585,7 +690,7 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
     }
   }
 
-  const bool builtin = o.map_file.empty() && !ct2;
+  const bool builtin = o.map_file.empty() && !o.mapping && !ct2;
   const std::string layout = ct2 ? "CTranslate2's" : builtin ? "the " + o.arch + " layout's" : "edgeseq's";
   c.num_heads = Resolve<uint32_t>(settings, "--heads", o.heads, file.heads, std::nullopt,
                                   "a state dict does not record the number of attention heads");
@@ -602,6 +707,7 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   c.norm_eps = Resolve<float>(settings, "--eps", o.eps, file.eps, 1e-5f,
                               layout + " default (nn.LayerNorm eps=1e-5)");
   if (!std::isfinite(c.norm_eps) || c.norm_eps <= 0) throw ConvertError("--eps must be finite and positive");
+  SetFamilySettings(mapping.model, layers, find_role, c, settings);
   c.embedding_scale = Resolve<float>(settings, "--embedding-scale", o.embedding_scale, file.embedding_scale,
                                      sqrtf(static_cast<float>(c.d_model)),
                                      layout + " default (the tutorial's TokenEmbedding multiplies by sqrt(d_model))");
@@ -775,6 +881,8 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
     if (o.strict) throw ConvertError(msg);
     log << "edgeseq-convert: warning: " << msg << "\n";
   }
+
+  FoldFamilyConventions(mapping.model, c, roles, log, o.quiet);
 
   // Output dtypes and quantization.
   loaders::EsqContents out;

@@ -5,12 +5,15 @@
 #include <stdint.h>
 
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace edgeseq::tools {
+
+struct Mapping;
 
 class ConvertError : public std::runtime_error {
  public:
@@ -25,6 +28,7 @@ struct ConvertOptions {
   std::string key;                        // --key: the state dict inside a checkpoint dict
   std::string arch = "torch-transformer"; // built-in mapping, unless map_file is set
   std::string map_file;                   // --map
+  std::shared_ptr<const Mapping> mapping; // a mapping made in code (e.g. FromT5Config); excludes map_file
   std::optional<uint32_t> heads;          // no default: from the file or --heads
   std::optional<bool> norm_first;         // pre-LN (true) or post-LN (false)
   std::optional<std::string> activation;  // relu | gelu | gelu_tanh | silu

@@ -127,6 +127,39 @@ Mapping ParseMappingJson(const std::string& text) {
     if (!j["positions"].is_string()) throw std::runtime_error("\"positions\" names a tensor");
     m.positions = j["positions"].get<std::string>();
   }
+  if (j.contains("aliases")) {
+    if (!j["aliases"].is_object()) throw std::runtime_error("\"aliases\" is an object {copy: tensor it copies}");
+    for (const auto& [copy, of] : j["aliases"].items()) {
+      if (!of.is_string()) throw std::runtime_error("alias " + copy + ": names the tensor it copies");
+      m.aliases[copy] = of.get<std::string>();
+    }
+  }
+  if (j.contains("model")) {
+    const auto& ms = j["model"];
+    if (!ms.is_object()) throw std::runtime_error("\"model\" is an object of model settings");
+    for (const auto& [k, v] : ms.items()) {
+      if (k == "norm" && v.is_string() && (v == "rms" || v == "layer")) {
+        m.model.norm = v.get<std::string>();
+      } else if (k == "unscaled_attention" && v.is_boolean()) {
+        m.model.unscaled_attention = v.get<bool>();
+      } else if (k == "tied_output_rescale" && v.is_boolean()) {
+        m.model.tied_output_rescale = v.get<bool>();
+      } else if (k == "relative_max_distance" && v.is_number_unsigned() && v.get<uint64_t>() >= 1 &&
+                 v.get<uint64_t>() <= 65535) {
+        m.model.relative_max_distance = v.get<uint32_t>();
+      } else {
+        throw std::runtime_error("\"model\": \"" + k +
+                                 "\" is unknown or has a bad value (known: norm \"rms\"|\"layer\", "
+                                 "unscaled_attention, tied_output_rescale (true|false), relative_max_distance "
+                                 "1-65535)");
+      }
+    }
+  }
+  for (const auto& [k, v] : j.items()) {
+    if (k != "tensors" && k != "positions" && k != "aliases" && k != "model") {
+      throw std::runtime_error("unknown top-level key \"" + k + "\" (known: tensors, positions, aliases, model)");
+    }
+  }
   return m;
 }
 

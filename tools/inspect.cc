@@ -78,6 +78,12 @@ int Inspect(const std::string& path, bool verify, std::ostream& out, std::ostrea
       out << (c.shared_positions ? ", one table for encoder and decoder" : ", encoder and decoder tables");
     }
     out << ", max " << c.max_positions << "; embedding scale " << c.embedding_scale << "\n";
+    // Version-1.3 strategies, only when a file uses them (older files print as before).
+    if (c.ffn_kind == FfnKind::kGated) out << "  feed-forward: gated, fc2(act(fc1(x)) * fc1_linear(x))\n";
+    if (c.relative_attention == RelativeAttention::kT5Buckets) {
+      out << "  relative attention: T5 buckets, " << c.relative_num_buckets << " buckets, max distance "
+          << c.relative_max_distance << " (every self-attention layer; none in cross-attention)\n";
+    }
     out << "  embeddings: " << (c.shared_embeddings ? "shared source/target" : "separate")
         << "; output projection: " << (c.tied_output ? "tied to the target embedding" : "separate") << "\n";
     out << "  alignment (returned attention): "

@@ -29,6 +29,17 @@ int main(int argc, char** argv) {
   edgeseq::test::EsqFixture extra;
   extra.contents.extra_sections.push_back({42, 0, {9, 9, 9}});
   write("extra_section.esq", extra.contents);
+  // Version 1.3: a 160-byte header (T5 relative attention, gated FFN) and its roles.
+  edgeseq::test::EsqFixture t5;
+  auto& c = t5.contents.config;
+  c.relative_attention = edgeseq::loaders::RelativeAttention::kT5Buckets;
+  c.ffn_kind = edgeseq::loaders::FfnKind::kGated;
+  c.relative_num_buckets = 4;
+  c.relative_max_distance = 8;
+  t5.Add("encoder.relative_attention_bias.weight", edgeseq::loaders::DType::kF32, {4, 2});
+  t5.Add("decoder.relative_attention_bias.weight", edgeseq::loaders::DType::kF32, {4, 2});
+  t5.Add("encoder.layers.0.ffn.fc1_linear.weight", edgeseq::loaders::DType::kI8, {16, 8});
+  write("v1_3.esq", t5.contents);
   edgeseq::test::EsqFixture empty;
   empty.contents.tensors.clear();
   write("no_tensors.esq", empty.contents);

@@ -202,6 +202,56 @@ TEST(EsqRoundTrip, Version1_1FieldsReadBack) {
   EXPECT_EQ(pb[EsqLayout(pb).Get(SectionKind::kHeader).offset + 36] & kHeaderFlagNeedsV1_1, 0);
 }
 
+// Version 1.3's fields (relative attention, gated FFN) read back from a
+// 160-byte header with flags bit 5 and minor 3; files without them keep the
+// older layout; a header that claims them without room, or uses them
+// without bit 5, is refused.
+TEST(EsqRoundTrip, Version1_3FieldsReadBack) {
+  EsqFixture fx;
+  ModelConfig& w = fx.contents.config;
+  w.relative_attention = RelativeAttention::kT5Buckets;
+  w.ffn_kind = FfnKind::kGated;
+  w.relative_num_buckets = 32;
+  w.relative_max_distance = 128;
+  auto bytes = SerializeEsqToBytes(fx.contents);
+  const EsqLayout l(bytes);
+  const auto& hs = l.Get(SectionKind::kHeader);
+  EXPECT_EQ(hs.size, kHeaderSizeV1_3);
+  EXPECT_EQ(bytes[hs.offset + 36] & kHeaderFlagNeedsV1_3, kHeaderFlagNeedsV1_3) << "1.0-1.2 readers must refuse it";
+  const EsqFile f = EsqFile::FromBytes(bytes.data(), bytes.size(), "m.esq");
+  EXPECT_EQ(f.minor_version(), 3);
+  EXPECT_EQ(f.config().relative_attention, RelativeAttention::kT5Buckets);
+  EXPECT_EQ(f.config().ffn_kind, FfnKind::kGated);
+  EXPECT_EQ(f.config().relative_num_buckets, 32);
+  EXPECT_EQ(f.config().relative_max_distance, 128);
+
+  EsqFixture plain;
+  const auto pb = SerializeEsqToBytes(plain.contents);
+  EXPECT_EQ(EsqLayout(pb).Get(SectionKind::kHeader).size, kHeaderSizeV1_1);
+  EXPECT_LT(Peek<uint16_t>(pb, 10), 3);
+
+  auto b = bytes;
+  b[hs.offset + 36] &= static_cast<uint8_t>(~kHeaderFlagNeedsV1_3);
+  FixChecksums(b);
+  ExpectKind(b, EsqErrorKind::kBadHeader, "header.flags");
+  b = bytes;
+  Poke<uint64_t>(b, hs.entry_at + 16, uint64_t{kHeaderSizeV1_1});  // bit 5 without the 1.3 bytes
+  FixChecksums(b);
+  ExpectKind(b, EsqErrorKind::kBadHeader, "header.flags");
+  for (const auto& [at, value, field] : {std::tuple{130, 0, "header.relative_num_buckets"},
+                                         std::tuple{130, 1025, "header.relative_num_buckets"},
+                                         std::tuple{132, 0, "header.relative_max_distance"}}) {
+    b = bytes;
+    Poke<uint16_t>(b, hs.offset + at, static_cast<uint16_t>(value));
+    FixChecksums(b);
+    ExpectKind(b, EsqErrorKind::kBadHeader, field);
+  }
+  b = bytes;
+  b[hs.offset + 129] = 2;
+  FixChecksums(b);
+  ExpectKind(b, EsqErrorKind::kBadHeader, "header.ffn_kind");
+}
+
 // A version-1.0 file (72-byte header): today's meaning, one unknown id for
 // both vocabularies, no framing, no normalization, the paper's frequencies
 // from position 0, a learned table per stack.

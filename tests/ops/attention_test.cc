@@ -1,4 +1,4 @@
-// Attention products and the residual add on every compiled Highway target
+// Attention products, the residual add and the gated FFN's product on every compiled Highway target
 // vs the scalar reference, with strided (fused-projection) inputs.
 #include <math.h>
 
@@ -88,6 +88,21 @@ void TestAdd() {
   }
 }
 
+void TestMultiply() {
+  for (size_t n : test::KernelSizes()) {
+    for (size_t off : test::Misalignments()) {
+      Buffer<float> acc(n, off), x(n, off);
+      const auto a = test::RandomFloats(n, 3), b = test::RandomFloats(n, 4);
+      acc.CopyFrom(a);
+      x.CopyFrom(b);
+      HWY_NAMESPACE::Multiply(acc.data(), x.data(), n);
+      std::vector<float> want = a;
+      ref::Multiply(want.data(), b.data(), n);
+      for (size_t i = 0; i < n; ++i) ASSERT_EQ(acc[i], want[i]) << "n=" << n;
+    }
+  }
+}
+
 }  // namespace edgeseq::ops::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -96,5 +111,6 @@ namespace edgeseq::ops {
 HWY_BEFORE_TEST(AttentionTest);
 HWY_EXPORT_AND_TEST_P(AttentionTest, TestAttentionScoresAndContext);
 HWY_EXPORT_AND_TEST_P(AttentionTest, TestAdd);
+HWY_EXPORT_AND_TEST_P(AttentionTest, TestMultiply);
 }  // namespace edgeseq::ops
 #endif
