@@ -123,6 +123,11 @@ struct ModelConfig {
   // Learned positions: one table, encoder.embed_positions.weight, read by the
   // decoder too.
   bool shared_positions = false;
+  // A layer norm on each stack's embedding output (token embedding × scale +
+  // positions), before the first layer: BART's and mBART's layernorm_embedding.
+  // Tensors encoder.embed_norm.{weight,bias} / decoder.embed_norm.{weight,bias}.
+  bool encoder_embed_norm = false;
+  bool decoder_embed_norm = false;
   // Which cross-attention weights are a hypothesis's alignment (attention
   // returned to callers, unknown-token replacement): the first
   // alignment_heads heads (0: all) of the decoder layer alignment_layer_back

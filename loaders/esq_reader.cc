@@ -269,7 +269,7 @@ class EsqFile::Parser {
     small("src_normalization", normalization, 1);
     small("position_frequencies", frequencies, 1);
     small("position_offset", c.position_offset, Limits::kMaxPositions);
-    small("flags2", flags2, 1);
+    small("flags2", flags2, 7);
     for (const auto& [count, at, ids, name] :
          {std::tuple{prefix_count, 92, &c.src_prefix, "src_prefix"}, std::tuple{suffix_count, 108, &c.src_suffix, "src_suffix"}}) {
       for (uint32_t i = 0; i < count; ++i) {
@@ -281,6 +281,8 @@ class EsqFile::Parser {
     c.src_normalization = static_cast<TextNormalization>(normalization);
     c.position_frequencies = static_cast<PositionFrequencies>(frequencies);
     c.shared_positions = flags2 & 1;
+    c.encoder_embed_norm = flags2 & 2;
+    c.decoder_embed_norm = flags2 & 4;
     c.alignment_heads = h[89];
     c.alignment_layer_back = h[90];
     small("alignment_heads", c.alignment_heads, c.num_heads);

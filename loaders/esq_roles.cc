@@ -49,7 +49,8 @@ std::vector<uint64_t> ExpectedShape(std::string_view name, const ModelConfig& c,
     return {c.max_positions, d};
   }
   if (name == "encoder.norm.weight" || name == "encoder.norm.bias" || name == "decoder.norm.weight" ||
-      name == "decoder.norm.bias") {
+      name == "decoder.norm.bias" || name == "encoder.embed_norm.weight" || name == "encoder.embed_norm.bias" ||
+      name == "decoder.embed_norm.weight" || name == "decoder.embed_norm.bias") {
     return {d};
   }
   if (name == "decoder.output_projection.weight") return {c.tgt_vocab_size, d};

@@ -59,7 +59,8 @@ std::vector<uint8_t> HeaderBytes(const ModelConfig& c) {
   Put(b, static_cast<uint8_t>(c.src_normalization));
   Put(b, static_cast<uint8_t>(c.position_frequencies));
   Put(b, c.position_offset);
-  Put(b, static_cast<uint8_t>(c.shared_positions ? 1 : 0));
+  Put(b, static_cast<uint8_t>((c.shared_positions ? 1 : 0) | (c.encoder_embed_norm ? 2 : 0) |
+                              (c.decoder_embed_norm ? 4 : 0)));
   Put(b, c.alignment_heads);
   Put(b, c.alignment_layer_back);
   b.insert(b.end(), 1, 0);

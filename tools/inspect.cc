@@ -67,7 +67,12 @@ int Inspect(const std::string& path, bool verify, std::ostream& out, std::ostrea
     out << "  norm: " << (c.norm_placement == NormPlacement::kPre ? "pre-LN" : "post-LN") << ", "
         << (c.norm_type == NormType::kRMSNorm ? "RMSNorm" : "layer norm") << ", eps " << c.norm_eps
         << "; final norm: encoder " << (c.encoder_final_norm ? "yes" : "no") << ", decoder "
-        << (c.decoder_final_norm ? "yes" : "no") << "\n";
+        << (c.decoder_final_norm ? "yes" : "no");
+    if (c.encoder_embed_norm || c.decoder_embed_norm) {
+      out << "; embedding norm: encoder " << (c.encoder_embed_norm ? "yes" : "no") << ", decoder "
+          << (c.decoder_embed_norm ? "yes" : "no");
+    }
+    out << "\n";
     out << "  activation " << ActivationName(c.activation) << "; positions " << PositionName(c.position_kind);
     if (c.position_kind == PositionKind::kSinusoidalInterleaved || c.position_kind == PositionKind::kSinusoidalConcat) {
       out << ", frequencies "
