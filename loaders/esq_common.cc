@@ -30,7 +30,7 @@ bool NeedsV1_1(const ModelConfig& c) {
   // cannot look up, it never reads it differently.)
   return !c.src_prefix.empty() || !c.src_suffix.empty() || c.position_frequencies != PositionFrequencies::kPaper ||
          c.position_offset != 0 || c.shared_positions || c.encoder_embed_norm ||
-         c.decoder_embed_norm;
+         c.decoder_embed_norm || c.forced_bos_id >= 0 || c.never_generate_pad;
 }
 
 const char* EsqErrorKindName(EsqErrorKind kind) {

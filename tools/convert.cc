@@ -651,6 +651,22 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   // (default none).
   SetTextConventions(o, builtin && o.arch == "torch-transformer", unk, c.bos_id, c.eos_id, c, settings, &file);
 
+  // Generation defaults a Hugging Face directory records (header flags2
+  // bits 3 and 4).
+  if (file.forced_bos) {
+    c.forced_bos_id = file.forced_bos->value;
+    if (c.forced_bos_id < 0 || static_cast<uint32_t>(c.forced_bos_id) >= c.tgt_vocab_size) {
+      throw ConvertError(file.forced_bos->where + " " + std::to_string(c.forced_bos_id) +
+                         " is not an id of the target vocabulary");
+    }
+    settings.Add("forced first token", std::to_string(c.forced_bos_id), Origin::kFile, file.forced_bos->where);
+  }
+  if (file.never_generate_pad && file.never_generate_pad->value) {
+    if (c.pad_id < 0) throw ConvertError(file.never_generate_pad->where + ": the model has no pad id");
+    c.never_generate_pad = true;
+    settings.Add("pad never generated", "true", Origin::kFile, file.never_generate_pad->where);
+  }
+
   // Alignment (returned attention, unknown-token replacement): CTranslate2
   // records its own; other sources take all heads of the last layer.
   if (ct2) {

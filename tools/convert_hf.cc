@@ -393,14 +393,20 @@ void ReadBartLike(const BartLike& f, const HfConfig& cfg, HfSource& s) {
   std::set<std::string> recorded = {"pad_token_id", "eos_token_id", "bos_token_id", "decoder_start_token_id"};
   std::vector<std::string> left;
   if (const auto forced = cfg.Int("forced_bos_token_id", 0, vmax, true)) {
-    s.notes.push_back(forced->where + " = " + std::to_string(forced->value) +
-                      " is not recorded: pass it as a one-token target prefix");
+    s.file.forced_bos = FileValue<int32_t>{static_cast<int32_t>(forced->value), forced->where};
   }
   recorded.insert("forced_bos_token_id");
-  if (s.model_type == "marian") {
-    s.notes.push_back("Marian never generates the pad token " + std::to_string(s.file.pad->value) +
-                      " (bad_words_ids): not recorded, pass --suppress " + std::to_string(s.file.pad->value));
-    recorded.insert("bad_words_ids");
+  // bad_words_ids: the one rule the format holds is "never the pad" (Marian's
+  // [[pad]]); any other list is left to the caller (--suppress).
+  std::string bad_where;
+  if (const nlohmann::json* bad = cfg.Find("bad_words_ids", true, &bad_where)) {
+    if (*bad == nlohmann::json::array({nlohmann::json::array({s.file.pad->value})})) {
+      s.file.never_generate_pad = FileValue<bool>{true, bad_where + " [[pad]]"};
+      recorded.insert("bad_words_ids");
+    }
+  } else if (s.model_type == "marian") {
+    // MarianMTModel masks the pad in every step whatever the config says.
+    s.file.never_generate_pad = FileValue<bool>{true, "MarianMTModel (its logits never allow the pad)"};
   }
   for (const std::string& k : cfg.GenerationKeys(recorded)) left.push_back(k);
   if (!left.empty()) {

@@ -94,7 +94,10 @@ int Inspect(const std::string& path, bool verify, std::ostream& out, std::ostrea
         << " decoder layer\n";
     out << "  ids: pad " << Id(c.pad_id) << ", bos " << Id(c.bos_id) << ", eos " << Id(c.eos_id)
         << ", decoder start " << Id(c.decoder_start_id) << "; unk: source " << Id(c.src_unk_id) << ", target "
-        << Id(c.tgt_unk_id) << "\n";
+        << Id(c.tgt_unk_id);
+    if (c.forced_bos_id >= 0) out << "; forced first token " << c.forced_bos_id;
+    if (c.never_generate_pad) out << "; the pad is never generated";
+    out << "\n";
     auto ids = [](const std::vector<int32_t>& v) {
       std::string s;
       for (int32_t id : v) s += (s.empty() ? "" : " ") + std::to_string(id);

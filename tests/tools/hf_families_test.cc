@@ -75,9 +75,10 @@ double CompareTokenLogprobs(const std::string& family, const std::string& esq, d
   return worst;
 }
 
-// Greedy outputs with the family's conventions passed as options (forced
-// first token as a target prefix, Marian's pad suppressed): identical to the
-// reference up to the first step whose top-two margin is below `margin`.
+// Greedy outputs: the family's conventions come from the model where it
+// records them (BART's forced <s>, Marian's pad never generated), else as
+// options (a target language as a target prefix): identical to the reference
+// up to the first step whose top-two margin is below `margin`.
 // Returns how many cases matched whole.
 size_t CompareGreedy(const std::string& family, const std::string& esq, double margin, bool expect) {
   const auto e = Expected(family);
@@ -87,8 +88,9 @@ size_t CompareGreedy(const std::string& family, const std::string& esq, double m
   for (const auto& c : e["cases"]) {
     runtime::GenerateOptions opt;
     opt.max_length = e["max_steps"].get<size_t>();
-    if (!c["forced"].is_null()) opt.target_prefix = {{c["forced"].get<int32_t>()}};
-    if (family == "marian") opt.suppress_sequences = {{e["pad"].get<int32_t>()}};
+    if (!c["forced"].is_null() && model->config().forced_bos_id < 0) {
+      opt.target_prefix = {{c["forced"].get<int32_t>()}};
+    }
     const auto got = gen.Generate({c["src"].get<std::vector<int32_t>>()}, opt)[0][0].ids;
     const auto want = c["greedy"].get<std::vector<int32_t>>();
     const auto margins = c["greedy_margins"].get<std::vector<double>>();
@@ -147,6 +149,8 @@ TEST(HfFamilies, HeaderRecordsTheFamilysConventions) {
   EXPECT_EQ(marian.config().src_suffix, std::vector<int32_t>{0});
   EXPECT_TRUE(marian.config().shared_embeddings && marian.config().tied_output);
   EXPECT_NE(marian.Find("decoder.output_projection.bias"), nullptr);  // final_logits_bias
+  EXPECT_TRUE(marian.config().never_generate_pad);  // bad_words_ids [[pad]]
+  EXPECT_EQ(marian.config().forced_bos_id, -1);
   const auto bart = loaders::EsqFile::Open(ConvertFamily("bart", "f32"));
   EXPECT_EQ(bart.config().position_kind, loaders::PositionKind::kLearned);
   EXPECT_FALSE(bart.config().shared_positions);
@@ -154,6 +158,8 @@ TEST(HfFamilies, HeaderRecordsTheFamilysConventions) {
   EXPECT_TRUE(bart.config().encoder_embed_norm && bart.config().decoder_embed_norm);
   EXPECT_FLOAT_EQ(bart.config().embedding_scale, 1.0f);
   EXPECT_EQ(bart.config().src_prefix, std::vector<int32_t>{0});
+  EXPECT_EQ(bart.config().forced_bos_id, 0);  // generation_config.json forced_bos_token_id
+  EXPECT_FALSE(bart.config().never_generate_pad);
   const auto m2m = loaders::EsqFile::Open(ConvertFamily("m2m_100", "f32"));
   EXPECT_EQ(m2m.config().norm_placement, loaders::NormPlacement::kPre);
   EXPECT_TRUE(m2m.config().encoder_final_norm && m2m.config().decoder_final_norm);
@@ -162,6 +168,23 @@ TEST(HfFamilies, HeaderRecordsTheFamilysConventions) {
   EXPECT_EQ(m2m.config().activation, loaders::ActivationKind::kReLU);
   EXPECT_FALSE(m2m.config().encoder_embed_norm);
   for (const char* f : {"marian", "bart", "m2m_100"}) unlink(Temp(std::string(f) + "-f32.esq").c_str());
+}
+
+TEST(HfFamilies, ForcedFirstTokenIsTheDefaultPrefix) {
+  // BART records forced_bos_token_id 0: every source given no prefix (an
+  // empty one included) starts with it; a caller's prefix replaces it.
+  const std::string esq = ConvertFamily("bart", "f32");
+  auto model = runtime::Model::Load(esq);
+  runtime::Generator gen(model, runtime::Limits{2, 16, 16, 1});
+  const std::vector<std::vector<int32_t>> sources = {{0, 37, 2}, {0, 10, 23, 5, 2}};
+  runtime::GenerateOptions opt;
+  opt.max_length = 4;
+  for (const auto& hyps : gen.Generate(sources, opt)) EXPECT_EQ(hyps[0].ids.at(0), 0);
+  opt.target_prefix = {{}, {7, 8}};
+  const auto got = gen.Generate(sources, opt);
+  EXPECT_EQ(got[0][0].ids.at(0), 0);
+  EXPECT_EQ(std::vector<int32_t>(got[1][0].ids.begin(), got[1][0].ids.begin() + 2), (std::vector<int32_t>{7, 8}));
+  unlink(esq.c_str());
 }
 
 // A scratch directory of (name, bytes) files, removed at the end.
