@@ -113,6 +113,33 @@ size_t CompareGreedy(const std::string& family, const std::string& esq, double m
   return whole;
 }
 
+// Beam 4 (length penalty 1), the family's conventions as in CompareGreedy:
+// the best hypothesis against the reference beam search's. Returns how many
+// sources agree on the ids; with `expect`, scores within 1e-4 relative too.
+size_t CompareBeam(const std::string& family, const std::string& esq, bool expect) {
+  const auto e = Expected(family);
+  auto model = runtime::Model::Load(esq);
+  runtime::Generator gen(model, runtime::Limits{1, 16, 16, 4});
+  size_t same = 0;
+  for (const auto& c : e["cases"]) {
+    runtime::GenerateOptions opt;
+    opt.max_length = e["max_steps"].get<size_t>();
+    opt.beam = 4;
+    if (!c["forced"].is_null() && model->config().forced_bos_id < 0) {
+      opt.target_prefix = {{c["forced"].get<int32_t>()}};
+    }
+    const auto got = gen.Generate({c["src"].get<std::vector<int32_t>>()}, opt)[0][0];
+    const auto want = c["beam4"]["ids"].get<std::vector<int32_t>>();
+    const double score = c["beam4"]["score"].get<double>();
+    same += got.ids == want;
+    if (expect) {
+      EXPECT_EQ(got.ids, want) << family << " source " << c["src"].dump();
+      EXPECT_NEAR(got.score, score, 1e-4 * (1 + fabs(score))) << family << " source " << c["src"].dump();
+    }
+  }
+  return same;
+}
+
 TEST(HfFamilies, F32MatchesTheReference) {
   for (const char* family : kFamilies) {
     SCOPED_TRACE(family);
@@ -120,8 +147,9 @@ TEST(HfFamilies, F32MatchesTheReference) {
     const std::string esq = ConvertFamily(family, "f32", &log);
     const double worst = CompareTokenLogprobs(family, esq, 1e-4);
     const size_t whole = CompareGreedy(family, esq, 1e-3, true);
-    printf("%s f32: worst per-token |d log p| / (1 + |log p|) %.2e; greedy identical %zu/%zu\n", family, worst,
-           whole, Expected(family)["cases"].size());
+    const size_t beam = CompareBeam(family, esq, true);
+    printf("%s f32: worst per-token |d log p| / (1 + |log p|) %.2e; greedy identical %zu/%zu, beam 4 %zu/%zu\n",
+           family, worst, whole, Expected(family)["cases"].size(), beam, Expected(family)["cases"].size());
     unlink(esq.c_str());
   }
 }
@@ -132,8 +160,9 @@ TEST(HfFamilies, Int8DriftIsMeasured) {
     const std::string esq = ConvertFamily(family, "int8");
     const double worst = CompareTokenLogprobs(family, esq, -1);
     const size_t whole = CompareGreedy(family, esq, 0, false);
-    printf("%s int8: worst per-token |d log p| / (1 + |log p|) %.2e; greedy identical %zu/%zu\n", family, worst,
-           whole, Expected(family)["cases"].size());
+    const size_t beam = CompareBeam(family, esq, false);
+    printf("%s int8: worst per-token |d log p| / (1 + |log p|) %.2e; greedy identical %zu/%zu, beam 4 %zu/%zu\n",
+           family, worst, whole, Expected(family)["cases"].size(), beam, Expected(family)["cases"].size());
     EXPECT_LT(worst, 0.1);  // a gross mapping error shows as O(1)
     unlink(esq.c_str());
   }
