@@ -43,11 +43,12 @@ nlohmann::json ReadJson(const std::string& path) {
 // other file.
 class HfConfig {
  public:
-  HfConfig(const std::string& dir) : path_(dir + "/config.json"), config_(ReadJson(path_)) {
+  explicit HfConfig(const std::string& dir) : dir_(dir), path_(dir + "/config.json"), config_(ReadJson(path_)) {
     gen_path_ = dir + "/generation_config.json";
     if (IsFile(gen_path_)) generation_ = ReadJson(gen_path_);
   }
   const std::string& path() const { return path_; }
+  const std::string& dir() const { return dir_; }
   bool has_generation() const { return generation_.is_object(); }
 
   // A non-null entry; from generation_config.json first when `generation`.
@@ -106,7 +107,7 @@ class HfConfig {
   }
 
  private:
-  std::string path_, gen_path_;
+  std::string dir_, path_, gen_path_;
   nlohmann::json config_, generation_;
 };
 
@@ -144,18 +145,9 @@ uint64_t LayerCount(const std::vector<SourceTensor>& tensors, const std::string&
   return n;
 }
 
-void ReadBartLike(const BartLike& f, const HfConfig& cfg, HfSource& s) {
-  std::map<std::string, SourceTensor*> by_name;
-  for (SourceTensor& t : s.checkpoint.tensors) by_name[t.name] = &t;
-  // ForConditionalGeneration checkpoints prefix the model with "model.";
-  // a bare model (BartModel.save_pretrained) has none.
-  std::string P = "model.";
-  if (std::none_of(by_name.begin(), by_name.end(), [](const auto& e) { return e.first.rfind("model.", 0) == 0; })) {
-    P = "";
-  }
-  auto has = [&](const std::string& n) { return by_name.count(n) != 0; };
-
-  // Sizes: config.json against the tensors.
+// config.json's sizes against the tensors (layers counted under P); sets
+// the heads. Returns d_model.
+FileValue<int64_t> CheckSizes(const HfConfig& cfg, const std::string& P, HfSource& s) {
   const auto d = cfg.RequireInt("d_model", 1, loaders::Limits::kMaxDModel);
   const auto enc_heads = cfg.RequireInt("encoder_attention_heads", 1, loaders::Limits::kMaxHeads);
   const auto dec_heads = cfg.RequireInt("decoder_attention_heads", 1, loaders::Limits::kMaxHeads);
@@ -184,40 +176,14 @@ void ReadBartLike(const BartLike& f, const HfConfig& cfg, HfSource& s) {
     }
   }
 
-  // Embeddings: Hugging Face ties model.shared, the encoder's and decoder's
-  // embed_tokens (and lm_head) to one Parameter; a file holds whichever of
-  // the aliases its writer kept. Marian with separate vocabularies has its
-  // own decoder table.
-  auto first_of = [&](std::initializer_list<std::string> names) -> std::string {
-    for (const std::string& n : names) {
-      if (has(n)) return n;
-    }
-    return *names.begin();  // reported missing under its usual name
-  };
-  const std::string enc_emb = first_of({P + "encoder.embed_tokens.weight", P + "shared.weight"});
-  const std::string dec_emb = first_of({P + "decoder.embed_tokens.weight", P + "shared.weight"});
-  for (const std::string& alias : {P + "shared.weight", P + "encoder.embed_tokens.weight", P + "decoder.embed_tokens.weight"}) {
-    if (alias != enc_emb && alias != dec_emb && has(alias)) s.consumed.insert(alias);
-  }
-  if (has(enc_emb)) {
-    const SourceTensor& e = *by_name[enc_emb];
-    if (e.shape.size() != 2 || e.shape[1] != d.value) {
-      throw ConvertError(enc_emb + " is not [vocab, d_model " + std::to_string(d.value) + "]");
-    }
-    if (const auto v = cfg.Int("vocab_size", 1, loaders::Limits::kMaxVocab); v && v->value != e.shape[0]) {
-      throw ConvertError(v->where + " is " + std::to_string(v->value) + " but " + enc_emb + " has " +
-                         std::to_string(e.shape[0]) + " rows");
-    }
-  }
-  const auto tie = cfg.Bool("tie_word_embeddings");
-  const bool tied = !tie || tie->value;  // PretrainedConfig's default: tied
-  if (tied && has("lm_head.weight")) {
-    s.consumed.insert("lm_head.weight");  // Hugging Face overwrites it with the decoder embedding
-    s.notes.push_back("lm_head.weight is tied to " + dec_emb + " (" +
-                      (tie ? tie->where : std::string("tie_word_embeddings defaults to true")) + "): not stored twice");
-  }
+  return d;
+}
 
-  // Positions.
+// The family's positions: learned tables trimmed to the rows read, or a
+// sinusoid the runtime computes (a stored one checked against it).
+void ReadPositions(const BartLike& f, const HfConfig& cfg, const FileValue<int64_t>& d, const std::string& P,
+                   const std::map<std::string, SourceTensor*>& by_name, HfSource& s) {
+  auto has = [&](const std::string& n) { return by_name.count(n) != 0; };
   const auto max_pos = cfg.RequireInt("max_position_embeddings", 1, loaders::Limits::kMaxPositions);
   s.max_positions = static_cast<uint32_t>(max_pos.value);
   const auto pad = cfg.Int("pad_token_id", 0, loaders::Limits::kMaxVocab - 1);
@@ -298,8 +264,12 @@ void ReadBartLike(const BartLike& f, const HfConfig& cfg, HfSource& s) {
     }
   }
 
-  // The mapping.
-  Mapping& m = s.mapping;
+}
+
+// Hugging Face's BART-family names onto the .esq roles.
+Mapping BartLikeMapping(const BartLike& f, const std::string& P, const std::string& enc_emb,
+                        const std::string& dec_emb, bool tied) {
+  Mapping m;
   auto add = [&](std::string role, std::vector<std::string> sources, bool optional = false) {
     m.rules.push_back({std::move(role), std::move(sources), 1, {}, optional, ""});
   };
@@ -337,6 +307,116 @@ void ReadBartLike(const BartLike& f, const HfConfig& cfg, HfSource& s) {
          {P + "decoder.layers.{i}.encoder_attn.k_proj", P + "decoder.layers.{i}.encoder_attn.v_proj"});
   linear("decoder.layers.{i}.cross_attn.out_proj", {P + "decoder.layers.{i}.encoder_attn.out_proj"});
   norm("decoder.layers.{i}.cross_attn_norm", P + "decoder.layers.{i}.encoder_attn_layer_norm");
+  return m;
+}
+
+// Special ids (generation_config.json first, as generate() reads them) and
+// the generation defaults the format holds (forced first token, pad never
+// generated); the others are listed in a note. Shared by every family.
+void ReadSpecialIds(const HfConfig& cfg, HfSource& s) {
+  const int64_t vmax = loaders::Limits::kMaxVocab - 1;
+  auto id = [&](const char* key, bool required) -> std::optional<FileValue<int32_t>> {
+    const auto v = cfg.Int(key, 0, vmax, /*generation=*/true);
+    if (!v) {
+      if (required) throw ConvertError(cfg.path() + ": no " + key);
+      return std::nullopt;
+    }
+    return FileValue<int32_t>{static_cast<int32_t>(v->value), v->where};
+  };
+  s.file.pad = id("pad_token_id", true);
+  s.file.eos = id("eos_token_id", true);
+  s.file.bos = id("bos_token_id", false);
+  if (!s.file.bos) s.file.bos = FileValue<int32_t>{-1, "no bos_token_id"};
+  s.file.decoder_start = id("decoder_start_token_id", true);
+  // Ids only: the tokenizer files (SentencePiece, BPE) are not read yet, so
+  // there is no unknown token to map text to.
+  s.file.unk = s.file.src_unk = s.file.tgt_unk = FileValue<int32_t>{-1, "ids only: no vocabulary in the model"};
+  // Generation defaults.
+  std::set<std::string> recorded = {"pad_token_id", "eos_token_id", "bos_token_id", "decoder_start_token_id"};
+  std::vector<std::string> left;
+  if (const auto forced = cfg.Int("forced_bos_token_id", 0, vmax, true)) {
+    s.file.forced_bos = FileValue<int32_t>{static_cast<int32_t>(forced->value), forced->where};
+  }
+  recorded.insert("forced_bos_token_id");
+  // bad_words_ids: the one rule the format holds is "never the pad" (Marian's
+  // [[pad]]); any other list is left to the caller (--suppress).
+  std::string bad_where;
+  if (const nlohmann::json* bad = cfg.Find("bad_words_ids", true, &bad_where)) {
+    if (*bad == nlohmann::json::array({nlohmann::json::array({s.file.pad->value})})) {
+      s.file.never_generate_pad = FileValue<bool>{true, bad_where + " [[pad]]"};
+      recorded.insert("bad_words_ids");
+    }
+  } else if (s.model_type == "marian") {
+    // MarianMTModel masks the pad in every step whatever the config says.
+    s.file.never_generate_pad = FileValue<bool>{true, "MarianMTModel (its logits never allow the pad)"};
+  }
+  for (const std::string& k : cfg.GenerationKeys(recorded)) left.push_back(k);
+  if (!left.empty()) {
+    std::string list;
+    for (const auto& k : left) list += (list.empty() ? "" : ", ") + k;
+    s.notes.push_back("generation_config.json settings not recorded in the model (pass them as decoding options): " +
+                      list);
+  }
+  std::string tokenizer_files;
+  for (const char* name : {"source.spm", "target.spm", "sentencepiece.bpe.model", "spiece.model", "tokenizer.json",
+                           "vocab.json"}) {
+    if (IsFile(cfg.dir() + "/" + name)) tokenizer_files += std::string(tokenizer_files.empty() ? "" : ", ") + name;
+  }
+  s.notes.push_back("ids only: " +
+                    (tokenizer_files.empty() ? std::string("no tokenizer files beside the weights")
+                                             : "the tokenizer files beside the weights (" + tokenizer_files +
+                                                   ") are not read yet") +
+                    "; give ids (the source framing applies to text sources only)");
+}
+
+void ReadBartLike(const BartLike& f, const HfConfig& cfg, HfSource& s) {
+  std::map<std::string, SourceTensor*> by_name;
+  for (SourceTensor& t : s.checkpoint.tensors) by_name[t.name] = &t;
+  // ForConditionalGeneration checkpoints prefix the model with "model.";
+  // a bare model (BartModel.save_pretrained) has none.
+  std::string P = "model.";
+  if (std::none_of(by_name.begin(), by_name.end(), [](const auto& e) { return e.first.rfind("model.", 0) == 0; })) {
+    P = "";
+  }
+  auto has = [&](const std::string& n) { return by_name.count(n) != 0; };
+
+  const FileValue<int64_t> d = CheckSizes(cfg, P, s);
+
+  // Embeddings: Hugging Face ties model.shared, the encoder's and decoder's
+  // embed_tokens (and lm_head) to one Parameter; a file holds whichever of
+  // the aliases its writer kept. Marian with separate vocabularies has its
+  // own decoder table.
+  auto first_of = [&](std::initializer_list<std::string> names) -> std::string {
+    for (const std::string& n : names) {
+      if (has(n)) return n;
+    }
+    return *names.begin();  // reported missing under its usual name
+  };
+  const std::string enc_emb = first_of({P + "encoder.embed_tokens.weight", P + "shared.weight"});
+  const std::string dec_emb = first_of({P + "decoder.embed_tokens.weight", P + "shared.weight"});
+  for (const std::string& alias : {P + "shared.weight", P + "encoder.embed_tokens.weight", P + "decoder.embed_tokens.weight"}) {
+    if (alias != enc_emb && alias != dec_emb && has(alias)) s.consumed.insert(alias);
+  }
+  if (has(enc_emb)) {
+    const SourceTensor& e = *by_name[enc_emb];
+    if (e.shape.size() != 2 || e.shape[1] != d.value) {
+      throw ConvertError(enc_emb + " is not [vocab, d_model " + std::to_string(d.value) + "]");
+    }
+    if (const auto v = cfg.Int("vocab_size", 1, loaders::Limits::kMaxVocab); v && v->value != e.shape[0]) {
+      throw ConvertError(v->where + " is " + std::to_string(v->value) + " but " + enc_emb + " has " +
+                         std::to_string(e.shape[0]) + " rows");
+    }
+  }
+  const auto tie = cfg.Bool("tie_word_embeddings");
+  const bool tied = !tie || tie->value;  // PretrainedConfig's default: tied
+  if (tied && has("lm_head.weight")) {
+    s.consumed.insert("lm_head.weight");  // Hugging Face overwrites it with the decoder embedding
+    s.notes.push_back("lm_head.weight is tied to " + dec_emb + " (" +
+                      (tie ? tie->where : std::string("tie_word_embeddings defaults to true")) + "): not stored twice");
+  }
+
+  ReadPositions(f, cfg, d, P, by_name, s);
+  s.mapping = BartLikeMapping(f, P, enc_emb, dec_emb, tied);
   // final_logits_bias [1, V] is added to the logits: the output bias [V].
   if (const auto it = by_name.find("final_logits_bias"); it != by_name.end()) {
     SourceTensor& t = *it->second;
@@ -363,24 +443,7 @@ void ReadBartLike(const BartLike& f, const HfConfig& cfg, HfSource& s) {
       (scale ? scale->where : "no scale_embedding (" + family + "'s default)") +
           (scaled ? ": sqrt(d_model)" : ": 1")};
 
-  // Special ids: generation_config.json, else config.json.
-  const int64_t vmax = loaders::Limits::kMaxVocab - 1;
-  auto id = [&](const char* key, bool required) -> std::optional<FileValue<int32_t>> {
-    const auto v = cfg.Int(key, 0, vmax, /*generation=*/true);
-    if (!v) {
-      if (required) throw ConvertError(cfg.path() + ": no " + key);
-      return std::nullopt;
-    }
-    return FileValue<int32_t>{static_cast<int32_t>(v->value), v->where};
-  };
-  s.file.pad = id("pad_token_id", true);
-  s.file.eos = id("eos_token_id", true);
-  s.file.bos = id("bos_token_id", false);
-  if (!s.file.bos) s.file.bos = FileValue<int32_t>{-1, "no bos_token_id"};
-  s.file.decoder_start = id("decoder_start_token_id", true);
-  // Ids only: the tokenizer files (SentencePiece, BPE) are not read yet, so
-  // there is no unknown token to map text to.
-  s.file.unk = s.file.src_unk = s.file.tgt_unk = FileValue<int32_t>{-1, "ids only: no vocabulary in the model"};
+  ReadSpecialIds(cfg, s);
   std::vector<int32_t> prefix, suffix;
   if (f.bos_prefix && s.file.bos->value >= 0) prefix.push_back(s.file.bos->value);
   suffix.push_back(s.file.eos->value);
@@ -388,35 +451,6 @@ void ReadBartLike(const BartLike& f, const HfConfig& cfg, HfSource& s) {
   s.file.src_prefix = FileValue<std::vector<int32_t>>{prefix, framing};
   s.file.src_suffix = FileValue<std::vector<int32_t>>{suffix, framing};
   if (f.framing_note) s.notes.push_back(s.model_type + ": " + f.framing_note);
-
-  // Generation defaults the format does not record yet.
-  std::set<std::string> recorded = {"pad_token_id", "eos_token_id", "bos_token_id", "decoder_start_token_id"};
-  std::vector<std::string> left;
-  if (const auto forced = cfg.Int("forced_bos_token_id", 0, vmax, true)) {
-    s.file.forced_bos = FileValue<int32_t>{static_cast<int32_t>(forced->value), forced->where};
-  }
-  recorded.insert("forced_bos_token_id");
-  // bad_words_ids: the one rule the format holds is "never the pad" (Marian's
-  // [[pad]]); any other list is left to the caller (--suppress).
-  std::string bad_where;
-  if (const nlohmann::json* bad = cfg.Find("bad_words_ids", true, &bad_where)) {
-    if (*bad == nlohmann::json::array({nlohmann::json::array({s.file.pad->value})})) {
-      s.file.never_generate_pad = FileValue<bool>{true, bad_where + " [[pad]]"};
-      recorded.insert("bad_words_ids");
-    }
-  } else if (s.model_type == "marian") {
-    // MarianMTModel masks the pad in every step whatever the config says.
-    s.file.never_generate_pad = FileValue<bool>{true, "MarianMTModel (its logits never allow the pad)"};
-  }
-  for (const std::string& k : cfg.GenerationKeys(recorded)) left.push_back(k);
-  if (!left.empty()) {
-    std::string list;
-    for (const auto& k : left) list += (list.empty() ? "" : ", ") + k;
-    s.notes.push_back("generation_config.json settings not recorded in the model (pass them as decoding options): " +
-                      list);
-  }
-  s.notes.push_back("ids only: tokenizer files beside the weights are not read (give ids; the source framing "
-                    "applies to text sources only)");
 }
 
 void ReadMarian(const HfConfig& cfg, HfSource& s) {
