@@ -407,6 +407,14 @@ void ReadBartLike(const BartLike& f, const HfConfig& cfg, HfSource& s) {
                          std::to_string(e.shape[0]) + " rows");
     }
   }
+  // Marian with separate vocabularies sizes the decoder's by decoder_vocab_size.
+  if (const auto v = cfg.Int("decoder_vocab_size", 1, loaders::Limits::kMaxVocab); v && has(dec_emb)) {
+    const SourceTensor& e = *by_name[dec_emb];
+    if (e.shape.empty() || v->value != e.shape[0]) {
+      throw ConvertError(v->where + " is " + std::to_string(v->value) + " but " + dec_emb + " has " +
+                         (e.shape.empty() ? std::string("no") : std::to_string(e.shape[0])) + " rows");
+    }
+  }
   const auto tie = cfg.Bool("tie_word_embeddings");
   const bool tied = !tie || tie->value;  // PretrainedConfig's default: tied
   if (tied && has("lm_head.weight")) {

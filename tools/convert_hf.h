@@ -3,7 +3,7 @@
 // model.safetensors, pytorch_model.bin, or their sharded index), and
 // generation_config.json when present. config.json's model_type picks the
 // family; each family is one small function (tools/convert_hf.cc, the table
-// HfFamilies) that gives the tensor-name mapping onto the .esq roles and the
+// Families()) that gives the tensor-name mapping onto the .esq roles and the
 // settings the family fixes (norm placement, positions, embedding norm,
 // scale, special ids, source framing). Families edgeseq does not read yet are
 // refused in one line naming the ones it does.

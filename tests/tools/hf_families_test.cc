@@ -24,7 +24,7 @@ namespace edgeseq::tools {
 namespace {
 
 const std::string kDir = std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/hf_families/";
-const char* kFamilies[] = {"marian", "bart", "mbart", "m2m_100"};
+const char* kFamilies[] = {"marian", "bart", "mbart", "m2m_100", "marian_separate"};
 
 std::string Temp(const std::string& name) {
   return std::string(testing::TempDir()) + "/edgeseq-hf-" + std::to_string(getpid()) + "-" + name;
@@ -196,7 +196,14 @@ TEST(HfFamilies, HeaderRecordsTheFamilysConventions) {
   EXPECT_EQ(m2m.config().position_offset, 2u);  // padding_idx 1 + 1
   EXPECT_EQ(m2m.config().activation, loaders::ActivationKind::kReLU);
   EXPECT_FALSE(m2m.config().encoder_embed_norm);
-  for (const char* f : {"marian", "bart", "m2m_100"}) unlink(Temp(std::string(f) + "-f32.esq").c_str());
+  const auto sep = loaders::EsqFile::Open(ConvertFamily("marian_separate", "f32"));
+  EXPECT_EQ(sep.config().src_vocab_size, 48u);
+  EXPECT_EQ(sep.config().tgt_vocab_size, 40u);
+  EXPECT_FALSE(sep.config().shared_embeddings);
+  EXPECT_TRUE(sep.config().tied_output);
+  for (const char* f : {"marian", "bart", "m2m_100", "marian_separate"}) {
+    unlink(Temp(std::string(f) + "-f32.esq").c_str());
+  }
 }
 
 TEST(HfFamilies, ForcedFirstTokenIsTheDefaultPrefix) {
