@@ -480,7 +480,10 @@ void ReadM2M100(const HfConfig& cfg, HfSource& s) {
                cfg, s);
 }
 
-// model_type → the family's reader. T5 / mT5 plug in here.
+// model_type → the family's reader. T5 / mT5 plug in here: an entry whose
+// reader fills HfSource (the mapping onto the .esq roles and the settings,
+// with the shared steps above: HfConfig's checked getters, LayerCount,
+// ReadSpecialIds) and refuses what the runtime cannot run.
 using FamilyReader = void (*)(const HfConfig&, HfSource&);
 const std::map<std::string, FamilyReader>& Families() {
   static const std::map<std::string, FamilyReader> kFamilies = {
