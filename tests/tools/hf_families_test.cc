@@ -304,6 +304,20 @@ TEST(HfFamilies, IndexNamingAMissingShardIsRefused) {
   EXPECT_NE(e.find("model-00002-of-00002.safetensors"), std::string::npos) << e;
 }
 
+TEST(HfFamilies, WeightFilesAreCheckedBeforeUse) {
+  ScratchDir d("weights");
+  d.Copy(kDir + "bart/config.json", "config.json");
+  EXPECT_NE(ErrorOf(d.dir).find("no weights"), std::string::npos);
+  // A shard outside the directory is never opened.
+  d.Write("model.safetensors.index.json", R"({"weight_map": {"final_logits_bias": "../model.safetensors"}})");
+  EXPECT_NE(ErrorOf(d.dir).find("is not a file name in"), std::string::npos);
+  // A shard tensor the index does not name.
+  d.Copy(kDir + "bart/model-00001-of-00002.safetensors", "model-00001-of-00002.safetensors");
+  d.Write("model.safetensors.index.json",
+          R"({"weight_map": {"final_logits_bias": "model-00001-of-00002.safetensors"}})");
+  EXPECT_NE(ErrorOf(d.dir).find("does not name"), std::string::npos);
+}
+
 TEST(HfFamilies, ConfigValuesAreChecked) {
   ScratchDir d("config");
   d.Write("config.json", ConfigWith("marian", "d_model", -16));
