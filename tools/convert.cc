@@ -316,7 +316,9 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   loaders::Checkpoint ck;
   FileSettings file;
   if (IsHfModelDir(o.input)) {
-    if (!o.map_file.empty()) throw ConvertError("--map does not apply to a Hugging Face model directory (config.json names its family)");
+    if (!o.map_file.empty()) {
+      throw ConvertError("--map does not apply to a Hugging Face model directory (config.json names its family)");
+    }
     if (!o.key.empty()) throw ConvertError("--key does not apply to a Hugging Face model directory");
     hf = ReadHfSource(o.input);
     ck = std::move(hf->checkpoint);
@@ -600,7 +602,10 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   }
 
   const bool builtin = o.map_file.empty() && !ct2 && !hf;
-  const std::string layout = ct2 ? "CTranslate2's" : hf ? "the Hugging Face " + hf->model_type + " family's" : builtin ? "the " + o.arch + " layout's" : "edgeseq's";
+  const std::string layout = ct2       ? "CTranslate2's"
+                             : hf      ? "the Hugging Face " + hf->model_type + " family's"
+                             : builtin ? "the " + o.arch + " layout's"
+                                       : "edgeseq's";
   c.num_heads = Resolve<uint32_t>(settings, "--heads", o.heads, file.heads, std::nullopt,
                                   "a state dict does not record the number of attention heads");
   if (c.d_model % c.num_heads != 0) {

@@ -254,7 +254,8 @@ void ReadPositions(const BartLike& f, const HfConfig& cfg, const FileValue<int64
       s.position_frequencies = loaders::PositionFrequencies::kTensor2Tensor;
       s.position_offset = static_cast<uint32_t>(pad->value + 1);
       for (const char* stack : {"encoder", "decoder"}) {
-        for (const char* leaf : {".embed_positions.weights", ".embed_positions.weight", ".embed_positions._float_tensor"}) {
+        for (const char* leaf :
+             {".embed_positions.weights", ".embed_positions.weight", ".embed_positions._float_tensor"}) {
           if (has(P + stack + leaf)) s.consumed.insert(P + stack + leaf);
         }
       }
@@ -394,7 +395,8 @@ void ReadBartLike(const BartLike& f, const HfConfig& cfg, HfSource& s) {
   };
   const std::string enc_emb = first_of({P + "encoder.embed_tokens.weight", P + "shared.weight"});
   const std::string dec_emb = first_of({P + "decoder.embed_tokens.weight", P + "shared.weight"});
-  for (const std::string& alias : {P + "shared.weight", P + "encoder.embed_tokens.weight", P + "decoder.embed_tokens.weight"}) {
+  for (const std::string& alias :
+       {P + "shared.weight", P + "encoder.embed_tokens.weight", P + "decoder.embed_tokens.weight"}) {
     if (alias != enc_emb && alias != dec_emb && has(alias)) s.consumed.insert(alias);
   }
   if (has(enc_emb)) {
