@@ -325,7 +325,23 @@ void ReadSpecialIds(const HfConfig& cfg, HfSource& s) {
     return FileValue<int32_t>{static_cast<int32_t>(v->value), v->where};
   };
   s.file.pad = id("pad_token_id", true);
-  s.file.eos = id("eos_token_id", true);
+  {
+    // generation_config.json may list several end ids ([2, 3]): the first is
+    // the model's EOS; the others are end tokens the caller passes.
+    std::string where;
+    const nlohmann::json* eos = cfg.Find("eos_token_id", true, &where);
+    if (eos && eos->is_array() && !eos->empty() && std::all_of(eos->begin(), eos->end(), [&](const auto& v) {
+          return v.is_number_integer() && v.template get<int64_t>() >= 0 && v.template get<int64_t>() <= vmax;
+        })) {
+      s.file.eos = FileValue<int32_t>{(*eos)[0].get<int32_t>(), where + "[0]"};
+      if (eos->size() > 1) {
+        s.notes.push_back(where + " lists " + std::to_string(eos->size()) + " end ids: the first is the model's EOS, "
+                          "the others are not recorded (pass them as --end-token)");
+      }
+    } else {
+      s.file.eos = id("eos_token_id", true);
+    }
+  }
   s.file.bos = id("bos_token_id", false);
   if (!s.file.bos) s.file.bos = FileValue<int32_t>{-1, "no bos_token_id"};
   s.file.decoder_start = id("decoder_start_token_id", true);

@@ -327,6 +327,18 @@ TEST(HfFamilies, ConfigValuesAreChecked) {
   EXPECT_NE(ErrorOf(d.dir).find("encoder_layers"), std::string::npos);
   d.Write("config.json", ConfigWith("marian", "activation_function", "gelu_fast"));
   EXPECT_NE(ErrorOf(d.dir).find("gelu_fast"), std::string::npos);
+  d.Write("config.json", ConfigWith("marian", "eos_token_id", "</s>"));
+  EXPECT_NE(ErrorOf(d.dir).find("eos_token_id is not an integer"), std::string::npos);
+  // A list of end ids: the first is the EOS.
+  d.Write("config.json", ConfigWith("marian", "eos_token_id", nlohmann::json::array({5, 0})));
+  ConvertOptions o;
+  o.input = d.dir;
+  o.output = Temp("eos-list.esq");
+  std::ostringstream log;
+  Convert(o, log);
+  EXPECT_EQ(loaders::EsqFile::Open(o.output).config().eos_id, 5);
+  EXPECT_NE(log.str().find("lists 2 end ids"), std::string::npos) << log.str();
+  unlink(o.output.c_str());
 }
 
 }  // namespace
