@@ -39,7 +39,8 @@ bool NeedsV1_1(const ModelConfig& c) {
   // ids and normalization are not among them: a 1.0 runtime refuses text it
   // cannot look up, it never reads it differently.)
   return !c.src_prefix.empty() || !c.src_suffix.empty() || c.position_frequencies != PositionFrequencies::kPaper ||
-         c.position_offset != 0 || c.shared_positions;
+         c.position_offset != 0 || c.shared_positions || c.encoder_embed_norm ||
+         c.decoder_embed_norm || c.forced_bos_id >= 0 || c.never_generate_pad;
 }
 
 bool NeedsV1_3(const ModelConfig& c) {

@@ -159,6 +159,17 @@ struct ModelConfig {
   // Learned positions: one table, encoder.embed_positions.weight, read by the
   // decoder too.
   bool shared_positions = false;
+  // A layer norm on each stack's embedding output (token embedding × scale +
+  // positions), before the first layer: BART's and mBART's layernorm_embedding.
+  // Tensors encoder.embed_norm.{weight,bias} / decoder.embed_norm.{weight,bias}.
+  bool encoder_embed_norm = false;
+  bool decoder_embed_norm = false;
+  // Generation defaults of the model's family (Hugging Face's generation
+  // config): a target id forced as the first generated token when the caller
+  // gives no target prefix (forced_bos_token_id; −1 none), and the pad id
+  // never generated (Marian's bad_words_ids = [[pad]]).
+  int32_t forced_bos_id = -1;
+  bool never_generate_pad = false;
   // Which cross-attention weights are a hypothesis's alignment (attention
   // returned to callers, unknown-token replacement): the first
   // alignment_heads heads (0: all) of the decoder layer alignment_layer_back

@@ -308,7 +308,7 @@ class EsqFile::Parser {
     small("src_normalization", normalization, 1);
     small("position_frequencies", frequencies, 1);
     small("position_offset", c.position_offset, Limits::kMaxPositions);
-    small("flags2", flags2, 1);
+    small("flags2", flags2, 31);
     for (const auto& [count, at, ids, name] :
          {std::tuple{prefix_count, 92, &c.src_prefix, "src_prefix"}, std::tuple{suffix_count, 108, &c.src_suffix, "src_suffix"}}) {
       for (uint32_t i = 0; i < count; ++i) {
@@ -320,6 +320,17 @@ class EsqFile::Parser {
     c.src_normalization = static_cast<TextNormalization>(normalization);
     c.position_frequencies = static_cast<PositionFrequencies>(frequencies);
     c.shared_positions = flags2 & 1;
+    c.encoder_embed_norm = flags2 & 2;
+    c.decoder_embed_norm = flags2 & 4;
+    // Byte 124 holds the forced first token only with bit 3 (earlier writers left it 0).
+    if (flags2 & 8) {
+      c.forced_bos_id = Load<int32_t>(h + 124);
+      id("forced_bos_id", c.forced_bos_id, c.tgt_vocab_size, false);
+    }
+    c.never_generate_pad = flags2 & 16;
+    if (c.never_generate_pad && c.pad_id < 0) {
+      Fail(EsqErrorKind::kBadHeader, "header.flags2", "the pad is never generated (bit 4), but the model has no pad id");
+    }
     c.alignment_heads = h[89];
     c.alignment_layer_back = h[90];
     small("alignment_heads", c.alignment_heads, c.num_heads);

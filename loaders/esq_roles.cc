@@ -51,7 +51,8 @@ std::vector<uint64_t> ExpectedShape(std::string_view name, const ModelConfig& c,
     return {c.max_positions, d};
   }
   if (name == "encoder.norm.weight" || name == "encoder.norm.bias" || name == "decoder.norm.weight" ||
-      name == "decoder.norm.bias") {
+      name == "decoder.norm.bias" || name == "encoder.embed_norm.weight" || name == "encoder.embed_norm.bias" ||
+      name == "decoder.embed_norm.weight" || name == "decoder.embed_norm.bias") {
     return {d};
   }
   if (name == "encoder.relative_attention_bias.weight" || name == "decoder.relative_attention_bias.weight") {

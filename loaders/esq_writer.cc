@@ -60,14 +60,16 @@ std::vector<uint8_t> HeaderBytes(const ModelConfig& c) {
   Put(b, static_cast<uint8_t>(c.src_normalization));
   Put(b, static_cast<uint8_t>(c.position_frequencies));
   Put(b, c.position_offset);
-  Put(b, static_cast<uint8_t>(c.shared_positions ? 1 : 0));
+  Put(b, static_cast<uint8_t>((c.shared_positions ? 1 : 0) | (c.encoder_embed_norm ? 2 : 0) |
+                              (c.decoder_embed_norm ? 4 : 0) | (c.forced_bos_id >= 0 ? 8 : 0) |
+                              (c.never_generate_pad ? 16 : 0)));
   Put(b, c.alignment_heads);
   Put(b, c.alignment_layer_back);
   b.insert(b.end(), 1, 0);
   for (const auto* ids : {&c.src_prefix, &c.src_suffix}) {
     for (size_t i = 0; i < kMaxSourceFraming; ++i) Put(b, i < ids->size() ? (*ids)[i] : int32_t{-1});
   }
-  Put(b, uint32_t{0});
+  Put(b, c.forced_bos_id >= 0 ? c.forced_bos_id : int32_t{-1});
   if (NeedsV1_3(c)) {
     // Version 1.3 (docs/FORMAT.md): model-family strategies, then reserved.
     Put(b, static_cast<uint8_t>(c.relative_attention));

@@ -147,6 +147,20 @@ std::vector<std::vector<Hypothesis>> Generator::Generate(const std::vector<std::
                                                          const GenerateOptions& o) {
   ops::ApplyThreads();
   CheckOptions(o);
+  // The model's forced first token (header forced_bos_id) is a default
+  // target prefix of one token for every source the caller gives none.
+  const int32_t forced = model_->config().forced_bos_id;
+  if (forced >= 0 && !sources.empty() && o.max_length > 0 &&
+      (o.target_prefix.empty() ||
+       (o.target_prefix.size() == sources.size() &&
+        std::any_of(o.target_prefix.begin(), o.target_prefix.end(), [](const auto& p) { return p.empty(); })))) {
+    GenerateOptions f = o;
+    f.target_prefix.resize(sources.size());
+    for (auto& p : f.target_prefix) {
+      if (p.empty()) p = {forced};
+    }
+    return Generate(sources, f);
+  }
   if (!o.target_prefix.empty() && o.target_prefix.size() != sources.size()) {
     throw Error(ErrorKind::kInput, std::to_string(o.target_prefix.size()) + " target prefixes for " +
                                        std::to_string(sources.size()) + " sources (one per source, or none)");

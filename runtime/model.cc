@@ -189,6 +189,8 @@ std::shared_ptr<const Model> Model::FromFile(loaders::EsqFile file) {
   }
   if (c.encoder_final_norm) m->encoder_norm_ = m->MakeNorm("encoder.norm");
   if (c.decoder_final_norm) m->decoder_norm_ = m->MakeNorm("decoder.norm");
+  if (c.encoder_embed_norm) m->encoder_embed_norm_ = m->MakeNorm("encoder.embed_norm");
+  if (c.decoder_embed_norm) m->decoder_embed_norm_ = m->MakeNorm("decoder.embed_norm");
 
   if (c.tied_output) {
     const Embedding& e = m->tgt_embedding_;

@@ -86,6 +86,9 @@ class Model {
   const std::vector<DecoderLayer>& decoder() const { return decoder_; }
   const Norm* encoder_norm() const { return config().encoder_final_norm ? &encoder_norm_ : nullptr; }
   const Norm* decoder_norm() const { return config().decoder_final_norm ? &decoder_norm_ : nullptr; }
+  // The norm on a stack's embedding output (BART's layernorm_embedding), or nullptr.
+  const Norm* encoder_embed_norm() const { return config().encoder_embed_norm ? &encoder_embed_norm_ : nullptr; }
+  const Norm* decoder_embed_norm() const { return config().decoder_embed_norm ? &decoder_embed_norm_ : nullptr; }
   const Linear& output() const { return output_; }  // bias included
 
   // Largest matmul scratch a Linear needs when the encoder runs on
@@ -109,7 +112,7 @@ class Model {
   const float* tgt_positions_ = nullptr;
   std::vector<EncoderLayer> encoder_;
   std::vector<DecoderLayer> decoder_;
-  Norm encoder_norm_, decoder_norm_;
+  Norm encoder_norm_, decoder_norm_, encoder_embed_norm_, decoder_embed_norm_;
   Linear output_;
   const float* encoder_relative_bias_ = nullptr;
   const float* decoder_relative_bias_ = nullptr;

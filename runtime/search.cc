@@ -20,6 +20,7 @@ StepRules::StepRules(const GenerateOptions& o, const loaders::ModelConfig& c)
     end_ids_ = o.end_tokens;
   }
   if (o.disable_unk) banned_.push_back(c.tgt_unk_id);
+  if (c.never_generate_pad && c.pad_id >= 0) banned_.push_back(c.pad_id);  // the model's own rule
   for (const auto& s : o.suppress_sequences) {
     if (s.size() == 1) banned_.push_back(s[0]);
     if (s.size() > 1) sequences_.push_back(s);  // empty ones suppress nothing (as CTranslate2)

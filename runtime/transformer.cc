@@ -142,6 +142,7 @@ size_t Encode(const Model& m, Workspace& ws, const std::vector<std::vector<int32
   float* x = ws.enc_x.data();
   Embed(m.src_embedding(), m.src_positions(), c.max_positions, c.embedding_scale, ws.enc_ids.data(),
         m.src_positions() ? ws.enc_pos.data() : nullptr, rows, x);
+  if (const Norm* n = m.encoder_embed_norm()) Normalize(m, *n, x, rows, x);
   const auto scratch = ws.scratch();
   // Relative position bias (T5): query 0's column for key 0.
   const RelativeBias rel = ws.enc_rel_bias.size()
@@ -177,6 +178,7 @@ void DecodeStep(const Model& m, Workspace& ws, size_t batch, size_t per_source, 
   float* x = ws.dec_x.data();
   Embed(m.tgt_embedding(), m.tgt_positions(), c.max_positions, c.embedding_scale, ws.dec_ids.data(),
         m.tgt_positions() ? ws.dec_pos.data() : nullptr, batch, x);
+  if (const Norm* n = m.decoder_embed_norm()) Normalize(m, *n, x, batch, x);
   const auto scratch = ws.scratch();
   // Relative position bias (T5): this step's query's column for key 0.
   const RelativeBias rel =

@@ -16,6 +16,7 @@
 
 #include "loaders/checkpoint.h"
 #include "loaders/checkpoint_ct2.h"
+#include "loaders/checkpoint_hf.h"
 #include "loaders/esq_error.h"
 #include "loaders/esq_reader.h"
 #include "loaders/esq_writer.h"
@@ -27,6 +28,7 @@
 #include "tools/convert_bpe.h"
 #include "tools/convert_conventions.h"
 #include "tools/convert_ct2.h"
+#include "tools/convert_hf.h"
 #include "tools/convert_mapping.h"
 #include "tools/convert_settings.h"
 
@@ -391,18 +393,32 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
     } catch (const std::runtime_error& e) {
       throw ConvertError(o.map_file + ": " + e.what());
     }
-  } else if (o.arch == "torch-transformer") {
-    mapping = TorchTransformerMapping();
+  } else if (o.arch == "torch-transformer" || o.arch == "auto") {
+    mapping = TorchTransformerMapping();  // a file; a directory brings its own below
   } else {
-    throw ConvertError("unknown --arch '" + o.arch + "' (known: torch-transformer; or give --map)");
+    throw ConvertError("unknown --arch '" + o.arch + "' (known: auto, torch-transformer; or give --map)");
   }
 
   // A CTranslate2 model directory brings its own mapping and settings
   // (tools/convert_ct2.h).
   std::optional<Ct2Source> ct2;
+  std::optional<HfSource> hf;  // a Hugging Face checkpoint directory (tools/convert_hf.h)
   loaders::Checkpoint ck;
   FileSettings file;
-  if (IsCt2ModelDir(o.input)) {
+  if (IsHfModelDir(o.input)) {
+    if (!o.map_file.empty()) {
+      throw ConvertError("--map does not apply to a Hugging Face model directory (config.json names its family)");
+    }
+    if (!o.key.empty()) throw ConvertError("--key does not apply to a Hugging Face model directory");
+    hf = ReadHfSource(o.input);
+    ck = std::move(hf->checkpoint);
+    ck.root = hf->description;
+    mapping = hf->mapping;
+    file = hf->file;
+    if (!o.quiet) {
+      for (const std::string& n : hf->notes) log << "edgeseq-convert: note: " << n << "\n";
+    }
+  } else if (IsCt2ModelDir(o.input)) {
     if (!o.map_file.empty()) throw ConvertError("--map does not apply to a CTranslate2 model directory (its layout is known)");
     if (!o.key.empty()) throw ConvertError("--key does not apply to a CTranslate2 model directory");
     ct2 = ReadCt2Source(o.input);
@@ -429,6 +445,7 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   for (const SourceTensor& t : ck.tensors) src[t.name] = &t;
   std::set<std::string> used;
   if (ct2) used.insert(ct2->consumed.begin(), ct2->consumed.end());
+  if (hf) used.insert(hf->consumed.begin(), hf->consumed.end());
 
   // Layer counts: the indices the checkpoint has for the per-layer rules.
   uint64_t layers[2] = {0, 0};
@@ -668,6 +685,8 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   c.ffn_dim = static_cast<uint32_t>(fc1->shape[0]);
   c.encoder_final_norm = find_role("encoder.norm.weight") != nullptr;
   c.decoder_final_norm = find_role("decoder.norm.weight") != nullptr;
+  c.encoder_embed_norm = find_role("encoder.embed_norm.weight") != nullptr;
+  c.decoder_embed_norm = find_role("decoder.embed_norm.weight") != nullptr;
   settings.Add("d_model", std::to_string(c.d_model), Origin::kTensors, src_emb->source);
   settings.Add("layers", std::to_string(c.encoder_layers) + " + " + std::to_string(c.decoder_layers), Origin::kTensors,
                "encoder + decoder");
@@ -690,8 +709,11 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
     }
   }
 
-  const bool builtin = o.map_file.empty() && !o.mapping && !ct2;
-  const std::string layout = ct2 ? "CTranslate2's" : builtin ? "the " + o.arch + " layout's" : "edgeseq's";
+  const bool builtin = o.map_file.empty() && !o.mapping && !ct2 && !hf;
+  const std::string layout = ct2       ? "CTranslate2's"
+                             : hf      ? "the Hugging Face " + hf->model_type + " family's"
+                             : builtin ? "the " + o.arch + " layout's"
+                                       : "edgeseq's";
   c.num_heads = Resolve<uint32_t>(settings, "--heads", o.heads, file.heads, std::nullopt,
                                   "a state dict does not record the number of attention heads");
   if (c.d_model % c.num_heads != 0) {
@@ -743,6 +765,22 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   // (default none).
   SetTextConventions(o, builtin && o.arch == "torch-transformer", unk, c.bos_id, c.eos_id, c, settings, &file);
 
+  // Generation defaults a Hugging Face directory records (header flags2
+  // bits 3 and 4).
+  if (file.forced_bos) {
+    c.forced_bos_id = file.forced_bos->value;
+    if (c.forced_bos_id < 0 || static_cast<uint32_t>(c.forced_bos_id) >= c.tgt_vocab_size) {
+      throw ConvertError(file.forced_bos->where + " " + std::to_string(c.forced_bos_id) +
+                         " is not an id of the target vocabulary");
+    }
+    settings.Add("forced first token", std::to_string(c.forced_bos_id), Origin::kFile, file.forced_bos->where);
+  }
+  if (file.never_generate_pad && file.never_generate_pad->value) {
+    if (c.pad_id < 0) throw ConvertError(file.never_generate_pad->where + ": the model has no pad id");
+    c.never_generate_pad = true;
+    settings.Add("pad never generated", "true", Origin::kFile, file.never_generate_pad->where);
+  }
+
   // Alignment (returned attention, unknown-token replacement): CTranslate2
   // records its own; other sources take all heads of the last layer.
   if (ct2) {
@@ -770,6 +808,17 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
     c.position_kind = loaders::PositionKind::kSinusoidalConcat;
     c.position_frequencies = loaders::PositionFrequencies::kTensor2Tensor;
     c.position_offset = 1;
+  }
+  if (hf) {
+    c.position_kind = hf->position_kind;
+    c.position_frequencies = hf->position_frequencies;
+    c.position_offset = hf->position_offset;
+    if (hf->position_kind == loaders::PositionKind::kLearned && o.max_positions &&
+        *o.max_positions != hf->max_positions) {
+      throw ConvertError("--max-positions does not apply: the learned position tables hold " +
+                         std::to_string(hf->max_positions) + " positions");
+    }
+    c.max_positions = o.max_positions.value_or(hf->max_positions);
   }
   if (!mapping.positions.empty()) {
     const auto it = src.find(mapping.positions);
@@ -804,7 +853,9 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   {
     static const char* kPositionNames[] = {"none", "sinusoidal (interleaved)", "sinusoidal (concatenated)",
                                            "learned table"};
-    if (ct2 && ct2->computed_positions) {
+    if (hf) {
+      settings.Add("positions", hf->position_detail, Origin::kFile, "config.json model_type " + hf->model_type);
+    } else if (ct2 && ct2->computed_positions) {
       settings.Add("positions", std::string(kPositionNames[static_cast<int>(c.position_kind)]) +
                                     ", frequencies 10000^(-i/(d/2-1)), first position 1",
                    Origin::kFile, "model.bin stores no table: CTranslate2 computes this sinusoid");
@@ -813,7 +864,8 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
                    mapping.positions.empty() ? "the layout has no position table" : mapping.positions);
     }
     settings.Add("--max-positions", std::to_string(c.max_positions), o.max_positions ? Origin::kFlag : Origin::kTensors,
-                 o.max_positions ? "" : mapping.positions.empty() ? "no table: 1024" : "the table's length");
+                 o.max_positions ? "" : hf ? "config.json max_position_embeddings"
+                                     : mapping.positions.empty() ? "no table: 1024" : "the table's length");
   }
   for (const auto& [flag, tok, vocab] : {std::tuple<const char*, const std::optional<std::string>&, const std::string&>{
                                              "--src-tokenizer", o.src_tokenizer, o.src_vocab_file},
@@ -872,6 +924,11 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
   if (!report.unexpected.empty()) {
     std::string list;
     for (const auto& u : report.unexpected) list += (list.empty() ? "" : ", ") + u;
+    if (hf) {
+      throw ConvertError(o.input + ": the weights hold " + std::to_string(report.unexpected.size()) +
+                         " tensor(s) the Hugging Face " + hf->model_type + " mapping does not know, so the model may "
+                         "compute something edgeseq does not: " + list);
+    }
     if (ct2) {
       throw ConvertError(o.input + ": model.bin holds " + std::to_string(report.unexpected.size()) +
                          " variable(s) the CTranslate2 Transformer mapping does not know, so the model may compute "
@@ -1045,6 +1102,8 @@ void ListCheckpoint(const std::string& input, const std::string& key, std::ostre
   try {
     if (IsCt2ModelDir(input)) {
       ck = loaders::ReadCt2ModelBin(input + "/model.bin").checkpoint;
+    } else if (IsHfModelDir(input)) {
+      ck = loaders::ReadHfWeights(input);
     } else {
       ck = loaders::ReadCheckpoint(input, key);
     }

@@ -35,6 +35,10 @@ struct FileSettings {
   std::optional<FileValue<float>> embedding_scale;
   std::optional<FileValue<int32_t>> bos, eos, unk, decoder_start, src_unk, tgt_unk;
   std::optional<FileValue<std::vector<int32_t>>> src_prefix, src_suffix;
+  // Generation defaults (Hugging Face directories: tools/convert_hf.h): the
+  // forced first target token, and whether the pad is never generated.
+  std::optional<FileValue<int32_t>> forced_bos;
+  std::optional<FileValue<bool>> never_generate_pad;
 };
 
 // Reads the settings from the modules of a whole pickled model. Modules that

@@ -24,15 +24,17 @@ int main(int argc, char** argv) {
                "anything from the file."};
   bool list = false;
   app.add_option("checkpoint", o.input,
-                 "Checkpoint (.pth/.pt zip, or .safetensors), or a CTranslate2 model directory (model.bin, "
-                 "vocabularies, config.json: settings come from the directory)")->required();
+                 "Checkpoint (.pth/.pt zip, or .safetensors), a CTranslate2 model directory (model.bin, "
+                 "vocabularies, config.json), or a Hugging Face model directory (config.json, weights; "
+                 "families marian, bart, mbart, m2m_100): settings come from the directory")->required();
   auto* output = app.add_option("-o,--output", o.output, "Output model file (.esq); written atomically");
   app.add_flag("--list", list, "Print the checkpoint's container and every tensor (name, dtype, shape), then exit")
       ->excludes(output);
   auto* map = app.add_option("--map", o.map_file,
                               "JSON mapping from checkpoint names to roles, instead of --arch (docs/CONVERTER.md)");
-  app.add_option("--arch", o.arch, "Built-in tensor-name layout (not with --map)")
-      ->check(CLI::IsMember({"torch-transformer"}))
+  app.add_option("--arch", o.arch, "Built-in tensor-name layout (not with --map); a directory with config.json is read as "
+                 "Hugging Face's (auto) whatever this says")
+      ->check(CLI::IsMember({"torch-transformer", "auto"}))
       ->excludes(map)
       ->capture_default_str();
   app.add_option("--key", o.key, "Entry of a checkpoint dict that holds the state dict (default: the one that holds tensors)");

@@ -67,7 +67,12 @@ int Inspect(const std::string& path, bool verify, std::ostream& out, std::ostrea
     out << "  norm: " << (c.norm_placement == NormPlacement::kPre ? "pre-LN" : "post-LN") << ", "
         << (c.norm_type == NormType::kRMSNorm ? "RMSNorm" : "layer norm") << ", eps " << c.norm_eps
         << "; final norm: encoder " << (c.encoder_final_norm ? "yes" : "no") << ", decoder "
-        << (c.decoder_final_norm ? "yes" : "no") << "\n";
+        << (c.decoder_final_norm ? "yes" : "no");
+    if (c.encoder_embed_norm || c.decoder_embed_norm) {
+      out << "; embedding norm: encoder " << (c.encoder_embed_norm ? "yes" : "no") << ", decoder "
+          << (c.decoder_embed_norm ? "yes" : "no");
+    }
+    out << "\n";
     out << "  activation " << ActivationName(c.activation) << "; positions " << PositionName(c.position_kind);
     if (c.position_kind == PositionKind::kSinusoidalInterleaved || c.position_kind == PositionKind::kSinusoidalConcat) {
       out << ", frequencies "
@@ -95,7 +100,10 @@ int Inspect(const std::string& path, bool verify, std::ostream& out, std::ostrea
         << " decoder layer\n";
     out << "  ids: pad " << Id(c.pad_id) << ", bos " << Id(c.bos_id) << ", eos " << Id(c.eos_id)
         << ", decoder start " << Id(c.decoder_start_id) << "; unk: source " << Id(c.src_unk_id) << ", target "
-        << Id(c.tgt_unk_id) << "\n";
+        << Id(c.tgt_unk_id);
+    if (c.forced_bos_id >= 0) out << "; forced first token " << c.forced_bos_id;
+    if (c.never_generate_pad) out << "; the pad is never generated";
+    out << "\n";
     auto ids = [](const std::vector<int32_t>& v) {
       std::string s;
       for (int32_t id : v) s += (s.empty() ? "" : " ") + std::to_string(id);

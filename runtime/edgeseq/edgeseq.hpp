@@ -180,7 +180,9 @@ struct GenerateOptions {
   // source and kept in Hypothesis::ids; they count toward max_length and
   // min_length, no end token ends a hypothesis inside them, and their
   // log-probabilities are not in the score (as CTranslate2). Longer than
-  // max_length, or ids outside the target vocabulary: Error(kInput).
+  // max_length, or ids outside the target vocabulary: Error(kInput). A model
+  // with a forced first token (Model's header forced_bos_id, Hugging Face's
+  // forced_bos_token_id) uses it as the prefix of every source given none.
   std::vector<std::vector<int32_t>> target_prefix;
   // CTranslate2's return_alternatives: per source, num_hypotheses (then
   // not limited by the beam) alternatives at the first position after its

@@ -190,6 +190,32 @@ TEST(EsqRoundTrip, Version1_1FieldsReadBack) {
   EXPECT_EQ(Peek<int32_t>(lb, EsqLayout(lb).Get(SectionKind::kHeader).offset + 64), 0) << "agreeing unk ids";
   const EsqFile g = EsqFile::FromBytes(lb.data(), lb.size(), "m.esq");
   EXPECT_TRUE(g.config().shared_positions);
+  EXPECT_FALSE(g.config().encoder_embed_norm || g.config().decoder_embed_norm);
+
+  // Embedding norms (flags2 bits 1 and 2): recorded, and a file a 1.0 reader refuses.
+  EsqFixture fe;
+  fe.contents.config.decoder_embed_norm = true;
+  const auto eb = SerializeEsqToBytes(fe.contents);
+  const size_t eh = EsqLayout(eb).Get(SectionKind::kHeader).offset;
+  EXPECT_EQ(eb[eh + 88], 4);
+  EXPECT_EQ(eb[eh + 36] & kHeaderFlagNeedsV1_1, kHeaderFlagNeedsV1_1);
+  const EsqFile ef = EsqFile::FromBytes(eb.data(), eb.size(), "m.esq");
+  EXPECT_FALSE(ef.config().encoder_embed_norm);
+  EXPECT_TRUE(ef.config().decoder_embed_norm);
+  EXPECT_EQ(ef.config().forced_bos_id, -1);
+  EXPECT_EQ(Peek<int32_t>(eb, eh + 124), -1);
+
+  // Generation defaults (flags2 bits 3 and 4, byte 124).
+  EsqFixture fg;
+  fg.contents.config.forced_bos_id = 3;
+  fg.contents.config.never_generate_pad = true;
+  const auto gb = SerializeEsqToBytes(fg.contents);
+  const size_t gh = EsqLayout(gb).Get(SectionKind::kHeader).offset;
+  EXPECT_EQ(gb[gh + 88], 8 | 16);
+  EXPECT_EQ(Peek<int32_t>(gb, gh + 124), 3);
+  const EsqFile gf = EsqFile::FromBytes(gb.data(), gb.size(), "m.esq");
+  EXPECT_EQ(gf.config().forced_bos_id, 3);
+  EXPECT_TRUE(gf.config().never_generate_pad);
   EXPECT_EQ(g.config().src_unk_id, 0);
   EXPECT_EQ(g.config().tgt_unk_id, 0);
 
@@ -297,7 +323,7 @@ TEST(EsqDamage, Version1_1NonsenseIsRefusedNamingTheField) {
       {"header.src_unk_id", 72, 5, 4},          {"header.tgt_unk_id", 76, -2, 4},
       {"header.src_prefix_count", 80, 5, 1},    {"header.src_suffix_count", 81, 9, 1},
       {"header.src_normalization", 82, 2, 1},   {"header.position_frequencies", 83, 2, 1},
-      {"header.position_offset", 84, 1 << 21, 4}, {"header.flags2", 88, 2, 1},
+      {"header.position_offset", 84, 1 << 21, 4}, {"header.flags2", 88, 32, 1},
       {"header.src_prefix[0]", 92, 5, 4},       {"header.src_suffix[0]", 108, -1, 4},
   };
   for (const Case& k : cases) {

@@ -68,6 +68,16 @@ refuses "--max-positions beyond a learned table" "--max-positions 33 exceeds the
 # Structure: a layout that does not match points to --map and the file's names.
 refuses "other names" "--map" "$fx/other_names.pth" --heads 4 $ids
 refuses "optional rule with a present part" "null" "$fx/qkv_no_key_bias.pth" --heads 4 $ids --map "$fx/qkv_optional.json"
+# Hugging Face directories (tests/fixtures/hf_families): a model_type edgeseq
+# does not read, and an index whose shard is not there.
+hf="$src/tests/fixtures/hf_families"
+mkdir -p "$tmp/hf_t5" "$tmp/hf_shard"
+sed 's/"model_type": "marian"/"model_type": "t5"/' "$hf/marian/config.json" > "$tmp/hf_t5/config.json"
+cp "$hf/marian/model.safetensors" "$tmp/hf_t5/"
+refuses "unknown model_type" "model_type 't5' is not supported (supported: bart, m2m_100, marian, mbart)" "$tmp/hf_t5"
+cp "$hf/bart/config.json" "$hf/bart/model.safetensors.index.json" "$hf/bart/model-00001-of-00002.safetensors" \
+  "$tmp/hf_shard/"
+refuses "missing shard" "names shard model-00002-of-00002.safetensors, which is not in" "$tmp/hf_shard"
 
 # The faithful side, through the executable: a summary of every setting with
 # its origin, notes for a stripped prefix and for tensors kept f32.
