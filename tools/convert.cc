@@ -864,8 +864,12 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
                    mapping.positions.empty() ? "the layout has no position table" : mapping.positions);
     }
     settings.Add("--max-positions", std::to_string(c.max_positions), o.max_positions ? Origin::kFlag : Origin::kTensors,
-                 o.max_positions ? "" : hf ? "config.json max_position_embeddings"
-                                     : mapping.positions.empty() ? "no table: 1024" : "the table's length");
+                 o.max_positions ? ""
+                 : hf            ? (hf->position_kind == loaders::PositionKind::kNone
+                                        ? "config.json n_positions (a length limit: no position table)"
+                                        : "config.json max_position_embeddings")
+                 : mapping.positions.empty() ? "no table: 1024"
+                                             : "the table's length");
   }
   for (const auto& [flag, tok, vocab] : {std::tuple<const char*, const std::optional<std::string>&, const std::string&>{
                                              "--src-tokenizer", o.src_tokenizer, o.src_vocab_file},

@@ -13,6 +13,7 @@
 #include "loaders/checkpoint_hf.h"
 #include "tools/convert.h"
 #include "tools/convert_conventions.h"
+#include "tools/convert_t5.h"
 
 namespace edgeseq::tools {
 namespace {
@@ -49,6 +50,7 @@ class HfConfig {
   }
   const std::string& path() const { return path_; }
   const std::string& dir() const { return dir_; }
+  const nlohmann::json& json() const { return config_; }
   bool has_generation() const { return generation_.is_object(); }
 
   // A non-null entry; from generation_config.json first when `generation`.
@@ -498,6 +500,26 @@ void ReadM2M100(const HfConfig& cfg, HfSource& s) {
                cfg, s);
 }
 
+// T5 and mT5 (tools/convert_t5.h): the mapping and settings FromT5Config
+// reads; special ids as the other families read them (generation_config.json
+// first); no position table (relative position buckets instead).
+void ReadT5(const HfConfig& cfg, HfSource& s) {
+  const T5Settings t = FromT5Config(cfg.json());
+  s.mapping = t.mapping;
+  const std::string from = cfg.path() + " (" + s.model_type + ")";
+  s.file.heads = FileValue<uint32_t>{t.heads, from + " num_heads"};
+  s.file.norm_first = FileValue<bool>{true, "the t5 family (pre-LN)"};
+  s.file.activation = FileValue<std::string>{t.activation, from + " feed_forward_proj"};
+  s.file.eps = FileValue<float>{t.eps, from + " layer_norm_epsilon"};
+  s.file.embedding_scale = FileValue<float>{1.0f, "the t5 family: embeddings unscaled"};
+  ReadSpecialIds(cfg, s);
+  s.file.src_prefix = FileValue<std::vector<int32_t>>{{}, "the t5 family's tokenizer"};
+  s.file.src_suffix = FileValue<std::vector<int32_t>>{{s.file.eos->value}, "the t5 family's tokenizer: sources end with </s>"};
+  s.position_kind = loaders::PositionKind::kNone;
+  s.max_positions = t.max_positions;
+  s.position_detail = "relative position buckets (no table)";
+}
+
 // model_type → the family's reader. T5 / mT5 plug in here: an entry whose
 // reader fills HfSource (the mapping onto the .esq roles and the settings,
 // with the shared steps above: HfConfig's checked getters, LayerCount,
@@ -505,7 +527,8 @@ void ReadM2M100(const HfConfig& cfg, HfSource& s) {
 using FamilyReader = void (*)(const HfConfig&, HfSource&);
 const std::map<std::string, FamilyReader>& Families() {
   static const std::map<std::string, FamilyReader> kFamilies = {
-      {"marian", ReadMarian}, {"bart", ReadBart}, {"mbart", ReadMbart}, {"m2m_100", ReadM2M100}};
+      {"marian", ReadMarian}, {"bart", ReadBart}, {"mbart", ReadMbart}, {"m2m_100", ReadM2M100},
+      {"t5", ReadT5},         {"mt5", ReadT5}};
   return kFamilies;
 }
 

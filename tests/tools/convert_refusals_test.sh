@@ -71,10 +71,10 @@ refuses "optional rule with a present part" "null" "$fx/qkv_no_key_bias.pth" --h
 # Hugging Face directories (tests/fixtures/hf_families): a model_type edgeseq
 # does not read, and an index whose shard is not there.
 hf="$src/tests/fixtures/hf_families"
-mkdir -p "$tmp/hf_t5" "$tmp/hf_shard"
-sed 's/"model_type": "marian"/"model_type": "t5"/' "$hf/marian/config.json" > "$tmp/hf_t5/config.json"
-cp "$hf/marian/model.safetensors" "$tmp/hf_t5/"
-refuses "unknown model_type" "model_type 't5' is not supported (supported: bart, m2m_100, marian, mbart)" "$tmp/hf_t5"
+mkdir -p "$tmp/hf_pegasus" "$tmp/hf_shard"
+sed 's/"model_type": "marian"/"model_type": "pegasus"/' "$hf/marian/config.json" > "$tmp/hf_pegasus/config.json"
+cp "$hf/marian/model.safetensors" "$tmp/hf_pegasus/"
+refuses "unknown model_type" "model_type 'pegasus' is not supported (supported: bart, m2m_100, marian, mbart, mt5, t5)" "$tmp/hf_pegasus"
 cp "$hf/bart/config.json" "$hf/bart/model.safetensors.index.json" "$hf/bart/model-00001-of-00002.safetensors" \
   "$tmp/hf_shard/"
 refuses "missing shard" "names shard model-00002-of-00002.safetensors, which is not in" "$tmp/hf_shard"

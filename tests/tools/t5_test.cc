@@ -241,6 +241,26 @@ TEST_P(T5Parity, F32MatchesPyTorchAndInt8DriftIsMeasured) {
   }
 }
 
+// The checkpoint directory alone (config.json's model_type picks T5, as for
+// the other Hugging Face families: tools/convert_hf.h) converts to the same
+// model: f32 within 1e-4 of PyTorch, greedy equal.
+TEST_P(T5Parity, DirectoryAloneConverts) {
+  const std::string model = GetParam();
+  const std::string out = Temp(model + "-dir.esq");
+  ConvertOptions o;
+  o.input = kDir + model;
+  o.output = out;
+  o.quantize = "f32";
+  o.quiet = true;
+  std::ostringstream log;
+  ASSERT_NO_THROW(Convert(o, log)) << log.str();
+  const Agreement a = Measure(out, ReadJson(kDir + "expected.json")["models"][model]["cases"]);
+  EXPECT_LE(a.max_rel, 1e-4);
+  EXPECT_GT(a.greedy_checked, 0u);
+  EXPECT_EQ(a.greedy_equal, a.greedy_checked);
+  remove(out.c_str());
+}
+
 // Beam 4 (length penalty 1, four hypotheses) against the reference's beam
 // search under the same rules: each hypothesis whose rank is clear of its
 // neighbours' has the reference's ids and score (f32).
