@@ -1,8 +1,10 @@
 // End to end on the bench-base and bench-tiny models (made by
-// scripts/bench_e2e.sh): the encoder over 16 × 24 tokens, and greedy
-// decoding of exactly 24 tokens for batch 1 and 16, at 1 and 2 threads, f32
-// and int8. The models are looked for in $EDGESEQ_BENCH_DIR (default
-// out/bench); a missing model skips its cases.
+// scripts/bench_e2e.sh) and the Hugging Face family models marian-base and
+// t5-small (made by scripts/bench_peers.sh with FAMILIES=1 through
+// benchmarks/family_bench.py): the encoder over 16 × 24 tokens, greedy
+// decoding and beam-4 search of exactly 24 tokens for batch 1 and 16, at 1
+// and 2 threads, f32 and int8. The models are looked for in
+// $EDGESEQ_BENCH_DIR (default out/bench); a missing model skips its cases.
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -60,7 +62,10 @@ std::shared_ptr<const Model> ModelFor(benchmark::State& state, const std::string
   return model;
 }
 
-const char* kModels[] = {"bench-base-int8", "bench-base-f32", "bench-tiny-int8", "bench-tiny-f32"};
+// The `model` argument of every case indexes this list.
+const char* kModels[] = {"bench-base-int8",  "bench-base-f32",  "bench-tiny-int8", "bench-tiny-f32",
+                         "marian-base-int8", "marian-base-f32", "t5-small-int8",   "t5-small-f32"};
+constexpr int kNumModels = sizeof(kModels) / sizeof(kModels[0]);
 
 void BM_Encoder(benchmark::State& state) {
   const std::string name = kModels[state.range(0)];
@@ -73,22 +78,28 @@ void BM_Encoder(benchmark::State& state) {
   state.SetLabel(name + " batch " + std::to_string(batch) + " threads " + std::to_string(state.range(2)));
 }
 
-void BM_Greedy24(benchmark::State& state) {
+// Exactly 24 tokens for `batch` sources, greedy (beam 1) or beam search
+// (length penalty 1, one hypothesis per source).
+void Decode24(benchmark::State& state, size_t beam) {
   const std::string name = kModels[state.range(0)];
   const size_t batch = state.range(1);
   auto model = ModelFor(state, name);
   if (!model) return;
-  Generator gen(model, Limits{16, 24, 24, 1});
+  Generator gen(model, Limits{16, 24, 24, beam});
   const auto sources = Inputs(batch);
   GenerateOptions o;
+  o.beam = beam;
   o.max_length = o.min_length = 24;  // exactly 24 tokens
   for (auto _ : state) benchmark::DoNotOptimize(gen.Generate(sources, o));
   state.counters["tokens/s"] = benchmark::Counter(24.0 * batch * state.iterations(), benchmark::Counter::kIsRate);
   state.SetLabel(name + " batch " + std::to_string(batch) + " threads " + std::to_string(state.range(2)));
 }
 
+void BM_Greedy24(benchmark::State& state) { Decode24(state, 1); }
+void BM_Beam24(benchmark::State& state) { Decode24(state, 4); }
+
 void Args(benchmark::internal::Benchmark* b) {
-  for (int m = 0; m < 4; ++m) {
+  for (int m = 0; m < kNumModels; ++m) {
     for (int batch : {1, 16}) {
       for (int threads : {1, 2}) b->Args({m, batch, threads});
     }
@@ -98,6 +109,7 @@ void Args(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_Encoder)->Apply(Args)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Greedy24)->Apply(Args)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Beam24)->Apply(Args)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

@@ -24,6 +24,17 @@
 #   - peak RSS: the edgeseq CLI decoding one sentence of bench-base int8
 #     (/usr/bin/time -f %M) against CT2's ru_maxrss for workload a (a whole
 #     Python process: interpreter + ctranslate2 module + model).
+#   - FAMILIES=1 (or only): a second table on two Hugging Face family models
+#     with random weights, marian-base (OPUS-MT base shape) and t5-small,
+#     made by benchmarks/family_bench.py as checkpoint directories, converted
+#     with `edgeseq-convert DIR --quantize int8` (and f32), and built for CT2
+#     from the same arrays with its spec API: greedy and beam 4, batch 1 and
+#     16, exactly 24 tokens, 1 thread, int8 (CT2 quantizes at load). edgeseq:
+#     benchmarks/e2e_bench (BM_Greedy24, BM_Beam24); CT2: family_bench.py
+#     time (as bench_ct2.py). First an equivalence check in f32: greedy
+#     outputs of both on 64 seeded sources (ending with EOS), and the
+#     teacher-forced per-token log-probabilities of a seeded random target
+#     for each under both.
 # CT2 is built without MKL and so allocates with glibc malloc; as in
 # $SHARED/peers/side_by_side.sh each CT2 case takes the better of the default
 # and GLIBC_TUNABLES with a large mmap threshold. Every process gets
@@ -44,12 +55,16 @@
 #   REPS    repetitions per case (default 5)
 #   QUICK=1 a smoke test: bench-tiny only (the 2-thread and RSS rows, which
 #           are bench-base rows, run on bench-tiny instead)
+#   FAMILIES 0 (default): the bench-base / bench-tiny table only; 1: and the
+#           Hugging Face family table after it; only: the family table alone.
+#           Its models: $OUT/<name>-hf, $OUT/<name>-{int8,f32}.esq and
+#           $PEERS/models/<name>-ct2 (made here when absent; ~1.5 GB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
 # The command as given (the knobs the caller set), for the last line.
 CMD=""
-for v in PEERS SHARED OUT REPS QUICK; do [ -n "${!v:-}" ] && CMD+="$v=${!v} "; done
+for v in PEERS SHARED OUT REPS QUICK FAMILIES; do [ -n "${!v:-}" ] && CMD+="$v=${!v} "; done
 CMD+="scripts/bench_peers.sh${1:+ $1}"
 B="${1:-build}"
 PEERS="${PEERS:-/tmp/edgeseq-peers}"
@@ -57,6 +72,10 @@ SHARED="${SHARED:-$REPO/../shared}"
 OUT="${OUT:-out/bench}"
 REPS="${REPS:-5}"
 QUICK="${QUICK:-0}"
+FAMILIES="${FAMILIES:-0}"
+case $FAMILIES in 0|1|only) ;; *) echo "bench_peers: FAMILIES is 0, 1 or only" >&2; exit 2 ;; esac
+FAM_MODELS="marian-base t5-small"
+FB=benchmarks/family_bench.py
 SHARED="$(cd "$SHARED" 2>/dev/null && pwd || echo "$SHARED")"
 H="$SHARED/peers"
 
@@ -116,9 +135,25 @@ start_busy() {
 export PEERS PYTHONPATH="$PEERS/ct2src/python" LD_LIBRARY_PATH="$PEERS/ct2install/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 TUNED=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824
 
-# ct2one MODEL THREADS WORKLOAD -> "ms_median maxrss_mb" (int8)
+# The family models: checkpoint directories, their edgeseq conversions and CT2 models.
+if [ "$FAMILIES" != 0 ]; then
+  log "family models in $OUT and $PEERS/models (benchmarks/family_bench.py)"
+  /usr/bin/python3 "$FB" hf "$OUT" >&2
+  for m in $FAM_MODELS; do
+    for q in int8 f32; do
+      [ -f "$OUT/$m-$q.esq" ] || "$B/tools/edgeseq-convert" "$OUT/$m-hf" -o "$OUT/$m-$q.esq" --quantize "$q" -q >&2
+    done
+  done
+  /usr/bin/python3 "$FB" ct2 "$OUT" "$PEERS/models" >&2
+fi
+
+# ct2one MODEL THREADS WORKLOAD -> "ms_median maxrss_mb" (int8). The family
+# models are timed by family_bench.py, the same way.
 ct2one() {
-  OMP_NUM_THREADS=$2 /usr/bin/python3 "$H/bench_ct2.py" "$1" int8 "$2" "$3" "$((2 * REPS))" 2>/dev/null |
+  local timer=("$H/bench_ct2.py")
+  case " $FAM_MODELS " in *" $1 "*) timer=("$FB" time "$PEERS/models") ;; esac
+  OMP_NUM_THREADS=$2 FAMILY_INPUTS="$OUT_ABS/inputs.txt" /usr/bin/python3 "${timer[@]}" "$1" int8 "$2" "$3" \
+    "$((2 * REPS))" 2>/dev/null |
     /usr/bin/python3 -c "import json,sys
 try: d=json.load(sys.stdin); print('%.1f %.1f'%(d['ms_median'],d['maxrss_mb']))
 except Exception: print('n/a n/a')"
@@ -196,11 +231,12 @@ echo "- edgeseq's view (\`$B/tools/edgeseq-selfcheck\`):"
 echo
 "$B/tools/edgeseq-selfcheck" 2>&1 | sed -n 1,8p | sed 's/^/        /' || true
 echo
-echo "| model | workload | edgeseq ms | CT2 ms | edgeseq / CT2 | goal | met |"
-echo "|---|---|---:|---:|---:|---|---|"
 
 # ---- rows ------------------------------------------------------------------
 MODELS="base tiny"; [ "$QUICK" = 1 ] && MODELS=tiny
+if [ "$FAMILIES" != only ]; then
+echo "| model | workload | edgeseq ms | CT2 ms | edgeseq / CT2 | goal | met |"
+echo "|---|---|---:|---:|---:|---|---|"
 for m in $MODELS; do
   mi=0; [ "$m" = tiny ] && mi=2
   for wl in a b c16; do
@@ -245,5 +281,49 @@ done
 log "bench-$m peak RSS"
 r=$(cli_rss "bench-$m"); v="ct2rss_$m"
 echo "| bench-$m | peak RSS MB, greedy batch 1, 1 thread (edgeseq: \`edgeseq generate\` on one sentence, /usr/bin/time %M; CT2: ru_maxrss of bench_ct2.py, a Python process, lower of its two malloc settings) | $r | ${!v:-n/a} | $(ratio "$r" "${!v:-n/a}") | | |"
+fi  # FAMILIES != only
+
+# ---- the Hugging Face family models ------------------------------------------
+if [ "$FAMILIES" != 0 ]; then
+  echo
+  echo "### Hugging Face family models (random weights; benchmarks/family_bench.py)"
+  echo
+  echo "Equivalence, f32 on both sides, 1 thread: greedy (exactly 24 tokens) on 64 seeded sources ending with EOS, and the per-token log-probabilities of a seeded random 24-token target (+ EOS) for each, teacher-forced:"
+  echo
+  echo "| model | greedy outputs identical | first tokens identical | mean common prefix (tokens) | max \\|Δ log p\\| per token, teacher-forced |"
+  echo "|---|---:|---:|---:|---:|"
+  tmp=$(mktemp -d)
+  for m in $FAM_MODELS; do
+    log "$m equivalence (f32)"
+    /usr/bin/python3 "$FB" sources "$m" 64 >"$tmp/pairs"
+    cut -f1 "$tmp/pairs" | OMP_NUM_THREADS=1 "$B/tools/edgeseq" generate -m "$OUT/$m-f32.esq" --ids --min-len 24 \
+      --max-len 24 --threads 1 >"$tmp/es" 2>/dev/null || : >"$tmp/es"
+    OMP_NUM_THREADS=1 /usr/bin/python3 "$FB" greedy "$PEERS/models" "$m" "$tmp/pairs" >"$tmp/ct2" 2>/dev/null || : >"$tmp/ct2"
+    OMP_NUM_THREADS=1 "$B/tools/edgeseq" score -m "$OUT/$m-f32.esq" --ids --tokens --threads 1 <"$tmp/pairs" \
+      >"$tmp/es_lp" 2>/dev/null || : >"$tmp/es_lp"
+    OMP_NUM_THREADS=1 /usr/bin/python3 "$FB" score "$PEERS/models" "$m" "$tmp/pairs" >"$tmp/ct2_lp" 2>/dev/null || : >"$tmp/ct2_lp"
+    echo "| $m | $(/usr/bin/python3 "$FB" compare "$tmp/es" "$tmp/ct2" "$tmp/es_lp" "$tmp/ct2_lp") |"
+  done
+  rm -rf "$tmp"
+  echo
+  echo "int8 on both sides (edgeseq: \`edgeseq-convert DIR --quantize int8\`; CT2: compute_type int8), exactly 24 tokens, 1 thread:"
+  echo
+  echo "| model | workload | edgeseq ms | CT2 ms | edgeseq / CT2 |"
+  echo "|---|---|---:|---:|---:|"
+  for m in $FAM_MODELS; do
+    mi=4; [ "$m" = t5-small ] && mi=6  # benchmarks/e2e_bench's kModels
+    for wl in a b d e; do
+      case $wl in
+        a) bm=BM_Greedy24; bs=1; what="greedy, batch 1" ;;
+        b) bm=BM_Greedy24; bs=16; what="greedy, batch 16" ;;
+        d) bm=BM_Beam24; bs=1; what="beam 4, batch 1" ;;
+        e) bm=BM_Beam24; bs=16; what="beam 4, batch 16" ;;
+      esac
+      log "$m $wl"
+      e=$(es "$bm" "$mi" "$bs" 1); read -r c _ < <(ct2 "$m" 1 "$wl")
+      echo "| $m | $what | $e | $c | $(ratio "$e" "$c") |"
+    done
+  done
+fi
 echo
 echo "Paste the table above into docs/PERFORMANCE.md together with the command that made it: \`$CMD\`"
