@@ -27,7 +27,9 @@
 #   - FAMILIES=1 (or only): a second table on two Hugging Face family models
 #     with random weights, marian-base (OPUS-MT base shape) and t5-small,
 #     made by benchmarks/family_bench.py as checkpoint directories, converted
-#     with `edgeseq-convert DIR --quantize int8` (and f32), and built for CT2
+#     with `edgeseq-convert DIR --quantize int8` (and f32; and int8 with
+#     `--embeddings int8`, which makes the tied output projection int8 as
+#     CT2's), and built for CT2
 #     from the same arrays with its spec API: greedy and beam 4, batch 1 and
 #     16, exactly 24 tokens, 1 thread, int8 (CT2 quantizes at load). edgeseq:
 #     benchmarks/e2e_bench (BM_Greedy24, BM_Beam24); CT2: family_bench.py
@@ -57,7 +59,7 @@
 #           are bench-base rows, run on bench-tiny instead)
 #   FAMILIES 0 (default): the bench-base / bench-tiny table only; 1: and the
 #           Hugging Face family table after it; only: the family table alone.
-#           Its models: $OUT/<name>-hf, $OUT/<name>-{int8,f32}.esq and
+#           Its models: $OUT/<name>-hf, $OUT/<name>-{int8,int8-emb8,f32}.esq and
 #           $PEERS/models/<name>-ct2 (made here when absent; ~1.5 GB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -143,6 +145,8 @@ if [ "$FAMILIES" != 0 ]; then
     for q in int8 f32; do
       [ -f "$OUT/$m-$q.esq" ] || "$B/tools/edgeseq-convert" "$OUT/$m-hf" -o "$OUT/$m-$q.esq" --quantize "$q" -q >&2
     done
+    [ -f "$OUT/$m-int8-emb8.esq" ] || "$B/tools/edgeseq-convert" "$OUT/$m-hf" -o "$OUT/$m-int8-emb8.esq" \
+      --quantize int8 --embeddings int8 -q >&2
   done
   /usr/bin/python3 "$FB" ct2 "$OUT" "$PEERS/models" >&2
 fi
@@ -306,12 +310,12 @@ if [ "$FAMILIES" != 0 ]; then
   done
   rm -rf "$tmp"
   echo
-  echo "int8 on both sides (edgeseq: \`edgeseq-convert DIR --quantize int8\`; CT2: compute_type int8), exactly 24 tokens, 1 thread:"
+  echo "int8 on both sides, exactly 24 tokens, 1 thread. edgeseq: \`edgeseq-convert DIR --quantize int8\` (its defaults: f16 embeddings, so the tied output projection multiplies the f16 table in f32), and the same with \`--embeddings int8\` (the tied projection int8 too); CT2: compute_type int8 (embeddings and projection int8):"
   echo
-  echo "| model | workload | edgeseq ms | CT2 ms | edgeseq / CT2 |"
-  echo "|---|---|---:|---:|---:|"
+  echo "| model | workload | edgeseq ms | edgeseq ms, --embeddings int8 | CT2 ms | edgeseq / CT2 | edgeseq --embeddings int8 / CT2 |"
+  echo "|---|---|---:|---:|---:|---:|---:|"
   for m in $FAM_MODELS; do
-    mi=4; [ "$m" = t5-small ] && mi=6  # benchmarks/e2e_bench's kModels
+    mi=4; mi8=8; [ "$m" = t5-small ] && { mi=6; mi8=9; }  # benchmarks/e2e_bench's kModels
     for wl in a b d e; do
       case $wl in
         a) bm=BM_Greedy24; bs=1; what="greedy, batch 1" ;;
@@ -320,8 +324,8 @@ if [ "$FAMILIES" != 0 ]; then
         e) bm=BM_Beam24; bs=16; what="beam 4, batch 16" ;;
       esac
       log "$m $wl"
-      e=$(es "$bm" "$mi" "$bs" 1); read -r c _ < <(ct2 "$m" 1 "$wl")
-      echo "| $m | $what | $e | $c | $(ratio "$e" "$c") |"
+      e=$(es "$bm" "$mi" "$bs" 1); e8=$(es "$bm" "$mi8" "$bs" 1); read -r c _ < <(ct2 "$m" 1 "$wl")
+      echo "| $m | $what | $e | $e8 | $c | $(ratio "$e" "$c") | $(ratio "$e8" "$c") |"
     done
   done
 fi
