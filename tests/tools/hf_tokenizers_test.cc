@@ -3,13 +3,15 @@
 // spiece.model (+ <extra_id_N> sentinels) and maps the tokenizer's pieces to
 // the model's ids; text in and out through the converted model equals the
 // reference tokenizer (python3-sentencepiece, recorded in
-// tests/fixtures/hf_families/tokenizers.json by make_hf_tokenizers.py).
+// tests/fixtures/hf_families/tokenizers.json by make_hf_tokenizers.py; for
+// BART's vocab.json + merges.txt, tests/fixtures/bpe/tiny/expected.json).
 // Files present but malformed or inconsistent are refused in one line.
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -101,6 +103,39 @@ TEST(HfTokenizers, T5TextEqualsTheReference) {
   CheckTextParity("t5/v1_0", "t5/v1_0");  // tokenizer_config.json extra_ids 16
   CheckTextParity("t5/v1_1", "t5/v1_1");  // no tokenizer_config.json: the rows left (8)
 }
+
+// BART's vocab.json + merges.txt (tests/fixtures/bpe/tiny's byte-level BPE
+// beside a tiny BART with its 380 rows): the reference ids of make_bpe.py,
+// sources framed <s> ... </s>, text back for ids without special tokens.
+void CheckBart(const std::string& dir) {
+  std::string log;
+  const std::string esq = ConvertDir(dir, "bart_bpe", &log);
+  EXPECT_EQ(log.find("ids only"), std::string::npos) << log;
+  const edgeseq::Model model = edgeseq::Model::Load(esq);
+  const auto expected = nlohmann::json::parse(ReadFile(kFixtures + "bpe/tiny/expected.json"));
+  size_t checked = 0;
+  for (const auto& c : expected["cases"]) {
+    const std::string text = c["text"];
+    std::vector<int32_t> ids;
+    std::istringstream in(c["ids"].get<std::string>());
+    for (int32_t id; in >> id;) ids.push_back(id);
+    ASSERT_EQ(model.Encode(text, edgeseq::Side::kTarget), ids) << text;
+    std::vector<int32_t> framed;
+    if (!ids.empty()) {
+      framed.push_back(0);
+      framed.insert(framed.end(), ids.begin(), ids.end());
+      framed.push_back(2);
+    }
+    ASSERT_EQ(model.EncodeSource(text), framed) << text;
+    if (std::none_of(ids.begin(), ids.end(), [](int32_t id) { return id <= 3; })) {
+      ASSERT_EQ(model.DecodeTarget(ids), text);
+    }
+    if (++checked == 60) break;
+  }
+  unlink(esq.c_str());
+}
+
+TEST(HfTokenizers, BartTextEqualsTheReference) { CheckBart(kFixtures + "hf_families/bart_bpe"); }
 
 TEST(HfTokenizers, MarianVocabularyMapsTheModelsIds) {
   const std::string esq = ConvertDir(kFixtures + "hf_families/marian", "marian-vocab");
@@ -221,6 +256,13 @@ TEST(HfTokenizers, MalformedOrInconsistentFilesAreRefused) {
     e = ErrorOf(d.dir);
     EXPECT_NE(e.find("merges.txt is missing"), std::string::npos) << e;
   }
+}
+
+TEST(HfTokenizers, BartTokenizerJsonAloneIsRead) {
+  ScratchDir d(kFixtures + "hf_families/bart_bpe", {"config.json", "generation_config.json", "model.safetensors"},
+               "bart_json");
+  d.Write("tokenizer.json", ReadFile(kFixtures + "bpe/tiny/tokenizer.json"));
+  CheckBart(d.dir);
 }
 
 TEST(HfTokenizers, AFlagWinsForItsSide) {
