@@ -265,6 +265,35 @@ TEST(HfTokenizers, BartTokenizerJsonAloneIsRead) {
   CheckBart(d.dir);
 }
 
+TEST(HfTokenizers, MarianSeparateVocabulariesMapTheTargetByTargetVocabJson) {
+  // marian_separate (48 source rows, 40 target rows) with the Marian
+  // tokenizer files and a target_vocab.json of its own: vocab.json's first
+  // 39 ids and <pad> 39.
+  const std::string sep = kFixtures + "hf_families/marian_separate", marian = kFixtures + "hf_families/marian";
+  ScratchDir d(sep, {"config.json", "generation_config.json", "pytorch_model.bin.index.json",
+                     "pytorch_model-00001-of-00002.bin", "pytorch_model-00002-of-00002.bin"}, "sep_vocab");
+  for (const char* f : {"source.spm", "target.spm", "vocab.json"}) d.Write(f, ReadFile(marian + "/" + f));
+  const auto vocab = nlohmann::json::parse(ReadFile(marian + "/vocab.json"));
+  nlohmann::json target = nlohmann::json::object();
+  for (const auto& [piece, id] : vocab.items()) {
+    if (id.get<int>() < 39) target[piece] = id;
+  }
+  target["<pad>"] = 39;
+  d.Write("target_vocab.json", target.dump());
+  ConvertOptions o;
+  o.input = d.dir;
+  o.output = Temp("sep.esq");
+  std::ostringstream log;
+  ASSERT_NO_THROW(Convert(o, log)) << log.str();
+  const auto file = loaders::EsqFile::Open(o.output);
+  ASSERT_EQ(file.src_vocab()->tokens.size(), 48u);
+  ASSERT_EQ(file.tgt_vocab()->tokens.size(), 40u);
+  for (const auto& [piece, id] : target.items()) EXPECT_EQ(file.tgt_vocab()->tokens.at(id.get<size_t>()), piece);
+  EXPECT_EQ(file.tgt_vocab()->tokens[39], "<pad>");
+  EXPECT_EQ(file.src_vocab()->tokens[47], "<pad>");
+  unlink(o.output.c_str());
+}
+
 TEST(HfTokenizers, AFlagWinsForItsSide) {
   const std::string marian = kFixtures + "hf_families/marian";
   // --src-tokenizer replaces the directory's tokenizer and its vocabulary:
