@@ -351,7 +351,8 @@ void FoldFamilyConventions(const MappingModel& mm, const loaders::ModelConfig& c
 
 }  // namespace
 
-ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
+ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
+  ConvertOptions o = given;  // a model directory's tokenizer files fill the sides no flag sets
   if (o.heads && *o.heads == 0) throw ConvertError("--heads must be at least 1");
   if (o.max_positions && (*o.max_positions == 0 || *o.max_positions > loaders::Limits::kMaxPositions)) {
     throw ConvertError("--max-positions must be between 1 and " + std::to_string(loaders::Limits::kMaxPositions));
@@ -417,6 +418,20 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
     file = hf->file;
     if (!o.quiet) {
       for (const std::string& n : hf->notes) log << "edgeseq-convert: note: " << n << "\n";
+    }
+    // The directory's tokenizer files, as the flags would give them. A flag
+    // wins for its side: --src-tokenizer replaces the directory's tokenizer
+    // (and its vocabulary), --src-vocab its vocabulary only.
+    for (const auto& [flag, tok, side] :
+         {std::tuple<const char*, std::optional<std::string>*, const std::optional<HfTokenizer>*>{
+              "--src-tokenizer", &o.src_tokenizer, &hf->src_tokenizer},
+          {"--tgt-tokenizer", &o.tgt_tokenizer, &hf->tgt_tokenizer}}) {
+      if (!*side) continue;
+      if (*tok) {
+        if (!o.quiet) log << "edgeseq-convert: note: " << flag << " replaces the directory's " << (*side)->where << "\n";
+        continue;
+      }
+      *tok = (*side)->spec;
     }
   } else if (IsCt2ModelDir(o.input)) {
     if (!o.map_file.empty()) throw ConvertError("--map does not apply to a CTranslate2 model directory (its layout is known)");
@@ -875,8 +890,12 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
                                              "--src-tokenizer", o.src_tokenizer, o.src_vocab_file},
                                          {"--tgt-tokenizer", o.tgt_tokenizer, o.tgt_vocab_file}}) {
     if (!vocab.empty() || ct2 || tok) {
-      settings.Add(flag, tok.value_or("whitespace"), tok ? Origin::kFlag : Origin::kDefault,
-                   tok ? "" : ct2 ? "CTranslate2 reads tokens, given separated by spaces" : "tokens separated by spaces");
+      const bool flagged = flag[2] == 's' ? given.src_tokenizer.has_value() : given.tgt_tokenizer.has_value();
+      const std::optional<HfTokenizer>* dir = hf ? (flag[2] == 's' ? &hf->src_tokenizer : &hf->tgt_tokenizer) : nullptr;
+      settings.Add(flag, tok.value_or("whitespace"),
+                   flagged ? Origin::kFlag : tok ? Origin::kFile : Origin::kDefault,
+                   flagged ? "" : tok && dir && *dir ? (*dir)->where
+                           : ct2 ? "CTranslate2 reads tokens, given separated by spaces" : "tokens separated by spaces");
     }
   }
   if (o.strict) {
@@ -1048,6 +1067,23 @@ ConvertReport Convert(const ConvertOptions& o, std::ostream& log) {
                            "appends it), the model's embedding has " + std::to_string(size) + " rows");
       }
       *slot = vocab;
+    }
+  }
+  if (hf) {
+    // The directory's vocabularies (a side's flags win: above, or the
+    // tokenizer's own numbering for a --src-tokenizer / --tgt-tokenizer).
+    for (const auto& [side, size, slot, flagged, which] :
+         {std::tuple<const std::optional<HfTokenizer>&, uint32_t, std::optional<std::vector<std::string>>*, bool,
+                     const char*>{hf->src_tokenizer, c.src_vocab_size, &out.src_vocab,
+                                  !o.src_vocab_file.empty() || given.src_tokenizer.has_value(), "source"},
+          {hf->tgt_tokenizer, c.tgt_vocab_size, &out.tgt_vocab,
+           !o.tgt_vocab_file.empty() || given.tgt_tokenizer.has_value(), "target"}}) {
+      if (flagged || !side || side->vocab.empty()) continue;
+      if (side->vocab.size() != size) {
+        throw ConvertError(o.input + ": the tokenizer's " + side->where + " has " + std::to_string(side->vocab.size()) +
+                           " tokens, the model's " + which + " embedding has " + std::to_string(size) + " rows");
+      }
+      *slot = side->vocab;
     }
   }
   // SentencePiece and byte-level BPE sides carry their tokenizer; without a

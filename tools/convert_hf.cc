@@ -13,6 +13,8 @@
 #include "loaders/checkpoint_hf.h"
 #include "tools/convert.h"
 #include "tools/convert_conventions.h"
+#include "runtime/error.h"
+#include "runtime/sentencepiece_tokenizer.h"
 #include "tools/convert_t5.h"
 
 namespace edgeseq::tools {
@@ -347,8 +349,8 @@ void ReadSpecialIds(const HfConfig& cfg, HfSource& s) {
   s.file.bos = id("bos_token_id", false);
   if (!s.file.bos) s.file.bos = FileValue<int32_t>{-1, "no bos_token_id"};
   s.file.decoder_start = id("decoder_start_token_id", true);
-  // Ids only: the tokenizer files (SentencePiece, BPE) are not read yet, so
-  // there is no unknown token to map text to.
+  // Ids only unless the family's tokenizer files are read (ReadTokenizerFiles
+  // sets the unknown token from their vocabulary).
   s.file.unk = s.file.src_unk = s.file.tgt_unk = FileValue<int32_t>{-1, "ids only: no vocabulary in the model"};
   // Generation defaults.
   std::set<std::string> recorded = {"pad_token_id", "eos_token_id", "bos_token_id", "decoder_start_token_id"};
@@ -376,16 +378,6 @@ void ReadSpecialIds(const HfConfig& cfg, HfSource& s) {
     s.notes.push_back("generation_config.json settings not recorded in the model (pass them as decoding options): " +
                       list);
   }
-  std::string tokenizer_files;
-  for (const char* name : {"source.spm", "target.spm", "sentencepiece.bpe.model", "spiece.model", "tokenizer.json",
-                           "vocab.json"}) {
-    if (IsFile(cfg.dir() + "/" + name)) tokenizer_files += std::string(tokenizer_files.empty() ? "" : ", ") + name;
-  }
-  s.notes.push_back("ids only: " +
-                    (tokenizer_files.empty() ? std::string("no tokenizer files beside the weights")
-                                             : "the tokenizer files beside the weights (" + tokenizer_files +
-                                                   ") are not read yet") +
-                    "; give ids (the source framing applies to text sources only)");
 }
 
 void ReadBartLike(const BartLike& f, const HfConfig& cfg, HfSource& s) {
@@ -520,6 +512,171 @@ void ReadT5(const HfConfig& cfg, HfSource& s) {
   s.position_detail = "relative position buckets (no table)";
 }
 
+// A JSON object of piece → id (vocab.json): the pieces by id. The ids must
+// be dense (0 … n-1, each once): a model id without a piece, or a piece
+// without an id, is an error naming the file.
+std::vector<std::string> ReadPieceIds(const std::string& path) {
+  const nlohmann::json j = ReadJson(path);
+  std::vector<std::string> out(j.size());
+  std::vector<bool> seen(j.size(), false);
+  for (const auto& [piece, v] : j.items()) {
+    if (!v.is_number_integer()) throw ConvertError(path + ": '" + piece + "' maps to " + v.dump() + ", not an id");
+    const int64_t id = v.get<int64_t>();
+    if (id < 0 || static_cast<uint64_t>(id) >= out.size()) {
+      throw ConvertError(path + ": '" + piece + "' has id " + std::to_string(id) + ", but the " +
+                         std::to_string(out.size()) + " ids must be 0 … " + std::to_string(out.size() - 1));
+    }
+    if (seen[static_cast<size_t>(id)]) throw ConvertError(path + ": id " + std::to_string(id) + " is given twice");
+    seen[static_cast<size_t>(id)] = true;
+    out[static_cast<size_t>(id)] = piece;
+  }
+  return out;
+}
+
+// tokenizer_config.json when present (an empty object otherwise).
+nlohmann::json TokenizerConfig(const HfConfig& cfg) {
+  const std::string path = cfg.dir() + "/tokenizer_config.json";
+  return IsFile(path) ? ReadJson(path) : nlohmann::json::object();
+}
+
+// A SentencePiece model file's pieces (in its id order), checked by loading it.
+std::vector<std::string> SentencePiecePieces(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConvertError("cannot read " + path);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> pieces;
+  try {
+    const runtime::SentencePieceTokenizer sp(bytes);
+    for (size_t i = 0; i < sp.size(); ++i) pieces.push_back(sp.Piece(static_cast<int>(i)));
+  } catch (const runtime::Error& e) {
+    throw ConvertError(path + " is not a SentencePiece model (" + e.what() + ")");
+  }
+  return pieces;
+}
+
+// Marian (MarianTokenizer): source.spm splits sources, target.spm targets;
+// both map pieces to ids through vocab.json, or the target through
+// target_vocab.json when the vocabularies are separate (tokenizer_config.json
+// separate_vocabs; without that file, when target_vocab.json exists).
+void ReadMarianTokenizer(const HfConfig& cfg, HfSource& s) {
+  const std::string d = cfg.dir() + "/";
+  const char* kFiles[] = {"source.spm", "target.spm", "vocab.json"};
+  if (std::none_of(std::begin(kFiles), std::end(kFiles), [&](const char* f) { return IsFile(d + f); })) return;
+  for (const char* f : kFiles) {
+    if (!IsFile(d + f)) {
+      throw ConvertError(d + f + " is missing: a Marian tokenizer is source.spm, target.spm and vocab.json");
+    }
+  }
+  const nlohmann::json tc = TokenizerConfig(cfg);
+  bool separate = IsFile(d + "target_vocab.json");
+  if (tc.contains("separate_vocabs") && tc["separate_vocabs"].is_boolean()) {
+    separate = tc["separate_vocabs"].get<bool>();
+    if (separate && !IsFile(d + "target_vocab.json")) {
+      throw ConvertError(d + "tokenizer_config.json separate_vocabs is true but there is no target_vocab.json");
+    }
+  }
+  for (const char* f : {"source.spm", "target.spm"}) SentencePiecePieces(d + f);  // a clear error when damaged
+  HfTokenizer src{"sentencepiece:" + d + "source.spm", ReadPieceIds(d + "vocab.json"),
+                  "source.spm, pieces to ids by vocab.json (MarianTokenizer)"};
+  HfTokenizer tgt{"sentencepiece:" + d + "target.spm", separate ? ReadPieceIds(d + "target_vocab.json") : src.vocab,
+                  std::string("target.spm, pieces to ids by ") + (separate ? "target_vocab.json" : "vocab.json") +
+                      " (MarianTokenizer)"};
+  s.src_tokenizer = std::move(src);
+  s.tgt_tokenizer = std::move(tgt);
+}
+
+// T5 / mT5 (T5Tokenizer): spiece.model's ids are the model's, then
+// tokenizer_config.json's extra_ids sentinels (default 100, at most what the
+// embedding leaves) counting down from the last: <extra_id_0> is id
+// S + extra_ids - 1. Rows past them (T5's embedding is padded to a multiple
+// of 128) are no token.
+void ReadT5Tokenizer(const HfConfig& cfg, HfSource& s) {
+  const std::string path = cfg.dir() + "/spiece.model";
+  if (!IsFile(path)) return;
+  std::vector<std::string> vocab = SentencePiecePieces(path);
+  const size_t S = vocab.size();
+  const auto V = cfg.RequireInt("vocab_size", 1, loaders::Limits::kMaxVocab);
+  if (S > static_cast<uint64_t>(V.value)) {
+    throw ConvertError(path + " has " + std::to_string(S) + " pieces, more than " + V.where + " " +
+                       std::to_string(V.value));
+  }
+  const nlohmann::json tc = TokenizerConfig(cfg);
+  size_t extra = std::min<size_t>(100, static_cast<size_t>(V.value) - S);
+  std::string extra_where = "T5Tokenizer's default (100, at most the rows left)";
+  if (tc.contains("extra_ids")) {
+    if (!tc["extra_ids"].is_number_integer() || tc["extra_ids"].get<int64_t>() < 0 ||
+        static_cast<uint64_t>(tc["extra_ids"].get<int64_t>()) > static_cast<uint64_t>(V.value) - S) {
+      throw ConvertError(cfg.dir() + "/tokenizer_config.json extra_ids is " + tc["extra_ids"].dump() + ": " +
+                         std::to_string(S) + " pieces and the sentinels must fit in " + V.where + " " +
+                         std::to_string(V.value));
+    }
+    extra = static_cast<size_t>(tc["extra_ids"].get<int64_t>());
+    extra_where = "tokenizer_config.json extra_ids";
+  }
+  vocab.resize(static_cast<size_t>(V.value));
+  for (size_t i = 0; i < extra; ++i) vocab[S + extra - 1 - i] = "<extra_id_" + std::to_string(i) + ">";
+  for (size_t i = S + extra; i < vocab.size(); ++i) vocab[i] = "<no token: row " + std::to_string(i) + ">";
+  HfTokenizer t{"sentencepiece:" + path, std::move(vocab),
+                "spiece.model ids, then " + std::to_string(extra) + " <extra_id_N> sentinels (" + extra_where + ")"};
+  s.src_tokenizer = t;
+  s.tgt_tokenizer = std::move(t);
+}
+
+// BART (BartTokenizer): byte-level BPE from vocab.json + merges.txt (the
+// vocabulary is the model's ids), or tokenizer.json when it is the only file.
+void ReadBartTokenizer(const HfConfig& cfg, HfSource& s) {
+  const std::string d = cfg.dir() + "/";
+  const bool vocab = IsFile(d + "vocab.json"), merges = IsFile(d + "merges.txt");
+  HfTokenizer t;
+  if (vocab && merges) {
+    t = {"bpe:" + d + "vocab.json," + d + "merges.txt", ReadPieceIds(d + "vocab.json"),
+         "vocab.json + merges.txt (BartTokenizer, byte-level BPE)"};
+  } else if (vocab || merges) {
+    throw ConvertError(d + (vocab ? "merges.txt" : "vocab.json") + " is missing: BART's tokenizer is vocab.json "
+                       "and merges.txt");
+  } else if (IsFile(d + "tokenizer.json")) {
+    t = {"hf:" + d + "tokenizer.json", {}, "tokenizer.json (byte-level BPE)"};
+  } else {
+    return;
+  }
+  s.src_tokenizer = t;
+  s.tgt_tokenizer = std::move(t);
+}
+
+// The family's tokenizer files, and the unknown token from their
+// vocabularies; without them ids only, with a note.
+void ReadTokenizerFiles(const HfConfig& cfg, HfSource& s) {
+  if (s.model_type == "marian") ReadMarianTokenizer(cfg, s);
+  if (s.model_type == "t5" || s.model_type == "mt5") ReadT5Tokenizer(cfg, s);
+  if (s.model_type == "bart") ReadBartTokenizer(cfg, s);
+  if (!s.src_tokenizer) {
+    std::string tokenizer_files;
+    for (const char* name : {"source.spm", "target.spm", "sentencepiece.bpe.model", "spm.model", "spiece.model",
+                             "tokenizer.json", "vocab.json"}) {
+      if (IsFile(cfg.dir() + "/" + name)) tokenizer_files += std::string(tokenizer_files.empty() ? "" : ", ") + name;
+    }
+    s.notes.push_back("ids only: " +
+                      (tokenizer_files.empty() ? std::string("no tokenizer files beside the weights")
+                                               : "the tokenizer files beside the weights (" + tokenizer_files +
+                                                     ") are not read yet for " + s.model_type) +
+                      "; give ids (the source framing applies to text sources only)");
+    return;
+  }
+  const nlohmann::json tc = TokenizerConfig(cfg);
+  const std::string unk = tc.contains("unk_token") && tc["unk_token"].is_string() ? tc["unk_token"].get<std::string>()
+                                                                                  : std::string("<unk>");
+  for (auto [tok, slot] : {std::pair<const std::optional<HfTokenizer>*, std::optional<FileValue<int32_t>>*>{
+                               &s.src_tokenizer, &s.file.src_unk},
+                           {&s.tgt_tokenizer, &s.file.tgt_unk}}) {
+    const std::vector<std::string>& v = (*tok)->vocab;
+    const auto it = std::find(v.begin(), v.end(), unk);
+    *slot = FileValue<int32_t>{it == v.end() ? -1 : static_cast<int32_t>(it - v.begin()),
+                               it == v.end() ? "no " + unk + " in the tokenizer's vocabulary" : unk + " in " + (*tok)->where};
+  }
+  s.file.unk = s.file.tgt_unk;
+  s.notes.push_back("tokenizer: source " + s.src_tokenizer->where + "; target " + s.tgt_tokenizer->where);
+}
+
 // model_type → the family's reader. T5 / mT5 plug in here: an entry whose
 // reader fills HfSource (the mapping onto the .esq roles and the settings,
 // with the shared steps above: HfConfig's checked getters, LayerCount,
@@ -567,6 +724,7 @@ HfSource ReadHfSource(const std::string& dir) {
   s.notes.push_back("read " + cfg.path() + (cfg.has_generation() ? " and generation_config.json" : "") +
                     ": model_type " + s.model_type);
   it->second(cfg, s);
+  ReadTokenizerFiles(cfg, s);
   return s;
 }
 

@@ -9,6 +9,7 @@
 // refused in one line naming the ones it does.
 #pragma once
 
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,6 +20,17 @@
 #include "tools/convert_settings.h"
 
 namespace edgeseq::tools {
+
+// A tokenizer file beside the weights, as the converter's flags would give it:
+// `spec` as --src-tokenizer / --tgt-tokenizer take it (sentencepiece:FILE,
+// bpe:VOCAB.json,MERGES.txt, hf:tokenizer.json), `vocab` the token strings by
+// model id that map the tokenizer's pieces to the model's ids (as --src-vocab
+// / --tgt-vocab; empty: the tokenizer's own numbering is the model's).
+struct HfTokenizer {
+  std::string spec;
+  std::vector<std::string> vocab;
+  std::string where;  // the files and the family's rule, for the settings summary
+};
 
 struct HfSource {
   std::string description;        // "Hugging Face marian checkpoint (model.safetensors)"
@@ -36,6 +48,9 @@ struct HfSource {
   std::string position_detail;    // for the settings summary
   std::set<std::string> consumed; // tensors read as settings or dropped on purpose (aliases, computed tables)
   std::vector<std::string> notes; // for the log: what was read, what is not recorded
+  // The family's tokenizer files, when the directory holds them (else ids
+  // only, with a note).
+  std::optional<HfTokenizer> src_tokenizer, tgt_tokenizer;
 };
 
 // Whether `path` is a directory holding config.json (and no CTranslate2
