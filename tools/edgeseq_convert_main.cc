@@ -91,10 +91,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({7, 8}))
       ->capture_default_str();
   app.add_option("--embeddings", o.embeddings,
-                 "Token embeddings as int8, f16 or f32 (default: f16, f32 with --quantize f32; a lookup reads only its rows)")
+                 "Token embeddings as int8, f16 or f32 (default: f16, f32 with --quantize f32, int8 with --quantize int8 "
+                 "when the output projection is tied to them; a lookup reads only its rows)")
       ->check(CLI::IsMember({"int8", "f16", "f32"}));
   app.add_option("--output-projection", o.output_projection,
-                 "Output projection as int8, f16 or f32 (default: the --quantize type)")
+                 "Output projection as int8, f16 or f32 (default: the --quantize type; a tied one is the target "
+                 "embedding: --embeddings)")
       ->check(CLI::IsMember({"int8", "f16", "f32"}));
   app.add_flag("--strict", o.strict,
                "Refuse any setting that would come from a layout default, and checkpoint tensors the layout does "

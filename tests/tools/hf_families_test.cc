@@ -168,6 +168,38 @@ TEST(HfFamilies, Int8DriftIsMeasured) {
   }
 }
 
+// A tied output projection is the target embedding: with int8 matmuls the
+// table is int8 by default (an int8 projection, as CTranslate2's int8), f16
+// when asked; --output-projection does not apply to it.
+TEST(HfFamilies, TiedOutputIsInt8WithInt8Matmuls) {
+  std::string log;
+  const std::string esq = ConvertFamily("marian", "int8", &log);
+  const auto f = loaders::EsqFile::Open(esq);
+  ASSERT_TRUE(f.config().tied_output);
+  EXPECT_EQ(f.Find("encoder.embed_tokens.weight")->dtype, loaders::DType::kI8);
+  EXPECT_NE(log.find("embeddings stored int8"), std::string::npos) << log;
+  unlink(esq.c_str());
+  ConvertOptions o;
+  o.input = kDir + std::string("marian");
+  o.output = Temp("marian-tied-f16.esq");
+  o.quantize = "int8";
+  o.embeddings = "f16";
+  o.quiet = true;
+  std::ostringstream quiet;
+  Convert(o, quiet);
+  EXPECT_EQ(loaders::EsqFile::Open(o.output).Find("encoder.embed_tokens.weight")->dtype, loaders::DType::kF16);
+  unlink(o.output.c_str());
+  o.embeddings.clear();
+  o.output_projection = "int8";
+  try {
+    Convert(o, quiet);
+    ADD_FAILURE() << "--output-projection on a tied model was accepted";
+  } catch (const ConvertError& e) {
+    EXPECT_NE(std::string(e.what()).find("--output-projection does not apply"), std::string::npos) << e.what();
+  }
+  EXPECT_NE(access(o.output.c_str(), F_OK), 0);
+}
+
 TEST(HfFamilies, HeaderRecordsTheFamilysConventions) {
   const auto marian = loaders::EsqFile::Open(ConvertFamily("marian", "f32"));
   EXPECT_EQ(marian.config().norm_placement, loaders::NormPlacement::kPost);
