@@ -628,7 +628,7 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
     const auto tgt = std::find_if(roles.begin(), roles.end(), is("decoder.embed_tokens.weight"));
     if (src != roles.end() && tgt != roles.end() && src->shape == tgt->shape && src->values == tgt->values &&
         src->q == tgt->q && src->q_scales == tgt->q_scales) {
-      if (!o.quiet) {
+      if (!o.quiet && tgt->source != src->source) {  // (one source tensor for both roles needs no note)
         log << "edgeseq-convert: note: " << tgt->source << " equals " << src->source
             << ": stored once, as the shared embedding\n";
       }

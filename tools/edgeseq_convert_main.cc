@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   app.add_option("checkpoint", o.input,
                  "Checkpoint (.pth/.pt zip, or .safetensors), a CTranslate2 model directory (model.bin, "
                  "vocabularies, config.json), or a Hugging Face model directory (config.json, weights; "
-                 "families marian, bart, mbart, m2m_100): settings come from the directory")->required();
+                 "model_type marian, bart, mbart, m2m_100 (NLLB too), t5, mt5): settings come from the directory")->required();
   auto* output = app.add_option("-o,--output", o.output, "Output model file (.esq); written atomically");
   app.add_flag("--list", list, "Print the checkpoint's container and every tensor (name, dtype, shape), then exit")
       ->excludes(output);

@@ -71,7 +71,8 @@ void CheckTextParity(const std::string& key, const std::string& dir) {
   const auto& src_tokens = file.src_vocab()->tokens;
   const int32_t unk = file.config().tgt_unk_id;
   EXPECT_GE(unk, 0);
-  for (const auto& c : Expected()[key]) {
+  const nlohmann::json expected = Expected();  // (a temporary's member would dangle in the loop)
+  for (const auto& c : expected[key]) {
     if (c.contains("sentinel")) {
       EXPECT_EQ(file.tgt_vocab()->tokens.at(c["id"].get<size_t>()), c["sentinel"].get<std::string>());
       continue;
