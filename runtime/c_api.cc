@@ -423,9 +423,15 @@ edgeseq_status edgeseq_detokenize(const edgeseq_model* model, const int32_t* ids
 
 namespace {
 
-edgeseq::Side SideOf(edgeseq_side side) {
+// A C caller may pass any int as an edgeseq_side; read as an enum, a value
+// outside its two would be undefined behaviour in C++, so its bytes are read
+// as an int.
+edgeseq::Side SideOf(const edgeseq_side& given) {
+  static_assert(sizeof(edgeseq_side) == sizeof(int), "edgeseq_side is an int in C");
+  int side = 0;
+  memcpy(&side, &given, sizeof side);
   if (side != EDGESEQ_SIDE_SOURCE && side != EDGESEQ_SIDE_TARGET) {
-    throw ArgumentError{"side " + std::to_string(static_cast<int>(side)) + " is neither EDGESEQ_SIDE_SOURCE nor " +
+    throw ArgumentError{"side " + std::to_string(side) + " is neither EDGESEQ_SIDE_SOURCE nor " +
                         "EDGESEQ_SIDE_TARGET"};
   }
   return side == EDGESEQ_SIDE_SOURCE ? edgeseq::Side::kSource : edgeseq::Side::kTarget;
