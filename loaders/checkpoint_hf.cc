@@ -1,19 +1,14 @@
 #include "loaders/checkpoint_hf.h"
 
-#include <sys/stat.h>
-
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "loaders/mapped_file.h"
+
 namespace edgeseq::loaders {
 namespace {
-
-bool IsFile(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
 
 // A sharded checkpoint: {"metadata": {...}, "weight_map": {tensor: shard}}.
 Checkpoint ReadSharded(const std::string& dir, const std::string& index_name) {
@@ -46,7 +41,7 @@ Checkpoint ReadSharded(const std::string& dir, const std::string& index_name) {
   }
   if (shards.empty()) throw CheckpointError(index_path + ": the weight_map names no tensor");
   for (const std::string& shard : shards) {
-    if (!IsFile(dir + "/" + shard)) {
+    if (!IsRegularFile(dir + "/" + shard)) {
       throw CheckpointError(index_path + " names shard " + shard + ", which is not in " + dir);
     }
   }
@@ -82,7 +77,7 @@ Checkpoint ReadSharded(const std::string& dir, const std::string& index_name) {
 Checkpoint ReadHfWeights(const std::string& dir, std::string* source) {
   for (const char* name :
        {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"}) {
-    if (!IsFile(dir + "/" + name)) continue;
+    if (!IsRegularFile(dir + "/" + name)) continue;
     if (source) *source = name;
     const std::string n = name;
     if (n.size() > 11 && n.compare(n.size() - 11, 11, ".index.json") == 0) return ReadSharded(dir, n);

@@ -15,6 +15,11 @@
 
 namespace edgeseq::loaders {
 
+bool IsRegularFile(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
 // The messages read "cannot open PATH: REASON" (what() is "FILE: MESSAGE",
 // so the verb goes with the file).
 MappedFile::MappedFile(const std::string& path) {

@@ -10,6 +10,10 @@
 
 namespace edgeseq::loaders {
 
+// Whether `path` names a regular file (following links); false when it is
+// missing, unreadable by stat, or a directory.
+bool IsRegularFile(const std::string& path);
+
 class MappedFile {
  public:
   // Maps `path` read-only. Throws EsqError(kIo) naming the file and the

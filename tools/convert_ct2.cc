@@ -10,9 +10,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "loaders/mapped_file.h"
 #include "loaders/checkpoint_ct2.h"
 #include "loaders/half.h"
 #include "tools/convert.h"
+#include "tools/json_file.h"
 
 namespace edgeseq::tools {
 namespace {
@@ -24,11 +26,6 @@ bool StartsWith(const std::string& s, const std::string& head) { return s.compar
 bool EndsWith(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
-bool IsFile(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 // Revision-1 files carry OpenNMT-tf's variable names; CTranslate2 renames
 // them on load (first occurrence of each pattern, in this order).
 std::string RenameV1(std::string name) {
@@ -104,7 +101,7 @@ std::vector<std::string> ReadVocabFile(const std::string& path) {
 std::string FindVocab(const std::string& dir, const std::string& stem) {
   for (const char* ext : {".txt", ".json"}) {
     const std::string p = dir + "/" + stem + "_vocabulary" + ext;
-    if (IsFile(p)) return p;
+    if (loaders::IsRegularFile(p)) return p;
   }
   return "";
 }
@@ -164,7 +161,7 @@ Mapping Ct2TransformerMapping() {
 
 bool IsCt2ModelDir(const std::string& path) {
   struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && IsFile(path + "/model.bin");
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && loaders::IsRegularFile(path + "/model.bin");
 }
 
 Ct2Source ReadCt2Source(const std::string& dir) {
@@ -303,14 +300,8 @@ Ct2Source ReadCt2Source(const std::string& dir) {
   // config.json (optional).
   nlohmann::json config = nlohmann::json::object();
   const std::string config_path = dir + "/config.json";
-  if (IsFile(config_path)) {
-    std::ifstream in(config_path);
-    try {
-      config = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw ConvertError(config_path + ": not valid JSON: " + e.what());
-    }
-    if (!config.is_object()) throw ConvertError(config_path + ": not a JSON object");
+  if (loaders::IsRegularFile(config_path)) {
+    config = ReadJsonObject(config_path);
     s.notes.push_back("read " + config_path);
   }
   auto cfg_string = [&](const char* key, const std::string& dflt) -> std::pair<std::string, std::string> {

@@ -10,9 +10,11 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "loaders/mapped_file.h"
 #include "loaders/checkpoint_hf.h"
 #include "tools/convert.h"
 #include "tools/convert_conventions.h"
+#include "tools/json_file.h"
 #include "runtime/error.h"
 #include "runtime/sentencepiece_tokenizer.h"
 #include "tools/convert_t5.h"
@@ -22,33 +24,15 @@ namespace {
 
 using loaders::SourceTensor;
 
-bool IsFile(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-nlohmann::json ReadJson(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConvertError("cannot open " + path + ": " + strerror(errno));
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw ConvertError(path + ": not valid JSON: " + e.what());
-  }
-  if (!j.is_object()) throw ConvertError(path + ": not a JSON object");
-  return j;
-}
-
 // config.json, and generation_config.json when present (its values win for
 // the generation settings, as they do in Hugging Face's generate). Every
 // value is checked against a range before use: a config is input like any
 // other file.
 class HfConfig {
  public:
-  explicit HfConfig(const std::string& dir) : dir_(dir), path_(dir + "/config.json"), config_(ReadJson(path_)) {
+  explicit HfConfig(const std::string& dir) : dir_(dir), path_(dir + "/config.json"), config_(ReadJsonObject(path_)) {
     gen_path_ = dir + "/generation_config.json";
-    if (IsFile(gen_path_)) generation_ = ReadJson(gen_path_);
+    if (loaders::IsRegularFile(gen_path_)) generation_ = ReadJsonObject(gen_path_);
   }
   const std::string& path() const { return path_; }
   const std::string& dir() const { return dir_; }
@@ -516,7 +500,7 @@ void ReadT5(const HfConfig& cfg, HfSource& s) {
 // be dense (0 … n-1, each once): a model id without a piece, or a piece
 // without an id, is an error naming the file.
 std::vector<std::string> ReadPieceIds(const std::string& path) {
-  const nlohmann::json j = ReadJson(path);
+  const nlohmann::json j = ReadJsonObject(path);
   std::vector<std::string> out(j.size());
   std::vector<bool> seen(j.size(), false);
   for (const auto& [piece, v] : j.items()) {
@@ -536,7 +520,7 @@ std::vector<std::string> ReadPieceIds(const std::string& path) {
 // tokenizer_config.json when present (an empty object otherwise).
 nlohmann::json TokenizerConfig(const HfConfig& cfg) {
   const std::string path = cfg.dir() + "/tokenizer_config.json";
-  return IsFile(path) ? ReadJson(path) : nlohmann::json::object();
+  return loaders::IsRegularFile(path) ? ReadJsonObject(path) : nlohmann::json::object();
 }
 
 // A SentencePiece model file's pieces (in its id order), checked by loading it.
@@ -561,17 +545,17 @@ std::vector<std::string> SentencePiecePieces(const std::string& path) {
 void ReadMarianTokenizer(const HfConfig& cfg, HfSource& s) {
   const std::string d = cfg.dir() + "/";
   const char* kFiles[] = {"source.spm", "target.spm", "vocab.json"};
-  if (std::none_of(std::begin(kFiles), std::end(kFiles), [&](const char* f) { return IsFile(d + f); })) return;
+  if (std::none_of(std::begin(kFiles), std::end(kFiles), [&](const char* f) { return loaders::IsRegularFile(d + f); })) return;
   for (const char* f : kFiles) {
-    if (!IsFile(d + f)) {
+    if (!loaders::IsRegularFile(d + f)) {
       throw ConvertError(d + f + " is missing: a Marian tokenizer is source.spm, target.spm and vocab.json");
     }
   }
   const nlohmann::json tc = TokenizerConfig(cfg);
-  bool separate = IsFile(d + "target_vocab.json");
+  bool separate = loaders::IsRegularFile(d + "target_vocab.json");
   if (tc.contains("separate_vocabs") && tc["separate_vocabs"].is_boolean()) {
     separate = tc["separate_vocabs"].get<bool>();
-    if (separate && !IsFile(d + "target_vocab.json")) {
+    if (separate && !loaders::IsRegularFile(d + "target_vocab.json")) {
       throw ConvertError(d + "tokenizer_config.json separate_vocabs is true but there is no target_vocab.json");
     }
   }
@@ -592,7 +576,7 @@ void ReadMarianTokenizer(const HfConfig& cfg, HfSource& s) {
 // of 128) are no token.
 void ReadT5Tokenizer(const HfConfig& cfg, HfSource& s) {
   const std::string path = cfg.dir() + "/spiece.model";
-  if (!IsFile(path)) return;
+  if (!loaders::IsRegularFile(path)) return;
   std::vector<std::string> vocab = SentencePiecePieces(path);
   const size_t S = vocab.size();
   const auto V = cfg.RequireInt("vocab_size", 1, loaders::Limits::kMaxVocab);
@@ -626,7 +610,7 @@ void ReadT5Tokenizer(const HfConfig& cfg, HfSource& s) {
 // vocabulary is the model's ids), or tokenizer.json when it is the only file.
 void ReadBartTokenizer(const HfConfig& cfg, HfSource& s) {
   const std::string d = cfg.dir() + "/";
-  const bool vocab = IsFile(d + "vocab.json"), merges = IsFile(d + "merges.txt");
+  const bool vocab = loaders::IsRegularFile(d + "vocab.json"), merges = loaders::IsRegularFile(d + "merges.txt");
   HfTokenizer t;
   if (vocab && merges) {
     t = {"bpe:" + d + "vocab.json," + d + "merges.txt", ReadPieceIds(d + "vocab.json"),
@@ -634,7 +618,7 @@ void ReadBartTokenizer(const HfConfig& cfg, HfSource& s) {
   } else if (vocab || merges) {
     throw ConvertError(d + (vocab ? "merges.txt" : "vocab.json") + " is missing: BART's tokenizer is vocab.json "
                        "and merges.txt");
-  } else if (IsFile(d + "tokenizer.json")) {
+  } else if (loaders::IsRegularFile(d + "tokenizer.json")) {
     t = {"hf:" + d + "tokenizer.json", {}, "tokenizer.json (byte-level BPE)"};
   } else {
     return;
@@ -653,7 +637,7 @@ void ReadTokenizerFiles(const HfConfig& cfg, HfSource& s) {
     std::string tokenizer_files;
     for (const char* name : {"source.spm", "target.spm", "sentencepiece.bpe.model", "spm.model", "spiece.model",
                              "tokenizer.json", "vocab.json"}) {
-      if (IsFile(cfg.dir() + "/" + name)) tokenizer_files += std::string(tokenizer_files.empty() ? "" : ", ") + name;
+      if (loaders::IsRegularFile(cfg.dir() + "/" + name)) tokenizer_files += std::string(tokenizer_files.empty() ? "" : ", ") + name;
     }
     s.notes.push_back("ids only: " +
                       (tokenizer_files.empty() ? std::string("no tokenizer files beside the weights")
@@ -693,8 +677,8 @@ const std::map<std::string, FamilyReader>& Families() {
 
 bool IsHfModelDir(const std::string& path) {
   struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && IsFile(path + "/config.json") &&
-         !IsFile(path + "/model.bin");
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && loaders::IsRegularFile(path + "/config.json") &&
+         !loaders::IsRegularFile(path + "/model.bin");
 }
 
 std::string HfSupportedModelTypes() {
