@@ -17,7 +17,7 @@ static_assert(std::endian::native == std::endian::little,
 
 inline constexpr char kEsqMagic[8] = {'E', 'S', 'Q', 'M', 'O', 'D', 'E', 'L'};
 inline constexpr uint16_t kEsqMajor = 1;
-inline constexpr uint16_t kEsqMinor = 3;  // the newest minor version this code reads and writes
+inline constexpr uint16_t kEsqMinor = 4;  // the newest minor version this code reads and writes
 
 inline constexpr size_t kPreambleSize = 32;
 inline constexpr size_t kSectionEntrySize = 32;
@@ -51,6 +51,11 @@ enum class SectionKind : uint32_t {
   // byte-level BPE: its tokens, merges and added tokens, docs/FORMAT.md).
   kSrcTokenizerModel = 7,
   kTgtTokenizerModel = 8,
+  // Version 1.4: the special tokens text matches whole and the model's
+  // language tokens (TextTokens below; docs/FORMAT.md). Written with the
+  // must-understand flag: a reader that ignored it would split those tokens
+  // and frame sources without their language.
+  kTextTokens = 9,
 };
 // Section flag: a reader that does not know this section's kind must refuse
 // the file (set by writers only for sections that change meaning).
@@ -118,6 +123,35 @@ const char* TokenizerKindName(TokenizerKind k);
 inline bool TokenizerHasModel(TokenizerKind k) {
   return k == TokenizerKind::kSentencePiece || k == TokenizerKind::kByteLevelBpe;
 }
+
+// Where a language token goes (version 1.4, section 9).
+enum class SourceLanguagePlace : uint8_t {
+  kNone = 0,         // the model has no source language tokens
+  kBeforeTokens = 1, // src_prefix, language, tokens, src_suffix (M2M100, NLLB, mBART-50)
+  kAfterSuffix = 2,  // src_prefix, tokens, src_suffix, language (mBART, NLLB's legacy tokenizer)
+};
+enum class TargetLanguagePlace : uint8_t {
+  kNone = 0,       // the target language is not chosen by a token (fixed by the model, or none)
+  kFirstToken = 1, // the first generated token, forced (Hugging Face's forced_bos_token_id)
+};
+// Section 9 (version 1.4): tokens that text matches whole, and languages.
+struct TextTokens {
+  // Ids whose vocabulary text is matched whole in a SentencePiece side's
+  // text (never split by the tokenizer: T5's <extra_id_N>, language codes,
+  // </s>) and left out of decoded text unless asked for. Ascending, unique,
+  // below the side's vocabulary size.
+  std::vector<int32_t> src_special, tgt_special;
+  // A language's token in each vocabulary (−1 where a side has none); its
+  // name is that vocabulary entry (e.g. `en_XX`, `__en__`, `eng_Latn`).
+  struct Language {
+    int32_t src_id = -1;
+    int32_t tgt_id = -1;
+  };
+  std::vector<Language> languages;
+  SourceLanguagePlace source_place = SourceLanguagePlace::kNone;
+  TargetLanguagePlace target_place = TargetLanguagePlace::kNone;
+};
+inline constexpr size_t kMaxLanguages = 4096;
 
 // Hyper-parameters and special ids: the HEADER section.
 struct ModelConfig {

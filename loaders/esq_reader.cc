@@ -34,11 +34,12 @@ std::string SectionName(uint32_t kind) {
     case SectionKind::kData: return "data section";
     case SectionKind::kSrcTokenizerModel: return "source tokenizer model";
     case SectionKind::kTgtTokenizerModel: return "target tokenizer model";
+    case SectionKind::kTextTokens: return "text tokens section";
   }
   return "section kind " + std::to_string(kind);
 }
 
-bool KnownSection(uint32_t kind) { return kind >= 1 && kind <= 8; }
+bool KnownSection(uint32_t kind) { return kind >= 1 && kind <= 9; }
 
 }  // namespace
 
@@ -63,6 +64,7 @@ class EsqFile::Parser {
     ParseTokenizer();
     ParseVocab(SectionKind::kSrcVocab, f_.config_.src_vocab_size, &f_.src_vocab_, &f_.has_src_vocab_);
     ParseVocab(SectionKind::kTgtVocab, f_.config_.tgt_vocab_size, &f_.tgt_vocab_, &f_.has_tgt_vocab_);
+    ParseTextTokens();
     ParseDirectory();
   }
 
@@ -409,6 +411,59 @@ class EsqFile::Parser {
       prev = next;
     }
     *present = true;
+  }
+
+  // Section 9 (1.4): sizes first, then every id against its vocabulary.
+  void ParseTextTokens() {
+    const SectionInfo* s = Section(SectionKind::kTextTokens);
+    if (!s) return;
+    const std::string where = SectionName(s->kind);
+    if (s->size < 16) Fail(EsqErrorKind::kTruncated, where, "shorter than its 16-byte counts");
+    CheckSectionChecksum(*s);
+    const uint8_t* p = base_ + s->offset;
+    const uint32_t ns = Load<uint32_t>(p), nt = Load<uint32_t>(p + 4), nl = Load<uint32_t>(p + 8);
+    const uint8_t src_place = p[12], tgt_place = p[13];
+    if (ns > f_.config_.src_vocab_size || nt > f_.config_.tgt_vocab_size || nl > kMaxLanguages) {
+      Fail(EsqErrorKind::kLimit, where, "more special tokens than the vocabulary has, or more than " +
+                                            std::to_string(kMaxLanguages) + " languages");
+    }
+    if (s->size != 16 + (uint64_t{ns} + nt) * 4 + uint64_t{nl} * 8) {
+      Fail(EsqErrorKind::kTruncated, where, "its size does not match its counts");
+    }
+    if (src_place > 2 || tgt_place > 1 || Load<uint16_t>(p + 14) != 0) {
+      Fail(EsqErrorKind::kBadHeader, where, "unknown language place or nonzero reserved bytes");
+    }
+    if ((ns && !f_.has_src_vocab_) || (nt && !f_.has_tgt_vocab_)) {
+      Fail(EsqErrorKind::kBadVocabulary, where, "special tokens for a side without a vocabulary");
+    }
+    TextTokens& t = f_.text_tokens_;
+    const uint8_t* q = p + 16;
+    for (auto [n, vocab, ids, side] : {std::tuple{ns, f_.config_.src_vocab_size, &t.src_special, "source"},
+                                       std::tuple{nt, f_.config_.tgt_vocab_size, &t.tgt_special, "target"}}) {
+      for (uint32_t i = 0; i < n; ++i, q += 4) {
+        const int32_t id = Load<int32_t>(q);
+        if (id < 0 || static_cast<uint32_t>(id) >= vocab || (!ids->empty() && id <= ids->back())) {
+          Fail(EsqErrorKind::kBadVocabulary, where, std::string(side) + " special id " + std::to_string(id) +
+                                                        " is outside the vocabulary or out of order");
+        }
+        ids->push_back(id);
+      }
+    }
+    for (uint32_t i = 0; i < nl; ++i, q += 8) {
+      TextTokens::Language l{Load<int32_t>(q), Load<int32_t>(q + 4)};
+      const bool src_ok = l.src_id == -1 || (l.src_id >= 0 && f_.has_src_vocab_ &&
+                                              static_cast<uint32_t>(l.src_id) < f_.config_.src_vocab_size);
+      const bool tgt_ok = l.tgt_id == -1 || (l.tgt_id >= 0 && f_.has_tgt_vocab_ &&
+                                              static_cast<uint32_t>(l.tgt_id) < f_.config_.tgt_vocab_size);
+      if (!src_ok || !tgt_ok || (l.src_id < 0 && l.tgt_id < 0)) {
+        Fail(EsqErrorKind::kBadVocabulary, where, "language " + std::to_string(i) + " has no valid token id");
+      }
+      t.languages.push_back(l);
+    }
+    if (nl == 0 && (src_place || tgt_place)) Fail(EsqErrorKind::kBadHeader, where, "a language place without languages");
+    t.source_place = static_cast<SourceLanguagePlace>(src_place);
+    t.target_place = static_cast<TargetLanguagePlace>(tgt_place);
+    f_.has_text_tokens_ = true;
   }
 
   void ParseDirectory() {

@@ -77,6 +77,9 @@ class EsqFile {
   // mapping; empty unless that side's tokenizer needs one.
   std::string_view src_tokenizer_model() const { return src_tokenizer_model_; }
   std::string_view tgt_tokenizer_model() const { return tgt_tokenizer_model_; }
+  // Section 9 (1.4): special tokens matched whole in text, and languages;
+  // nullptr when the file has none.
+  const TextTokens* text_tokens() const { return has_text_tokens_ ? &text_tokens_ : nullptr; }
   const std::vector<SectionInfo>& sections() const { return sections_; }
 
   // Tells the kernel how the mapped tensors are read (AdviseAccess in
@@ -103,6 +106,8 @@ class EsqFile {
   TokenizerKind src_tokenizer_ = TokenizerKind::kWhitespace;
   TokenizerKind tgt_tokenizer_ = TokenizerKind::kWhitespace;
   std::string_view src_tokenizer_model_, tgt_tokenizer_model_;
+  TextTokens text_tokens_;
+  bool has_text_tokens_ = false;
   std::vector<SectionInfo> sections_;
 };
 

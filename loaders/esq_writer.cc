@@ -128,6 +128,23 @@ void SerializeEsq(const EsqContents& in, const std::function<void(const void*, s
   }
   if (in.src_vocab) small.push_back({static_cast<uint32_t>(SectionKind::kSrcVocab), 0, VocabBytes(*in.src_vocab, "source vocabulary")});
   if (in.tgt_vocab) small.push_back({static_cast<uint32_t>(SectionKind::kTgtVocab), 0, VocabBytes(*in.tgt_vocab, "target vocabulary")});
+  if (in.text_tokens) {
+    const TextTokens& t = *in.text_tokens;
+    std::vector<uint8_t> b;
+    Put(b, static_cast<uint32_t>(t.src_special.size()));
+    Put(b, static_cast<uint32_t>(t.tgt_special.size()));
+    Put(b, static_cast<uint32_t>(t.languages.size()));
+    Put(b, static_cast<uint8_t>(t.source_place));
+    Put(b, static_cast<uint8_t>(t.target_place));
+    Put(b, uint16_t{0});
+    for (int32_t id : t.src_special) Put(b, id);
+    for (int32_t id : t.tgt_special) Put(b, id);
+    for (const TextTokens::Language& l : t.languages) {
+      Put(b, l.src_id);
+      Put(b, l.tgt_id);
+    }
+    small.push_back({static_cast<uint32_t>(SectionKind::kTextTokens), kSectionMustUnderstand, std::move(b)});
+  }
   for (const RawSection& r : in.extra_sections) small.push_back({r.kind, r.flags, r.bytes});
 
   // Tensor layout inside the data section, each part 64-byte aligned. All
@@ -236,6 +253,7 @@ void SerializeEsq(const EsqContents& in, const std::function<void(const void*, s
       if (k == TokenizerKind::kSentencePiece && minor < 2) minor = 2;
     }
   }
+  if (in.text_tokens) minor = 4;
   Put(pre, minor);
   Put(pre, count);
   Put(pre, file_size);

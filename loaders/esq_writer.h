@@ -39,6 +39,8 @@ struct EsqContents {
   std::optional<std::pair<TokenizerKind, TokenizerKind>> tokenizer;  // source, target
   // SentencePiece sides: their serialized model (sections 7 and 8).
   std::string src_tokenizer_model, tgt_tokenizer_model;
+  // Section 9 (1.4; the file's minor version is then 4).
+  std::optional<TextTokens> text_tokens;
   std::vector<RawSection> extra_sections;
 };
 

@@ -120,6 +120,38 @@ std::vector<int32_t> Model::EncodeSource(std::string_view text, std::vector<std:
 
 std::string Model::DecodeTarget(const std::vector<int32_t>& ids) const { return Decode(ids, Side::kTarget); }
 
+std::vector<std::string> Model::Languages() const {
+  std::vector<std::string> out;
+  const auto& codec = src_codec_ ? src_codec_ : tgt_codec_;
+  if (codec) {
+    for (const auto& [name, id] : codec->languages()) out.emplace_back(name);
+  }
+  return out;
+}
+
+std::vector<int32_t> Model::EncodeSource(std::string_view text, std::string_view source_language,
+                                         std::vector<std::string>* unknown) const {
+  if (source_language.empty()) return EncodeSource(text, unknown);
+  return Translate([&] {
+    if (!src_codec_) runtime::TextCodec(impl_->file(), true);  // throws: no source vocabulary
+    const loaders::TextTokens* t = impl_->file().text_tokens();
+    if (!t || t->source_place == loaders::SourceLanguagePlace::kNone) {
+      throw runtime::Error(runtime::ErrorKind::kInput, "the model does not take a source language");
+    }
+    return src_codec_->Encode(text, src_codec_->LanguageId(source_language), unknown);
+  });
+}
+
+std::vector<int32_t> Model::TargetLanguagePrefix(std::string_view target_language) const {
+  return Translate([&] {
+    const loaders::TextTokens* t = impl_->file().text_tokens();
+    if (!tgt_codec_ || !t || t->target_place != loaders::TargetLanguagePlace::kFirstToken) {
+      throw runtime::Error(runtime::ErrorKind::kInput, "the model does not choose its target language by a token");
+    }
+    return std::vector<int32_t>{tgt_codec_->LanguageId(target_language)};
+  });
+}
+
 std::vector<int32_t> Model::Encode(std::string_view text, Side side) const {
   if (side == Side::kSource) return EncodeSource(text, nullptr);
   return Translate([&] {

@@ -21,6 +21,7 @@ static_assert(EDGESEQ_LIBRARY_VERSION_MAJOR == EDGESEQ_VERSION_MAJOR &&
 
 struct edgeseq_model {
   edgeseq::Model model;
+  std::vector<std::string> languages;  // Model::Languages(), for edgeseq_model_language's pointers
 };
 struct edgeseq_generator {
   edgeseq::Model model;  // keeps the model alive and gives text access
@@ -206,6 +207,19 @@ std::vector<std::vector<int32_t>> Sources(const int32_t* const* sources, const s
   return out;
 }
 
+// params.target_language: its token first in each of n sources' target
+// prefixes (o.target_prefix: none, or one per source).
+void ApplyTargetLanguage(const edgeseq::Model& model, const edgeseq_generate_params& p, size_t n,
+                         edgeseq::GenerateOptions& o) {
+  if (!p.target_language || !*p.target_language) return;
+  const std::vector<int32_t> lang = model.TargetLanguagePrefix(p.target_language);
+  if (o.target_prefix.empty()) {
+    o.target_prefix.assign(n, lang);
+    return;
+  }
+  for (auto& prefix : o.target_prefix) prefix.insert(prefix.begin(), lang.begin(), lang.end());
+}
+
 // The best output for a text (words decoded one by one for a word model).
 std::string GenerateText(edgeseq_generator* g, const char* text, const edgeseq_generate_params& p) {
   std::vector<std::vector<int32_t>> sources;
@@ -216,7 +230,8 @@ std::string GenerateText(edgeseq_generator* g, const char* text, const edgeseq_g
   } else {
     texts.push_back(text);
   }
-  for (std::string_view t : texts) sources.push_back(g->model.EncodeSource(t));
+  const std::string_view language = p.source_language ? p.source_language : "";
+  for (std::string_view t : texts) sources.push_back(g->model.EncodeSource(t, language, nullptr));
   std::string out;
   const size_t batch = g->limits.max_batch;
   for (size_t start = 0; start < sources.size(); start += batch) {
@@ -230,6 +245,7 @@ std::string GenerateText(edgeseq_generator* g, const char* text, const edgeseq_g
       }
       o.target_prefix = {o.target_prefix.begin() + start, o.target_prefix.begin() + end};
     }
+    ApplyTargetLanguage(g->model, p, end - start, o);
     const auto hyps = g->generator.Generate({sources.begin() + start, sources.begin() + end}, o);
     for (size_t i = 0; i < hyps.size(); ++i) {
       if (start + i) out += " | ";
@@ -237,6 +253,15 @@ std::string GenerateText(edgeseq_generator* g, const char* text, const edgeseq_g
     }
   }
   return out;
+}
+
+// Ids into a malloc'd buffer (edgeseq_free; never NULL, even for none).
+void CopyIds(const std::vector<int32_t>& ids, int32_t** out_ids, size_t* out_len) {
+  int32_t* buf = static_cast<int32_t*>(malloc(std::max<size_t>(ids.size(), 1) * sizeof(int32_t)));
+  if (!buf) throw std::bad_alloc();
+  if (!ids.empty()) memcpy(buf, ids.data(), ids.size() * sizeof(int32_t));
+  *out_ids = buf;
+  *out_len = ids.size();
 }
 
 char* CopyString(const std::string& s) {
@@ -302,7 +327,9 @@ edgeseq_status edgeseq_model_load_with_params(const char* path, const edgeseq_lo
     edgeseq_load_params d;
     edgeseq_load_params_init(&d);
     const edgeseq_load_params p = ReadSized(params, d, "edgeseq_load_params");
-    *out = new edgeseq_model{edgeseq::Model::Load(path, p.verify_checksums != 0)};
+    auto m = edgeseq::Model::Load(path, p.verify_checksums != 0);
+    auto languages = m.Languages();
+    *out = new edgeseq_model{std::move(m), std::move(languages)};
   });
 }
 
@@ -325,7 +352,9 @@ edgeseq_status edgeseq_model_load_from_memory(const void* bytes, size_t size, co
     edgeseq_load_params d;
     edgeseq_load_params_init(&d);
     const edgeseq_load_params p = ReadSized(params, d, "edgeseq_load_params");
-    *out = new edgeseq_model{edgeseq::Model::LoadFromMemory(bytes, size, p.verify_checksums != 0)};
+    auto m = edgeseq::Model::LoadFromMemory(bytes, size, p.verify_checksums != 0);
+    auto languages = m.Languages();
+    *out = new edgeseq_model{std::move(m), std::move(languages)};
   });
 }
 
@@ -448,12 +477,26 @@ edgeseq_status edgeseq_encode(const edgeseq_model* model, edgeseq_side side, con
   if (!out_ids) return NullArgument(fn, "out_ids");
   if (!out_len) return NullArgument(fn, "out_len");
   return Guard(fn, [&] {
-    const std::vector<int32_t> ids = model->model.Encode(text, SideOf(side));
-    int32_t* buf = static_cast<int32_t*>(malloc(std::max<size_t>(ids.size(), 1) * sizeof(int32_t)));
-    if (!buf) throw std::bad_alloc();
-    if (!ids.empty()) memcpy(buf, ids.data(), ids.size() * sizeof(int32_t));
-    *out_ids = buf;
-    *out_len = ids.size();
+    CopyIds(model->model.Encode(text, SideOf(side)), out_ids, out_len);
+  });
+}
+
+size_t edgeseq_model_language_count(const edgeseq_model* model) { return model ? model->languages.size() : 0; }
+
+const char* edgeseq_model_language(const edgeseq_model* model, size_t i) {
+  return model && i < model->languages.size() ? model->languages[i].c_str() : nullptr;
+}
+
+edgeseq_status edgeseq_encode_source(const edgeseq_model* model, const char* text, const char* source_language,
+                                     int32_t** out_ids, size_t* out_len) {
+  const char* fn = "edgeseq_encode_source";
+  if (out_ids) *out_ids = nullptr;
+  if (!model) return NullArgument(fn, "model");
+  if (!text) return NullArgument(fn, "text");
+  if (!out_ids) return NullArgument(fn, "out_ids");
+  if (!out_len) return NullArgument(fn, "out_len");
+  return Guard(fn, [&] {
+    CopyIds(model->model.EncodeSource(text, source_language ? source_language : "", nullptr), out_ids, out_len);
   });
 }
 
@@ -519,7 +562,13 @@ edgeseq_status edgeseq_generate_batch(edgeseq_generator* g, const int32_t* const
   return Guard(fn, [&] {
     const edgeseq_generate_params p = ReadSized(params, DefaultParams(), "edgeseq_generate_params");
     const auto src = Sources(sources, source_lens, n_sources, "sources");
-    auto hyps = g->generator.Generate(src, ToOptions(p));
+    if (p.source_language && *p.source_language) {
+      throw edgeseq::Error(edgeseq::ErrorCode::kInput, "source_language frames text; ids are verbatim (frame them "
+                                                       "with edgeseq_encode_source)");
+    }
+    edgeseq::GenerateOptions o = ToOptions(p);
+    ApplyTargetLanguage(g->model, p, src.size(), o);
+    auto hyps = g->generator.Generate(src, o);
     auto* r = new edgeseq_result;
     try {
       r->has_text = g->info.has_vocabularies;

@@ -75,6 +75,54 @@ TextCodec::TextCodec(const loaders::EsqFile& file, bool source)
     prefix_ = c.src_prefix;
     suffix_ = c.src_suffix;
   }
+  if (const loaders::TextTokens* t = file.text_tokens()) {
+    for (int32_t id : source ? t->src_special : t->tgt_special) {
+      special_[static_cast<size_t>(id)] = true;
+      const std::string_view text = vocab_->tokens[static_cast<size_t>(id)];
+      if (!text.empty()) special_text_.emplace_back(text, id);
+    }
+    std::stable_sort(special_text_.begin(), special_text_.end(),
+                     [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+    for (const loaders::TextTokens::Language& l : t->languages) {
+      const int32_t id = source ? l.src_id : l.tgt_id;
+      if (id >= 0) languages_.emplace_back(vocab_->tokens[static_cast<size_t>(id)], id);
+    }
+    language_after_suffix_ = t->source_place == loaders::SourceLanguagePlace::kAfterSuffix;
+  }
+}
+
+int32_t TextCodec::LanguageId(std::string_view code) const {
+  auto list = [&](const std::vector<std::string_view>& names) {
+    std::string s;
+    for (size_t i = 0; i < names.size() && i < 12; ++i) s += (i ? ", " : "") + std::string(names[i]);
+    if (names.size() > 12) s += ", ... (" + std::to_string(names.size()) + " in all; edgeseq inspect lists them)";
+    return s;
+  };
+  if (languages_.empty()) throw Error(ErrorKind::kInput, "the model has no language tokens (a language was given)");
+  std::vector<std::string_view> all, matches;
+  int32_t match = -1;
+  for (const auto& [name, id] : languages_) {
+    all.push_back(name);
+    if (name == code) return id;
+  }
+  for (const auto& [name, id] : languages_) {
+    // The code inside the token: __en__ → en, en_XX → en, eng_Latn → eng.
+    std::string_view inner = name;
+    if (inner.size() > 4 && inner.substr(0, 2) == "__" && inner.substr(inner.size() - 2) == "__") {
+      inner = inner.substr(2, inner.size() - 4);
+    } else if (const size_t u = inner.find('_'); u != std::string_view::npos && u > 0) {
+      inner = inner.substr(0, u);
+    }
+    if (!code.empty() && inner == code) {
+      matches.push_back(name);
+      match = id;
+    }
+  }
+  if (matches.size() == 1) return match;
+  if (matches.size() > 1) {
+    throw Error(ErrorKind::kInput, "language '" + std::string(code) + "' is ambiguous: " + list(matches));
+  }
+  throw Error(ErrorKind::kInput, "language '" + std::string(code) + "' is not one of the model's: " + list(all));
 }
 
 // The BPE side's two maps, through the model's vocabulary: a token by its
@@ -106,13 +154,19 @@ std::vector<int32_t> TextCodec::Encode(std::string_view text, std::vector<std::s
   return Frame(EncodeTokens(text, unknown));
 }
 
-std::vector<int32_t> TextCodec::Frame(const std::vector<int32_t>& ids) const {
-  if (ids.empty() || (prefix_.empty() && suffix_.empty())) return ids;  // nothing to translate stays empty
+std::vector<int32_t> TextCodec::Encode(std::string_view text, int32_t language, std::vector<std::string>* unknown) const {
+  return Frame(EncodeTokens(text, unknown), language);
+}
+
+std::vector<int32_t> TextCodec::Frame(const std::vector<int32_t>& ids, int32_t language) const {
+  if (ids.empty() || (prefix_.empty() && suffix_.empty() && language < 0)) return ids;  // nothing to translate stays empty
   std::vector<int32_t> out;
-  out.reserve(prefix_.size() + ids.size() + suffix_.size());
+  out.reserve(prefix_.size() + ids.size() + suffix_.size() + 1);
   out.insert(out.end(), prefix_.begin(), prefix_.end());
+  if (language >= 0 && !language_after_suffix_) out.push_back(language);
   out.insert(out.end(), ids.begin(), ids.end());
   out.insert(out.end(), suffix_.begin(), suffix_.end());
+  if (language >= 0 && language_after_suffix_) out.push_back(language);
   return out;
 }
 
@@ -142,7 +196,26 @@ std::vector<int32_t> TextCodec::EncodeTokens(std::string_view text, std::vector<
     }
   };
   if (kind_ == loaders::TokenizerKind::kSentencePiece) {
-    for (const std::string& piece : sp_->Encode(text)) add(piece);
+    // Special tokens are matched whole (the longest at the earliest
+    // position); the text between them goes to SentencePiece on its own.
+    size_t from = 0;
+    auto segment = [&](std::string_view part) {
+      for (const std::string& piece : sp_->Encode(part)) add(piece);
+    };
+    for (size_t i = 0; i < text.size() && !special_text_.empty();) {
+      const auto hit = std::find_if(special_text_.begin(), special_text_.end(),
+                                    [&](const auto& s) { return text.substr(i, s.first.size()) == s.first; });
+      if (hit == special_text_.end()) {
+        ++i;
+        continue;
+      }
+      if (i > from) segment(text.substr(from, i - from));
+      if (texts) texts->emplace_back(hit->first);
+      ids.push_back(hit->second);
+      i += hit->first.size();
+      from = i;
+    }
+    if (from < text.size() || from == 0) segment(text.substr(from));
   } else if (bpe_) {
     for (int32_t t : bpe_->Encode(text)) {
       const int32_t id = bpe_ids_[static_cast<size_t>(t)];

@@ -50,6 +50,9 @@ class TextCodec {
   // The ids the encoder (source) or the decoder (target) reads: EncodeTokens,
   // then, on the source side, Frame.
   std::vector<int32_t> Encode(std::string_view text, std::vector<std::string>* unknown = nullptr) const;
+  // The same with a language token (LanguageId) framed where the model puts
+  // it (a source side; language < 0: none).
+  std::vector<int32_t> Encode(std::string_view text, int32_t language, std::vector<std::string>* unknown) const;
   // Text to token ids without framing. A token outside the vocabulary becomes
   // the side's unknown id, and is appended to *unknown (when given); without
   // an unknown id it is refused (Error(kInput) naming it). *texts (when
@@ -58,7 +61,15 @@ class TextCodec {
                                     std::vector<std::string>* texts = nullptr) const;
   // prefix + ids + suffix (the source side's framing; the target side has none);
   // empty ids stay empty: an empty source has nothing to translate.
-  std::vector<int32_t> Frame(const std::vector<int32_t>& ids) const;
+  std::vector<int32_t> Frame(const std::vector<int32_t>& ids, int32_t language = -1) const;
+  // The model's languages (section 9) named by their tokens on this side.
+  const std::vector<std::pair<std::string_view, int32_t>>& languages() const { return languages_; }
+  // The id of a language's token on this side: `code` is a token's text
+  // (`en_XX`, `__en__`, `eng_Latn`) or, when exactly one token matches, the
+  // code inside it (`en`, `eng`: the part before '_' or between "__").
+  // Error(kInput) naming the choices for an unknown or ambiguous code, or a
+  // model without languages on this side.
+  int32_t LanguageId(std::string_view code) const;
   // Ids (each below the vocabulary's size; the caller checks) to text. The
   // header's special ids (pad, bos, eos, decoder start) and the tokenizer's
   // own (SentencePiece control pieces, BPE special tokens) are left out
@@ -79,6 +90,11 @@ class TextCodec {
   int32_t unk_ = -1;
   loaders::TextNormalization normalization_ = loaders::TextNormalization::kNone;
   std::vector<int32_t> prefix_, suffix_;
+  bool language_after_suffix_ = false;                          // mBART: tokens </s> lang
+  std::vector<std::pair<std::string_view, int32_t>> languages_;  // name, id (this side)
+  // A SentencePiece side's special tokens, matched whole before SentencePiece
+  // sees the text: (text, id), longest first.
+  std::vector<std::pair<std::string_view, int32_t>> special_text_;
   std::shared_ptr<const SentencePieceTokenizer> sp_;  // SentencePiece sides only
   std::vector<bool> special_;                         // ids decoding drops
   std::shared_ptr<const ByteLevelBpe> bpe_;           // byte-level BPE sides only:

@@ -1135,6 +1135,37 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
       *vocab = std::move(own);
     }
   }
+  if (hf) {
+    // Section 9: the directory's special tokens and languages, by their ids
+    // in the vocabularies written (a side given by flags has none).
+    loaders::TextTokens t;
+    auto ids_of = [](const std::optional<std::vector<std::string>>& vocab, const std::vector<std::string>& texts) {
+      std::vector<int32_t> ids;
+      if (!vocab) return ids;
+      for (const std::string& text : texts) {
+        const auto it = std::find(vocab->begin(), vocab->end(), text);
+        if (it != vocab->end()) ids.push_back(static_cast<int32_t>(it - vocab->begin()));
+      }
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      return ids;
+    };
+    const bool src_dir = hf->src_tokenizer && !given.src_tokenizer && o.src_vocab_file.empty();
+    const bool tgt_dir = hf->tgt_tokenizer && !given.tgt_tokenizer && o.tgt_vocab_file.empty();
+    if (src_dir) t.src_special = ids_of(out.src_vocab, hf->src_tokenizer->special);
+    if (tgt_dir) t.tgt_special = ids_of(out.tgt_vocab, hf->tgt_tokenizer->special);
+    if (src_dir && tgt_dir) {
+      for (const std::string& name : hf->languages) {
+        const std::vector<int32_t> s = ids_of(out.src_vocab, {name}), g = ids_of(out.tgt_vocab, {name});
+        if (!s.empty() || !g.empty()) t.languages.push_back({s.empty() ? -1 : s[0], g.empty() ? -1 : g[0]});
+      }
+      if (!t.languages.empty()) {
+        t.source_place = hf->source_language_place;
+        t.target_place = hf->target_language_place;
+      }
+    }
+    if (!t.src_special.empty() || !t.tgt_special.empty() || !t.languages.empty()) out.text_tokens = std::move(t);
+  }
   if (out.src_vocab || out.tgt_vocab) {
     out.tokenizer = {{TokenizerKind("--src-tokenizer", o.src_tokenizer.value_or("whitespace")),
                       TokenizerKind("--tgt-tokenizer", o.tgt_tokenizer.value_or("whitespace"))}};

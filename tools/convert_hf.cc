@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <regex>
 
 #include "loaders/mapped_file.h"
 #include "loaders/checkpoint_hf.h"
@@ -561,10 +562,10 @@ void ReadMarianTokenizer(const HfConfig& cfg, HfSource& s) {
   }
   for (const char* f : {"source.spm", "target.spm"}) SentencePiecePieces(d + f);  // a clear error when damaged
   HfTokenizer src{"sentencepiece:" + d + "source.spm", ReadPieceIds(d + "vocab.json"),
-                  "source.spm, pieces to ids by vocab.json (MarianTokenizer)"};
+                  "source.spm, pieces to ids by vocab.json (MarianTokenizer)", {}};
   HfTokenizer tgt{"sentencepiece:" + d + "target.spm", separate ? ReadPieceIds(d + "target_vocab.json") : src.vocab,
                   std::string("target.spm, pieces to ids by ") + (separate ? "target_vocab.json" : "vocab.json") +
-                      " (MarianTokenizer)"};
+                      " (MarianTokenizer)", {}};
   s.src_tokenizer = std::move(src);
   s.tgt_tokenizer = std::move(tgt);
 }
@@ -600,8 +601,10 @@ void ReadT5Tokenizer(const HfConfig& cfg, HfSource& s) {
   vocab.resize(static_cast<size_t>(V.value));
   for (size_t i = 0; i < extra; ++i) vocab[S + extra - 1 - i] = "<extra_id_" + std::to_string(i) + ">";
   for (size_t i = S + extra; i < vocab.size(); ++i) vocab[i] = "<no token: row " + std::to_string(i) + ">";
-  HfTokenizer t{"sentencepiece:" + path, std::move(vocab),
-                "spiece.model ids, then " + std::to_string(extra) + " <extra_id_N> sentinels (" + extra_where + ")"};
+  HfTokenizer t{"sentencepiece:" + path, vocab,
+                "spiece.model ids, then " + std::to_string(extra) + " <extra_id_N> sentinels (" + extra_where + ")",
+                {}};
+  for (size_t i = 0; i < extra; ++i) t.special.push_back(vocab[S + i]);  // matched whole in text
   s.src_tokenizer = t;
   s.tgt_tokenizer = std::move(t);
 }
@@ -614,15 +617,197 @@ void ReadBartTokenizer(const HfConfig& cfg, HfSource& s) {
   HfTokenizer t;
   if (vocab && merges) {
     t = {"bpe:" + d + "vocab.json," + d + "merges.txt", ReadPieceIds(d + "vocab.json"),
-         "vocab.json + merges.txt (BartTokenizer, byte-level BPE)"};
+         "vocab.json + merges.txt (BartTokenizer, byte-level BPE)", {}};
   } else if (vocab || merges) {
     throw ConvertError(d + (vocab ? "merges.txt" : "vocab.json") + " is missing: BART's tokenizer is vocab.json "
                        "and merges.txt");
   } else if (loaders::IsRegularFile(d + "tokenizer.json")) {
-    t = {"hf:" + d + "tokenizer.json", {}, "tokenizer.json (byte-level BPE)"};
+    t = {"hf:" + d + "tokenizer.json", {}, "tokenizer.json (byte-level BPE)", {}};
   } else {
     return;
   }
+  s.src_tokenizer = t;
+  s.tgt_tokenizer = std::move(t);
+}
+
+// A language token as the multilingual families spell them: mBART's en_XX,
+// NLLB's eng_Latn, M2M100's __en__.
+bool IsLanguageToken(const std::string& t) {
+  static const std::regex kLanguage("[a-z]{2,3}_[A-Z][A-Za-z]{1,3}|__[a-z]{2,3}(_[A-Za-z]+)?__");
+  return std::regex_match(t, kLanguage);
+}
+
+// The added tokens a directory lists with their ids: tokenizer.json's
+// added_tokens, else added_tokens.json (token → id), in id order. Empty
+// when neither.
+std::vector<std::pair<std::string, int64_t>> AddedTokens(const HfConfig& cfg, std::string* where) {
+  std::vector<std::pair<std::string, int64_t>> out;
+  const std::string d = cfg.dir() + "/";
+  if (loaders::IsRegularFile(d + "tokenizer.json")) {
+    const nlohmann::json j = ReadJsonObject(d + "tokenizer.json");
+    if (j.contains("added_tokens") && j["added_tokens"].is_array()) {
+      for (const auto& a : j["added_tokens"]) {
+        if (!a.is_object() || !a.contains("content") || !a["content"].is_string() || !a.contains("id") ||
+            !a["id"].is_number_integer()) {
+          throw ConvertError(d + "tokenizer.json: an added token without a content string and an integer id");
+        }
+        out.emplace_back(a["content"].get<std::string>(), a["id"].get<int64_t>());
+      }
+      *where = "tokenizer.json added_tokens";
+      return out;
+    }
+  }
+  if (loaders::IsRegularFile(d + "added_tokens.json")) {
+    const nlohmann::json j = ReadJsonObject(d + "added_tokens.json");
+    for (const auto& [token, id] : j.items()) {
+      if (!id.is_number_integer()) throw ConvertError(d + "added_tokens.json: '" + token + "' has no integer id");
+      out.emplace_back(token, id.get<int64_t>());
+    }
+    *where = "added_tokens.json";
+  }
+  // In id order (a JSON object's keys come sorted by name).
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  return out;
+}
+
+// additional_special_tokens (tokenizer_config.json, else
+// special_tokens_map.json), in order: the language codes when no file gives
+// their ids. Entries may be strings or AddedToken objects ({"content": ...}).
+std::vector<std::string> AdditionalSpecialTokens(const HfConfig& cfg, std::string* where) {
+  for (const char* name : {"tokenizer_config.json", "special_tokens_map.json"}) {
+    const std::string path = cfg.dir() + "/" + name;
+    if (!loaders::IsRegularFile(path)) continue;
+    const nlohmann::json j = ReadJsonObject(path);
+    if (!j.contains("additional_special_tokens") || !j["additional_special_tokens"].is_array()) continue;
+    std::vector<std::string> out;
+    for (const auto& t : j["additional_special_tokens"]) {
+      if (t.is_string()) out.push_back(t.get<std::string>());
+      else if (t.is_object() && t.contains("content") && t["content"].is_string()) out.push_back(t["content"].get<std::string>());
+      else throw ConvertError(path + ": additional_special_tokens holds " + t.dump() + ", not a token");
+    }
+    *where = std::string(name) + " additional_special_tokens";
+    return out;
+  }
+  return {};
+}
+
+// The fairseq-derived families' tokenizers (Hugging Face's MBartTokenizer,
+// MBart50Tokenizer, NllbTokenizer, M2M100Tokenizer):
+// - mBART and NLLB: sentencepiece.bpe.model's pieces shifted by one (fairseq
+//   puts <s> 0, <pad> 1, </s> 2, <unk> 3 first; the model's own <unk>, <s>,
+//   </s> are those), then the language codes from id S + 1 (S: the
+//   SentencePiece model's size), then <mask>.
+// - M2M100: vocab.json's ids (pieces of sentencepiece.bpe.model looked up
+//   there), then the __xx__ language tokens from its size on, then
+//   madeupword0000 … 0007.
+// The language tokens and their ids come from tokenizer.json's added tokens
+// (or added_tokens.json); without those, from additional_special_tokens in
+// the family's order. Rows left over are no token.
+void ReadFairseqTokenizer(const HfConfig& cfg, HfSource& s) {
+  const std::string d = cfg.dir() + "/";
+  const std::string spm = d + "sentencepiece.bpe.model";
+  if (!loaders::IsRegularFile(spm)) return;
+  const nlohmann::json tc = TokenizerConfig(cfg);
+  const std::string cls = tc.contains("tokenizer_class") && tc["tokenizer_class"].is_string()
+                              ? tc["tokenizer_class"].get<std::string>() : "";
+  const bool nllb = cls.rfind("Nllb", 0) == 0, mbart50 = cls.rfind("MBart50", 0) == 0;
+  const bool m2m = s.model_type == "m2m_100" && !nllb;
+  if (m2m && !loaders::IsRegularFile(d + "vocab.json")) {
+    throw ConvertError(d + "vocab.json is missing: M2M100's tokenizer is sentencepiece.bpe.model and vocab.json "
+                       "(an NLLB model says tokenizer_class NllbTokenizer in tokenizer_config.json)");
+  }
+  const auto V = cfg.RequireInt("vocab_size", 1, loaders::Limits::kMaxVocab);
+  const std::vector<std::string> pieces = SentencePiecePieces(spm);
+  std::vector<std::string> vocab;
+  std::string rule;
+  if (m2m) {
+    vocab = ReadPieceIds(d + "vocab.json");
+    rule = "sentencepiece.bpe.model, pieces to ids by vocab.json, then the __xx__ language tokens (M2M100Tokenizer)";
+  } else {
+    vocab = {"<s>", "<pad>", "</s>", "<unk>"};
+    for (size_t i = 3; i < pieces.size(); ++i) vocab.push_back(pieces[i]);
+    rule = std::string("sentencepiece.bpe.model ids + 1 after <s> <pad> </s> <unk>, then the language codes and "
+                       "<mask> (") + (nllb ? "NllbTokenizer" : mbart50 ? "MBart50Tokenizer" : "MBartTokenizer") + ")";
+  }
+  const size_t base = vocab.size();
+  if (base > static_cast<uint64_t>(V.value)) {
+    throw ConvertError(d + ": the tokenizer has " + std::to_string(base) + " tokens, more than " + V.where + " " +
+                       std::to_string(V.value));
+  }
+  vocab.resize(static_cast<size_t>(V.value));
+  std::vector<bool> filled(vocab.size(), false);
+  std::fill(filled.begin(), filled.begin() + static_cast<std::ptrdiff_t>(base), true);
+  std::vector<std::string> special, languages;
+  auto place = [&](const std::string& token, int64_t id, const std::string& where) {
+    if (id < 0 || static_cast<uint64_t>(id) >= vocab.size()) {
+      throw ConvertError(d + where + ": '" + token + "' has id " + std::to_string(id) + ", outside the model's " +
+                         std::to_string(vocab.size()) + " ids");
+    }
+    const size_t i = static_cast<size_t>(id);
+    if (filled[i] && vocab[i] != token) {
+      throw ConvertError(d + where + ": '" + token + "' has id " + std::to_string(id) + ", which is '" + vocab[i] +
+                         "' already");
+    }
+    vocab[i] = token;
+    filled[i] = true;
+  };
+  std::string where;
+  const auto added = AddedTokens(cfg, &where);
+  if (!added.empty()) {
+    for (const auto& [token, id] : added) {
+      place(token, id, where);
+      if (IsLanguageToken(token)) languages.push_back(token);
+      special.push_back(token);
+    }
+  } else {
+    std::vector<std::string> codes;
+    for (const std::string& t : AdditionalSpecialTokens(cfg, &where)) {
+      if (IsLanguageToken(t)) codes.push_back(t);
+    }
+    size_t next = base;
+    for (const std::string& c : codes) {
+      place(c, static_cast<int64_t>(next++), where);
+      languages.push_back(c);
+      special.push_back(c);
+    }
+    if (!codes.empty()) {
+      const std::vector<std::string> tail =
+          m2m ? std::vector<std::string>{"madeupword0000", "madeupword0001", "madeupword0002", "madeupword0003",
+                                         "madeupword0004", "madeupword0005", "madeupword0006", "madeupword0007"}
+              : std::vector<std::string>{"<mask>"};
+      for (const std::string& t : tail) {
+        if (next < vocab.size()) place(t, static_cast<int64_t>(next++), "the family's layout");
+      }
+      if (!m2m) special.push_back("<mask>");
+    }
+  }
+  for (size_t i = 0; i < vocab.size(); ++i) {
+    if (!filled[i]) vocab[i] = "<no token: row " + std::to_string(i) + ">";
+  }
+  if (languages.empty()) {
+    s.notes.push_back("no language tokens in " + d + " (tokenizer.json, added_tokens.json or "
+                      "additional_special_tokens): --source-lang / --target-lang unavailable; give language ids");
+  } else {
+    s.languages = languages;
+    const bool legacy = tc.contains("legacy_behaviour") && tc["legacy_behaviour"].is_boolean() &&
+                        tc["legacy_behaviour"].get<bool>();
+    // MBartTokenizer and NLLB's legacy behaviour: tokens </s> lang; the others: lang tokens </s>.
+    s.source_language_place = (!m2m && !nllb && !mbart50) || (nllb && legacy)
+                                  ? loaders::SourceLanguagePlace::kAfterSuffix
+                                  : loaders::SourceLanguagePlace::kBeforeTokens;
+    // The target language is the forced first token unless the model's
+    // decoder start is itself a language code (mBART fine-tuned for one pair).
+    const int32_t start = s.file.decoder_start->value;
+    const bool fixed = start >= 0 && static_cast<size_t>(start) < vocab.size() &&
+                       std::find(languages.begin(), languages.end(), vocab[static_cast<size_t>(start)]) != languages.end();
+    s.target_language_place = fixed ? loaders::TargetLanguagePlace::kNone : loaders::TargetLanguagePlace::kFirstToken;
+    s.notes.push_back(std::to_string(languages.size()) + " language tokens (" + where + "): --source-lang " +
+                      (s.source_language_place == loaders::SourceLanguagePlace::kBeforeTokens
+                           ? "goes before the source's tokens" : "goes after its </s>") +
+                      (fixed ? "; the target language is fixed by decoder_start_token_id"
+                             : "; --target-lang is the forced first target token"));
+  }
+  HfTokenizer t{"sentencepiece:" + spm, std::move(vocab), rule + (where.empty() ? "" : "; " + where), std::move(special)};
   s.src_tokenizer = t;
   s.tgt_tokenizer = std::move(t);
 }
@@ -633,6 +818,7 @@ void ReadTokenizerFiles(const HfConfig& cfg, HfSource& s) {
   if (s.model_type == "marian") ReadMarianTokenizer(cfg, s);
   if (s.model_type == "t5" || s.model_type == "mt5") ReadT5Tokenizer(cfg, s);
   if (s.model_type == "bart") ReadBartTokenizer(cfg, s);
+  if (s.model_type == "mbart" || s.model_type == "m2m_100") ReadFairseqTokenizer(cfg, s);
   if (!s.src_tokenizer) {
     std::string tokenizer_files;
     for (const char* name : {"source.spm", "target.spm", "sentencepiece.bpe.model", "spm.model", "spiece.model",
@@ -658,6 +844,15 @@ void ReadTokenizerFiles(const HfConfig& cfg, HfSource& s) {
                                it == v.end() ? "no " + unk + " in the tokenizer's vocabulary" : unk + " in " + (*tok)->where};
   }
   s.file.unk = s.file.tgt_unk;
+  // The header's special tokens are matched whole in text too (as Hugging
+  // Face's tokenizers match </s>, <pad>, <unk>).
+  for (std::optional<HfTokenizer>* tok : {&s.src_tokenizer, &s.tgt_tokenizer}) {
+    for (const auto& id : {s.file.pad, s.file.eos, s.file.bos, s.file.decoder_start, s.file.src_unk, s.file.tgt_unk}) {
+      if (id && id->value >= 0 && static_cast<size_t>(id->value) < (*tok)->vocab.size()) {
+        (*tok)->special.push_back((*tok)->vocab[static_cast<size_t>(id->value)]);
+      }
+    }
+  }
   s.notes.push_back("tokenizer: source " + s.src_tokenizer->where + "; target " + s.tgt_tokenizer->where);
 }
 

@@ -30,6 +30,10 @@ struct HfTokenizer {
   std::string spec;
   std::vector<std::string> vocab;
   std::string where;  // the files and the family's rule, for the settings summary
+  // Entries of vocab matched whole in text, and left out of decoded text
+  // (T5's sentinels, language codes, <mask>; the header's special ids are
+  // added by ReadTokenizerFiles).
+  std::vector<std::string> special;
 };
 
 struct HfSource {
@@ -51,6 +55,11 @@ struct HfSource {
   // The family's tokenizer files, when the directory holds them (else ids
   // only, with a note).
   std::optional<HfTokenizer> src_tokenizer, tgt_tokenizer;
+  // Multilingual families: the language tokens (entries of both
+  // vocabularies) and where each side's goes (loaders::TextTokens).
+  std::vector<std::string> languages;
+  loaders::SourceLanguagePlace source_language_place = loaders::SourceLanguagePlace::kNone;
+  loaders::TargetLanguagePlace target_language_place = loaders::TargetLanguagePlace::kNone;
 };
 
 // Whether `path` is a directory holding config.json (and no CTranslate2

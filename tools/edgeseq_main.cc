@@ -27,6 +27,13 @@ int main(int argc, char** argv) {
     sub->add_option("--threads", gen.threads, "Threads for the matmuls (default: OMP_NUM_THREADS if set, else the physical cores)");
     sub->add_flag("--skip-bad", gen.skip_bad,
                   "A bad line gets a warning on stderr and an empty output line, instead of stopping");
+    sub->add_option("--source-lang", gen.source_language,
+                    "Multilingual models (mBART, M2M100, NLLB): the source text's language, as the model's "
+                    "language token (en_XX, __en__, eng_Latn) or the code inside it when one matches (en, eng); "
+                    "framed where the model's family puts it. Text mode only ('edgeseq inspect' lists them)");
+    sub->add_option("--target-lang", gen.target_language,
+                    "Multilingual models: the language to write, its token forced as the first target token "
+                    "(before any --target-prefix; score: the target starts with it)");
   };
   CLI::App* generate = app.add_subcommand(
       "generate",
@@ -155,6 +162,8 @@ int main(int argc, char** argv) {
     sub->add_option("-m,--model", tok.model, "Model file (.esq)")->required();
     sub->add_flag("--target", tok.target, "The target side's tokenizer and vocabulary (default: the source's)");
   }
+  tokenize->add_option("--source-lang", tok.source_language,
+                       "Multilingual models: frame the source with this language's token (as generate does)");
   tokenize->add_flag("--pieces", tok.pieces, "Print the vocabulary's tokens, space-separated, instead of ids");
   detokenize->add_flag("--keep-special", tok.keep_special, "Keep special tokens (e.g. </s>, <|endoftext|>) in the text");
 

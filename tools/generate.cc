@@ -139,6 +139,8 @@ struct Loaded {
   std::shared_ptr<const runtime::Model> model;
   std::unique_ptr<runtime::Generator> gen;
   std::optional<runtime::TextCodec> src, tgt;
+  int32_t source_language = -1;          // --source-lang's token; -1: none
+  std::vector<int32_t> target_language;  // --target-lang's token (forced first); empty: none
   size_t max_source = 0;
   double load_seconds = 0;
 };
@@ -173,6 +175,21 @@ std::optional<Loaded> Load(const GenerateCliOptions& o, const char* cmd, size_t 
       l.src.emplace(l.model->file(), true);
       l.tgt.emplace(l.model->file(), false);
     }
+    const loaders::TextTokens* tt = l.model->file().text_tokens();
+    if (!o.source_language.empty()) {
+      if (o.ids) throw runtime::Error(runtime::ErrorKind::kInput, "--source-lang frames text: not with --ids");
+      if (!tt || tt->source_place == loaders::SourceLanguagePlace::kNone) {
+        throw runtime::Error(runtime::ErrorKind::kInput, "--source-lang: the model does not take a source language");
+      }
+      l.source_language = l.src->LanguageId(o.source_language);
+    }
+    if (!o.target_language.empty()) {
+      if (!tt || tt->target_place != loaders::TargetLanguagePlace::kFirstToken) {
+        throw runtime::Error(runtime::ErrorKind::kInput,
+                             "--target-lang: the model does not choose its target language by a token");
+      }
+      l.target_language = {runtime::TextCodec(l.model->file(), false).LanguageId(o.target_language)};
+    }
     l.load_seconds = Seconds(t0, Clock::now());
     return l;
   } catch (const std::bad_alloc&) {
@@ -204,7 +221,7 @@ std::vector<int32_t> SourceIds(const Loaded& l, const GenerateCliOptions& o, std
     ids = runtime::ParseIds(text, l.model->config().src_vocab_size);
   } else {
     std::vector<std::string> unknown;
-    ids = l.src->Frame(l.src->EncodeTokens(text, &unknown));
+    ids = l.src->Frame(l.src->EncodeTokens(text, &unknown), l.source_language);
     WarnUnknown(cmd, line_no, unknown, l.src->unk_id(), err);
   }
   // --max-input-len: the Generator cuts longer sources (to at most max_source).
@@ -220,9 +237,15 @@ std::vector<int32_t> SourceIds(const Loaded& l, const GenerateCliOptions& o, std
 // token read as the unknown id warned about.
 std::vector<int32_t> TargetLineIds(const Loaded& l, const GenerateCliOptions& o, std::string_view text, const char* cmd,
                                    size_t line_no, std::ostream& err) {
-  if (o.ids) return runtime::ParseIds(text, l.model->config().tgt_vocab_size);
+  std::vector<int32_t> ids = l.target_language;  // --target-lang's token comes first
+  if (o.ids) {
+    const std::vector<int32_t> given = runtime::ParseIds(text, l.model->config().tgt_vocab_size);
+    ids.insert(ids.end(), given.begin(), given.end());
+    return ids;
+  }
   std::vector<std::string> unknown;
-  std::vector<int32_t> ids = l.tgt->Encode(text, &unknown);
+  const std::vector<int32_t> given = l.tgt->Encode(text, &unknown);
+  ids.insert(ids.end(), given.begin(), given.end());
   WarnUnknown(cmd, line_no, unknown, l.tgt->unk_id(), err);
   return ids;
 }
@@ -338,7 +361,7 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
         if (o.target_prefix) {
           const size_t tab = line.find('\t');
           const std::string_view text(line);
-          std::vector<int32_t> prefix;
+          std::vector<int32_t> prefix = l.target_language;
           if (tab != std::string::npos) {
             prefix = TargetLineIds(l, o, text.substr(tab + 1), "generate", line_no, err);
             if (prefix.size() > g.max_length) {
@@ -381,7 +404,11 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
     for (size_t start = 0; start < sources.size(); start += batch_size) {
       const size_t end = std::min(sources.size(), start + batch_size);
       try {
-        if (o.target_prefix) g.target_prefix.assign(prefixes.begin() + start, prefixes.begin() + end);
+        if (o.target_prefix) {
+          g.target_prefix.assign(prefixes.begin() + start, prefixes.begin() + end);
+        } else if (!l.target_language.empty()) {
+          g.target_prefix.assign(end - start, l.target_language);  // --target-lang: forced first
+        }
         auto part = l.gen->Generate({sources.begin() + start, sources.begin() + end}, g);
         for (auto& p : part) hyps.push_back(std::move(p));
       } catch (const runtime::Error& e) {  // options the model cannot take (e.g. beam > vocabulary)

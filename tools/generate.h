@@ -43,6 +43,10 @@ struct GenerateCliOptions {
   float coverage_penalty = 0.0f;        // CTranslate2's coverage_penalty
   bool replace_unknowns = false;        // text mode: an unknown target token → the most attended source token
   float min_alternative_expansion_prob = 0.0f;
+  // Multilingual models (runtime::TextCodec::LanguageId): the source text's
+  // language token framed where the model puts it (text mode only), and the
+  // target language's token forced first (before any --target-prefix).
+  std::string source_language, target_language;
   size_t batch = 16;         // lines decoded together
   bool scores = false;       // "score<TAB>" before each output
   bool stats = false;        // timings on stderr

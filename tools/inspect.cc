@@ -125,6 +125,21 @@ int Inspect(const std::string& path, bool verify, std::ostream& out, std::ostrea
     out << "vocabularies:\n";
     vocab("source", f.src_vocab(), c.src_vocab_size, f.src_tokenizer());
     vocab("target", f.tgt_vocab(), c.tgt_vocab_size, f.tgt_tokenizer());
+    if (const TextTokens* t = f.text_tokens()) {
+      out << "  special tokens matched whole in text: " << t->src_special.size() << " source, " << t->tgt_special.size()
+          << " target\n";
+      if (!t->languages.empty()) {
+        const char* src_place[] = {"none", "before the source's tokens", "after the source's suffix"};
+        out << "  languages (" << t->languages.size() << "; --source-lang: "
+            << src_place[static_cast<int>(t->source_place)] << ", --target-lang: "
+            << (t->target_place == TargetLanguagePlace::kFirstToken ? "the first target token" : "none") << "):";
+        for (const TextTokens::Language& l : t->languages) {
+          const Vocabulary* v = l.src_id >= 0 ? f.src_vocab() : f.tgt_vocab();
+          out << " " << v->tokens[static_cast<size_t>(l.src_id >= 0 ? l.src_id : l.tgt_id)];
+        }
+        out << "\n";
+      }
+    }
 
     out << "tensors:\n";
     size_t width = 4;

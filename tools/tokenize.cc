@@ -20,9 +20,18 @@ template <typename Line>
 int EachLine(const char* cmd, const TokenizeCliOptions& o, std::istream& in, std::ostream& err, Line line_fn) {
   std::optional<loaders::EsqFile> file;
   std::optional<runtime::TextCodec> codec;
+  int32_t language = -1;
   try {
     file.emplace(loaders::EsqFile::Open(o.model));
     codec.emplace(*file, !o.target);
+    if (!o.source_language.empty()) {
+      const loaders::TextTokens* t = file->text_tokens();
+      if (o.target || !t || t->source_place == loaders::SourceLanguagePlace::kNone) {
+        throw runtime::Error(runtime::ErrorKind::kInput, "--source-lang: the model does not take a source language" +
+                                                             std::string(o.target ? " on the target side" : ""));
+      }
+      language = codec->LanguageId(o.source_language);
+    }
   } catch (const std::exception& e) {
     err << "edgeseq " << cmd << ": " << e.what() << "\n";
     return 1;
@@ -31,7 +40,7 @@ int EachLine(const char* cmd, const TokenizeCliOptions& o, std::istream& in, std
   for (size_t line_no = 1; std::getline(in, line); ++line_no) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     try {
-      line_fn(*file, *codec, line, line_no);
+      line_fn(*file, *codec, line, line_no, language);
     } catch (const runtime::Error& e) {
       err << "edgeseq " << cmd << ": line " << line_no << ": " << e.what() << "\n";
       return 1;
@@ -45,9 +54,9 @@ int EachLine(const char* cmd, const TokenizeCliOptions& o, std::istream& in, std
 int RunTokenize(const TokenizeCliOptions& o, std::istream& in, std::ostream& out, std::ostream& err) {
   return EachLine("tokenize", o, in, err,
                   [&](const loaders::EsqFile& file, const runtime::TextCodec& codec, const std::string& line,
-                      size_t line_no) {
+                      size_t line_no, int32_t language) {
                     std::vector<std::string> unknown;
-                    const std::vector<int32_t> ids = codec.Encode(line, &unknown);
+                    const std::vector<int32_t> ids = codec.Encode(line, language, &unknown);
                     for (const std::string& tok : unknown) {
                       err << "edgeseq tokenize: warning: line " << line_no << ": '" << tok
                           << "' is not in the model's vocabulary; read as the unknown token (id " << codec.unk_id()
@@ -68,7 +77,7 @@ int RunTokenize(const TokenizeCliOptions& o, std::istream& in, std::ostream& out
 int RunDetokenize(const TokenizeCliOptions& o, std::istream& in, std::ostream& out, std::ostream& err) {
   return EachLine("detokenize", o, in, err,
                   [&](const loaders::EsqFile& file, const runtime::TextCodec& codec, const std::string& line,
-                      size_t) {
+                      size_t, int32_t) {
                     const loaders::ModelConfig& c = file.config();
                     const auto ids = runtime::ParseIds(line, o.target ? c.tgt_vocab_size : c.src_vocab_size);
                     out << codec.Decode(ids, o.keep_special) << "\n";

@@ -13,6 +13,7 @@ struct TokenizeCliOptions {
   bool target = false;        // the target side's conventions (default: the source's)
   bool pieces = false;        // tokenize: the vocabulary's tokens instead of ids
   bool keep_special = false;  // detokenize: keep special tokens (e.g. </s>) in the text
+  std::string source_language;  // tokenize: frame with this language's token (multilingual models)
 };
 
 // tokenize: each line of text on `in` becomes one line on `out`: the ids,

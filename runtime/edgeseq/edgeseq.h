@@ -193,6 +193,21 @@ EDGESEQ_C_API edgeseq_status edgeseq_encode(const edgeseq_model* model, edgeseq_
 EDGESEQ_C_API edgeseq_status edgeseq_decode(const edgeseq_model* model, edgeseq_side side, const int32_t* ids,
                                             size_t len, int keep_special, char** out_text, size_t* out_len);
 
+/* Multilingual models (mBART, M2M100, NLLB converted with their tokenizer
+ * files) name their languages by tokens (en_XX, __en__, eng_Latn); a
+ * language is given as such a token or as the code inside it when one token
+ * matches (en, eng). The count of the model's languages (0 for other
+ * models, or a NULL model), and the i-th one's token (NULL when i is out of
+ * range; valid while the model lives). */
+EDGESEQ_C_API size_t edgeseq_model_language_count(const edgeseq_model* model);
+EDGESEQ_C_API const char* edgeseq_model_language(const edgeseq_model* model, size_t i);
+/* edgeseq_encode's source side with source_language's token framed where
+ * the model's family puts it (NULL or "": none). An unknown or ambiguous
+ * language, or a model that takes none: EDGESEQ_ERROR_INPUT naming the
+ * choices. */
+EDGESEQ_C_API edgeseq_status edgeseq_encode_source(const edgeseq_model* model, const char* text,
+                                                   const char* source_language, int32_t** out_ids, size_t* out_len);
+
 /* ---- Generator ---------------------------------------------------------- */
 
 /* Working memory is planned once for these limits: sources per call,
@@ -277,6 +292,12 @@ typedef struct {
                                             target token as the source token it attends to most; the attention is
                                             then returned too (edgeseq_result_attention: with edgeseq_generate_batch,
                                             whose sources are ids, the caller replaces) */
+  const char* source_language;           /* text calls, multilingual models: the text's language (see
+                                            edgeseq_encode_source); NULL (default): none. With
+                                            edgeseq_generate_batch (ids are verbatim): EDGESEQ_ERROR_INPUT */
+  const char* target_language;           /* multilingual models: the language to write; its token is forced as
+                                            the first target token of every source (before its target prefix);
+                                            NULL (default): the model's default */
 } edgeseq_generate_params;
 
 EDGESEQ_C_API void edgeseq_generate_params_init_sized(edgeseq_generate_params* params, size_t struct_size);

@@ -104,6 +104,24 @@ class EDGESEQ_API Model {
   std::vector<int32_t> Encode(std::string_view text, Side side) const;
   std::string Decode(const std::vector<int32_t>& ids, Side side, bool keep_special = false) const;
 
+  // Multilingual models (mBART, M2M100, NLLB converted with their tokenizer
+  // files) name their languages by tokens: `en_XX`, `__en__`, `eng_Latn`.
+  // A language is given as such a token, or as the code inside it when one
+  // token matches (`en`, `eng`); an unknown or ambiguous one is kInput
+  // naming the model's choices. Languages(): the model's language tokens
+  // (empty for other models).
+  std::vector<std::string> Languages() const;
+  // EncodeSource with the source language's token where the model's family
+  // puts it (M2M100, NLLB, mBART-50: before the tokens; mBART: after the
+  // final </s>). An empty source_language: EncodeSource(text, unknown).
+  std::vector<int32_t> EncodeSource(std::string_view text, std::string_view source_language,
+                                    std::vector<std::string>* unknown) const;
+  // The target prefix that makes the model write in target_language (one
+  // forced token, as Hugging Face's forced_bos_token_id): pass it as
+  // GenerateOptions::target_prefix for each source. kInput when the model
+  // does not choose its target language by a token.
+  std::vector<int32_t> TargetLanguagePrefix(std::string_view target_language) const;
+
  private:
   friend class Generator;
   std::shared_ptr<const runtime::Model> impl_;

@@ -684,5 +684,53 @@ TEST(EsqOpen, HundredMegabyteModelIsMappedNotCopied) {
   EXPECT_GE(f.file_size(), rows * cols * 4);
 }
 
+
+// Section 9 (1.4): special tokens and languages round-trip, the file says
+// minor 4 and must-understand, and every id is checked against its side.
+TEST(EsqTextTokens, RoundTripAndRefusals) {
+  TextTokens t;
+  t.src_special = {1, 2};
+  t.tgt_special = {2, 3};
+  t.languages = {{2, 4}, {-1, 5}};
+  t.source_place = SourceLanguagePlace::kBeforeTokens;
+  t.target_place = TargetLanguagePlace::kFirstToken;
+  EsqFixture fx;
+  fx.contents.text_tokens = t;
+  const auto bytes = SerializeEsqToBytes(fx.contents);
+  const EsqFile f = EsqFile::FromBytes(bytes.data(), bytes.size(), "m.esq");
+  EXPECT_EQ(f.minor_version(), 4);
+  ASSERT_NE(f.text_tokens(), nullptr);
+  EXPECT_EQ(f.text_tokens()->src_special, t.src_special);
+  EXPECT_EQ(f.text_tokens()->tgt_special, t.tgt_special);
+  ASSERT_EQ(f.text_tokens()->languages.size(), 2u);
+  EXPECT_EQ(f.text_tokens()->languages[1].src_id, -1);
+  EXPECT_EQ(f.text_tokens()->languages[1].tgt_id, 5);
+  EXPECT_EQ(f.text_tokens()->source_place, SourceLanguagePlace::kBeforeTokens);
+  EXPECT_EQ(f.text_tokens()->target_place, TargetLanguagePlace::kFirstToken);
+  bool flagged = false;
+  for (const SectionInfo& s : f.sections()) flagged |= s.kind == 9 && (s.flags & kSectionMustUnderstand);
+  EXPECT_TRUE(flagged) << "an older reader must refuse the file rather than split language tokens";
+  EsqFixture plain;
+  const auto pb = SerializeEsqToBytes(plain.contents);
+  EXPECT_EQ(EsqFile::FromBytes(pb.data(), pb.size(), "m.esq").text_tokens(), nullptr);
+
+  auto damaged = [&](auto change, const std::string& mentions) {
+    EsqFixture d;
+    TextTokens bad = t;
+    change(bad);
+    d.contents.text_tokens = bad;
+    ExpectKind(SerializeEsqToBytes(d.contents), EsqErrorKind::kBadVocabulary, mentions);
+  };
+  damaged([](TextTokens& b) { b.src_special = {1, 5}; }, "source special id 5");  // source vocabulary: 5 ids
+  damaged([](TextTokens& b) { b.tgt_special = {3, 2}; }, "out of order");
+  damaged([](TextTokens& b) { b.languages.push_back({-1, -1}); }, "language 2");
+  damaged([](TextTokens& b) { b.languages.push_back({0, 6}); }, "language 2");
+  EsqFixture none;
+  TextTokens np;
+  np.target_place = TargetLanguagePlace::kFirstToken;
+  none.contents.text_tokens = np;
+  ExpectKind(SerializeEsqToBytes(none.contents), EsqErrorKind::kBadHeader, "without languages");
+}
+
 }  // namespace
 }  // namespace edgeseq::loaders
