@@ -16,6 +16,7 @@
 
 #include "loaders/checkpoint.h"
 #include "loaders/checkpoint_ct2.h"
+#include "loaders/mapped_file.h"
 #include "loaders/checkpoint_hf.h"
 #include "loaders/esq_error.h"
 #include "loaders/esq_reader.h"
@@ -444,6 +445,27 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
     file.eps = ct2->eps;
     if (!o.quiet) {
       for (const std::string& n : ct2->notes) log << "edgeseq-convert: note: " << n << "\n";
+    }
+    // SentencePiece models copied beside a CTranslate2 model (its converters'
+    // --copy_files): source.spm / target.spm, or one model for both sides.
+    // CTranslate2's vocabularies map the pieces to the model's ids. A flag
+    // wins for its side.
+    const std::string d = o.input + "/";
+    std::string both;
+    for (const char* name : {"sentencepiece.bpe.model", "spiece.model", "sentencepiece.model", "spm.model"}) {
+      if (both.empty() && loaders::IsRegularFile(d + name)) both = d + name;
+    }
+    for (const auto& [flag, tok, own] :
+         {std::tuple<const char*, std::optional<std::string>*, const char*>{"--src-tokenizer", &o.src_tokenizer,
+                                                                           "source.spm"},
+          {"--tgt-tokenizer", &o.tgt_tokenizer, "target.spm"}}) {
+      const std::string file_name = loaders::IsRegularFile(d + own) ? d + own : both;
+      if (file_name.empty() || *tok) continue;
+      *tok = "sentencepiece:" + file_name;
+      if (!o.quiet) {
+        log << "edgeseq-convert: note: " << flag << " " << **tok << " (found beside model.bin; pieces to ids by "
+            << "CTranslate2's vocabulary)\n";
+      }
     }
   } else {
     try {

@@ -147,6 +147,36 @@ TEST(ConvertCt2, Int8KeepsCTranslate2sValuesAndScales) {
   }
 }
 
+// SentencePiece models copied beside model.bin (ct2-*-converter --copy_files)
+// become the text tokenizers: source.spm for the source; the target without
+// one keeps CTranslate2's whitespace-separated tokens. Pieces map to ids by
+// CTranslate2's vocabulary (SentencePiece's own test model here: its pieces
+// are not Arabic characters, so they read as the unknown token).
+TEST(ConvertCt2, SentencePieceBesideTheModelIsPickedUp) {
+  REQUIRE_SHARED_MODELS();
+  const std::string dir = MakeDir("spm", Bytes(kShared + "aren-transliteration/model.bin"));
+  const RemoveDir cleanup{dir};
+  for (const char* f : {"/source_vocabulary.txt", "/target_vocabulary.txt"}) {
+    Write(dir + f, Bytes(kShared + "aren-transliteration" + f));
+  }
+  Write(dir + "/source.spm", Bytes(kShared + "../sentencepiece/test_model.model"));
+  ConvertOptions o;
+  o.input = dir;
+  o.output = Temp("spm.esq");
+  std::ostringstream log;
+  tools::Convert(o, log);
+  unlink((dir + "/source.spm").c_str());
+  EXPECT_NE(log.str().find("--src-tokenizer sentencepiece:" + dir + "/source.spm"), std::string::npos) << log.str();
+  const auto file = loaders::EsqFile::Open(o.output);
+  EXPECT_EQ(file.src_tokenizer(), loaders::TokenizerKind::kSentencePiece);
+  EXPECT_EQ(file.tgt_tokenizer(), loaders::TokenizerKind::kWhitespace);
+  const auto model = edgeseq::Model::Load(o.output);
+  const std::vector<int32_t> ids = model.EncodeSource("hello");
+  ASSERT_FALSE(ids.empty());
+  for (size_t i = 0; i + 1 < ids.size(); ++i) EXPECT_EQ(ids[i], model.info().src_unk_id);
+  unlink(o.output.c_str());
+}
+
 TEST(ConvertCt2, TruncatedModelBinIsOneLine) {
   REQUIRE_SHARED_MODELS();
   const auto whole = Bytes(kShared + "aren-transliteration/model.bin");
