@@ -801,6 +801,13 @@ void ReadFairseqTokenizer(const HfConfig& cfg, HfSource& s) {
     const bool fixed = start >= 0 && static_cast<size_t>(start) < vocab.size() &&
                        std::find(languages.begin(), languages.end(), vocab[static_cast<size_t>(start)]) != languages.end();
     s.target_language_place = fixed ? loaders::TargetLanguagePlace::kNone : loaders::TargetLanguagePlace::kFirstToken;
+    // The family's framing note ("not recorded: append it") is superseded.
+    for (auto* framing : {&s.file.src_prefix, &s.file.src_suffix}) {
+      if (*framing) (*framing)->where = "the " + s.model_type + " family's tokenizer (the language token: --source-lang)";
+    }
+    s.notes.erase(std::remove_if(s.notes.begin(), s.notes.end(),
+                                 [](const std::string& n) { return n.find("(not recorded: ") != std::string::npos; }),
+                  s.notes.end());
     s.notes.push_back(std::to_string(languages.size()) + " language tokens (" + where + "): --source-lang " +
                       (s.source_language_place == loaders::SourceLanguagePlace::kBeforeTokens
                            ? "goes before the source's tokens" : "goes after its </s>") +
