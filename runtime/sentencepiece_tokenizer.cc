@@ -58,4 +58,8 @@ bool SentencePieceTokenizer::IsControl(std::string_view piece) const {
   return impl_->sp.IsControl(id) && impl_->sp.IdToPiece(id) == piece;
 }
 
+bool SentencePieceTokenizer::HasPiece(std::string_view piece) const {
+  return impl_->sp.IdToPiece(impl_->sp.PieceToId(piece)) == piece;
+}
+
 }  // namespace edgeseq::runtime

@@ -36,6 +36,9 @@ class SentencePieceTokenizer {
   size_t size() const;
   std::string Piece(int id) const;
   bool IsControl(std::string_view piece) const;
+  // Whether `piece` is one of the model's pieces (Decode passes others
+  // through verbatim, word-boundary mark included).
+  bool HasPiece(std::string_view piece) const;
 
  private:
   struct Impl;

@@ -60,7 +60,11 @@ TextCodec::TextCodec(const loaders::EsqFile& file, bool source)
   }
   if (kind_ == loaders::TokenizerKind::kSentencePiece) {
     sp_ = std::make_shared<const SentencePieceTokenizer>(source ? file.src_tokenizer_model() : file.tgt_tokenizer_model());
-    for (size_t i = 0; i < special_.size(); ++i) special_[i] = special_[i] || sp_->IsControl(vocab_->tokens[i]);
+    sp_piece_.resize(special_.size());
+    for (size_t i = 0; i < special_.size(); ++i) {
+      special_[i] = special_[i] || sp_->IsControl(vocab_->tokens[i]);
+      sp_piece_[i] = sp_->HasPiece(vocab_->tokens[i]);
+    }
   } else if (kind_ == loaders::TokenizerKind::kByteLevelBpe) {
     try {
       bpe_ = std::make_shared<const ByteLevelBpe>(
@@ -252,20 +256,42 @@ std::string TextCodec::Decode(const std::vector<int32_t>& ids, bool keep_special
   auto replaced = [&](size_t i) { return replacements && !(*replacements)[i].empty(); };
   auto dropped = [&](size_t i) { return !keep_special && special_[static_cast<size_t>(ids[i])]; };
   if (sp_) {
-    std::vector<std::string> pieces;
+    // Runs of pieces go through SentencePiece; a special token kept
+    // (keep_special) is written as its text between runs, as Hugging Face's
+    // tokenizers write it (SentencePiece would write a control piece as
+    // nothing). A token SentencePiece does not know (a replacement, a
+    // vocabulary entry of the model's own) keeps its text, its word-boundary
+    // marks turned into the spaces they stand for.
+    std::string out;
+    std::vector<std::string> run;
+    auto flush = [&] {
+      if (run.empty()) return;
+      if (!out.empty() && run.front().rfind(kSpaceMark, 0) == 0) out += ' ';  // the mark SentencePiece drops first
+      out += sp_->Decode(run);
+      run.clear();
+    };
+    auto literal = [&](std::string p) {
+      for (size_t at; (at = p.find(kSpaceMark)) != std::string::npos;) p.replace(at, kSpaceMark.size(), " ");
+      if (run.empty() && out.empty() && !p.empty() && p[0] == ' ') p.erase(0, 1);  // as the first piece's mark
+      run.push_back(std::move(p));
+    };
     for (size_t i = 0; i < ids.size(); ++i) {
+      const size_t id = static_cast<size_t>(ids[i]);
       if (replaced(i)) {
-        // SentencePiece passes a piece it does not know through verbatim:
-        // its word-boundary mark is turned into the space it stands for here.
-        std::string p((*replacements)[i]);
-        for (size_t at; (at = p.find(kSpaceMark)) != std::string::npos;) p.replace(at, kSpaceMark.size(), " ");
-        if (pieces.empty() && !p.empty() && p[0] == ' ') p.erase(0, 1);  // as the first piece's mark
-        pieces.push_back(std::move(p));
-      } else if (!dropped(i)) {
-        pieces.emplace_back(vocab_->tokens[static_cast<size_t>(ids[i])]);
+        literal((*replacements)[i]);
+      } else if (dropped(i)) {
+        continue;
+      } else if (special_[id]) {
+        flush();
+        out += vocab_->tokens[id];
+      } else if (!sp_piece_[id]) {
+        literal(std::string(vocab_->tokens[id]));
+      } else {
+        run.emplace_back(vocab_->tokens[id]);
       }
     }
-    return sp_->Decode(pieces);
+    flush();
+    return out;
   }
   if (bpe_) {
     std::string bytes;

@@ -96,6 +96,7 @@ class TextCodec {
   // sees the text: (text, id), longest first.
   std::vector<std::pair<std::string_view, int32_t>> special_text_;
   std::shared_ptr<const SentencePieceTokenizer> sp_;  // SentencePiece sides only
+  std::vector<bool> sp_piece_;                        //   model id → its token is a piece of sp_
   std::vector<bool> special_;                         // ids decoding drops
   std::shared_ptr<const ByteLevelBpe> bpe_;           // byte-level BPE sides only:
   std::vector<int32_t> bpe_ids_;                      //   tokenizer id → model id (-1: not in the vocabulary)

@@ -778,7 +778,8 @@ void ReadFairseqTokenizer(const HfConfig& cfg, HfSource& s) {
       for (const std::string& t : tail) {
         if (next < vocab.size()) place(t, static_cast<int64_t>(next++), "the family's layout");
       }
-      if (!m2m) special.push_back("<mask>");
+      // <mask> and M2M100's padding words are never text (Hugging Face skips them).
+      for (const std::string& t : tail) special.push_back(t);
     }
   }
   for (size_t i = 0; i < vocab.size(); ++i) {

@@ -183,6 +183,17 @@ std::optional<Loaded> Load(const GenerateCliOptions& o, const char* cmd, size_t 
       }
       l.source_language = l.src->LanguageId(o.source_language);
     }
+    // A multilingual model used without its languages still runs (ids may
+    // carry them), but say so once: the output is then rarely what is meant.
+    if (tt && tt->source_place != loaders::SourceLanguagePlace::kNone && o.source_language.empty() && !o.ids) {
+      err << "edgeseq " << cmd << ": warning: the model takes a source language (--source-lang; 'edgeseq inspect' "
+          << "lists them); sources are framed without one\n";
+    }
+    if (tt && tt->target_place == loaders::TargetLanguagePlace::kFirstToken && o.target_language.empty() &&
+        c.forced_bos_id < 0) {
+      err << "edgeseq " << cmd << ": warning: the model writes the language whose token comes first (--target-lang); "
+          << "none is given\n";
+    }
     if (!o.target_language.empty()) {
       if (!tt || tt->target_place != loaders::TargetLanguagePlace::kFirstToken) {
         throw runtime::Error(runtime::ErrorKind::kInput,

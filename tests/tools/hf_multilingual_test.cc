@@ -148,6 +148,32 @@ TEST(HfMultilingual, Mbart50AddedTokensJson) { CheckFamily("mbart50"); }
 TEST(HfMultilingual, NllbAdditionalSpecialTokens) { CheckFamily("nllb"); }
 TEST(HfMultilingual, M2M100VocabJson) { CheckFamily("m2m_100"); }
 
+// Decoding leaves the special tokens out, or with keep_special writes each as
+// its text between the SentencePiece runs (SentencePiece alone would write
+// the control pieces </s> and <s> as nothing; the expected string follows
+// transformers' T5Tokenizer.convert_tokens_to_string, worked by hand).
+TEST(HfMultilingual, KeepSpecialWritesEverySpecialToken) {
+  const Multilingual m("mbart");
+  const edgeseq::Model model = edgeseq::Model::Load(m.esq());
+  const auto& c = m.expected()["cases"][4];  // "the cat </s> sat"
+  ASSERT_EQ(c["text"], "the cat </s> sat");
+  std::vector<int32_t> ids = c["source_ids"].get<std::vector<int32_t>>();  // tokens </s> en_XX
+  ids.insert(ids.begin(), 0);                                             // <s>
+  ids.push_back(1);                                                       // <pad>
+  EXPECT_EQ(model.Decode(ids, edgeseq::Side::kSource), "the cat sat");
+  // As Hugging Face's SentencePiece tokenizers write them (convert_tokens_to_string):
+  // a run's word-boundary mark is a space after text, specials are glued.
+  EXPECT_EQ(model.Decode(ids, edgeseq::Side::kSource, true),
+            "<s> the cat</s> sat</s>" + c["source_language"].get<std::string>() + "<pad>");
+  edgeseq_model* cm = nullptr;
+  ASSERT_EQ(edgeseq_model_load(m.esq().c_str(), &cm), EDGESEQ_OK);
+  char* text = nullptr;
+  ASSERT_EQ(edgeseq_decode(cm, EDGESEQ_SIDE_SOURCE, ids.data(), ids.size(), 1, &text, nullptr), EDGESEQ_OK);
+  EXPECT_EQ(std::string(text), model.Decode(ids, edgeseq::Side::kSource, true));
+  edgeseq_free(text);
+  edgeseq_model_free(cm);
+}
+
 TEST(HfMultilingual, AnAmbiguousCodeNamesTheCandidates) {
   const Multilingual m("nllb");
   const edgeseq::Model model = edgeseq::Model::Load(m.esq());
@@ -183,6 +209,15 @@ TEST(HfMultilingual, CliAndApisAgree) {
   std::ostringstream out, err;
   ASSERT_EQ(RunGenerate(c, in, out, err), 0) << err.str();
   EXPECT_EQ(out.str(), model.DecodeTarget(hyps[0][0].ids) + "\n");
+  // Without the languages it still runs, with a warning naming the options.
+  GenerateCliOptions plain = c;
+  plain.source_language.clear();
+  plain.target_language.clear();
+  std::istringstream in0(text + "\n");
+  std::ostringstream out0, err0;
+  ASSERT_EQ(RunGenerate(plain, in0, out0, err0), 0) << err0.str();
+  EXPECT_NE(err0.str().find("--source-lang"), std::string::npos) << err0.str();
+  EXPECT_NE(err0.str().find("--target-lang"), std::string::npos) << err0.str();
   c.ids = true;  // ids are verbatim: no source language
   std::istringstream in2("35 18 2\n");
   std::ostringstream out2, err2;

@@ -149,6 +149,16 @@ TEST(HfTokenizers, MarianVocabularyMapsTheModelsIds) {
   }
   EXPECT_EQ(file.config().src_unk_id, 1);  // vocab.json's <unk>
   EXPECT_EQ(file.src_tokenizer(), loaders::TokenizerKind::kSentencePiece);
+  // vocab.json's pieces that target.spm lacks (from source.spm) decode as
+  // text with their word-boundary marks as spaces (MarianTokenizer's
+  // convert_tokens_to_string), never as a literal U+2581.
+  const edgeseq::Model model = edgeseq::Model::Load(esq);
+  std::vector<int32_t> all;
+  for (int32_t id = 2; id < 47; ++id) all.push_back(id);
+  const std::string text = model.DecodeTarget(all);
+  EXPECT_EQ(text.find("\xE2\x96\x81"), std::string::npos) << text;
+  EXPECT_FALSE(text.empty());
+  EXPECT_NE(text[0], ' ') << text;
   unlink(esq.c_str());
 }
 
