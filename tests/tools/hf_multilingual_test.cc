@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "edgeseq/edgeseq.h"
@@ -289,7 +290,26 @@ TEST(HfMultilingual, InconsistentOrMissingLanguagesAreReported) {
   }
   struct stat st;
   EXPECT_NE(stat(o.output.c_str(), &st), 0) << "no output after a refusal";
-  unlink((dir + "/added_tokens.json").c_str());
+  // Files from strangers: each malformed one is a one-line error naming it.
+  for (const auto& [file, bytes, says] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"added_tokens.json", R"({"__en__": "x"})", "added_tokens.json: '__en__' has no integer id"},
+           {"added_tokens.json", R"({"__en__": 4800000})", "has id 4800000, outside the model's 48 ids"},
+           {"added_tokens.json", R"([1, 2])", "added_tokens.json"},
+           {"tokenizer.json", R"({"added_tokens": [{"id": 40}]})", "an added token without a content string"},
+           {"tokenizer.json", R"({"added_tokens": [{"content": "__xx__", "id": -3}]})", "has id -3"},
+           {"special_tokens_map.json", R"({"additional_special_tokens": [7]})", "not a token"}}) {
+    std::ofstream(dir + "/" + file) << bytes;
+    std::ostringstream l;
+    try {
+      Convert(o, l);
+      ADD_FAILURE() << file << " " << bytes << " was accepted";
+    } catch (const ConvertError& e) {
+      EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+    }
+    EXPECT_NE(stat(o.output.c_str(), &st), 0) << "no output after a refusal";
+    unlink((dir + "/" + file).c_str());
+  }
   unlink((dir + "/special_tokens_map.json").c_str());
   std::ostringstream log2;
   Convert(o, log2);
