@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
-targets=("esq_reader_fuzz:esq" "pickle_fuzz:pickle" "safetensors_fuzz:safetensors" "torch_zip_fuzz:torch_zip" "cli_input_fuzz:cli" "bpe_fuzz:bpe" "sentencepiece_fuzz:sentencepiece")
+targets=("esq_reader_fuzz:esq" "pickle_fuzz:pickle" "safetensors_fuzz:safetensors" "torch_zip_fuzz:torch_zip" "cli_input_fuzz:cli" "bpe_fuzz:bpe" "sentencepiece_fuzz:sentencepiece" "audio_fuzz:audio")
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGESEQ_FUZZ=ON -DEDGESEQ_SANITIZE=address,undefined \
