@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "hwy/highway.h"
 #include "hwy/targets.h"
 #include "runtime/audio/mel_filters.h"
 #include "runtime/error.h"
@@ -103,12 +104,17 @@ TEST(WhisperMelFilters, EqualWhisperAssets) {
 // dynamic dispatch restricted to that target.
 template <typename F>
 void ForEachTarget(F body) {
-  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+  const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
+  ASSERT_FALSE(targets.empty()) << "no Highway target to run on";
+  for (int64_t target : targets) {
     hwy::SetSupportedTargetsForTest(target);
     hwy::GetChosenTarget().DeInit();
     body(std::string(hwy::TargetName(target)));
   }
+  // Back to the CPU's own targets, or, where Highway detects none we compile
+  // (armhf), to the static target, as tests/hwy_static_target.cc sets it.
   hwy::SetSupportedTargetsForTest(0);
+  if ((hwy::SupportedTargets() & HWY_TARGETS) == 0) hwy::SetSupportedTargetsForTest(HWY_STATIC_TARGET);
   hwy::GetChosenTarget().DeInit();
 }
 
