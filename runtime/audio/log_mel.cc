@@ -57,7 +57,9 @@ LogMel LogMelSpectrogram(const float* pcm, size_t n, size_t n_mels, size_t paddi
       Fail(name, "sample " + std::to_string(i) + " is NaN, infinite or of magnitude over 1000");
     }
   }
-  if (padding > kChunkSamples * 16) Fail(name, "padding " + std::to_string(padding) + " samples is absurd");
+  if (padding > kChunkSamples) {
+    Fail(name, "padding of " + std::to_string(padding) + " samples, more than 30 s (" + std::to_string(kChunkSamples) + ")");
+  }
   const size_t length = n + padding;  // the signal torch.stft sees
   const size_t half = kFftSize / 2;
   // Reflect padding mirrors `half` samples about each end: it needs more than that.

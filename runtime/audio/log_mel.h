@@ -36,7 +36,8 @@ struct LogMel {
 // zero samples appended (kChunkSamples as transcribe does; 0 as
 // log_mel_spectrogram's default). n_mels: 80 (Whisper up to large-v2) or 128
 // (large-v3). Errors, Error(kInput) naming `name`: n_mels not 80 or 128; pcm
-// null with n > 0; n + padding ≤ 200 (reflect padding needs more); n longer
+// null with n > 0; padding over kChunkSamples; n + padding ≤ 200 (reflect
+// padding needs more); n longer
 // than kMaxAudioSeconds (decode.h); a sample NaN, infinite or of magnitude
 // over 1000. For an app's own audio (microphone): pass it here directly.
 LogMel LogMelSpectrogram(const float* pcm, size_t n, size_t n_mels, size_t padding = kChunkSamples,

@@ -202,6 +202,7 @@ TEST(WhisperLogMel, BadPcmIsAnInputError) {
   expect_error([&] { LogMelSpectrogram(ok.data(), ok.size(), 81, kChunkSamples, "mic"); }, "n_mels 81");
   expect_error([&] { LogMelSpectrogram(nullptr, 5, 80, kChunkSamples, "mic"); }, "null");
   expect_error([&] { LogMelSpectrogram(ok.data(), 200, 80, 0, "mic"); }, "needs more than 200");
+  expect_error([&] { LogMelSpectrogram(ok.data(), ok.size(), 80, kChunkSamples + 1, "mic"); }, "more than 30 s");
 }
 
 }  // namespace
