@@ -18,10 +18,6 @@
 namespace edgeseq::runtime::audio {
 namespace {
 
-// Finite float audio past this magnitude (60 dB over full scale) is not
-// audio; refusing it keeps the power spectrum far from f32 overflow.
-constexpr float kMaxSampleMagnitude = 1000.0f;
-
 [[noreturn]] void Fail(const std::string& name, const std::string& what) {
   throw Error(ErrorKind::kInput, "audio '" + name + "': " + what);
 }

@@ -34,6 +34,9 @@ inline constexpr double kMaxAudioSeconds = 3600.0;
 inline constexpr int kMinSampleRate = 1000;    // Hz; below this nothing is speech
 inline constexpr int kMaxSampleRate = 768000;  // Hz; the highest rate sold
 inline constexpr int kMaxChannels = 64;
+// Finite float audio past this magnitude (60 dB over full scale) is not
+// audio; refusing it keeps the power spectrum far from f32 overflow.
+inline constexpr float kMaxSampleMagnitude = 1000.0f;
 
 // Decodes the file at `path` to 16 kHz mono f32. Output length: exactly
 // ceil(frames · 16000 / rate) samples (what scipy's resample_poly gives;

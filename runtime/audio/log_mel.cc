@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -53,7 +54,7 @@ LogMel LogMelSpectrogram(const float* pcm, size_t n, size_t n_mels, size_t paddi
     Fail(name, "longer than the limit of " + std::to_string(static_cast<int>(kMaxAudioSeconds)) + " s");
   }
   for (size_t i = 0; i < n; ++i) {
-    if (!(fabsf(pcm[i]) <= 1000.0f)) {
+    if (!(fabsf(pcm[i]) <= kMaxSampleMagnitude)) {  // also NaN
       Fail(name, "sample " + std::to_string(i) + " is NaN, infinite or of magnitude over 1000");
     }
   }
