@@ -263,4 +263,35 @@ void MatmulU8S8(const uint8_t* xq, size_t M, size_t K, const int8_t* wq,
   }
 }
 
+void PowerSpectrum(const float* re_im, size_t bins, float* power) {
+  for (size_t k = 0; k < bins; ++k) {
+    const double re = re_im[2 * k], im = re_im[2 * k + 1];
+    power[k] = static_cast<float>(re * re + im * im);
+  }
+}
+
+void MelFilterBank(const float* power, size_t frames, size_t bins, const float* filters,
+                   size_t n_mels, float* out, size_t out_stride) {
+  for (size_t m = 0; m < n_mels; ++m) {
+    for (size_t t = 0; t < frames; ++t) {
+      double sum = 0.0;
+      for (size_t k = 0; k < bins; ++k) sum += double{filters[m * bins + k]} * power[t * bins + k];
+      out[m * out_stride + t] = static_cast<float>(sum);
+    }
+  }
+}
+
+float Log10Clamped(float* x, size_t n) {
+  float max = -std::numeric_limits<float>::infinity();
+  for (size_t i = 0; i < n; ++i) {
+    x[i] = static_cast<float>(log10(std::max(double{x[i]}, double{1e-10f})));
+    max = std::max(max, x[i]);
+  }
+  return max;
+}
+
+void ClampAndScale(float* x, size_t n, float floor) {
+  for (size_t i = 0; i < n; ++i) x[i] = (std::max(x[i], floor) + 4.0f) / 4.0f;
+}
+
 }  // namespace edgeseq::ops::ref

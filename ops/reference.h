@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "ops/activation.h"
+#include "ops/mel.h"
 #include "ops/norm.h"
 #include "ops/softmax.h"
 
@@ -63,5 +64,12 @@ void MatmulF32(const float* x, size_t M, size_t K, const float* w, size_t N,
 // keep K·255·127 < 2³¹).
 void MatmulU8S8(const uint8_t* xq, size_t M, size_t K, const int8_t* wq,
                 size_t N, int32_t* acc);
+
+// ops/mel.h: power in double then rounded; the filter bank summed in double.
+void PowerSpectrum(const float* re_im, size_t bins, float* power);
+void MelFilterBank(const float* power, size_t frames, size_t bins, const float* filters,
+                   size_t n_mels, float* out, size_t out_stride);
+float Log10Clamped(float* x, size_t n);
+void ClampAndScale(float* x, size_t n, float floor);
 
 }  // namespace edgeseq::ops::ref

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
-targets=("esq_reader_fuzz:esq" "pickle_fuzz:pickle" "safetensors_fuzz:safetensors" "torch_zip_fuzz:torch_zip" "cli_input_fuzz:cli" "bpe_fuzz:bpe" "sentencepiece_fuzz:sentencepiece")
+targets=("esq_reader_fuzz:esq" "pickle_fuzz:pickle" "safetensors_fuzz:safetensors" "torch_zip_fuzz:torch_zip" "cli_input_fuzz:cli" "bpe_fuzz:bpe" "sentencepiece_fuzz:sentencepiece" "audio_fuzz:audio")
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGESEQ_FUZZ=ON -DEDGESEQ_SANITIZE=address,undefined \
@@ -23,7 +23,8 @@ for entry in "${targets[@]}"; do
   log="build-fuzz/$target.log"
   mkdir -p "$scratch"
   status=0
-  ASAN_OPTIONS=detect_leaks=1 "build-fuzz/tests/fuzz/$target" "$scratch" "$corpus" \
+  # Leaks inside system libraries we cannot fix are suppressed by name (the file says which and why).
+  LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan_suppressions.txt" ASAN_OPTIONS=detect_leaks=1 "build-fuzz/tests/fuzz/$target" "$scratch" "$corpus" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
     -artifact_prefix=build-fuzz/artifacts/ -print_final_stats=1 >"$log" 2>&1 || status=$?
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")

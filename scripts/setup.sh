@@ -19,6 +19,9 @@ build=(
   # runtime: SentencePiece and PCRE2 (byte-level BPE's pre-tokenizer): the
   # tokenizers carried in the model file
   libsentencepiece-dev libpcre2-dev
+  # runtime/audio (Whisper's front end): decoding, resampling, the FFT
+  # (kissfft: BSD; FFTW would be GPL)
+  libsndfile1-dev libsoxr-dev libkissfft-dev
 )
 tests=(
   # tests and benchmarks; clang's libFuzzer for the fuzz targets, and its

@@ -17,6 +17,7 @@ case "$arch" in
 esac
 pkgs="libc6-dev,libstdc++-12-dev,libgcc-12-dev,libgomp1,libhwy-dev,libmimalloc-dev,libxxhash-dev,libzip-dev,zlib1g-dev"
 pkgs="$pkgs,nlohmann-json3-dev,libcli11-dev,libgtest-dev,libgmock-dev,libbenchmark-dev,libsentencepiece-dev,libpcre2-dev"
+pkgs="$pkgs,libsndfile1-dev,libsoxr-dev,libkissfft-dev"
 if [ -f "$dir/.edgeseq-sysroot" ] && [ "$(cat "$dir/.edgeseq-sysroot")" = "$pkgs" ]; then
   echo "sysroot $dir is up to date"; exit 0
 fi

@@ -13,6 +13,7 @@
 #include "ops/activation.h"
 #include "ops/cpu_info.h"
 #include "ops/matmul.h"
+#include "ops/mel.h"
 #include "ops/norm.h"
 #include "ops/reference.h"
 #include "ops/softmax.h"
@@ -127,6 +128,25 @@ int main(int argc, char** argv) {
       for (size_t i = 0; i < acc.size(); ++i) want[i] = static_cast<float>(acc[i]);
       ok &= Report(m == 1 ? "matmul_int8 (1 row)" : "matmul_int8 (16 rows)", MaxAbsDiff(y, want), 0.0f);
     }
+  }
+  {
+    // Whisper's log-mel kernels (ops/mel.h) on one frame block: |X|² of 201
+    // bins, a dense non-negative filter bank (sums of ~100), log10 with the floor.
+    const size_t bins = 201, frames = 7, mels = 5;
+    auto re_im = random(2 * bins);
+    std::vector<float> p(bins), pr(bins);
+    PowerSpectrum(re_im.data(), bins, p.data());
+    ref::PowerSpectrum(re_im.data(), bins, pr.data());
+    ok &= Report("mel_power", MaxAbsDiff(p, pr), 1e-5f);
+    auto power = random(frames * bins), filters = random(mels * bins);
+    for (float& v : power) v = fabsf(v);
+    for (float& v : filters) v = fabsf(v);
+    std::vector<float> a(mels * frames), b(mels * frames);
+    MelFilterBank(power.data(), frames, bins, filters.data(), mels, a.data(), frames);
+    ref::MelFilterBank(power.data(), frames, bins, filters.data(), mels, b.data(), frames);
+    ok &= Report("mel_filter_bank", MaxAbsDiff(a, b), 1e-3f);
+    const float max_a = Log10Clamped(a.data(), a.size()), max_b = ref::Log10Clamped(b.data(), b.size());
+    ok &= Report("mel_log10", fmaxf(MaxAbsDiff(a, b), fabsf(max_a - max_b)), 1e-5f);
   }
   printf("%s\n", ok ? "selfcheck: ok" : "selfcheck: FAILED");
   return ok ? 0 : 1;
