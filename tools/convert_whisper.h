@@ -1,0 +1,44 @@
+// Whisper (Radford et al. 2022, "Robust Speech Recognition via Large-Scale
+// Weak Supervision"; openai/whisper whisper/model.py) from openai-whisper's
+// checkpoints: torch.save({"dims": {...}, "model_state_dict": {...}}). The
+// tensor mapping onto the .esq roles and the settings the dims imply
+// (docs/CONVERTER.md, "Whisper").
+#pragma once
+
+#include <stdint.h>
+
+#include <map>
+#include <string>
+
+#include "loaders/checkpoint.h"
+#include "tools/convert_mapping.h"
+#include "tools/convert_settings.h"
+
+namespace edgeseq::tools {
+
+// Whether `ck` is an openai-whisper checkpoint: a dict with "dims" beside
+// the state dict, which has encoder.conv1.weight.
+bool IsWhisperCheckpoint(const loaders::Checkpoint& ck);
+
+struct WhisperSettings {
+  Mapping mapping;
+  FileSettings file;         // heads, pre-LN, GELU, eps 1e-5, embedding scale 1, no pad/BOS/UNK, EOS and start
+                             // from the vocabulary size when it is one of Whisper's (else unset)
+  uint32_t n_mels = 0;
+  uint32_t audio_ctx = 0;    // encoder positions (n_audio_ctx: 1500 for 30 s)
+  uint32_t text_ctx = 0;     // decoder positions (n_text_ctx: 448)
+  uint32_t vocab = 0;        // n_vocab
+  std::string description;   // for the settings summary
+};
+
+// Reads the dims (Checkpoint::ints "dims.*") and the mapping. Throws
+// ConvertError naming the key for a missing or out-of-range dim, or for
+// what the runtime does not compute (encoder and decoder of different
+// widths or head counts).
+WhisperSettings FromWhisperCheckpoint(const loaders::Checkpoint& ck);
+
+// Whisper's convolutions [d, in, 3] as the .esq roles' tap-major matrices
+// [d, 3·in] (column k·in + i = weight[o, i, k]).
+std::vector<float> ConvToTapMajor(const std::vector<float>& w, uint64_t out, uint64_t in);
+
+}  // namespace edgeseq::tools
