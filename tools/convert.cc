@@ -486,7 +486,6 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
       whisper = FromWhisperCheckpoint(ck);
       mapping = whisper->mapping;
       file = whisper->file;
-      if (!o.src_normalize) o.src_normalize = "none";  // no source text to normalize
       if (!whisper->file.eos && (!o.eos || !o.decoder_start)) {
         throw ConvertError("dims.n_vocab " + std::to_string(whisper->vocab) +
                            " is none of Whisper's vocabularies (51864 English-only, 51865 and up multilingual): "
@@ -495,6 +494,11 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
       ck.root = whisper->description + " (" + ck.root + ")";
     }
   }
+  // A log-mel encoder (Whisper, from either layout): no source vocabulary.
+  std::optional<LogMelDims> log_mel;
+  if (whisper) log_mel = whisper->dims;
+  if (hf) log_mel = hf->log_mel;
+  if (log_mel && !o.src_normalize) o.src_normalize = "none";  // no source text to normalize
   ConvertReport report;
   report.checkpoint_root = ck.root;
   std::map<std::string, const SourceTensor*> src;
@@ -699,7 +703,7 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
   // Whisper's convolutions [d, in, 3] become the roles' tap-major matrices
   // [d, 3·in] (docs/FORMAT.md), one int8 scale per output channel.
   for (RoleTensor& r : roles) {
-    if (!whisper || (r.role != "encoder.conv1.weight" && r.role != "encoder.conv2.weight")) continue;
+    if (!log_mel || (r.role != "encoder.conv1.weight" && r.role != "encoder.conv2.weight")) continue;
     if (r.shape.size() != 3 || r.shape[2] != 3) {
       throw ConvertError(r.source + " has shape " + ShapeString(r.shape) + ", not [d, in, 3] (a kernel-3 conv1d)");
     }
@@ -738,13 +742,13 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
   const RoleTensor* src_emb = find_role("encoder.embed_tokens.weight");
   const RoleTensor* tgt_emb = find_role("decoder.embed_tokens.weight");
   // A log-mel encoder (Whisper) has no source vocabulary: src_vocab_size 1.
-  const RoleTensor* width = whisper ? tgt_emb : src_emb;
+  const RoleTensor* width = log_mel ? tgt_emb : src_emb;
   if (!width || width->shape.size() != 2) {
-    throw ConvertError(whisper ? "no 2-D token embedding (decoder.token_embedding.weight)"
+    throw ConvertError(log_mel ? "no 2-D token embedding (decoder.embed_tokens.weight)"
                                : "no 2-D source embedding (encoder.embed_tokens.weight)");
   }
   c.d_model = static_cast<uint32_t>(width->shape[1]);
-  c.src_vocab_size = whisper ? 1 : static_cast<uint32_t>(src_emb->shape[0]);
+  c.src_vocab_size = log_mel ? 1 : static_cast<uint32_t>(src_emb->shape[0]);
   const RoleTensor* out_proj = find_role("decoder.output_projection.weight");
   c.tgt_vocab_size = static_cast<uint32_t>(tgt_emb ? tgt_emb->shape[0] : out_proj ? out_proj->shape[0] : c.src_vocab_size);
   c.shared_embeddings = tgt_emb == nullptr;
@@ -911,18 +915,18 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
     }
     c.max_positions = o.max_positions.value_or(hf->max_positions);
   }
-  if (whisper) {
-    // Learned tables per stack (the encoder's is model.py's sinusoids(),
-    // stored as a buffer: kept as it is), of different lengths.
+  if (log_mel) {
+    // Learned tables per stack (the encoder's is Whisper's sinusoid, stored:
+    // kept as it is), of different lengths.
     if (o.max_positions) {
       throw ConvertError("--max-positions does not apply: Whisper's position tables hold " +
-                         std::to_string(whisper->audio_ctx) + " and " + std::to_string(whisper->text_ctx) + " positions");
+                         std::to_string(log_mel->audio_ctx) + " and " + std::to_string(log_mel->text_ctx) + " positions");
     }
     c.encoder_input = loaders::EncoderInput::kLogMel;
-    c.n_mels = whisper->n_mels;
+    c.n_mels = log_mel->n_mels;
     c.position_kind = loaders::PositionKind::kLearned;
-    c.max_positions = whisper->audio_ctx;
-    c.decoder_max_positions = whisper->text_ctx;
+    c.max_positions = log_mel->audio_ctx;
+    c.decoder_max_positions = log_mel->text_ctx;
   }
   if (!mapping.positions.empty()) {
     const auto it = src.find(mapping.positions);
@@ -957,13 +961,15 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
   {
     static const char* kPositionNames[] = {"none", "sinusoidal (interleaved)", "sinusoidal (concatenated)",
                                            "learned table"};
-    if (whisper) {
+    if (log_mel) {
+      const std::string from = whisper ? "the checkpoint's dims" : "config.json";
       settings.Add("encoder input", "log-mel features, " + std::to_string(c.n_mels) + " mels, " +
                                         std::to_string(2 * c.max_positions) + " frames (two conv1d + GELU)",
-                   Origin::kFile, "the checkpoint's dims");
+                   Origin::kFile, from + (whisper ? ".n_mels" : " num_mel_bins"));
       settings.Add("positions", "learned, one table per stack: " + std::to_string(c.max_positions) + " encoder, " +
                                     std::to_string(c.decoder_max_positions) + " decoder",
-                   Origin::kFile, "the checkpoint's dims.n_audio_ctx, n_text_ctx");
+                   Origin::kFile,
+                   from + (whisper ? ".n_audio_ctx, n_text_ctx" : " max_source_positions, max_target_positions"));
     } else if (hf) {
       settings.Add("positions", hf->position_detail, Origin::kFile, "config.json model_type " + hf->model_type);
     } else if (ct2 && ct2->computed_positions) {
@@ -974,7 +980,7 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
       settings.Add("positions", kPositionNames[static_cast<int>(c.position_kind)], Origin::kTensors,
                    mapping.positions.empty() ? "the layout has no position table" : mapping.positions);
     }
-    if (!whisper) settings.Add("--max-positions", std::to_string(c.max_positions), o.max_positions ? Origin::kFlag : Origin::kTensors,
+    if (!log_mel) settings.Add("--max-positions", std::to_string(c.max_positions), o.max_positions ? Origin::kFlag : Origin::kTensors,
                  o.max_positions ? ""
                  : hf            ? (hf->position_kind == loaders::PositionKind::kNone
                                         ? "config.json n_positions (a length limit: no position table)"

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <deque>
@@ -128,9 +129,9 @@ TEST(Whisper, CheckpointDimsAreRead) {
   EXPECT_EQ(ck.ints.at("dims.n_text_ctx"), 12);
   EXPECT_EQ(ck.root, "key 'model_state_dict'");
   const WhisperSettings w = FromWhisperCheckpoint(ck);
-  EXPECT_EQ(w.n_mels, 80u);
-  EXPECT_EQ(w.audio_ctx, 16u);
-  EXPECT_EQ(w.text_ctx, 12u);
+  EXPECT_EQ(w.dims.n_mels, 80u);
+  EXPECT_EQ(w.dims.audio_ctx, 16u);
+  EXPECT_EQ(w.dims.text_ctx, 12u);
   EXPECT_FALSE(w.file.eos.has_value());  // 60 tokens: not one of Whisper's vocabularies
 }
 
@@ -205,6 +206,67 @@ TEST(Whisper, F16AndInt8DriftIsBounded) {
     EXPECT_LT(a.max_abs, q == "f16" ? 0.05 : 1.0) << q;
     remove(path.c_str());
   }
+}
+
+std::vector<char> FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<char>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The same weights as a Hugging Face directory: the same .esq, byte for
+// byte, with nothing but the directory (its config.json gives the ids).
+TEST(Whisper, HuggingFaceDirectoryGivesTheSameModel) {
+  for (const std::string q : {"f32", "int8"}) {
+    const std::string a = Converted(q), b = Temp(q + "-hf.esq");
+    ConvertOptions o;
+    o.input = kDir + "hf";
+    o.output = b;
+    o.quantize = q;
+    o.strict = true;
+    o.quiet = true;
+    std::ostringstream log;
+    Convert(o, log);
+    EXPECT_EQ(FileBytes(a), FileBytes(b)) << q;
+    if (q == "f32") {
+      const Agreement got = Measure(b);
+      EXPECT_TRUE(got.max_rel <= 1e-4 || got.max_abs <= 1e-5) << got.max_rel;
+      EXPECT_EQ(got.greedy_equal, got.greedy_checked);
+    }
+    remove(a.c_str());
+    remove(b.c_str());
+  }
+  // A config.json the runtime does not compute is refused in one line naming the key.
+  const std::string dir = Temp("hf-bad");
+  mkdir(dir.c_str(), 0700);
+  {
+    std::ofstream(dir + "/model.safetensors", std::ios::binary) << std::ifstream(kDir + "hf/model.safetensors", std::ios::binary).rdbuf();
+  }
+  std::ifstream cin(kDir + "hf/config.json");
+  const nlohmann::json config = nlohmann::json::parse(cin);
+  for (const auto& [key, value] : {std::pair<std::string, nlohmann::json>{"decoder_attention_heads", 1},
+                                   {"activation_function", "relu"},
+                                   {"scale_embedding", true},
+                                   {"num_mel_bins", 0}}) {
+    nlohmann::json bad = config;
+    bad[key] = value;
+    std::ofstream(dir + "/config.json") << bad.dump();
+    ConvertOptions o;
+    o.input = dir;
+    o.output = Temp("hf-bad.esq");
+    o.quiet = true;
+    std::ostringstream log;
+    try {
+      Convert(o, log);
+      ADD_FAILURE() << key << " accepted";
+    } catch (const ConvertError& err) {
+      const std::string m = err.what();
+      EXPECT_NE(m.find(key), std::string::npos) << m;
+      EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+    }
+  }
+  remove((dir + "/config.json").c_str());
+  remove((dir + "/model.safetensors").c_str());
+  rmdir(dir.c_str());
 }
 
 TEST(Whisper, GeneratorRefusesWrongInputs) {
