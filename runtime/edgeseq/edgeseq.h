@@ -219,7 +219,8 @@ EDGESEQ_C_API edgeseq_status edgeseq_encode_source(const edgeseq_model* model, c
 /* Working memory is planned once for these limits: sources per call,
  * tokens per source, decoding steps, widest beam. 0 means the default that
  * fits any model: batch 16, source and target the model's positions (at
- * most 256), beam 1. A nonzero limit the model cannot take (beyond its
+ * most 256; the target's: max_target_positions; a log-mel model's source:
+ * always its encoder's positions), beam 1. A nonzero limit the model cannot take (beyond its
  * positions) is EDGESEQ_ERROR_LIMIT. */
 EDGESEQ_C_API edgeseq_status edgeseq_generator_new(const edgeseq_model* model, size_t max_batch, size_t max_source,
                                                    size_t max_target, size_t max_beam, edgeseq_generator** out);

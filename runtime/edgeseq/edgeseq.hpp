@@ -144,8 +144,9 @@ class EDGESEQ_API Model {
 // the field and the model's positions; nothing is silently reduced.
 struct Limits {
   size_t max_batch = 16;   // sources per call; 0: 16
-  size_t max_source = 0;   // tokens per source; 0: the model's positions, at most 256
-  size_t max_target = 0;   // decoding steps; 0: the model's positions, at most 256
+  size_t max_source = 0;   // tokens per source; 0: the model's positions, at most 256 (log-mel
+                           // models: always the encoder's positions)
+  size_t max_target = 0;   // decoding steps; 0: the model's (decoder's) positions, at most 256
   size_t max_beam = 1;     // widest beam; 0: 1
 };
 
