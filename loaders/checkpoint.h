@@ -111,6 +111,11 @@ struct Checkpoint {
   std::vector<std::string> keys;  // the top-level keys when the file holds a checkpoint dict; else empty
   std::vector<SourceTensor> tensors;
   std::vector<ModuleInfo> modules;  // whole pickled models only, parents before children
+  // Integers stored beside the tensors in a checkpoint dict: a top-level
+  // int entry by its key, an int entry of a top-level dict as "key.entry"
+  // (openai-whisper's {"dims": {"n_mels": 80, ...}} gives "dims.n_mels").
+  // Other values (floats, strings, deeper nesting) are not kept.
+  std::map<std::string, int64_t> ints;
 };
 
 // Reads `path`. The format is decided by validating each candidate's whole

@@ -446,6 +446,12 @@ Checkpoint ReadTorchZip(const std::string& path, const std::string& key) {
       for (const auto& [k, x] : root->dict) {
         if (k->kind != Kind::kString) continue;
         keys.push_back(k->s);
+        if (x && x->kind == Kind::kInt) ck.ints[k->s] = x->i;
+        if (x && x->kind == Kind::kDict) {
+          for (const auto& [k2, x2] : x->dict) {
+            if (k2 && x2 && k2->kind == Kind::kString && x2->kind == Kind::kInt) ck.ints[k->s + "." + k2->s] = x2->i;
+          }
+        }
         if (x->kind == Kind::kTensor) direct = true;
         else if (HoldsTensors(x)) candidates.push_back(k->s);
       }

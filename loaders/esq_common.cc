@@ -47,6 +47,10 @@ bool NeedsV1_3(const ModelConfig& c) {
   return c.relative_attention != RelativeAttention::kNone || c.ffn_kind != FfnKind::kPlain;
 }
 
+bool NeedsV1_4(const ModelConfig& c) {
+  return c.encoder_input != EncoderInput::kTokenIds || c.n_mels != 0 || c.decoder_max_positions != 0;
+}
+
 const char* EsqErrorKindName(EsqErrorKind kind) {
   switch (kind) {
     case EsqErrorKind::kIo: return "io";

@@ -33,6 +33,14 @@ inline constexpr uint8_t kHeaderFlagNeedsV1_1 = 16;
 // it. Written only when NeedsV1_3 (other files keep their older layout).
 inline constexpr size_t kHeaderSizeV1_3 = 160;
 inline constexpr uint8_t kHeaderFlagNeedsV1_3 = 32;
+// Version 1.4: header bytes 134-143 (the encoder's input kind, n_mels, the
+// decoder's own position limit) in the 160-byte header. Header flags bit 6:
+// the file uses them; 1.3 readers refuse flags bit 6 (and older ones bits
+// 5-7), so they refuse the file instead of running a log-mel model as a
+// token model. Written only when NeedsV1_4.
+inline constexpr uint8_t kHeaderFlagNeedsV1_4 = 64;
+// Log-mel encoders (version 1.4): header limit on n_mels.
+inline constexpr uint32_t kMaxMels = 4096;
 // Relative-position buckets (version 1.3): header limit on num_buckets.
 inline constexpr uint32_t kMaxRelativeBuckets = 1024;
 inline constexpr size_t kMaxSourceFraming = 4;  // source prefix / suffix ids, each
@@ -112,6 +120,19 @@ enum class FfnKind : uint8_t {
   // "gated-gelu"; role ffn.fc1_linear.weight [f, d] beside ffn.fc1.
   kGated = 1,
 };
+// What the encoder reads (version 1.4; older files: kTokenIds).
+enum class EncoderInput : uint8_t {
+  kTokenIds = 0,  // source token ids through encoder.embed_tokens
+  // Whisper (Radford et al. 2022, "Robust Speech Recognition via Large-Scale
+  // Weak Supervision", section 2.2; openai/whisper model.py AudioEncoder):
+  // log-mel features [frames = 2·max_positions, n_mels] per source, then
+  // GELU(conv1d(n_mels→d, kernel 3, padding 1)), GELU(conv1d(d→d, kernel 3,
+  // stride 2, padding 1)), then the encoder's positions and layers. Roles
+  // encoder.conv{1,2}.{weight,bias}; no source vocabulary (src_vocab_size 1,
+  // no encoder.embed_tokens).
+  kLogMel = 1,
+};
+
 enum class TokenizerKind : uint32_t {
   kWhitespace = 0,     // tokens separated by spaces
   kCharacters = 1,     // every UTF-8 code point is a token
@@ -219,12 +240,27 @@ struct ModelConfig {
   // share the last bucket (≥ 1). Both 0 unless relative_attention is set.
   uint16_t relative_num_buckets = 0;
   uint16_t relative_max_distance = 0;
+  // Version 1.4 (older files read as these defaults).
+  EncoderInput encoder_input = EncoderInput::kTokenIds;
+  uint32_t n_mels = 0;  // log-mel bins per frame (kLogMel: 1 ... kMaxMels; else 0)
+  // The decoder's position limit when it differs from the encoder's
+  // max_positions (Whisper: 1500 encoder positions, 448 decoder ones); 0:
+  // max_positions serves both.
+  uint32_t decoder_max_positions = 0;
 };
+// The decoder's position limit: decoder_max_positions, or max_positions.
+inline uint32_t DecoderPositions(const ModelConfig& c) {
+  return c.decoder_max_positions ? c.decoder_max_positions : c.max_positions;
+}
 // True when `c` uses a 1.1 field with a meaning other than 1.0's.
 bool NeedsV1_1(const ModelConfig& c);
 // True when `c` uses a 1.3 feature that changes outputs (the writer then
 // writes a 160-byte header, minor version 3 and flags bit 5).
 bool NeedsV1_3(const ModelConfig& c);
+// True when `c` uses a 1.4 header field (encoder_input, n_mels,
+// decoder_max_positions): the writer then writes the 160-byte header,
+// minor version 4 and flags bit 6.
+bool NeedsV1_4(const ModelConfig& c);
 
 // Limits a reader enforces before it trusts any size (docs/FORMAT.md).
 struct Limits {

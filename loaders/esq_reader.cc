@@ -204,7 +204,7 @@ class EsqFile::Parser {
     range("norm_type", norm_type, 0, 1);
     range("activation", act, 0, 3);
     range("position_kind", pos, 0, 3);
-    range("flags", flags, 0, 63);
+    range("flags", flags, 0, 127);
     if (c.d_model % c.num_heads != 0) {
       Fail(EsqErrorKind::kBadHeader, "header.num_heads",
            std::to_string(c.num_heads) + " heads do not divide d_model " + std::to_string(c.d_model));
@@ -240,6 +240,11 @@ class EsqFile::Parser {
     id("unk_id", unk_id, std::min(c.src_vocab_size, c.tgt_vocab_size), true);
     c.src_unk_id = c.tgt_unk_id = unk_id;  // 1.0: one unknown id for both
     if (s.size < kHeaderSizeV1_1) {
+      if (flags & (kHeaderFlagNeedsV1_3 | kHeaderFlagNeedsV1_4)) {
+        Fail(EsqErrorKind::kBadHeader, "header.flags",
+             "bits 5-6 say the file uses version-1.3/1.4 features, but the header has only " + std::to_string(s.size) +
+                 " bytes");
+      }
       if (flags & kHeaderFlagNeedsV1_1) {
         Fail(EsqErrorKind::kBadHeader, "header.flags",
              "bit 4 says the file uses version-1.1 fields, but the header has only " + std::to_string(s.size) +
@@ -249,10 +254,11 @@ class EsqFile::Parser {
     }
     ParseHeaderV1_1(h, c, id);
     if (s.size < kHeaderSizeV1_3) {
-      if (flags & kHeaderFlagNeedsV1_3) {
+      if (flags & (kHeaderFlagNeedsV1_3 | kHeaderFlagNeedsV1_4)) {
         Fail(EsqErrorKind::kBadHeader, "header.flags",
-             "bit 5 says the file uses version-1.3 features, but the header has only " + std::to_string(s.size) +
-                 " bytes (1.3 headers have " + std::to_string(kHeaderSizeV1_3) + ")");
+             std::string(flags & kHeaderFlagNeedsV1_3 ? "bit 5" : "bit 6") + " says the file uses version-" +
+                 (flags & kHeaderFlagNeedsV1_3 ? "1.3" : "1.4") + " features, but the header has only " +
+                 std::to_string(s.size) + " bytes (1.3 and 1.4 headers have " + std::to_string(kHeaderSizeV1_3) + ")");
       }
       return;
     }
@@ -260,6 +266,42 @@ class EsqFile::Parser {
     if (NeedsV1_3(c) && !(flags & kHeaderFlagNeedsV1_3)) {
       Fail(EsqErrorKind::kBadHeader, "header.flags",
            "the header uses version-1.3 features but bit 5 is clear (older readers would misread the file)");
+    }
+    ParseHeaderV1_4(h, c);
+    if (NeedsV1_4(c) && !(flags & kHeaderFlagNeedsV1_4)) {
+      Fail(EsqErrorKind::kBadHeader, "header.flags",
+           "the header uses version-1.4 fields but bit 6 is clear (older readers would misread the file)");
+    }
+  }
+
+  // The fields version 1.4 added to the 160-byte header: the encoder's input
+  // and the decoder's own position limit.
+  void ParseHeaderV1_4(const uint8_t* h, ModelConfig& c) {
+    const uint8_t input = h[134], reserved = h[135];
+    c.n_mels = Load<uint32_t>(h + 136);
+    c.decoder_max_positions = Load<uint32_t>(h + 140);
+    if (input > 1) Fail(EsqErrorKind::kBadHeader, "header.encoder_input", std::to_string(input) + " is outside [0, 1]");
+    if (reserved != 0) Fail(EsqErrorKind::kBadHeader, "header byte 135", "reserved, must be 0");
+    c.encoder_input = static_cast<EncoderInput>(input);
+    if (c.decoder_max_positions > Limits::kMaxPositions) {
+      Fail(EsqErrorKind::kLimit, "header.decoder_max_positions",
+           std::to_string(c.decoder_max_positions) + " is outside [0, " + std::to_string(Limits::kMaxPositions) + "]");
+    }
+    if (c.shared_positions && c.decoder_max_positions > c.max_positions) {
+      Fail(EsqErrorKind::kBadHeader, "header.decoder_max_positions",
+           "exceeds max_positions while the decoder shares the encoder's position table");
+    }
+    if (c.encoder_input == EncoderInput::kTokenIds) {
+      if (c.n_mels != 0) Fail(EsqErrorKind::kBadHeader, "header.n_mels", "must be 0 for a token-id encoder");
+      return;
+    }
+    if (c.n_mels < 1 || c.n_mels > kMaxMels) {
+      Fail(EsqErrorKind::kBadHeader, "header.n_mels",
+           std::to_string(c.n_mels) + " is outside [1, " + std::to_string(kMaxMels) + "]");
+    }
+    if (c.encoder_layers == 0) Fail(EsqErrorKind::kBadHeader, "header.encoder_layers", "a log-mel encoder needs layers");
+    if (c.shared_embeddings) {
+      Fail(EsqErrorKind::kBadHeader, "header.flags", "a log-mel encoder has no token embedding to share");
     }
   }
 

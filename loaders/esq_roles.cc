@@ -47,8 +47,16 @@ std::vector<uint64_t> ExpectedShape(std::string_view name, const ModelConfig& c,
   const uint64_t d = c.d_model;
   if (name == "encoder.embed_tokens.weight") return {c.src_vocab_size, d};
   if (name == "decoder.embed_tokens.weight") return {c.tgt_vocab_size, d};
-  if (name == "encoder.embed_positions.weight" || name == "decoder.embed_positions.weight") {
-    return {c.max_positions, d};
+  if (name == "encoder.embed_positions.weight") return {c.max_positions, d};
+  if (name == "decoder.embed_positions.weight") return {DecoderPositions(c), d};
+  // Log-mel encoders (version 1.4): the convolutions as matrices in the
+  // Linear orientation, [out, kernel·in], column k·in + i holding PyTorch's
+  // weight[o, i, k] (tap-major: im2col copies 3 whole input rows), so that
+  // int8 keeps one scale per output channel.
+  if (c.encoder_input == EncoderInput::kLogMel) {
+    if (name == "encoder.conv1.weight") return {d, 3 * uint64_t{c.n_mels}};
+    if (name == "encoder.conv2.weight") return {d, 3 * d};
+    if (name == "encoder.conv1.bias" || name == "encoder.conv2.bias") return {d};
   }
   if (name == "encoder.norm.weight" || name == "encoder.norm.bias" || name == "decoder.norm.weight" ||
       name == "decoder.norm.bias" || name == "encoder.embed_norm.weight" || name == "encoder.embed_norm.bias" ||

@@ -43,7 +43,8 @@ std::vector<uint8_t> HeaderBytes(const ModelConfig& c) {
   Put(b, static_cast<uint8_t>((c.encoder_final_norm ? 1 : 0) | (c.decoder_final_norm ? 2 : 0) |
                               (c.shared_embeddings ? 4 : 0) | (c.tied_output ? 8 : 0) |
                               (NeedsV1_1(c) ? kHeaderFlagNeedsV1_1 : 0) |
-                              (NeedsV1_3(c) ? kHeaderFlagNeedsV1_3 : 0)));
+                              (NeedsV1_3(c) ? kHeaderFlagNeedsV1_3 : 0) |
+                              (NeedsV1_4(c) ? kHeaderFlagNeedsV1_4 : 0)));
   b.insert(b.end(), 3, 0);
   Put(b, c.embedding_scale);
   Put(b, c.norm_eps);
@@ -70,12 +71,17 @@ std::vector<uint8_t> HeaderBytes(const ModelConfig& c) {
     for (size_t i = 0; i < kMaxSourceFraming; ++i) Put(b, i < ids->size() ? (*ids)[i] : int32_t{-1});
   }
   Put(b, c.forced_bos_id >= 0 ? c.forced_bos_id : int32_t{-1});
-  if (NeedsV1_3(c)) {
-    // Version 1.3 (docs/FORMAT.md): model-family strategies, then reserved.
+  if (NeedsV1_3(c) || NeedsV1_4(c)) {
+    // Version 1.3 (docs/FORMAT.md): model-family strategies; 1.4: the
+    // encoder's input and the decoder's positions; then reserved.
     Put(b, static_cast<uint8_t>(c.relative_attention));
     Put(b, static_cast<uint8_t>(c.ffn_kind));
     Put(b, c.relative_num_buckets);
     Put(b, c.relative_max_distance);
+    Put(b, static_cast<uint8_t>(c.encoder_input));
+    Put(b, uint8_t{0});
+    Put(b, c.n_mels);
+    Put(b, c.decoder_max_positions);
     b.resize(kHeaderSizeV1_3, 0);
   }
   return b;
@@ -253,7 +259,7 @@ void SerializeEsq(const EsqContents& in, const std::function<void(const void*, s
       if (k == TokenizerKind::kSentencePiece && minor < 2) minor = 2;
     }
   }
-  if (in.text_tokens) minor = 4;
+  if (in.text_tokens || NeedsV1_4(in.config)) minor = 4;
   Put(pre, minor);
   Put(pre, count);
   Put(pre, file_size);

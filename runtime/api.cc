@@ -67,6 +67,13 @@ std::vector<Hypothesis> FromRuntime(std::vector<runtime::Hypothesis>&& hs) {
   return out;
 }
 
+// Per source, its hypotheses.
+std::vector<std::vector<Hypothesis>> FromRuntime(std::vector<std::vector<runtime::Hypothesis>>&& all) {
+  std::vector<std::vector<Hypothesis>> out;
+  for (auto& hs : all) out.push_back(FromRuntime(std::move(hs)));
+  return out;
+}
+
 }  // namespace
 
 Model Model::Load(const std::string& path, bool verify_checksums) {
@@ -106,6 +113,11 @@ ModelInfo Model::info() const {
   info.src_unk_id = c.src_unk_id;
   info.tgt_unk_id = c.tgt_unk_id;
   info.source_is_words = runtime::SourceIsWords(impl_->file());
+  if (impl_->log_mel_input()) {
+    info.n_mels = c.n_mels;
+    info.frames = impl_->frames();
+  }
+  info.max_target_positions = loaders::DecoderPositions(c);
   return info;
 }
 
@@ -194,11 +206,12 @@ Generator::Generator(const Model& model, const Limits& l) {
   Translate([&] {
     // 0: the default (edgeseq.hpp), fitted to the model; explicit values
     // are checked by the Workspace.
-    const size_t fit = std::min<size_t>(256, model.impl_->config().max_positions);
+    const auto& c = model.impl_->config();
+    const size_t fit = std::min<size_t>(256, c.max_positions);
     runtime::Limits r;
     r.max_batch = l.max_batch ? l.max_batch : 16;
     r.max_source = l.max_source ? l.max_source : fit;
-    r.max_target = l.max_target ? l.max_target : fit;
+    r.max_target = l.max_target ? l.max_target : std::min<size_t>(256, loaders::DecoderPositions(c));
     r.max_beam = l.max_beam ? l.max_beam : 1;
     impl_ = std::make_unique<runtime::Generator>(model.impl_, r);
     return 0;
@@ -211,12 +224,7 @@ Generator& Generator::operator=(Generator&&) noexcept = default;
 
 std::vector<std::vector<Hypothesis>> Generator::Generate(const std::vector<std::vector<int32_t>>& sources,
                                                          const GenerateOptions& options) {
-  return Translate([&] {
-    auto all = impl_->Generate(sources, ToRuntime(options, impl_->limits().max_target));
-    std::vector<std::vector<Hypothesis>> out;
-    for (auto& hs : all) out.push_back(FromRuntime(std::move(hs)));
-    return out;
-  });
+  return Translate([&] { return FromRuntime(impl_->Generate(sources, ToRuntime(options, impl_->limits().max_target))); });
 }
 
 Hypothesis Generator::GenerateStreaming(const std::vector<int32_t>& source, const GenerateOptions& options,
@@ -236,6 +244,18 @@ Hypothesis Generator::GenerateStreaming(const std::vector<int32_t>& source, cons
 std::vector<float> Generator::Score(const std::vector<std::vector<int32_t>>& sources,
                                    const std::vector<std::vector<int32_t>>& targets) {
   return Translate([&] { return impl_->Score(sources, targets); });
+}
+
+std::vector<std::vector<Hypothesis>> Generator::GenerateFromFeatures(const std::vector<std::vector<float>>& features,
+                                                                     const GenerateOptions& options) {
+  return Translate([&] {
+    return FromRuntime(impl_->GenerateFromFeatures(features, ToRuntime(options, impl_->limits().max_target)));
+  });
+}
+
+std::vector<float> Generator::ScoreFromFeatures(const std::vector<std::vector<float>>& features,
+                                                const std::vector<std::vector<int32_t>>& targets) {
+  return Translate([&] { return impl_->ScoreFromFeatures(features, targets); });
 }
 
 Limits Generator::limits() const {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <memory>
 #include <new>
 #include <string>
 #include <string_view>
@@ -386,6 +387,9 @@ edgeseq_status edgeseq_model_get_info_sized(const edgeseq_model* model, edgeseq_
     r.tgt_unk_id = i.tgt_unk_id;
     r.has_vocabularies = i.has_vocabularies ? 1 : 0;
     r.source_is_words = i.source_is_words ? 1 : 0;
+    r.n_mels = i.n_mels;
+    r.frames = i.frames;
+    r.max_target_positions = i.max_target_positions;
     WriteSized(r, info, struct_size);
   });
 }
@@ -552,6 +556,48 @@ void edgeseq_generate_params_init_sized(edgeseq_generate_params* params, size_t 
   WriteSized(DefaultParams(), params, struct_size);
 }
 
+namespace {
+
+// A result owning the hypotheses (and their text, when the model has vocabularies).
+edgeseq_result* ToResult(const edgeseq_generator& g, std::vector<std::vector<edgeseq::Hypothesis>>&& hyps) {
+  auto r = std::make_unique<edgeseq_result>();
+  r->has_text = g.info.has_vocabularies;
+  r->sources.resize(hyps.size());
+  for (size_t s = 0; s < hyps.size(); ++s) {
+    for (auto& h : hyps[s]) {
+      edgeseq_result::Hyp x;
+      if (r->has_text) x.text = g.model.DecodeTarget(h.ids);
+      x.ids = std::move(h.ids);
+      x.score = h.score;
+      if (!h.attention.empty()) {
+        x.attention_width = h.attention[0].size();
+        for (const auto& a : h.attention) x.attention.insert(x.attention.end(), a.begin(), a.end());
+      }
+      r->sources[s].push_back(std::move(x));
+    }
+  }
+  return r.release();
+}
+
+// Log-mel sources as the C++ API takes them: frames × n_mels floats each.
+std::vector<std::vector<float>> Features(const edgeseq_generator& g, const float* const* features, size_t n) {
+  if (!g.info.n_mels) throw edgeseq::Error(edgeseq::ErrorCode::kInput, "the model reads token ids, not log-mel features");
+  if (!features && n) throw edgeseq::Error(edgeseq::ErrorCode::kInput, "features is NULL");
+  if (n > g.limits.max_batch) {  // before reading n pointers
+    throw edgeseq::Error(edgeseq::ErrorCode::kLimit, std::to_string(n) + " sources, the generator takes at most " +
+                                                         std::to_string(g.limits.max_batch));
+  }
+  const size_t per = g.info.frames * g.info.n_mels;
+  std::vector<std::vector<float>> out;
+  for (size_t i = 0; i < n; ++i) {
+    if (!features[i]) throw edgeseq::Error(edgeseq::ErrorCode::kInput, "features[" + std::to_string(i) + "] is NULL");
+    out.emplace_back(features[i], features[i] + per);
+  }
+  return out;
+}
+
+}  // namespace
+
 edgeseq_status edgeseq_generate_batch(edgeseq_generator* g, const int32_t* const* sources, const size_t* source_lens,
                                       size_t n_sources, const edgeseq_generate_params* params,
                                       edgeseq_result** out) {
@@ -568,29 +614,25 @@ edgeseq_status edgeseq_generate_batch(edgeseq_generator* g, const int32_t* const
     }
     edgeseq::GenerateOptions o = ToOptions(p);
     ApplyTargetLanguage(g->model, p, src.size(), o);
-    auto hyps = g->generator.Generate(src, o);
-    auto* r = new edgeseq_result;
-    try {
-      r->has_text = g->info.has_vocabularies;
-      r->sources.resize(hyps.size());
-      for (size_t s = 0; s < hyps.size(); ++s) {
-        for (auto& h : hyps[s]) {
-          edgeseq_result::Hyp x;
-          if (r->has_text) x.text = g->model.DecodeTarget(h.ids);
-          x.ids = std::move(h.ids);
-          x.score = h.score;
-          if (!h.attention.empty()) {
-            x.attention_width = h.attention[0].size();
-            for (const auto& a : h.attention) x.attention.insert(x.attention.end(), a.begin(), a.end());
-          }
-          r->sources[s].push_back(std::move(x));
-        }
-      }
-    } catch (...) {
-      delete r;
-      throw;
+    *out = ToResult(*g, g->generator.Generate(src, o));
+  });
+}
+
+edgeseq_status edgeseq_generate_features(edgeseq_generator* g, const float* const* features, size_t n_sources,
+                                         const edgeseq_generate_params* params, edgeseq_result** out) {
+  const char* fn = "edgeseq_generate_features";
+  if (!out) return NullArgument(fn, "out");
+  *out = nullptr;
+  if (!g) return NullArgument(fn, "generator");
+  return Guard(fn, [&] {
+    const edgeseq_generate_params p = ReadSized(params, DefaultParams(), "edgeseq_generate_params");
+    const auto f = Features(*g, features, n_sources);
+    if (p.source_language && *p.source_language) {
+      throw edgeseq::Error(edgeseq::ErrorCode::kInput, "source_language frames text; features have none");
     }
-    *out = r;
+    edgeseq::GenerateOptions o = ToOptions(p);
+    ApplyTargetLanguage(g->model, p, f.size(), o);
+    *out = ToResult(*g, g->generator.GenerateFromFeatures(f, o));
   });
 }
 
@@ -682,6 +724,20 @@ edgeseq_status edgeseq_score_batch(edgeseq_generator* g, const int32_t* const* s
     const auto s = Sources(sources, source_lens, n, "sources");
     const auto t = Sources(targets, target_lens, n, "targets");
     const std::vector<float> scores = g->generator.Score(s, t);
+    std::copy(scores.begin(), scores.end(), out_logprobs);
+  });
+}
+
+edgeseq_status edgeseq_score_features(edgeseq_generator* g, const float* const* features,
+                                      const int32_t* const* targets, const size_t* target_lens, size_t n,
+                                      float* out_logprobs) {
+  const char* fn = "edgeseq_score_features";
+  if (!g) return NullArgument(fn, "generator");
+  if (!out_logprobs && n) return NullArgument(fn, "out_logprobs");
+  return Guard(fn, [&] {
+    const auto f = Features(*g, features, n);
+    const auto t = Sources(targets, target_lens, n, "targets");
+    const std::vector<float> scores = g->generator.ScoreFromFeatures(f, t);
     std::copy(scores.begin(), scores.end(), out_logprobs);
   });
 }

@@ -21,10 +21,16 @@ Generator::Generator(std::shared_ptr<const Model> model, const Limits& limits)
     : model_(std::move(model)),
       ws_(*model_, limits),
       order_(model_->config().tgt_vocab_size),
-      penalty_scratch_(ws_.limits.max_target + 1) {}
+      penalty_scratch_(ws_.limits.max_target + 1) {
+  feature_rows_.reserve(ws_.limits.max_batch);
+}
 
 void Generator::CheckSources(const std::vector<std::vector<int32_t>>& sources) const {
   const auto& c = model_->config();
+  if (features_) return;  // handles of features checked by FeatureHandles
+  if (model_->log_mel_input()) {
+    throw Error(ErrorKind::kInput, "the model reads log-mel features, not token ids (GenerateFromFeatures)");
+  }
   if (sources.empty()) throw Error(ErrorKind::kInput, "no sources");
   if (sources.size() > ws_.limits.max_batch) {
     throw Error(ErrorKind::kLimit, std::to_string(sources.size()) + " sources, the generator takes at most " +
@@ -251,11 +257,78 @@ std::vector<std::vector<Hypothesis>> Generator::Decode(const std::vector<std::ve
   return out;
 }
 
+namespace {
+
+// Clears a Generator's features when a features call ends, thrown or not.
+template <class T>
+struct ResetOnExit {
+  T*& p;
+  ~ResetOnExit() { p = nullptr; }
+};
+
+}  // namespace
+
+std::vector<std::vector<int32_t>> Generator::FeatureHandles(const std::vector<std::vector<float>>& features) {
+  const auto& c = model_->config();
+  if (!model_->log_mel_input()) {
+    throw Error(ErrorKind::kInput, "the model reads token ids, not log-mel features (Generate)");
+  }
+  if (features.empty()) throw Error(ErrorKind::kInput, "no sources");
+  if (features.size() > ws_.limits.max_batch) {
+    throw Error(ErrorKind::kLimit, std::to_string(features.size()) + " sources, the generator takes at most " +
+                                       std::to_string(ws_.limits.max_batch));
+  }
+  const size_t want = model_->frames() * c.n_mels;
+  std::vector<std::vector<int32_t>> handles;
+  for (size_t i = 0; i < features.size(); ++i) {
+    if (features[i].size() != want) {
+      throw Error(ErrorKind::kInput, "source " + std::to_string(i) + " has " + std::to_string(features[i].size()) +
+                                         " values, the model takes " + std::to_string(model_->frames()) +
+                                         " frames × " + std::to_string(c.n_mels) + " mels = " + std::to_string(want));
+    }
+    for (size_t j = 0; j < want; ++j) {
+      if (!std::isfinite(features[i][j])) {
+        throw Error(ErrorKind::kInput, "source " + std::to_string(i) + " has a non-finite value at frame " +
+                                           std::to_string(j / c.n_mels) + ", mel " + std::to_string(j % c.n_mels));
+      }
+    }
+    handles.push_back({static_cast<int32_t>(i)});
+  }
+  features_ = &features;
+  return handles;
+}
+
+std::vector<std::vector<Hypothesis>> Generator::GenerateFromFeatures(const std::vector<std::vector<float>>& features,
+                                                                     const GenerateOptions& options) {
+  if (options.return_attention || options.replace_unknowns) {
+    throw Error(ErrorKind::kInput, "return_attention and replace_unknowns are not computed for log-mel sources");
+  }
+  ResetOnExit<const std::vector<std::vector<float>>> reset{features_};
+  const auto handles = FeatureHandles(features);
+  return Generate(handles, options);
+}
+
+std::vector<std::vector<float>> Generator::ScoreTokensFromFeatures(const std::vector<std::vector<float>>& features,
+                                                                   const std::vector<std::vector<int32_t>>& targets) {
+  ResetOnExit<const std::vector<std::vector<float>>> reset{features_};
+  const auto handles = FeatureHandles(features);
+  return ScoreTokens(handles, targets);
+}
+
 size_t Generator::EncodeSources(const std::vector<std::vector<int32_t>>& sources) {
   size_t rows = 0;
   for (const auto& s : sources) rows = std::max(rows, s.size());
   size_t S = 0;
   const auto t0 = std::chrono::steady_clock::now();
+  if (model_->log_mel_input()) {
+    if (!features_) throw Error(ErrorKind::kInput, "the model reads log-mel features, not token ids");
+    feature_rows_.clear();
+    for (const auto& h : sources) feature_rows_.push_back((*features_)[static_cast<size_t>(h.at(0))].data());
+    tuner_.Run(ops::ThreadTuner::Kind::kEncode, model_->frames() * sources.size(),
+               [&] { S = EncodeLogMel(*model_, ws_, feature_rows_); });
+    encode_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return S;
+  }
   tuner_.Run(ops::ThreadTuner::Kind::kEncode, rows * sources.size(), [&] { S = Encode(*model_, ws_, sources); });
   encode_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return S;
@@ -424,15 +497,28 @@ std::vector<std::vector<Hypothesis>> Generator::Step1(size_t batch, size_t S, co
   return out;
 }
 
-std::vector<float> Generator::Score(const std::vector<std::vector<int32_t>>& sources,
-                                    const std::vector<std::vector<int32_t>>& targets) {
+namespace {
+
+std::vector<float> Totals(const std::vector<std::vector<float>>& per_token) {
   std::vector<float> totals;
-  for (const std::vector<float>& t : ScoreTokens(sources, targets)) {
+  for (const std::vector<float>& t : per_token) {
     float s = 0.0f;
     for (float x : t) s += x;
     totals.push_back(s);
   }
   return totals;
+}
+
+}  // namespace
+
+std::vector<float> Generator::Score(const std::vector<std::vector<int32_t>>& sources,
+                                    const std::vector<std::vector<int32_t>>& targets) {
+  return Totals(ScoreTokens(sources, targets));
+}
+
+std::vector<float> Generator::ScoreFromFeatures(const std::vector<std::vector<float>>& features,
+                                                const std::vector<std::vector<int32_t>>& targets) {
+  return Totals(ScoreTokensFromFeatures(features, targets));
 }
 
 std::vector<std::vector<float>> Generator::ScoreTokens(const std::vector<std::vector<int32_t>>& sources,

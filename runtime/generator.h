@@ -132,6 +132,23 @@ class Generator {
   std::vector<std::vector<float>> ScoreTokens(const std::vector<std::vector<int32_t>>& sources,
                                               const std::vector<std::vector<int32_t>>& targets);
 
+  // Log-mel models (Model::log_mel_input(), Whisper): Generate and
+  // ScoreTokens from features instead of ids. One vector per source of
+  // frames() × n_mels floats, time-major (frame t's n_mels values at
+  // [t·n_mels, (t+1)·n_mels)), the log-mel the model was trained on
+  // (Whisper: log10 of mel power, floored at its maximum − 8, then
+  // (x + 4) / 4; shorter audio padded to 30 s before that). Throws
+  // Error(kInput) for a token-id model, a wrong size or a non-finite
+  // value, return_attention or replace_unknowns (not computed for
+  // features); Error(kLimit) for more sources than max_batch.
+  // max_input_length does not apply.
+  std::vector<std::vector<Hypothesis>> GenerateFromFeatures(const std::vector<std::vector<float>>& features,
+                                                            const GenerateOptions& options);
+  std::vector<float> ScoreFromFeatures(const std::vector<std::vector<float>>& features,
+                                       const std::vector<std::vector<int32_t>>& targets);
+  std::vector<std::vector<float>> ScoreTokensFromFeatures(const std::vector<std::vector<float>>& features,
+                                                          const std::vector<std::vector<int32_t>>& targets);
+
   // Runs the encoder alone on sources (its output stays in the workspace):
   // for benchmarks of the encoder, on the thread count the tuner picks.
   // Returns the padded source length.
@@ -146,6 +163,10 @@ class Generator {
 
  private:
   void CheckSources(const std::vector<std::vector<int32_t>>& sources) const;
+  // Checks features (see GenerateFromFeatures), points features_ at them
+  // and returns one handle per source: {index}, the source ids the searches
+  // pass around (and copy, reorder) while EncodeSources reads the features.
+  std::vector<std::vector<int32_t>> FeatureHandles(const std::vector<std::vector<float>>& features);
   void CheckOptions(const GenerateOptions& o) const;
   std::vector<std::vector<Hypothesis>> Decode(const std::vector<std::vector<int32_t>>& sources,
                                               const GenerateOptions& o);
@@ -161,6 +182,10 @@ class Generator {
   std::vector<int32_t> order_;  // sampling and beam: token order scratch
   std::vector<float> penalty_scratch_;  // repetition penalty: one logit per generated token
   double encode_seconds_ = 0;
+  // Log-mel sources of the call in progress (nullptr: sources are ids), and
+  // their pointers for the encoder (capacity max_batch: no allocation).
+  const std::vector<std::vector<float>>* features_ = nullptr;
+  std::vector<const float*> feature_rows_;
   ops::ThreadTuner tuner_;
 };
 

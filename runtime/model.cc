@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include <algorithm>
+
 #include "loaders/half.h"
 #include "ops/embedding.h"
 #include "runtime/error.h"
@@ -113,7 +115,13 @@ std::shared_ptr<const Model> Model::FromFile(loaders::EsqFile file) {
   m->file_ = std::move(file);
   const loaders::ModelConfig& c = m->config();
   m->activation_ = ToActivation(c.activation);
-  m->src_embedding_ = m->MakeEmbedding(kSrcEmbedding);
+  // A log-mel encoder has no token table; its front end is two convolutions.
+  if (m->log_mel_input()) {
+    m->conv1_ = m->MakeLinear("encoder.conv1.weight", "encoder.conv1.bias");
+    m->conv2_ = m->MakeLinear("encoder.conv2.weight", "encoder.conv2.bias");
+  } else {
+    m->src_embedding_ = m->MakeEmbedding(kSrcEmbedding);
+  }
   m->tgt_embedding_ = c.shared_embeddings ? m->src_embedding_ : m->MakeEmbedding(kTgtEmbedding);
   // The table the decoder looks up (and, when tied, the output projection).
   const char* tgt_table = c.shared_embeddings ? kSrcEmbedding : kTgtEmbedding;
@@ -122,14 +130,16 @@ std::shared_ptr<const Model> Model::FromFile(loaders::EsqFile file) {
     case loaders::PositionKind::kNone: break;
     case loaders::PositionKind::kSinusoidalInterleaved:
     case loaders::PositionKind::kSinusoidalConcat: {
-      std::vector<float>& table = m->owned_.emplace_back(size_t{c.max_positions} * c.d_model);
+      // Rows for the longer of the two stacks' limits (one table serves both).
+      const uint32_t rows = std::max(c.max_positions, loaders::DecoderPositions(c));
+      std::vector<float>& table = m->owned_.emplace_back(size_t{rows} * c.d_model);
       const auto layout = c.position_kind == loaders::PositionKind::kSinusoidalInterleaved
                               ? ops::SinusoidLayout::kInterleaved
                               : ops::SinusoidLayout::kConcatenated;
       const auto frequencies = c.position_frequencies == loaders::PositionFrequencies::kTensor2Tensor
                                    ? ops::SinusoidFrequencies::kTensor2Tensor
                                    : ops::SinusoidFrequencies::kPaper;
-      ops::SinusoidalTable(c.max_positions, c.d_model, layout, frequencies, c.position_offset, table.data());
+      ops::SinusoidalTable(rows, c.d_model, layout, frequencies, c.position_offset, table.data());
       m->src_positions_ = m->tgt_positions_ = table.data();
       break;
     }
@@ -145,7 +155,7 @@ std::shared_ptr<const Model> Model::FromFile(loaders::EsqFile file) {
   // (A table tied to the output projection is read whole too.)
   std::vector<const TensorInfo*> tables;
   for (const char* name : {kSrcEmbedding, kTgtEmbedding}) {
-    const bool distinct = name == kSrcEmbedding || !c.shared_embeddings;
+    const bool distinct = name == kSrcEmbedding ? !m->log_mel_input() : !c.shared_embeddings;
     if (distinct && !(c.tied_output && name == tgt_table)) tables.push_back(m->file_.Find(name));
   }
   m->file_.AdviseAccess(tables);
@@ -224,6 +234,10 @@ size_t Model::MatmulScratchBytes(size_t encoder_rows, size_t decoder_rows) const
     }
   }
   need(output_, decoder_rows);
+  if (log_mel_input()) {
+    need(conv1_, frames());
+    need(conv2_, config().max_positions);
+  }
   return bytes;
 }
 

@@ -78,10 +78,18 @@ class Model {
   const float* encoder_relative_bias() const { return encoder_relative_bias_; }
   const float* decoder_relative_bias() const { return decoder_relative_bias_; }
 
-  const Embedding& src_embedding() const { return src_embedding_; }
+  // Log-mel input (header encoder_input 1, Whisper): sources are features
+  // [frames(), n_mels] through conv1 and conv2 (Linear over im2col rows of
+  // 3 frames, tap-major: docs/FORMAT.md), not token ids.
+  bool log_mel_input() const { return config().encoder_input == loaders::EncoderInput::kLogMel; }
+  size_t frames() const { return 2 * size_t{config().max_positions}; }  // input frames per source (log-mel)
+  const Linear& conv1() const { return conv1_; }  // [d, 3·n_mels]
+  const Linear& conv2() const { return conv2_; }  // [d, 3·d], stride 2
+
+  const Embedding& src_embedding() const { return src_embedding_; }  // empty for log-mel input
   const Embedding& tgt_embedding() const { return tgt_embedding_; }
   const float* src_positions() const { return src_positions_; }  // [max_positions, d] or nullptr
-  const float* tgt_positions() const { return tgt_positions_; }
+  const float* tgt_positions() const { return tgt_positions_; }  // [DecoderPositions, d] or nullptr
   const std::vector<EncoderLayer>& encoder() const { return encoder_; }
   const std::vector<DecoderLayer>& decoder() const { return decoder_; }
   const Norm* encoder_norm() const { return config().encoder_final_norm ? &encoder_norm_ : nullptr; }
@@ -92,7 +100,8 @@ class Model {
   const Linear& output() const { return output_; }  // bias included
 
   // Largest matmul scratch a Linear needs when the encoder runs on
-  // `encoder_rows` rows and the decoder step on `decoder_rows`.
+  // `encoder_rows` rows and the decoder step on `decoder_rows` (the
+  // log-mel front end: one source at a time, frames() and max_positions rows).
   size_t MatmulScratchBytes(size_t encoder_rows, size_t decoder_rows) const;
 
  private:
@@ -114,6 +123,7 @@ class Model {
   std::vector<DecoderLayer> decoder_;
   Norm encoder_norm_, decoder_norm_, encoder_embed_norm_, decoder_embed_norm_;
   Linear output_;
+  Linear conv1_, conv2_;
   const float* encoder_relative_bias_ = nullptr;
   const float* decoder_relative_bias_ = nullptr;
 };

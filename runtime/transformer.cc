@@ -121,28 +121,11 @@ void FeedForward(const Model& m, const Layer& l, const float* in, size_t rows, f
   l.fc2.matmul.Forward(wide, rows, out, ops::Activation::kNone, scratch);
 }
 
-}  // namespace
-
-size_t Encode(const Model& m, Workspace& ws, const std::vector<std::vector<int32_t>>& sources) {
-  const auto& c = m.config();
-  const size_t d = c.d_model, batch = sources.size();
-  size_t S = 0;
-  for (const auto& s : sources) S = std::max(S, s.size());
-  const size_t rows = batch * S;
-  const int32_t pad = c.pad_id >= 0 ? c.pad_id : 0;
-  for (size_t b = 0; b < batch; ++b) {
-    ws.src_len[b] = sources[b].size();
-    for (size_t t = 0; t < S; ++t) {
-      const bool real = t < sources[b].size();
-      ws.enc_ids[b * S + t] = real ? sources[b][t] : pad;
-      ws.enc_pos[b * S + t] = static_cast<int32_t>(t);
-      ws.key_mask[b * S + t] = real ? 0.0f : -std::numeric_limits<float>::infinity();
-    }
-  }
+// The encoder's layers over ws.enc_x [batch, S, d] (embedded, key mask set),
+// its final norm, and every decoder layer's cross-attention K|V.
+void EncoderLayers(const Model& m, Workspace& ws, size_t batch, size_t S) {
+  const size_t d = m.config().d_model, rows = batch * S;
   float* x = ws.enc_x.data();
-  Embed(m.src_embedding(), m.src_positions(), c.max_positions, c.embedding_scale, ws.enc_ids.data(),
-        m.src_positions() ? ws.enc_pos.data() : nullptr, rows, x);
-  if (const Norm* n = m.encoder_embed_norm()) Normalize(m, *n, x, rows, x);
   const auto scratch = ws.scratch();
   // Relative position bias (T5): query 0's column for key 0.
   const RelativeBias rel = ws.enc_rel_bias.size()
@@ -167,6 +150,70 @@ size_t Encode(const Model& m, Workspace& ws, const std::vector<std::vector<int32
     m.decoder()[l].cross_kv.matmul.Forward(x, rows, ws.cross_kv.data() + l * rows * 2 * d, ops::Activation::kNone,
                                            scratch);
   }
+}
+
+// im2col for a kernel-3 convolution with padding 1: row t of `cols`
+// [out_rows, 3·width] holds input rows stride·t − 1, stride·t, stride·t + 1
+// (zeros outside [0, in_rows)), the tap-major column order of the
+// encoder.conv*.weight roles.
+void Im2Col3(const float* in, size_t in_rows, size_t width, size_t stride, size_t out_rows, float* cols) {
+  for (size_t t = 0; t < out_rows; ++t) {
+    for (size_t k = 0; k < 3; ++k) {
+      float* dst = cols + (t * 3 + k) * width;
+      const size_t src = stride * t + k;  // input row + 1
+      if (src == 0 || src > in_rows) {
+        memset(dst, 0, width * sizeof(float));
+      } else {
+        memcpy(dst, in + (src - 1) * width, width * sizeof(float));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+size_t EncodeLogMel(const Model& m, Workspace& ws, const std::vector<const float*>& features) {
+  const auto& c = m.config();
+  const size_t d = c.d_model, batch = features.size(), frames = m.frames(), S = c.max_positions;
+  const auto scratch = ws.scratch();
+  for (size_t b = 0; b < batch; ++b) {
+    ws.src_len[b] = S;
+    for (size_t t = 0; t < S; ++t) ws.key_mask[b * S + t] = 0.0f;
+    // Whisper's front end: GELU(conv1(x)), GELU(conv2(·)) with stride 2
+    // (model.py AudioEncoder.forward), one source at a time.
+    float* x = ws.enc_x.data() + b * S * d;
+    Im2Col3(features[b], frames, c.n_mels, 1, frames, ws.conv_cols.data());
+    m.conv1().matmul.Forward(ws.conv_cols.data(), frames, ws.conv_mid.data(), ops::Activation::kGeluErf, scratch);
+    Im2Col3(ws.conv_mid.data(), frames, d, 2, S, ws.conv_cols.data());
+    m.conv2().matmul.Forward(ws.conv_cols.data(), S, x, ops::Activation::kGeluErf, scratch);
+    if (const float* pos = m.src_positions()) ops::Add(x, pos, S * d);
+    if (const Norm* n = m.encoder_embed_norm()) Normalize(m, *n, x, S, x);
+  }
+  EncoderLayers(m, ws, batch, S);
+  return S;
+}
+
+size_t Encode(const Model& m, Workspace& ws, const std::vector<std::vector<int32_t>>& sources) {
+  const auto& c = m.config();
+  const size_t batch = sources.size();
+  size_t S = 0;
+  for (const auto& s : sources) S = std::max(S, s.size());
+  const size_t rows = batch * S;
+  const int32_t pad = c.pad_id >= 0 ? c.pad_id : 0;
+  for (size_t b = 0; b < batch; ++b) {
+    ws.src_len[b] = sources[b].size();
+    for (size_t t = 0; t < S; ++t) {
+      const bool real = t < sources[b].size();
+      ws.enc_ids[b * S + t] = real ? sources[b][t] : pad;
+      ws.enc_pos[b * S + t] = static_cast<int32_t>(t);
+      ws.key_mask[b * S + t] = real ? 0.0f : -std::numeric_limits<float>::infinity();
+    }
+  }
+  float* x = ws.enc_x.data();
+  Embed(m.src_embedding(), m.src_positions(), c.max_positions, c.embedding_scale, ws.enc_ids.data(),
+        m.src_positions() ? ws.enc_pos.data() : nullptr, rows, x);
+  if (const Norm* n = m.encoder_embed_norm()) Normalize(m, *n, x, rows, x);
+  EncoderLayers(m, ws, batch, S);
   return S;
 }
 
@@ -176,7 +223,7 @@ void DecodeStep(const Model& m, Workspace& ws, size_t batch, size_t per_source, 
   const size_t sources = batch / per_source;
   for (size_t b = 0; b < batch; ++b) ws.dec_pos[b] = static_cast<int32_t>(step);
   float* x = ws.dec_x.data();
-  Embed(m.tgt_embedding(), m.tgt_positions(), c.max_positions, c.embedding_scale, ws.dec_ids.data(),
+  Embed(m.tgt_embedding(), m.tgt_positions(), loaders::DecoderPositions(c), c.embedding_scale, ws.dec_ids.data(),
         m.tgt_positions() ? ws.dec_pos.data() : nullptr, batch, x);
   if (const Norm* n = m.decoder_embed_norm()) Normalize(m, *n, x, batch, x);
   const auto scratch = ws.scratch();

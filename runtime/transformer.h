@@ -18,6 +18,11 @@ namespace edgeseq::runtime {
 // cross-attention K|V. Returns the padded source length.
 size_t Encode(const Model& m, Workspace& ws, const std::vector<std::vector<int32_t>>& sources);
 
+// Encodes log-mel features (a model with log_mel_input(); each source
+// frames() × n_mels floats, time-major, validated by the caller) into
+// ws.enc_x [batch, max_positions, d], as Encode. Returns max_positions.
+size_t EncodeLogMel(const Model& m, Workspace& ws, const std::vector<const float*>& features);
+
 // One decoder step at position `step` for ws.dec_ids [rows]: appends to the
 // self-attention cache and leaves the logits in ws.logits [rows, vocab].
 // Row r decodes for source r / rows_per_source (beam search keeps several

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <new>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "runtime/error.h"
@@ -18,16 +19,28 @@ AlignedBuffer::AlignedBuffer(size_t bytes) : bytes_((bytes + 63) / 64 * 64) {
   mem_ = std::unique_ptr<void, BufferDeleter>(BufferAlloc(bytes_), BufferDeleter{bytes_});
 }
 
-Workspace::Workspace(const Model& model, const Limits& l) : limits(l) {
+namespace {
+
+// The limits as planned: a log-mel encoder always runs on all its positions.
+Limits Planned(const Model& model, Limits l) {
+  if (model.log_mel_input()) l.max_source = model.config().max_positions;
+  return l;
+}
+
+}  // namespace
+
+Workspace::Workspace(const Model& model, const Limits& given) : limits(Planned(model, given)) {
   const auto& c = model.config();
+  const Limits& l = limits;
   if (l.max_batch == 0 || l.max_source == 0 || l.max_target == 0 || l.max_beam == 0) {
     throw Error(ErrorKind::kLimit, "generator limits must be positive");
   }
-  for (const auto& [name, value] : {std::pair<const char*, size_t>{"max_source", l.max_source},
-                                     std::pair<const char*, size_t>{"max_target", l.max_target}}) {
-    if (value > c.max_positions) {
+  for (const auto& [name, value, positions] :
+       {std::tuple<const char*, size_t, size_t>{"max_source", l.max_source, c.max_positions},
+        std::tuple<const char*, size_t, size_t>{"max_target", l.max_target, loaders::DecoderPositions(c)}}) {
+    if (value > positions) {
       throw Error(ErrorKind::kLimit, std::string("generator limit ") + name + " " + std::to_string(value) +
-                                         " exceeds the model's " + std::to_string(c.max_positions) + " positions");
+                                         " exceeds the model's " + std::to_string(positions) + " positions");
     }
   }
   d = c.d_model;
@@ -77,6 +90,10 @@ Workspace::Workspace(const Model& model, const Limits& l) : limits(l) {
     dec_rel_bias.resize(heads * static_cast<size_t>(T));
     RelativeBiasRows(model.decoder_relative_bias(), heads, /*bidirectional=*/false, c.relative_num_buckets,
                      c.relative_max_distance, -(T - 1), 0, scale, dec_rel_bias.data());
+  }
+  if (model.log_mel_input()) {
+    conv_cols.resize(model.frames() * 3 * std::max<size_t>(c.n_mels, d));
+    conv_mid.resize(model.frames() * d);
   }
   matmul_scratch = AlignedBuffer(model.MatmulScratchBytes(rows, dec_rows));
 }

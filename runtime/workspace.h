@@ -18,8 +18,10 @@ class Model;
 
 struct Limits {
   size_t max_batch = 16;      // sequences per call
-  size_t max_source = 256;    // tokens per source (≤ the model's max_positions)
-  size_t max_target = 256;    // decoding steps (≤ the model's max_positions)
+  size_t max_source = 256;    // tokens per source (≤ the model's max_positions); log-mel
+                              // models: set to the model's max_positions (the encoder
+                              // always sees all of them)
+  size_t max_target = 256;    // decoding steps (≤ the model's decoder positions)
   size_t max_beam = 1;        // beam width (decoder rows per source)
 };
 
@@ -84,6 +86,9 @@ struct Workspace {
   // Encoder: [heads][2·max_source − 1], column (max_source − 1) + key − query;
   // decoder: [heads][max_target], column (max_target − 1) + key − query.
   Buffer<float> enc_rel_bias, dec_rel_bias;
+  // Log-mel front end (empty otherwise), one source at a time: im2col rows
+  // [frames, 3·max(n_mels, d)] and the first convolution's output [frames, d].
+  Buffer<float> conv_cols, conv_mid;
   AlignedBuffer matmul_scratch;
 
   ops::MatmulScratch scratch() const { return {matmul_scratch.data(), matmul_scratch.bytes()}; }

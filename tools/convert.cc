@@ -32,6 +32,7 @@
 #include "tools/convert_hf.h"
 #include "tools/convert_mapping.h"
 #include "tools/convert_settings.h"
+#include "tools/convert_whisper.h"
 
 namespace edgeseq::tools {
 namespace {
@@ -150,7 +151,7 @@ bool FitsHalf(const std::vector<float>& v) {
 
 bool IsMatmulWeight(const std::string& role) {
   for (const char* s : {"qkv_proj.weight", "out_proj.weight", "q_proj.weight", "kv_proj.weight", "fc1.weight",
-                        "fc1_linear.weight", "fc2.weight"}) {
+                        "fc1_linear.weight", "fc2.weight", "encoder.conv1.weight", "encoder.conv2.weight"}) {
     const size_t n = strlen(s);
     if (role.size() >= n && role.compare(role.size() - n, n, s) == 0) return true;
   }
@@ -405,6 +406,7 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
   // (tools/convert_ct2.h).
   std::optional<Ct2Source> ct2;
   std::optional<HfSource> hf;  // a Hugging Face checkpoint directory (tools/convert_hf.h)
+  std::optional<WhisperSettings> whisper;  // an openai-whisper checkpoint (tools/convert_whisper.h)
   loaders::Checkpoint ck;
   FileSettings file;
   if (IsHfModelDir(o.input)) {
@@ -475,7 +477,28 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
     }
     StripWrapperPrefixes(ck.tensors, log, o.quiet);
     file = ReadFileSettings(ck.modules);
+    // openai-whisper's checkpoint (tools/convert_whisper.h): its dims and
+    // names say everything.
+    if (IsWhisperCheckpoint(ck)) {
+      if (!o.map_file.empty() || o.mapping) {
+        throw ConvertError("--map does not apply to an openai-whisper checkpoint (its layout is known)");
+      }
+      whisper = FromWhisperCheckpoint(ck);
+      mapping = whisper->mapping;
+      file = whisper->file;
+      if (!whisper->file.eos && (!o.eos || !o.decoder_start)) {
+        throw ConvertError("dims.n_vocab " + std::to_string(whisper->vocab) +
+                           " is none of Whisper's vocabularies (51864 English-only, 51865 and up multilingual): "
+                           "give --eos (<|endoftext|>) and --decoder-start (<|startoftranscript|>)");
+      }
+      ck.root = whisper->description + " (" + ck.root + ")";
+    }
   }
+  // A log-mel encoder (Whisper, from either layout): no source vocabulary.
+  std::optional<LogMelDims> log_mel;
+  if (whisper) log_mel = whisper->dims;
+  if (hf) log_mel = hf->log_mel;
+  if (log_mel && !o.src_normalize) o.src_normalize = "none";  // no source text to normalize
   ConvertReport report;
   report.checkpoint_root = ck.root;
   std::map<std::string, const SourceTensor*> src;
@@ -677,6 +700,16 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
                        " (the file's names: " + TopLevelPrefixes(ck.tensors) +
                        "; edgeseq-convert --list shows them all; a --map file maps other names, docs/CONVERTER.md)");
   }
+  // Whisper's convolutions [d, in, 3] become the roles' tap-major matrices
+  // [d, 3·in] (docs/FORMAT.md), one int8 scale per output channel.
+  for (RoleTensor& r : roles) {
+    if (!log_mel || (r.role != "encoder.conv1.weight" && r.role != "encoder.conv2.weight")) continue;
+    if (r.shape.size() != 3 || r.shape[2] != 3) {
+      throw ConvertError(r.source + " has shape " + ShapeString(r.shape) + ", not [d, in, 3] (a kernel-3 conv1d)");
+    }
+    r.values = ConvToTapMajor(r.values, r.shape[0], r.shape[1]);
+    r.shape = {r.shape[0], 3 * r.shape[1]};
+  }
   // Aliases: copies of another tensor (T5's embed_tokens of shared), consumed
   // when equal to it; a copy that differs would be a second table.
   for (const auto& [copy, of] : mapping.aliases) {
@@ -708,9 +741,14 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
   loaders::ModelConfig c;
   const RoleTensor* src_emb = find_role("encoder.embed_tokens.weight");
   const RoleTensor* tgt_emb = find_role("decoder.embed_tokens.weight");
-  if (!src_emb || src_emb->shape.size() != 2) throw ConvertError("no 2-D source embedding (encoder.embed_tokens.weight)");
-  c.d_model = static_cast<uint32_t>(src_emb->shape[1]);
-  c.src_vocab_size = static_cast<uint32_t>(src_emb->shape[0]);
+  // A log-mel encoder (Whisper) has no source vocabulary: src_vocab_size 1.
+  const RoleTensor* width = log_mel ? tgt_emb : src_emb;
+  if (!width || width->shape.size() != 2) {
+    throw ConvertError(log_mel ? "no 2-D token embedding (decoder.embed_tokens.weight)"
+                               : "no 2-D source embedding (encoder.embed_tokens.weight)");
+  }
+  c.d_model = static_cast<uint32_t>(width->shape[1]);
+  c.src_vocab_size = log_mel ? 1 : static_cast<uint32_t>(src_emb->shape[0]);
   const RoleTensor* out_proj = find_role("decoder.output_projection.weight");
   c.tgt_vocab_size = static_cast<uint32_t>(tgt_emb ? tgt_emb->shape[0] : out_proj ? out_proj->shape[0] : c.src_vocab_size);
   c.shared_embeddings = tgt_emb == nullptr;
@@ -743,7 +781,7 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
   c.decoder_final_norm = find_role("decoder.norm.weight") != nullptr;
   c.encoder_embed_norm = find_role("encoder.embed_norm.weight") != nullptr;
   c.decoder_embed_norm = find_role("decoder.embed_norm.weight") != nullptr;
-  settings.Add("d_model", std::to_string(c.d_model), Origin::kTensors, src_emb->source);
+  settings.Add("d_model", std::to_string(c.d_model), Origin::kTensors, width->source);
   settings.Add("layers", std::to_string(c.encoder_layers) + " + " + std::to_string(c.decoder_layers), Origin::kTensors,
                "encoder + decoder");
   settings.Add("ffn_dim", std::to_string(c.ffn_dim), Origin::kTensors, fc1->source);
@@ -765,8 +803,9 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
     }
   }
 
-  const bool builtin = o.map_file.empty() && !o.mapping && !ct2 && !hf;
+  const bool builtin = o.map_file.empty() && !o.mapping && !ct2 && !hf && !whisper;
   const std::string layout = ct2       ? "CTranslate2's"
+                             : whisper ? std::string("openai-whisper's")
                              : hf      ? "the Hugging Face " + hf->model_type + " family's"
                              : builtin ? "the " + o.arch + " layout's"
                                        : "edgeseq's";
@@ -876,6 +915,19 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
     }
     c.max_positions = o.max_positions.value_or(hf->max_positions);
   }
+  if (log_mel) {
+    // Learned tables per stack (the encoder's is Whisper's sinusoid, stored:
+    // kept as it is), of different lengths.
+    if (o.max_positions) {
+      throw ConvertError("--max-positions does not apply: Whisper's position tables hold " +
+                         std::to_string(log_mel->audio_ctx) + " and " + std::to_string(log_mel->text_ctx) + " positions");
+    }
+    c.encoder_input = loaders::EncoderInput::kLogMel;
+    c.n_mels = log_mel->n_mels;
+    c.position_kind = loaders::PositionKind::kLearned;
+    c.max_positions = log_mel->audio_ctx;
+    c.decoder_max_positions = log_mel->text_ctx;
+  }
   if (!mapping.positions.empty()) {
     const auto it = src.find(mapping.positions);
     if (it == src.end()) throw ConvertError("1 tensor(s) missing from " + o.input + ": " + mapping.positions + " (positions)");
@@ -909,7 +961,16 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
   {
     static const char* kPositionNames[] = {"none", "sinusoidal (interleaved)", "sinusoidal (concatenated)",
                                            "learned table"};
-    if (hf) {
+    if (log_mel) {
+      const std::string from = whisper ? "the checkpoint's dims" : "config.json";
+      settings.Add("encoder input", "log-mel features, " + std::to_string(c.n_mels) + " mels, " +
+                                        std::to_string(2 * c.max_positions) + " frames (two conv1d + GELU)",
+                   Origin::kFile, from + (whisper ? ".n_mels" : " num_mel_bins"));
+      settings.Add("positions", "learned, one table per stack: " + std::to_string(c.max_positions) + " encoder, " +
+                                    std::to_string(c.decoder_max_positions) + " decoder",
+                   Origin::kFile,
+                   from + (whisper ? ".n_audio_ctx, n_text_ctx" : " max_source_positions, max_target_positions"));
+    } else if (hf) {
       settings.Add("positions", hf->position_detail, Origin::kFile, "config.json model_type " + hf->model_type);
     } else if (ct2 && ct2->computed_positions) {
       settings.Add("positions", std::string(kPositionNames[static_cast<int>(c.position_kind)]) +
@@ -919,7 +980,7 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
       settings.Add("positions", kPositionNames[static_cast<int>(c.position_kind)], Origin::kTensors,
                    mapping.positions.empty() ? "the layout has no position table" : mapping.positions);
     }
-    settings.Add("--max-positions", std::to_string(c.max_positions), o.max_positions ? Origin::kFlag : Origin::kTensors,
+    if (!log_mel) settings.Add("--max-positions", std::to_string(c.max_positions), o.max_positions ? Origin::kFlag : Origin::kTensors,
                  o.max_positions ? ""
                  : hf            ? (hf->position_kind == loaders::PositionKind::kNone
                                         ? "config.json n_positions (a length limit: no position table)"

@@ -497,6 +497,39 @@ void ReadT5(const HfConfig& cfg, HfSource& s) {
   s.position_detail = "relative position buckets (no table)";
 }
 
+// Whisper (WhisperForConditionalGeneration; tools/convert_whisper.h): the
+// log-mel encoder's sizes from config.json, learned positions per stack
+// (the encoder's table is the stored sinusoid), the end and start ids as the
+// other families read them; no pad, BOS or unknown id in the model.
+void ReadWhisper(const HfConfig& cfg, HfSource& s) {
+  using L = loaders::Limits;
+  const auto heads = cfg.RequireInt("encoder_attention_heads", 1, L::kMaxHeads);
+  const auto dec_heads = cfg.RequireInt("decoder_attention_heads", 1, L::kMaxHeads);
+  if (heads.value != dec_heads.value) {
+    throw ConvertError(cfg.path() + ": encoder_attention_heads " + std::to_string(heads.value) +
+                       " differs from decoder_attention_heads " + std::to_string(dec_heads.value) + ": not supported");
+  }
+  if (const auto act = cfg.String("activation_function"); act && act->value != "gelu") {
+    throw ConvertError(act->where + " '" + act->value + "' is not supported (Whisper: gelu)");
+  }
+  if (const auto scale = cfg.Bool("scale_embedding"); scale && scale->value) {
+    throw ConvertError(scale->where + " true is not supported (Whisper: false)");
+  }
+  LogMelDims dims;
+  dims.n_mels = static_cast<uint32_t>(cfg.RequireInt("num_mel_bins", 1, loaders::kMaxMels).value);
+  dims.audio_ctx = static_cast<uint32_t>(cfg.RequireInt("max_source_positions", 1, L::kMaxPositions).value);
+  dims.text_ctx = static_cast<uint32_t>(cfg.RequireInt("max_target_positions", 1, L::kMaxPositions).value);
+  s.log_mel = dims;
+  s.mapping = WhisperMapping(/*hugging_face=*/true);
+  ReadSpecialIds(cfg, s);  // EOS and the decoder start; pad/BOS are not the model's (below)
+  SetWhisperConventions("the whisper family", s.file);
+  s.file.heads = FileValue<uint32_t>{static_cast<uint32_t>(heads.value), heads.where};
+  s.position_kind = loaders::PositionKind::kLearned;
+  s.max_positions = dims.audio_ctx;
+  s.position_detail = "learned, one table per stack: " + std::to_string(dims.audio_ctx) + " encoder, " +
+                      std::to_string(dims.text_ctx) + " decoder";
+}
+
 // A JSON object of piece → id (vocab.json): the pieces by id. The ids must
 // be dense (0 … n-1, each once): a model id without a piece, or a piece
 // without an id, is an error naming the file.
@@ -872,7 +905,7 @@ using FamilyReader = void (*)(const HfConfig&, HfSource&);
 const std::map<std::string, FamilyReader>& Families() {
   static const std::map<std::string, FamilyReader> kFamilies = {
       {"marian", ReadMarian}, {"bart", ReadBart}, {"mbart", ReadMbart}, {"m2m_100", ReadM2M100},
-      {"t5", ReadT5},         {"mt5", ReadT5}};
+      {"t5", ReadT5},         {"mt5", ReadT5},         {"whisper", ReadWhisper}};
   return kFamilies;
 }
 

@@ -18,6 +18,7 @@
 #include "loaders/esq_format.h"
 #include "tools/convert_mapping.h"
 #include "tools/convert_settings.h"
+#include "tools/convert_whisper.h"
 
 namespace edgeseq::tools {
 
@@ -50,6 +51,9 @@ struct HfSource {
   uint32_t position_offset = 0;
   uint32_t max_positions = 0;     // config.json max_position_embeddings (1 … Limits::kMaxPositions)
   std::string position_detail;    // for the settings summary
+  // Whisper: a log-mel encoder (format 1.4); max_positions is then the
+  // encoder's (max_source_positions).
+  std::optional<LogMelDims> log_mel;
   std::set<std::string> consumed; // tensors read as settings or dropped on purpose (aliases, computed tables)
   std::vector<std::string> notes; // for the log: what was read, what is not recorded
   // The family's tokenizer files, when the directory holds them (else ids

@@ -158,9 +158,10 @@ std::optional<Loaded> Load(const GenerateCliOptions& o, const char* cmd, size_t 
       err << "edgeseq " << cmd << ": --max-len must be at least 1\n";
       return std::nullopt;
     }
-    if (max_target == kAutoLength) max_target = std::min<size_t>(256, c.max_positions);
-    if (max_target > c.max_positions) {
-      err << "edgeseq " << cmd << ": --max-len " << max_target << " exceeds the model's " << c.max_positions
+    const size_t target_positions = loaders::DecoderPositions(c);
+    if (max_target == kAutoLength) max_target = std::min<size_t>(256, target_positions);
+    if (max_target > target_positions) {
+      err << "edgeseq " << cmd << ": --max-len " << max_target << " exceeds the model's " << target_positions
           << " positions\n";
       return std::nullopt;
     }

@@ -82,7 +82,14 @@ int Inspect(const std::string& path, bool verify, std::ostream& out, std::ostrea
     if (c.position_kind == PositionKind::kLearned) {
       out << (c.shared_positions ? ", one table for encoder and decoder" : ", encoder and decoder tables");
     }
-    out << ", max " << c.max_positions << "; embedding scale " << c.embedding_scale << "\n";
+    out << ", max " << c.max_positions;
+    if (c.decoder_max_positions) out << " (decoder " << c.decoder_max_positions << ")";
+    out << "; embedding scale " << c.embedding_scale << "\n";
+    // Version 1.4: a log-mel encoder (Whisper).
+    if (c.encoder_input == EncoderInput::kLogMel) {
+      out << "  encoder input: log-mel features, " << c.n_mels << " mels, " << 2 * uint64_t{c.max_positions}
+          << " frames per source (conv1d + GELU, conv1d stride 2 + GELU)\n";
+    }
     // Version-1.3 strategies, only when a file uses them (older files print as before).
     if (c.ffn_kind == FfnKind::kGated) out << "  feed-forward: gated, fc2(act(fc1(x)) * fc1_linear(x))\n";
     if (c.relative_attention == RelativeAttention::kT5Buckets) {

@@ -132,7 +132,7 @@ typedef struct {
   size_t struct_size; /* set by edgeseq_model_get_info */
   size_t d_model, heads, encoder_layers, decoder_layers, ffn_dim;
   size_t src_vocab_size, tgt_vocab_size;
-  size_t max_positions; /* the longest source and target the model takes */
+  size_t max_positions; /* the longest source and target the model takes (the target's: max_target_positions) */
   /* Special ids; -1 where the model has none. A text whose token is outside
    * the source vocabulary reads as src_unk_id (refused when -1). */
   int32_t pad_id, bos_id, eos_id, decoder_start_id, src_unk_id, tgt_unk_id;
@@ -143,6 +143,12 @@ typedef struct {
    * own and join the outputs with " | " (as the CLI does); edgeseq_tokenize
    * takes one word. */
   int source_is_words;
+  /* Log-mel models (Whisper): sources are features, not ids (src_vocab_size
+   * is 1 and unused); n_mels mel bins per frame, frames per source (2 ×
+   * max_positions: 3000 for Whisper's 30 s); both 0 for token models.
+   * max_target_positions: the decoder's position limit (Whisper: 448;
+   * otherwise max_positions). */
+  size_t n_mels, frames, max_target_positions;
 } edgeseq_info;
 
 EDGESEQ_C_API edgeseq_status edgeseq_model_get_info_sized(const edgeseq_model* model, edgeseq_info* info,
@@ -213,7 +219,8 @@ EDGESEQ_C_API edgeseq_status edgeseq_encode_source(const edgeseq_model* model, c
 /* Working memory is planned once for these limits: sources per call,
  * tokens per source, decoding steps, widest beam. 0 means the default that
  * fits any model: batch 16, source and target the model's positions (at
- * most 256), beam 1. A nonzero limit the model cannot take (beyond its
+ * most 256; the target's: max_target_positions; a log-mel model's source:
+ * always its encoder's positions), beam 1. A nonzero limit the model cannot take (beyond its
  * positions) is EDGESEQ_ERROR_LIMIT. */
 EDGESEQ_C_API edgeseq_status edgeseq_generator_new(const edgeseq_model* model, size_t max_batch, size_t max_source,
                                                    size_t max_target, size_t max_beam, edgeseq_generator** out);
@@ -362,6 +369,28 @@ EDGESEQ_C_API edgeseq_status edgeseq_generate_text_with_params(edgeseq_generator
 EDGESEQ_C_API edgeseq_status edgeseq_score_batch(edgeseq_generator* generator, const int32_t* const* sources,
                                                  const size_t* source_lens, const int32_t* const* targets,
                                                  const size_t* target_lens, size_t n, float* out_logprobs);
+
+/* ---- Log-mel models (Whisper) -------------------------------------------- */
+
+/* As edgeseq_generate_batch for a log-mel model (edgeseq_info.n_mels > 0):
+ * n_sources sources (at most max_batch) of features, features[i] holding
+ * exactly frames × n_mels floats (edgeseq_info), time-major (frame t's
+ * n_mels values at [t·n_mels, (t+1)·n_mels)), in the model's log-mel units
+ * (Whisper: log10 of the mel power spectrogram floored at its maximum − 8,
+ * then (x + 4) / 4; audio padded to 30 s first). Whisper's prompt (language,
+ * task ids) goes in params->target_prefix. The result has ids, no text.
+ * EDGESEQ_ERROR_INPUT: a token-id model, a non-finite value,
+ * return_attention, replace_unknowns or source_language. */
+EDGESEQ_C_API edgeseq_status edgeseq_generate_features(edgeseq_generator* generator, const float* const* features,
+                                                       size_t n_sources, const edgeseq_generate_params* params,
+                                                       edgeseq_result** out);
+
+/* As edgeseq_score_batch for a log-mel model: the log-probability of each
+ * target followed by EOS given features[i] (as edgeseq_generate_features),
+ * n pairs, written to out_logprobs[0..n). */
+EDGESEQ_C_API edgeseq_status edgeseq_score_features(edgeseq_generator* generator, const float* const* features,
+                                                    const int32_t* const* targets, const size_t* target_lens,
+                                                    size_t n, float* out_logprobs);
 
 /* ---- Older calls, kept working ------------------------------------------ */
 

@@ -55,6 +55,13 @@ struct ModelInfo {
   // such a model reads one word per source, so text holds words to decode
   // one by one (as the CLI's text mode and the C API's text calls do).
   bool source_is_words = false;
+  // Log-mel models (Whisper): sources are features, not ids (src_vocab_size
+  // is then 1 and unused). n_mels: mel bins per frame; frames: frames per
+  // source (2 × max_positions: 3000 for Whisper's 30 s); both 0 for token
+  // models. max_target_positions: the decoder's position limit (Whisper:
+  // 448; otherwise max_positions).
+  size_t n_mels = 0, frames = 0;
+  size_t max_target_positions = 0;
 };
 
 struct Hypothesis;
@@ -137,8 +144,9 @@ class EDGESEQ_API Model {
 // the field and the model's positions; nothing is silently reduced.
 struct Limits {
   size_t max_batch = 16;   // sources per call; 0: 16
-  size_t max_source = 0;   // tokens per source; 0: the model's positions, at most 256
-  size_t max_target = 0;   // decoding steps; 0: the model's positions, at most 256
+  size_t max_source = 0;   // tokens per source; 0: the model's positions, at most 256 (log-mel
+                           // models: always the encoder's positions)
+  size_t max_target = 0;   // decoding steps; 0: the model's (decoder's) positions, at most 256
   size_t max_beam = 1;     // widest beam; 0: 1
 };
 
@@ -277,6 +285,21 @@ class EDGESEQ_API Generator {
   // for an empty source (as CTranslate2's score_batch).
   std::vector<float> Score(const std::vector<std::vector<int32_t>>& sources,
                            const std::vector<std::vector<int32_t>>& targets);
+
+  // Log-mel models (ModelInfo::n_mels > 0, e.g. Whisper converted from
+  // openai-whisper's checkpoint): Generate and Score from log-mel features
+  // instead of ids. `features`: one vector per source (at most max_batch) of
+  // exactly ModelInfo::frames × n_mels floats, time-major (frame t's n_mels
+  // values at [t·n_mels, (t+1)·n_mels)), in the model's own log-mel units
+  // (Whisper: log10 of the mel power spectrogram, floored at its maximum − 8,
+  // then (x + 4) / 4; audio padded to 30 s first). Limits::max_source does
+  // not apply (the encoder takes all its positions). Error(kInput): a token
+  // model, a wrong size, a non-finite value, return_attention or
+  // replace_unknowns; Error(kLimit): more sources than max_batch.
+  std::vector<std::vector<Hypothesis>> GenerateFromFeatures(const std::vector<std::vector<float>>& features,
+                                                            const GenerateOptions& options);
+  std::vector<float> ScoreFromFeatures(const std::vector<std::vector<float>>& features,
+                                       const std::vector<std::vector<int32_t>>& targets);
 
   // The limits this Generator was planned for, defaults resolved (no 0s).
   Limits limits() const;

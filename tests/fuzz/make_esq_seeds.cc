@@ -40,6 +40,19 @@ int main(int argc, char** argv) {
   t5.Add("decoder.relative_attention_bias.weight", edgeseq::loaders::DType::kF32, {4, 2});
   t5.Add("encoder.layers.0.ffn.fc1_linear.weight", edgeseq::loaders::DType::kI8, {16, 8});
   write("v1_3.esq", t5.contents);
+  // Version 1.4: a log-mel encoder (Whisper) with its convolutions and a
+  // decoder position limit of its own.
+  edgeseq::test::EsqFixture mel;
+  auto& m = mel.contents.config;
+  m.encoder_input = edgeseq::loaders::EncoderInput::kLogMel;
+  m.n_mels = 4;
+  m.decoder_max_positions = 6;
+  const uint64_t d = m.d_model;
+  mel.Add("encoder.conv1.weight", edgeseq::loaders::DType::kI8, {d, 12});
+  mel.Add("encoder.conv1.bias", edgeseq::loaders::DType::kF32, {d});
+  mel.Add("encoder.conv2.weight", edgeseq::loaders::DType::kF32, {d, 3 * d});
+  mel.Add("encoder.conv2.bias", edgeseq::loaders::DType::kF32, {d});
+  write("v1_4_log_mel.esq", mel.contents);
   edgeseq::test::EsqFixture empty;
   empty.contents.tensors.clear();
   write("no_tensors.esq", empty.contents);

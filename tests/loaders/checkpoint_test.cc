@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -64,6 +65,14 @@ TEST(TorchCheckpoint, NestedCheckpointDict) {
   const Checkpoint ck = ReadCheckpoint(FixturePath("nested.pth"));
   EXPECT_EQ(ck.root, "key 'model'");
   ExpectMatchesPyTorch(ck, "expected_state_dict.bin");
+}
+
+// Integers beside the tensors are kept (Whisper's dims); the Namespace, the
+// set and the optimizer's lists are not.
+TEST(TorchCheckpoint, CheckpointDictIntegersAreKept) {
+  const Checkpoint ck = ReadCheckpoint(FixturePath("nested.pth"), "model");
+  EXPECT_EQ(ck.ints, (std::map<std::string, int64_t>{{"epoch", 3}}));
+  EXPECT_TRUE(ReadCheckpoint(FixturePath("state_dict.pth")).ints.empty());
 }
 
 TEST(TorchCheckpoint, UnknownKeyListsTheKeys) {

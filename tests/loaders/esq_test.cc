@@ -278,6 +278,67 @@ TEST(EsqRoundTrip, Version1_3FieldsReadBack) {
   ExpectKind(b, EsqErrorKind::kBadHeader, "header.ffn_kind");
 }
 
+// Version 1.4's header fields (bytes 134-143): a log-mel encoder and the
+// decoder's own position limit, with flags bit 6 (1.3 readers accept flags
+// up to 63 only, so they refuse the file).
+TEST(EsqRoundTrip, Version1_4HeaderFieldsReadBack) {
+  EsqFixture fx;
+  ModelConfig& w = fx.contents.config;
+  w.encoder_input = EncoderInput::kLogMel;
+  w.n_mels = 80;
+  w.decoder_max_positions = 7;
+  auto bytes = SerializeEsqToBytes(fx.contents);
+  const EsqLayout l(bytes);
+  const auto& hs = l.Get(SectionKind::kHeader);
+  EXPECT_EQ(hs.size, kHeaderSizeV1_3);
+  EXPECT_GT(bytes[hs.offset + 36], 63) << "1.3 readers must refuse it";
+  EXPECT_EQ(bytes[hs.offset + 36] & kHeaderFlagNeedsV1_3, 0);
+  const EsqFile f = EsqFile::FromBytes(bytes.data(), bytes.size(), "m.esq");
+  EXPECT_EQ(f.minor_version(), 4);
+  EXPECT_EQ(f.config().encoder_input, EncoderInput::kLogMel);
+  EXPECT_EQ(f.config().n_mels, 80u);
+  EXPECT_EQ(f.config().decoder_max_positions, 7u);
+  EXPECT_EQ(DecoderPositions(f.config()), 7u);
+  EXPECT_EQ(DecoderPositions(EsqFixture().contents.config), EsqFixture().contents.config.max_positions);
+
+  auto b = bytes;
+  b[hs.offset + 36] &= static_cast<uint8_t>(~kHeaderFlagNeedsV1_4);
+  FixChecksums(b);
+  ExpectKind(b, EsqErrorKind::kBadHeader, "header.flags");
+  b = bytes;
+  Poke<uint64_t>(b, hs.entry_at + 16, uint64_t{kHeaderSizeV1_1});  // bit 6 without the 1.4 bytes
+  FixChecksums(b);
+  ExpectKind(b, EsqErrorKind::kBadHeader, "header.flags");
+  for (const auto& [at, value, field] :
+       {std::tuple{134, 2u, "header.encoder_input"}, std::tuple{135, 1u, "header byte 135"}}) {
+    b = bytes;
+    b[hs.offset + at] = static_cast<uint8_t>(value);
+    FixChecksums(b);
+    ExpectKind(b, EsqErrorKind::kBadHeader, field);
+  }
+  for (const auto& [at, value, kind, field] :
+       {std::tuple{136, 0u, EsqErrorKind::kBadHeader, "header.n_mels"},
+        std::tuple{136, 4097u, EsqErrorKind::kBadHeader, "header.n_mels"},
+        std::tuple{140, (1u << 20) + 1, EsqErrorKind::kLimit, "header.decoder_max_positions"}}) {
+    b = bytes;
+    Poke<uint32_t>(b, hs.offset + at, value);
+    FixChecksums(b);
+    ExpectKind(b, kind, field);
+  }
+  // A token-id encoder has no mels.
+  b = bytes;
+  b[hs.offset + 134] = 0;
+  FixChecksums(b);
+  ExpectKind(b, EsqErrorKind::kBadHeader, "header.n_mels");
+  // The conv roles' shapes follow n_mels and d (tap-major matrices).
+  const uint64_t d = w.d_model;
+  EXPECT_EQ(ExpectedShape("encoder.conv1.weight", f.config(), "m.esq"), (std::vector<uint64_t>{d, 240}));
+  EXPECT_EQ(ExpectedShape("encoder.conv2.weight", f.config(), "m.esq"), (std::vector<uint64_t>{d, 3 * d}));
+  EXPECT_EQ(ExpectedShape("encoder.conv2.bias", f.config(), "m.esq"), (std::vector<uint64_t>{d}));
+  EXPECT_EQ(ExpectedShape("decoder.embed_positions.weight", f.config(), "m.esq"), (std::vector<uint64_t>{7, d}));
+  EXPECT_TRUE(ExpectedShape("encoder.conv1.weight", EsqFixture().contents.config, "m.esq").empty());
+}
+
 // A version-1.0 file (72-byte header): today's meaning, one unknown id for
 // both vocabularies, no framing, no normalization, the paper's frequencies
 // from position 0, a learned table per stack.

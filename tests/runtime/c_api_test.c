@@ -1224,9 +1224,66 @@ static void TestG2PText(void) {
   edgeseq_model_free(m);
 }
 
+/* A log-mel model (tests/fixtures/whisper/tiny.pt, converted by CMake) and
+ * its two sources of features (features.f32: frames × n_mels floats each). */
+static void TestFeatures(const char* model_path, const char* features_path) {
+  g_test = "features";
+  edgeseq_model* m = LoadOrDie(model_path);
+  edgeseq_info info;
+  OK(edgeseq_model_get_info(m, &info));
+  CHECK(info.n_mels == 80 && info.frames == 32 && info.max_target_positions == 12 && info.src_vocab_size == 1);
+  size_t bytes = 0;
+  float* all = (float*)ReadFile(features_path, &bytes);
+  CHECK(all != NULL && bytes == 2 * info.frames * info.n_mels * sizeof(float));
+  if (!all) return;
+  const float* features[] = {all, all + info.frames * info.n_mels};
+  edgeseq_generator* g = NULL;
+  OK(edgeseq_generator_new(m, 2, 0, 0, 1, &g));
+  edgeseq_generate_params p;
+  edgeseq_generate_params_init(&p);
+  p.max_length = 3;
+  p.min_length = 3; /* no end token: the score is the 3 tokens' */
+  edgeseq_result* r = NULL;
+  OK(edgeseq_generate_features(g, features, 2, &p, &r));
+  CHECK(edgeseq_result_sources(r) == 2);
+  const int32_t* ids = NULL;
+  size_t len = 0;
+  float score = 0;
+  OK(edgeseq_result_hypothesis(r, 1, 0, &ids, &len, &score));
+  CHECK(len == 3);
+  for (size_t i = 0; i < len; ++i) CHECK(ids[i] >= 0 && ids[i] < 60);
+  /* Teacher forcing those ids adds the end token's log-probability. */
+  const int32_t* targets[] = {ids};
+  const size_t lens[] = {len};
+  float lp = 1.0f;
+  OK(edgeseq_score_features(g, features + 1, targets, lens, 1, &lp));
+  CHECK(isfinite(lp) && lp < score + 1e-4f);
+  edgeseq_result_free(r);
+  /* Ids for a log-mel model, features for a token model, NULL features. */
+  const int32_t src[] = {1, 2};
+  const int32_t* srcs[] = {src};
+  const size_t slens[] = {2};
+  r = NULL;
+  CHECK_STATUS(edgeseq_generate_batch(g, srcs, slens, 1, &p, &r), EDGESEQ_ERROR_INPUT);
+  CHECK(r == NULL);
+  CHECK_STATUS(edgeseq_generate_features(g, NULL, 1, &p, &r), EDGESEQ_ERROR_INPUT);
+  {
+    const float* three[] = {features[0], features[1], features[0]};
+    CHECK_STATUS(edgeseq_generate_features(g, three, 3, &p, &r), EDGESEQ_ERROR_LIMIT);
+  }
+  edgeseq_generator_free(g);
+  edgeseq_model* ids_model = LoadOrDie(g_ids_path);
+  OK(edgeseq_generator_new(ids_model, 1, 0, 0, 1, &g));
+  CHECK_STATUS(edgeseq_generate_features(g, features, 1, &p, &r), EDGESEQ_ERROR_INPUT);
+  edgeseq_generator_free(g);
+  edgeseq_model_free(ids_model);
+  free(all);
+  edgeseq_model_free(m);
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: runtime_c_api_test IDS_MODEL.esq [G2P_MODEL.esq]\n");
+    fprintf(stderr, "usage: runtime_c_api_test IDS_MODEL.esq [G2P_MODEL.esq [WHISPER_MODEL.esq FEATURES.f32]]\n");
     return 2;
   }
   g_ids_path = argv[1];
@@ -1242,6 +1299,7 @@ int main(int argc, char** argv) {
   TestScore();
   TestCallback();
   TestTextWithoutVocabularies();
+  if (argc > 4) TestFeatures(argv[3], argv[4]);
   if (g_g2p_path) {
     TestG2PText();
   } else {

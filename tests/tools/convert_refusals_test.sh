@@ -74,7 +74,7 @@ hf="$src/tests/fixtures/hf_families"
 mkdir -p "$tmp/hf_pegasus" "$tmp/hf_shard"
 sed 's/"model_type": "marian"/"model_type": "pegasus"/' "$hf/marian/config.json" > "$tmp/hf_pegasus/config.json"
 cp "$hf/marian/model.safetensors" "$tmp/hf_pegasus/"
-refuses "unknown model_type" "model_type 'pegasus' is not supported (supported: bart, m2m_100, marian, mbart, mt5, t5)" "$tmp/hf_pegasus"
+refuses "unknown model_type" "model_type 'pegasus' is not supported (supported: bart, m2m_100, marian, mbart, mt5, t5, whisper)" "$tmp/hf_pegasus"
 cp "$hf/bart/config.json" "$hf/bart/model.safetensors.index.json" "$hf/bart/model-00001-of-00002.safetensors" \
   "$tmp/hf_shard/"
 refuses "missing shard" "names shard model-00002-of-00002.safetensors, which is not in" "$tmp/hf_shard"

@@ -1,0 +1,167 @@
+#include "tools/convert_whisper.h"
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "loaders/esq_format.h"
+#include "tools/convert.h"
+
+namespace edgeseq::tools {
+namespace {
+
+// One layout's names for the parts of Whisper (the roles' structure is the
+// same for both layouts).
+struct WhisperNames {
+  std::string root;                     // before "encoder." / "decoder."
+  std::string blocks;                   // the per-layer list
+  std::string self_attn, cross_attn;    // attention modules
+  std::string q, k, v, out;             // their projections
+  std::string self_ln, cross_ln, mlp_ln;
+  std::string fc1, fc2;
+  std::string positions;                // after "<root><stack>."
+  std::string encoder_ln, decoder_ln;   // the final norms, after "<root><stack>."
+  std::string tokens;                   // after "<root>decoder."
+};
+
+// openai-whisper model.py: AudioEncoder, TextDecoder, ResidualAttentionBlock,
+// MultiHeadAttention.
+const WhisperNames kOpenAi = {"",      "blocks",  "attn",          "cross_attn", "query", "key", "value", "out",
+                              "attn_ln", "cross_attn_ln", "mlp_ln", "mlp.0", "mlp.2", "positional_embedding",
+                              "ln_post", "ln",      "token_embedding.weight"};
+// Hugging Face transformers modeling_whisper.py (WhisperForConditionalGeneration).
+const WhisperNames kHf = {"model.", "layers", "self_attn", "encoder_attn", "q_proj", "k_proj", "v_proj", "out_proj",
+                          "self_attn_layer_norm", "encoder_attn_layer_norm", "final_layer_norm", "fc1", "fc2",
+                          "embed_positions.weight", "layer_norm", "layer_norm", "embed_tokens.weight"};
+
+// A layout's names onto the .esq roles. The key projections have no bias: a
+// zero part (null) in the fused biases.
+nlohmann::json WhisperMappingJson(const WhisperNames& n) {
+  using nlohmann::json;
+  json t = json::object();
+  auto concat = [](std::vector<json> names) { return json{{"concat", names}}; };
+  for (const bool decoder : {false, true}) {
+    const std::string stack = decoder ? "decoder" : "encoder";
+    const std::string role = stack + ".layers.{i}.", block = n.root + stack + "." + n.blocks + ".{i}.";
+    for (const bool cross : {false, true}) {
+      if (cross && !decoder) continue;
+      const std::string a = block + (cross ? n.cross_attn : n.self_attn) + ".";
+      const std::string ours = cross ? "cross_attn" : "self_attn";
+      if (cross) {
+        t[role + "cross_attn.q_proj.weight"] = a + n.q + ".weight";
+        t[role + "cross_attn.q_proj.bias"] = a + n.q + ".bias";
+        t[role + "cross_attn.kv_proj.weight"] = concat({a + n.k + ".weight", a + n.v + ".weight"});
+        t[role + "cross_attn.kv_proj.bias"] = concat({nullptr, a + n.v + ".bias"});
+      } else {
+        t[role + "self_attn.qkv_proj.weight"] = concat({a + n.q + ".weight", a + n.k + ".weight", a + n.v + ".weight"});
+        t[role + "self_attn.qkv_proj.bias"] = concat({a + n.q + ".bias", nullptr, a + n.v + ".bias"});
+      }
+      t[role + ours + ".out_proj.weight"] = a + n.out + ".weight";
+      t[role + ours + ".out_proj.bias"] = a + n.out + ".bias";
+      const std::string ln = block + (cross ? n.cross_ln : n.self_ln);
+      t[role + ours + "_norm.weight"] = ln + ".weight";
+      t[role + ours + "_norm.bias"] = ln + ".bias";
+    }
+    t[role + "ffn.fc1.weight"] = block + n.fc1 + ".weight";
+    t[role + "ffn.fc1.bias"] = block + n.fc1 + ".bias";
+    t[role + "ffn.fc2.weight"] = block + n.fc2 + ".weight";
+    t[role + "ffn.fc2.bias"] = block + n.fc2 + ".bias";
+    t[role + "ffn_norm.weight"] = block + n.mlp_ln + ".weight";
+    t[role + "ffn_norm.bias"] = block + n.mlp_ln + ".bias";
+    t[stack + ".embed_positions.weight"] = n.root + stack + "." + n.positions;
+    const std::string final_ln = n.root + stack + "." + (decoder ? n.decoder_ln : n.encoder_ln);
+    t[stack + ".norm.weight"] = final_ln + ".weight";
+    t[stack + ".norm.bias"] = final_ln + ".bias";
+  }
+  for (const char* part : {"conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias"}) {
+    t[std::string("encoder.") + part] = n.root + "encoder." + part;
+  }
+  t["decoder.embed_tokens.weight"] = n.root + "decoder." + n.tokens;  // and the tied output
+  json m = json{{"tensors", t}};
+  // Hugging Face's output projection is the token table (tied; save_pretrained
+  // usually leaves it out).
+  if (!n.root.empty()) m["aliases"] = json{{"proj_out.weight", n.root + "decoder." + n.tokens}};
+  return m;
+}
+
+}  // namespace
+
+void SetWhisperConventions(const std::string& where, FileSettings& f) {
+  f.norm_first = FileValue<bool>{true, where + " (pre-LN residual blocks)"};
+  f.activation = FileValue<std::string>{"gelu", where + " (GELU MLP)"};
+  f.eps = FileValue<float>{1e-5f, where + " (nn.LayerNorm's eps)"};
+  f.embedding_scale = FileValue<float>{1.0f, where + " (token embedding unscaled)"};
+  f.pad = FileValue<int32_t>{-1, where + " (no padding in the model)"};
+  f.bos = FileValue<int32_t>{-1, where + " (decoding starts from <|startoftranscript|>)"};
+  f.unk = f.tgt_unk = FileValue<int32_t>{-1, where + " (byte-level vocabulary: no unknown token)"};
+  f.src_unk = FileValue<int32_t>{-1, where + " (audio sources)"};
+  f.src_prefix = FileValue<std::vector<int32_t>>{{}, where + " (audio sources)"};
+  f.src_suffix = FileValue<std::vector<int32_t>>{{}, where + " (audio sources)"};
+}
+
+Mapping WhisperMapping(bool hugging_face) { return ParseMappingJson(WhisperMappingJson(hugging_face ? kHf : kOpenAi).dump()); }
+
+bool IsWhisperCheckpoint(const loaders::Checkpoint& ck) {
+  bool conv = false;
+  for (const auto& t : ck.tensors) conv |= t.name == "encoder.conv1.weight";
+  return conv && (ck.ints.count("dims.n_mels") || ck.ints.count("dims.n_audio_state"));
+}
+
+WhisperSettings FromWhisperCheckpoint(const loaders::Checkpoint& ck) {
+  auto dim = [&](const char* key, uint64_t max) {
+    const auto it = ck.ints.find(std::string("dims.") + key);
+    if (it == ck.ints.end()) throw ConvertError(std::string("the checkpoint's dims have no ") + key);
+    if (it->second < 1 || static_cast<uint64_t>(it->second) > max) {
+      throw ConvertError(std::string("the checkpoint's dims.") + key + " is " + std::to_string(it->second) +
+                         ", outside [1, " + std::to_string(max) + "]");
+    }
+    return static_cast<uint32_t>(it->second);
+  };
+  using L = loaders::Limits;
+  WhisperSettings w;
+  w.dims.n_mels = dim("n_mels", loaders::kMaxMels);
+  w.dims.audio_ctx = dim("n_audio_ctx", L::kMaxPositions);
+  const uint32_t audio_state = dim("n_audio_state", L::kMaxDModel), text_state = dim("n_text_state", L::kMaxDModel);
+  const uint32_t audio_head = dim("n_audio_head", L::kMaxHeads), text_head = dim("n_text_head", L::kMaxHeads);
+  dim("n_audio_layer", L::kMaxLayers);
+  dim("n_text_layer", L::kMaxLayers);
+  const uint32_t vocab = w.vocab = dim("n_vocab", L::kMaxVocab);
+  w.dims.text_ctx = dim("n_text_ctx", L::kMaxPositions);
+  // The runtime has one width and one head count for both stacks (every
+  // released Whisper has them equal).
+  if (audio_state != text_state) {
+    throw ConvertError("dims.n_audio_state " + std::to_string(audio_state) + " differs from n_text_state " +
+                       std::to_string(text_state) + ": not supported");
+  }
+  if (audio_head != text_head) {
+    throw ConvertError("dims.n_audio_head " + std::to_string(audio_head) + " differs from n_text_head " +
+                       std::to_string(text_head) + ": not supported");
+  }
+  const std::string where = "the checkpoint's dims";
+  w.file.heads = FileValue<uint32_t>{audio_head, where + ".n_audio_head"};
+  SetWhisperConventions("openai-whisper model.py", w.file);
+  // <|endoftext|> and <|startoftranscript|> (openai-whisper tokenizer.py):
+  // the English-only vocabulary (51864) has no <|endoftext|> gap for the
+  // multilingual tokens.
+  if (vocab == 51864 || vocab >= 51865) {
+    const int32_t eot = vocab == 51864 ? 50256 : 50257;
+    const std::string v = where + ".n_vocab " + std::to_string(vocab);
+    w.file.eos = FileValue<int32_t>{eot, v + ": <|endoftext|>"};
+    w.file.decoder_start = FileValue<int32_t>{eot + 1, v + ": <|startoftranscript|>"};
+  }
+  w.description = "openai-whisper checkpoint: " + std::to_string(w.dims.n_mels) + " mels, " +
+                  std::to_string(w.dims.audio_ctx) + " audio / " + std::to_string(w.dims.text_ctx) + " text positions";
+  w.mapping = WhisperMapping(false);
+  return w;
+}
+
+std::vector<float> ConvToTapMajor(const std::vector<float>& w, uint64_t out, uint64_t in) {
+  std::vector<float> t(w.size());
+  for (uint64_t o = 0; o < out; ++o) {
+    for (uint64_t i = 0; i < in; ++i) {
+      for (uint64_t k = 0; k < 3; ++k) t[(o * 3 + k) * in + i] = w[(o * in + i) * 3 + k];
+    }
+  }
+  return t;
+}
+
+}  // namespace edgeseq::tools

@@ -1,0 +1,59 @@
+// Whisper (Radford et al. 2022, "Robust Speech Recognition via Large-Scale
+// Weak Supervision"; openai/whisper whisper/model.py) from openai-whisper's
+// checkpoints: torch.save({"dims": {...}, "model_state_dict": {...}}). The
+// tensor mapping onto the .esq roles and the settings the dims imply
+// (docs/CONVERTER.md, "Whisper").
+#pragma once
+
+#include <stdint.h>
+
+#include <map>
+#include <string>
+
+#include "loaders/checkpoint.h"
+#include "tools/convert_mapping.h"
+#include "tools/convert_settings.h"
+
+namespace edgeseq::tools {
+
+// Whether `ck` is an openai-whisper checkpoint: a dict with "dims" beside
+// the state dict, which has encoder.conv1.weight.
+bool IsWhisperCheckpoint(const loaders::Checkpoint& ck);
+
+// What a log-mel encoder's header needs (format 1.4).
+struct LogMelDims {
+  uint32_t n_mels = 0;
+  uint32_t audio_ctx = 0;    // encoder positions (n_audio_ctx, max_source_positions: 1500 for 30 s)
+  uint32_t text_ctx = 0;     // decoder positions (n_text_ctx, max_target_positions: 448)
+};
+
+struct WhisperSettings {
+  Mapping mapping;
+  FileSettings file;         // heads, pre-LN, GELU, eps 1e-5, embedding scale 1, no pad/BOS/UNK, EOS and start
+                             // from the vocabulary size when it is one of Whisper's (else unset)
+  LogMelDims dims;
+  uint32_t vocab = 0;        // n_vocab
+  std::string description;   // for the settings summary
+};
+
+// Reads the dims (Checkpoint::ints "dims.*") and the mapping. Throws
+// ConvertError naming the key for a missing or out-of-range dim, or for
+// what the runtime does not compute (encoder and decoder of different
+// widths or head counts).
+WhisperSettings FromWhisperCheckpoint(const loaders::Checkpoint& ck);
+
+// The mapping of either layout's names onto the .esq roles: openai-whisper's
+// (encoder.blocks.N.attn.query, ...) or Hugging Face's
+// (model.encoder.layers.N.self_attn.q_proj, ..., proj_out.weight an alias
+// of the token table).
+Mapping WhisperMapping(bool hugging_face);
+
+// The settings every Whisper has (pre-LN, GELU, eps 1e-5, embedding scale 1,
+// no pad, BOS or unknown id, no source framing), `where` naming the source.
+void SetWhisperConventions(const std::string& where, FileSettings& f);
+
+// Whisper's convolutions [d, in, 3] as the .esq roles' tap-major matrices
+// [d, 3·in] (column k·in + i = weight[o, i, k]).
+std::vector<float> ConvToTapMajor(const std::vector<float>& w, uint64_t out, uint64_t in);
+
+}  // namespace edgeseq::tools
