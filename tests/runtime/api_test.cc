@@ -103,7 +103,9 @@ TEST(CppApi, EmptySourcesGiveEmptyHypotheses) {
     }
     EXPECT_EQ(out[1][0].ids, alone[0][0].ids) << "beam " << beam;
     for (size_t s : seen) EXPECT_EQ(s, 1u);
-    if (beam == 1) EXPECT_EQ(seen.size(), alone[0][0].ids.size());
+    if (beam == 1) {
+      EXPECT_EQ(seen.size(), alone[0][0].ids.size());
+    }
     const auto none = gen.Generate({{}, {}}, o);
     ASSERT_EQ(none.size(), 2u);
     EXPECT_TRUE(none[0][0].ids.empty() && none[1][0].ids.empty());

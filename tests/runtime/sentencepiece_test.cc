@@ -133,7 +133,7 @@ TEST(SentencePiece, ConvertedModelMapsPiecesThroughItsVocabulary) {
   // <s> and </s> (the model's special ids) are dropped.
   std::vector<int32_t> t_ids;
   std::vector<std::string> t_pieces;
-  for (const std::string& p : {"<s>", "▁I", "▁was", "▁in", "▁the", "s", ",", "</s>"}) {
+  for (const char* p : {"<s>", "▁I", "▁was", "▁in", "▁the", "s", ",", "</s>"}) {
     const auto at = std::find(tgt_vocab.begin(), tgt_vocab.end(), p);
     if (at == tgt_vocab.end()) continue;
     t_ids.push_back(static_cast<int32_t>(at - tgt_vocab.begin()));

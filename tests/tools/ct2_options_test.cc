@@ -631,7 +631,9 @@ TEST_F(Ct2Options, TargetPrefixAsCTranslate2) {
         const std::string& w = want["h"][h];
         const size_t cut = doc["prefixes"][i].get<std::string>().size() + 2;  // the prefix and the alternative
         EXPECT_EQ(got[i].text[h].substr(0, cut), w.substr(0, cut)) << what << " source " << i;
-        if (o.beam == 1) EXPECT_EQ(got[i].text[h], w) << what << " source " << i;
+        if (o.beam == 1) {
+          EXPECT_EQ(got[i].text[h], w) << what << " source " << i;
+        }
         if (got[i].text[h] != w) continue;
         ++same;
         EXPECT_NEAR(got[i].scores[h], want["s"][h].get<float>(), 1e-4f) << what << " source " << i << " " << w;
