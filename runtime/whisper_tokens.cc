@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include "runtime/error.h"
 
@@ -84,6 +85,46 @@ WhisperLayout WhisperLayoutFromVocabSize(size_t n_vocab) {
   l.num_languages = n_vocab - base;
   l.tiktoken_size = n_vocab - kFixedSpecials - l.num_languages - kWhisperTimestamps;
   return l;
+}
+
+namespace {
+
+// Python's str.isspace() code points.
+bool IsPythonSpace(uint32_t c) {
+  return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+// The code point starting at text[at] and its length (a malformed byte: itself,
+// length 1; Encode reports invalid UTF-8).
+std::pair<uint32_t, size_t> CodePointAt(std::string_view text, size_t at) {
+  const auto b = static_cast<unsigned char>(text[at]);
+  const size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xe ? 3 : (b >> 3) == 0x1e ? 4 : 1;
+  if (len == 1 || at + len > text.size()) return {b, 1};
+  uint32_t c = b & (0xff >> (len + 1));
+  for (size_t k = 1; k < len; ++k) c = (c << 6) | (static_cast<unsigned char>(text[at + k]) & 0x3f);
+  return {c, len};
+}
+
+}  // namespace
+
+std::vector<int32_t> WhisperPromptTokens(const ByteLevelBpe& bpe, std::string_view text) {
+  // Strip from the front, then from the back (walking forward over the rest).
+  size_t begin = 0;
+  while (begin < text.size()) {
+    const auto [c, len] = CodePointAt(text, begin);
+    if (!IsPythonSpace(c)) break;
+    begin += len;
+  }
+  size_t end = begin;
+  for (size_t at = begin; at < text.size();) {
+    const auto [c, len] = CodePointAt(text, at);
+    at += len;
+    if (!IsPythonSpace(c)) end = at;
+  }
+  std::string spaced = " ";
+  spaced.append(text.substr(begin, end - begin));
+  return bpe.Encode(spaced);
 }
 
 std::vector<int32_t> WhisperStartSequence(const WhisperTokenIds& ids, const WhisperStart& start) {

@@ -30,6 +30,8 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/bpe_tokenizer.h"
+
 namespace edgeseq::runtime {
 
 // Whisper's LANGUAGES table, in its order ("en", "zh", "de", ... "su", "yue").
@@ -100,6 +102,13 @@ struct WhisperStart {
   std::vector<int32_t> prefix;
   size_t n_text_ctx = 448;    // the decoder's positions
 };
+
+// A prompt or prefix text as Whisper encodes it (decoding.py, transcribe.py):
+// the BPE ids of " " + text.strip() (Python's strip: Unicode whitespace at
+// both ends). `bpe`: the model's .tiktoken BPE. Error(kInput) for invalid
+// UTF-8. (tiktoken refuses special-token texts in it; a BPE with Whisper's
+// specials as added tokens reads them as those tokens.)
+std::vector<int32_t> WhisperPromptTokens(const ByteLevelBpe& bpe, std::string_view text);
 
 // The decoder's initial tokens (DecodingTask._get_initial_tokens):
 //   [<|startofprev|> prompt...]  <|startoftranscript|>  [<|lang|> <|task|>]

@@ -160,6 +160,18 @@ TEST(WhisperTokens, StartSequences) {
   EXPECT_EQ(checked, 22u);
 }
 
+TEST(WhisperTokens, PromptTokens) {
+  REQUIRE_SHARED_TESTDATA();
+  size_t checked = 0;
+  for (const auto& c : Fixture()["prompts"]) {
+    const Layout l = Get(c["layout"].get<std::string>());
+    const std::string text = c["text"].get<std::string>();
+    EXPECT_EQ(WhisperPromptTokens(*l.bpe, text), c["ids"].get<std::vector<int32_t>>()) << text;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 14u);
+}
+
 TEST(WhisperRules, NonSpeechAndBlankTokens) {
   REQUIRE_SHARED_TESTDATA();
   for (const auto& [name, l] : Fixture()["layouts"].items()) {
@@ -175,6 +187,25 @@ TEST(WhisperRules, NonSpeechAndBlankTokens) {
     EXPECT_THROW(WhisperSuppressTokens(*got.bpe, got.vocab.ids, {got.vocab.ids.vocab_size}), Error);
     EXPECT_THROW(WhisperSuppressTokens(*got.bpe, got.vocab.ids, {-2}), Error);
   }
+}
+
+// As the converter builds a Whisper tokenizer (the specials as special added
+// tokens after the .tiktoken ranks): each special text encodes to its id (and decodes as its text),
+// and the non-speech list is unchanged.
+TEST(WhisperRules, SpecialsAsAddedTokens) {
+  REQUIRE_SHARED_TESTDATA();
+  const Layout l = Get("multilingual");
+  const json& want = Fixture()["layouts"]["multilingual"];
+  auto bpe = ByteLevelBpe::FromTiktoken(test::ReadFile(test::kSharedTestdata + "whisper/multilingual.tiktoken"));
+  std::vector<AddedToken> added;
+  for (const std::string& t : l.vocab.specials) added.push_back({t, true});
+  bpe.SetAddedTokens(std::move(added));
+  const WhisperTokenIds& ids = l.vocab.ids;
+  EXPECT_EQ(bpe.Encode("<|startoftranscript|><|de|><|transcribe|><|0.00|> Hallo<|1.20|><|endoftext|>"),
+            (std::vector<int32_t>{ids.sot, ids.Language("de"), ids.transcribe, ids.timestamp_begin, 21242,
+                                  ids.timestamp_begin + 60, ids.eot}));
+  EXPECT_EQ(bpe.Decode({ids.timestamp_begin, 21242, ids.eot}), "<|0.00|> Hallo<|endoftext|>");
+  EXPECT_EQ(WhisperNonSpeechTokens(bpe), want["non_speech"].get<std::vector<int32_t>>());
 }
 
 TEST(WhisperRules, FiltersAsDecodingPy) {
