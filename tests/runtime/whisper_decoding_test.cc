@@ -17,6 +17,7 @@
 #include "runtime/search.h"
 #include "runtime/whisper_rules.h"
 #include "runtime/whisper_tokens.h"
+#include "tests/alloc_counter.h"
 #include "tests/runtime/shared_testdata.h"
 
 namespace edgeseq::runtime {
@@ -256,6 +257,21 @@ TEST(WhisperRules, FiltersAsDecodingPy) {
   }
   EXPECT_EQ(checked, 135u);
   EXPECT_GT(disabled_total, 0u);
+}
+
+// The per-step rules allocate nothing (the decode loop's promise).
+TEST(WhisperRules, ApplyAllocatesNothing) {
+  REQUIRE_SHARED_TESTDATA();
+  if (!test::AllocCountingAvailable()) GTEST_SKIP() << "allocation counting is off in this build";
+  const Layout l = Get("multilingual");
+  const WhisperTokenIds& ids = l.vocab.ids;
+  const WhisperLogitFilters filters(ids, *l.bpe, WhisperRuleOptions{});
+  std::vector<float> x = Crafted(static_cast<size_t>(ids.vocab_size), 7, json::array());
+  const std::vector<int32_t> histories[] = {
+      {}, {ids.timestamp_begin}, {ids.timestamp_begin, 440, ids.timestamp_begin + 9}};
+  test::StartCountingAllocations();
+  for (const auto& h : histories) filters.Apply(x, h);
+  EXPECT_EQ(test::StopCountingAllocations(), 0u);
 }
 
 // Logits already at −inf (Whisper's own masks) count as disabled.
