@@ -136,7 +136,7 @@ WhisperLogitFilters::WhisperLogitFilters(const WhisperTokenIds& ids, const ByteL
     : ids_(ids), suppress_blank_(o.suppress_blank), timestamps_(o.timestamps) {
   blank_ = bpe.Encode(" ");
   blank_.push_back(ids.eot);
-  if (o.suppress) suppress_ = WhisperSuppressTokens(bpe, ids, o.suppress_tokens);
+  if (!o.suppress_tokens.empty()) suppress_ = WhisperSuppressTokens(bpe, ids, o.suppress_tokens);
   if (!(o.max_initial_timestamp >= 0.0)) {
     throw Error(ErrorKind::kInput, "max_initial_timestamp must be 0 (none) or more seconds");
   }

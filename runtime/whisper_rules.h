@@ -38,14 +38,18 @@ std::vector<int32_t> WhisperNonSpeechTokens(const ByteLevelBpe& bpe);
 // the non-speech tokens, plus translate, transcribe, SOT, <|startofprev|>,
 // <|startoflm|> and <|nospeech|>; ascending, unique. Whisper's default is
 // {-1}. Error(kInput) for an id outside the vocabulary (other than −1).
+// (Whisper applies no SuppressTokens at all for an empty list: see
+// WhisperRuleOptions.)
 std::vector<int32_t> WhisperSuppressTokens(const ByteLevelBpe& bpe, const WhisperTokenIds& ids,
                                            const std::vector<int32_t>& requested);
 
 // DecodingOptions' rule settings, with Whisper's defaults.
 struct WhisperRuleOptions {
   bool suppress_blank = true;                // " " and EOT at the first position
-  bool suppress = true;                      // SuppressTokens with suppress_tokens
-  std::vector<int32_t> suppress_tokens{-1};  // as WhisperSuppressTokens' `requested`
+  // SuppressTokens with WhisperSuppressTokens(requested = these). Empty: no
+  // SuppressTokens at all, the specials not suppressed either (Whisper adds
+  // the filter only for a non-empty suppress_tokens).
+  std::vector<int32_t> suppress_tokens{-1};
   bool timestamps = true;                    // false: without_timestamps (no timestamp rules)
   // Seconds; the first timestamp is at most this (index round(s / 0.02)).
   // 0: no limit (Whisper's None).
@@ -79,7 +83,7 @@ class WhisperLogitFilters {
   void Apply(std::span<float> logits, std::span<const int32_t> sampled) const;
 
   const std::vector<int32_t>& blank_tokens() const { return blank_; }          // encode(" ") + EOT
-  const std::vector<int32_t>& suppress_tokens() const { return suppress_; }    // empty when off
+  const std::vector<int32_t>& suppress_tokens() const { return suppress_; }    // empty: none
   int32_t max_initial_index() const { return max_initial_index_; }            // −1: none
 
  private:
