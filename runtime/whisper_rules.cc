@@ -157,6 +157,7 @@ void WhisperLogitFilters::Apply(std::span<float> logits, std::span<const int32_t
 }
 
 WhisperLanguageGuess WhisperDetectLanguage(const WhisperTokenIds& ids, std::span<const float> logits) {
+  if (!ids.multilingual) throw Error(ErrorKind::kInput, "an English-only Whisper model cannot detect the language");
   CheckRow(ids, logits.size());
   WhisperLanguageGuess g;
   const auto lang = logits.subspan(static_cast<size_t>(ids.first_language), static_cast<size_t>(ids.num_languages));

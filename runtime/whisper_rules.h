@@ -103,8 +103,9 @@ struct WhisperLanguageGuess {
   std::string code;          // "en", ...
   std::vector<float> probs;  // per language, in ids.language_codes order; sums to 1
 };
-// Error(kInput) when logits.size() is not the vocabulary's or every language
-// logit is disabled.
+// Error(kInput) for an English-only model (as Whisper: its SOT sequence has
+// no language), when logits.size() is not the vocabulary's, or when every
+// language logit is disabled.
 WhisperLanguageGuess WhisperDetectLanguage(const WhisperTokenIds& ids, std::span<const float> logits);
 
 // The probability of <|nospeech|> in the full softmax of the logits at the
