@@ -91,9 +91,13 @@ WhisperLayout WhisperLayoutFromVocabSize(size_t n_vocab);
 enum class WhisperTask { kTranscribe, kTranslate };
 
 struct WhisperStart {
-  std::string_view language;  // a code of ids.language_codes; empty: "en" (as DecodingTask)
+  // A code of ids.language_codes; empty: "en" (as DecodingTask). English-only
+  // models ignore it (and the task).
+  std::string_view language;
   WhisperTask task = WhisperTask::kTranscribe;
-  bool timestamps = false;    // false: <|notimestamps|> ends the SOT sequence
+  // false: <|notimestamps|> ends the SOT sequence (Whisper's without_timestamps;
+  // its default, like WhisperRuleOptions', is timestamps on).
+  bool timestamps = true;
   // Ids of the previous text (Whisper encodes a prompt string as
   // " " + prompt.strip()); only its last n_text_ctx/2 − 1 are kept.
   std::vector<int32_t> prompt;
