@@ -10,77 +10,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <random>
 #include <sstream>
 
-#include "loaders/checkpoint.h"
 #include "runtime/bpe_tokenizer.h"
 #include "tests/runtime/shared_testdata.h"
+#include "tests/tools/whisper_vocab_model.h"
 #include "tools/convert.h"
 #include "tools/tokenize.h"
 
 namespace edgeseq::tools {
 namespace {
 
-const std::string kHf = std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/whisper/hf/";
-
-std::string Temp(const std::string& name) {
-  return std::string(testing::TempDir()) + "/edgeseq-whisper-tok-" + std::to_string(getpid()) + "-" + name;
-}
-
-// The Hugging Face fixture with `n_vocab` target tokens (the new rows
-// random), its end and start ids Whisper's for that size.
-std::string HfWhisperWithVocab(uint32_t n_vocab, const std::string& name) {
-  const std::string dir = Temp(name);
-  mkdir(dir.c_str(), 0755);
-  std::ifstream cin(kHf + "config.json");
-  nlohmann::json config = nlohmann::json::parse(cin);
-  const int32_t eot = n_vocab == 51864 ? 50256 : 50257;
-  config["vocab_size"] = n_vocab;
-  config["eos_token_id"] = config["bos_token_id"] = config["pad_token_id"] = eot;
-  config["decoder_start_token_id"] = eot + 1;
-  std::ofstream(dir + "/config.json") << config.dump(2);
-  const loaders::Checkpoint ck = loaders::ReadSafetensors(kHf + "model.safetensors");
-  nlohmann::json header = nlohmann::json::object();
-  std::string data;
-  std::mt19937 rng(3);
-  std::normal_distribution<float> normal(0.0f, 0.02f);
-  for (const auto& t : ck.tensors) {
-    EXPECT_EQ(t.type, loaders::ElementType::kFloat) << t.name;
-    std::vector<int64_t> shape = t.shape;
-    std::vector<uint8_t> bytes = t.Bytes();
-    if (t.name == "model.decoder.embed_tokens.weight") {
-      const size_t width = static_cast<size_t>(shape[1]);
-      std::vector<float> grown(static_cast<size_t>(n_vocab) * width);
-      const size_t kept = std::min<size_t>(static_cast<size_t>(shape[0]), n_vocab);
-      memcpy(grown.data(), bytes.data(), kept * width * sizeof(float));
-      for (size_t i = kept * width; i < grown.size(); ++i) grown[i] = normal(rng);
-      shape[0] = n_vocab;
-      bytes.assign(reinterpret_cast<const uint8_t*>(grown.data()),
-                   reinterpret_cast<const uint8_t*>(grown.data() + grown.size()));
-    }
-    header[t.name] = {{"dtype", "F32"}, {"shape", shape}, {"data_offsets", {data.size(), data.size() + bytes.size()}}};
-    data.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  }
-  const std::string h = header.dump();
-  const uint64_t n = h.size();
-  std::ofstream out(dir + "/model.safetensors", std::ios::binary);
-  for (int i = 0; i < 8; ++i) out.put(static_cast<char>((n >> (8 * i)) & 0xff));
-  out << h << data;
-  return dir;
-}
-
-void RemoveDir(const std::string& dir) {
-  for (const char* f : {"/config.json", "/model.safetensors"}) remove((dir + f).c_str());
-  rmdir(dir.c_str());
-}
-
 std::string ConvertWith(const std::string& input, const std::string& tokenizer, const std::string& name) {
   ConvertOptions o;
   o.input = input;
-  o.output = Temp(name + ".esq");
+  o.output = test::WhisperTemp(name + ".esq");
   o.tgt_tokenizer = tokenizer;
   o.quiet = true;
   std::ostringstream log;
@@ -104,7 +48,7 @@ std::string Detokenize(const std::string& model, const std::string& ids, bool ke
 TEST(WhisperTokenizer, MultilingualTiktokenGetsWhispersSpecials) {
   REQUIRE_SHARED_TESTDATA();
   const std::string tiktoken = test::kSharedTestdata + "whisper/multilingual.tiktoken";
-  const std::string dir = HfWhisperWithVocab(51865, "multi");
+  const std::string dir = test::HfWhisperWithVocab(51865, "multi");
   const std::string esq = ConvertWith(dir, "tiktoken:" + tiktoken, "multi");
   // Text round-trips through the target side, with tiktoken's ids.
   const std::string text = " And so my fellow Americans";
@@ -134,7 +78,7 @@ TEST(WhisperTokenizer, MultilingualTiktokenGetsWhispersSpecials) {
   ASSERT_EQ(RunTokenize(t, special, sout, err), 0) << err.str();
   EXPECT_EQ(test::IdList<int32_t>(sout.str()), std::vector<int32_t>{50258});
   remove(esq.c_str());
-  RemoveDir(dir);
+  test::RemoveWhisperDir(dir);
 }
 
 TEST(WhisperTokenizer, SizesThatDoNotFitAreRefused) {
@@ -143,12 +87,12 @@ TEST(WhisperTokenizer, SizesThatDoNotFitAreRefused) {
   const std::string gpt2 = "tiktoken:" + test::kSharedTestdata + "whisper/gpt2.tiktoken";
   // An English-only model (51864) needs gpt2.tiktoken; a multilingual one
   // multilingual.tiktoken; the fixture's 60 tokens are no Whisper layout.
-  const std::string english = HfWhisperWithVocab(51864, "english");
-  const std::string multilingual = HfWhisperWithVocab(51865, "multi2");
+  const std::string english = test::HfWhisperWithVocab(51864, "english");
+  const std::string multilingual = test::HfWhisperWithVocab(51865, "multi2");
   for (const auto& [dir, spec, says] :
        {std::tuple<std::string, std::string, std::string>{english, multi, "gpt2.tiktoken"},
         {multilingual, gpt2, "multilingual.tiktoken"},
-        {kHf, multi, "none of Whisper's vocabularies"}}) {
+        {test::kWhisperHf, multi, "none of Whisper's vocabularies"}}) {
     try {
       ConvertWith(dir, spec, "refused");
       ADD_FAILURE() << dir << " converted with " << spec;
@@ -163,8 +107,8 @@ TEST(WhisperTokenizer, SizesThatDoNotFitAreRefused) {
   const std::string esq = ConvertWith(english, gpt2, "english");
   EXPECT_EQ(Detokenize(esq, "50257 50256", true), "<|startoftranscript|><|endoftext|>");
   remove(esq.c_str());
-  RemoveDir(english);
-  RemoveDir(multilingual);
+  test::RemoveWhisperDir(english);
+  test::RemoveWhisperDir(multilingual);
 }
 
 }  // namespace
