@@ -22,7 +22,9 @@
 #include "tests/alloc_counter.h"
 #include "tests/runtime/shared_testdata.h"
 #include "tests/tools/whisper_vocab_model.h"
+#include "runtime/audio/decode.h"
 #include "tools/convert.h"
+#include "tools/transcribe.h"
 
 namespace edgeseq::tools {
 namespace {
@@ -140,6 +142,42 @@ TEST_F(WhisperTranscribe, ErrorsAreRefused) {
   g.beam = 2;
   g.on_logits = [](size_t, std::span<float>, std::span<const int32_t>) {};
   EXPECT_THROW(gen.Validate(g), runtime::Error);
+}
+
+// `edgeseq transcribe` (tools/transcribe.h): the text of jfk.flac as the C++
+// entry gives it, trimmed, one line; the cut audio warned about; bad task,
+// language and file refused in one line with status 1.
+TEST_F(WhisperTranscribe, CommandLine) {
+  REQUIRE_SHARED_TESTDATA();
+  const std::string flac = test::kSharedTestdata + "whisper/jfk.flac";
+  TranscribeCliOptions o;
+  o.model = esq_;
+  o.audio = flac;
+  o.language = "en";
+  o.threads = 1;
+  std::ostringstream out, err;
+  ASSERT_EQ(RunTranscribe(o, out, err), 0) << err.str();
+  runtime::Limits limits;
+  limits.max_batch = 1;
+  limits.max_target = 12;
+  runtime::Generator gen(runtime::Model::Load(esq_), limits);
+  const auto pcm = runtime::audio::DecodeAudioFile(flac);
+  std::string text = runtime::Transcribe(gen, pcm.data(), pcm.size(), {}).text;
+  text.erase(0, text.find_first_not_of(' '));
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  EXPECT_EQ(out.str(), text + "\n");
+  EXPECT_NE(err.str().find("only the first window"), std::string::npos) << err.str();
+  for (const auto& [field, value] : {std::pair<std::string, std::string>{"task", "summarize"}, {"language", "xx"},
+                                     {"audio", "/nonexistent.wav"}}) {
+    TranscribeCliOptions bad = o;
+    (field == "task" ? bad.task : field == "language" ? bad.language : bad.audio) = value;
+    std::ostringstream bout, berr;
+    EXPECT_EQ(RunTranscribe(bad, bout, berr), 1) << field;
+    EXPECT_EQ(bout.str(), "");
+    const std::string m = berr.str();
+    EXPECT_EQ(std::count(m.begin(), m.end(), '\n'), 1) << m;
+    EXPECT_NE(m.find(value), std::string::npos) << m;
+  }
 }
 
 }  // namespace
