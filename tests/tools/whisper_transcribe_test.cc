@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "runtime/error.h"
@@ -142,6 +143,41 @@ TEST_F(WhisperTranscribe, ErrorsAreRefused) {
   g.beam = 2;
   g.on_logits = [](size_t, std::span<float>, std::span<const int32_t>) {};
   EXPECT_THROW(gen.Validate(g), runtime::Error);
+}
+
+// tests/fixtures/make_whisper_transcribe.py: the same model's greedy decoding
+// under Whisper's rules (float64, from the torch log-mel of the same PCM),
+// f32 here: the same tokens (the reference's margins are 0.18 and up).
+nlohmann::json Reference() {
+  std::ifstream in(std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/whisper_transcribe/expected.json");
+  EXPECT_TRUE(in);
+  return nlohmann::json::parse(in);
+}
+
+TEST_F(WhisperTranscribe, MatchesTheReference) {
+  REQUIRE_SHARED_TESTDATA();
+  runtime::Generator gen = MakeGenerator();
+  const auto pcm = JfkPcm();
+  const auto e = Reference();
+  ASSERT_EQ(e["cases"].size(), 2u);
+  for (const auto& c : e["cases"]) {
+    runtime::TranscribeOptions o;
+    o.language = c["language"].get<std::string>();
+    o.task = c["task"] == "translate" ? runtime::WhisperTask::kTranslate : runtime::WhisperTask::kTranscribe;
+    const runtime::Transcript t = runtime::Transcribe(gen, pcm.data(), pcm.size(), o);
+    EXPECT_EQ(t.ids, c["ids"].get<std::vector<int32_t>>()) << o.language;
+    EXPECT_EQ(t.ended, c["ended"].get<bool>()) << o.language;
+  }
+  // The command line (jfk.flac, decoded and resampled here) prints those tokens' text.
+  TranscribeCliOptions o;
+  o.model = esq_;
+  o.audio = test::kSharedTestdata + "whisper/jfk.flac";
+  std::ostringstream out, err;
+  ASSERT_EQ(RunTranscribe(o, out, err), 0) << err.str();
+  std::string text = runtime::TextCodec(gen.model().file(), false).Decode(e["cases"][0]["ids"].get<std::vector<int32_t>>());
+  text.erase(0, text.find_first_not_of(' '));
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  EXPECT_EQ(out.str(), text + "\n");
 }
 
 // `edgeseq transcribe` (tools/transcribe.h): the text of jfk.flac as the C++

@@ -1,7 +1,7 @@
 // A Whisper model with a real vocabulary size for tests: the Hugging Face
 // fixture (tests/fixtures/whisper/hf: d 16, 2 + 2 layers, 32 frames, 12
 // decoder positions) with its token table grown to n_vocab rows (the new
-// rows random, seeded), its end and start ids Whisper's for that size,
+// rows from a hash: GrownWeight), its end and start ids Whisper's for that size,
 // written as a directory edgeseq-convert reads (config.json,
 // model.safetensors).
 #pragma once
@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -28,8 +27,19 @@ inline std::string WhisperTemp(const std::string& name) {
   return std::string(testing::TempDir()) + "/edgeseq-whisper-vocab-" + std::to_string(getpid()) + "-" + name;
 }
 
+// Row r ≥ 60, column j of the grown token table: a 32-bit hash of (r, j)
+// as (h % 2001 − 1000) / 1000, divided in double then rounded to float, as
+// tests/fixtures/make_whisper_transcribe.py computes it.
+inline float GrownWeight(uint64_t r, uint64_t j) {
+  uint64_t h = (r * 2654435761u + j * 40503u) & 0xFFFFFFFFu;
+  h ^= h >> 15;
+  h = (h * 40503u) & 0xFFFFFFFFu;
+  h ^= h >> 13;
+  return static_cast<float>(static_cast<double>(static_cast<int64_t>(h % 2001) - 1000) / 1000.0);
+}
+
 // The Hugging Face fixture with `n_vocab` target tokens (the new rows
-// random), its end and start ids Whisper's for that size.
+// GrownWeight), its end and start ids Whisper's for that size.
 inline std::string HfWhisperWithVocab(uint32_t n_vocab, const std::string& name) {
   const std::string dir = WhisperTemp(name);
   mkdir(dir.c_str(), 0755);
@@ -43,8 +53,6 @@ inline std::string HfWhisperWithVocab(uint32_t n_vocab, const std::string& name)
   const loaders::Checkpoint ck = loaders::ReadSafetensors(kWhisperHf + "model.safetensors");
   nlohmann::json header = nlohmann::json::object();
   std::string data;
-  std::mt19937 rng(3);
-  std::normal_distribution<float> normal(0.0f, 0.02f);
   for (const auto& t : ck.tensors) {
     EXPECT_EQ(t.type, loaders::ElementType::kFloat) << t.name;
     std::vector<int64_t> shape = t.shape;
@@ -54,7 +62,9 @@ inline std::string HfWhisperWithVocab(uint32_t n_vocab, const std::string& name)
       std::vector<float> grown(static_cast<size_t>(n_vocab) * width);
       const size_t kept = std::min<size_t>(static_cast<size_t>(shape[0]), n_vocab);
       memcpy(grown.data(), bytes.data(), kept * width * sizeof(float));
-      for (size_t i = kept * width; i < grown.size(); ++i) grown[i] = normal(rng);
+      for (size_t r = kept; r < n_vocab; ++r) {
+        for (size_t j = 0; j < width; ++j) grown[r * width + j] = GrownWeight(r, j);
+      }
       shape[0] = n_vocab;
       bytes.assign(reinterpret_cast<const uint8_t*>(grown.data()),
                    reinterpret_cast<const uint8_t*>(grown.data() + grown.size()));
