@@ -90,6 +90,9 @@ void Generator::CheckOptions(const GenerateOptions& o) const {
   if (!(o.patience > 0.0f) || !std::isfinite(o.patience)) fail("patience must be finite and > 0");
   if (!std::isfinite(o.length_penalty)) fail("length penalty must be finite");
   if (o.on_token && o.beam != 1) fail("a token callback (streaming) takes beam 1");
+  if (o.on_logits && (o.beam != 1 || o.prefix_bias_beta > 0.0f || o.return_alternatives)) {
+    fail("a logits callback takes greedy or sampling (beam 1, no prefix_bias_beta, no return_alternatives)");
+  }
   if (!(o.prefix_bias_beta >= 0.0f && o.prefix_bias_beta < 1.0f)) fail("prefix_bias_beta must be in [0, 1)");
   if (o.prefix_bias_beta > 0.0f) {
     if (o.sample) fail("prefix_bias_beta takes greedy or beam search, not sampling");
@@ -452,6 +455,7 @@ std::vector<std::vector<Hypothesis>> Generator::Step1(size_t batch, size_t S, co
         next = (*prefix)[step];  // its log-probability is not in the score (as CTranslate2)
       } else {
         rules.Apply(row, h.ids.data(), h.ids.size(), penalty_scratch_.data());
+        if (o.on_logits) o.on_logits(b, std::span<float>(row, V), std::span<const int32_t>(h.ids.data(), h.ids.size()));
         if (o.sample) {
           ops::LogSoftmax(row, 1, V);  // log-probabilities in place
           next = Sample(row, V, o, rng, order_);

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "ops/thread_tuner.h"
@@ -96,6 +97,15 @@ struct GenerateOptions {
   // hypothesis after this token (no EOS; the score counts the tokens so
   // far); the other sources go on. Beam search takes no callback.
   std::function<bool(size_t, int32_t)> on_token;
+  // Greedy/sampling: called at each step that is not a forced prefix token,
+  // with (source index, the step's logits over the whole target vocabulary
+  // after the rules above and before the pick, the ids chosen so far with
+  // the prefix's): it may change the logits in place (disable a token with
+  // kDisabledLogit, runtime/search.h) — Whisper's WhisperLogitFilters
+  // (runtime/whisper_transcribe.h). Called from the decoding thread; the
+  // generator allocates nothing for it. Beam search, prefix_bias_beta and
+  // return_alternatives take none (Error(kInput)).
+  std::function<void(size_t, std::span<float>, std::span<const int32_t>)> on_logits;
 };
 
 struct Hypothesis {

@@ -1204,7 +1204,12 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
       own = std::move(sp.pieces);
       *model = std::move(sp.bytes);
     } else {
-      BpeTokenizerFile bpe = ReadBpeTokenizer(flag, *tok, *vocab ? &**vocab : nullptr);
+      // A Whisper target from a bare .tiktoken file gets Whisper's special
+      // tokens after it (tools/convert_whisper.h).
+      const bool whisper_tiktoken = log_mel && which[0] == 't' && !*vocab && tok->rfind("tiktoken:", 0) == 0 &&
+                                    tok->find(',') == std::string::npos;
+      BpeTokenizerFile bpe = whisper_tiktoken ? WhisperTiktoken(flag, tok->substr(9), size)
+                                              : ReadBpeTokenizer(flag, *tok, *vocab ? &**vocab : nullptr);
       own = std::move(bpe.vocab);
       *model = std::move(bpe.section);
     }

@@ -239,16 +239,20 @@ BpeTokenizerFile ReadTokenizerJson(const std::string& flag, const std::string& p
   return out;
 }
 
+runtime::ByteLevelBpe TiktokenFile(const std::string& flag, const std::string& path) {
+  try {
+    return runtime::ByteLevelBpe::FromTiktoken(ReadWhole(flag, path));
+  } catch (const runtime::Error& e) {
+    throw ConvertError(flag + ": " + path + ": " + e.what());
+  }
+}
+
 BpeTokenizerFile ReadTiktoken(const std::string& flag, const std::string& files,
                               const std::vector<std::string>* model_vocab) {
   const size_t comma = files.find(',');
   const std::string path = files.substr(0, comma);
   std::optional<runtime::ByteLevelBpe> bpe;
-  try {
-    bpe.emplace(runtime::ByteLevelBpe::FromTiktoken(ReadWhole(flag, path)));
-  } catch (const runtime::Error& e) {
-    throw ConvertError(flag + ": " + path + ": " + e.what());
-  }
+  bpe.emplace(TiktokenFile(flag, path));
   BpeTokenizerFile out;
   std::unordered_set<std::string> spelt;
   for (size_t i = 0; i < bpe->size(); ++i) {
@@ -278,6 +282,21 @@ BpeTokenizerFile ReadTiktoken(const std::string& flag, const std::string& files,
 }
 
 }  // namespace
+
+BpeTokenizerFile ReadTiktokenWithSpecials(const std::string& flag, const std::string& path,
+                                          const std::function<std::vector<std::string>(size_t)>& specials) {
+  runtime::ByteLevelBpe bpe = TiktokenFile(flag, path);
+  BpeTokenizerFile out;
+  for (size_t i = 0; i < bpe.size(); ++i) out.vocab.push_back(runtime::BytesToUnicode(bpe.Token(static_cast<int32_t>(i))));
+  std::vector<runtime::AddedToken> added;
+  for (std::string& text : specials(bpe.size())) {
+    out.vocab.push_back(text);
+    added.push_back({std::move(text), true});
+  }
+  SetAdded(flag, &bpe, std::move(added));
+  out.section = bpe.ToSection();
+  return out;
+}
 
 bool IsBpeTokenizerSpec(const std::string& spec) {
   for (const char* prefix : {"bpe:", "hf:", "tiktoken:"}) {

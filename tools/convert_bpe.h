@@ -4,6 +4,7 @@
 // .esq section runtime/bpe_tokenizer.h loads (docs/FORMAT.md).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,5 +30,12 @@ struct BpeTokenizerFile {
 // ConvertError with one line naming the file, line or entry at fault.
 BpeTokenizerFile ReadBpeTokenizer(const std::string& flag, const std::string& spec,
                                   const std::vector<std::string>* model_vocab);
+
+// A .tiktoken file (`path`) whose special tokens follow from its size:
+// `specials(size)` gets the file's token count and returns the specials'
+// texts in id order (ids size, size+1, ...), or throws ConvertError when the
+// file does not fit (Whisper: tools/convert_whisper.h WhisperTiktoken).
+BpeTokenizerFile ReadTiktokenWithSpecials(const std::string& flag, const std::string& path,
+                                          const std::function<std::vector<std::string>(size_t)>& specials);
 
 }  // namespace edgeseq::tools

@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "loaders/esq_format.h"
+#include "runtime/error.h"
+#include "runtime/whisper_tokens.h"
 #include "tools/convert.h"
 
 namespace edgeseq::tools {
@@ -162,6 +164,33 @@ std::vector<float> ConvToTapMajor(const std::vector<float>& w, uint64_t out, uin
     }
   }
   return t;
+}
+
+BpeTokenizerFile WhisperTiktoken(const std::string& flag, const std::string& path, uint32_t n_vocab) {
+  runtime::WhisperLayout layout;
+  try {
+    layout = runtime::WhisperLayoutFromVocabSize(n_vocab);
+  } catch (const runtime::Error& e) {
+    throw ConvertError(flag + ": the model's " + std::to_string(n_vocab) +
+                       " target tokens are none of Whisper's vocabularies (51864 English-only, 51865 and up "
+                       "multilingual), so Whisper's special tokens cannot be laid out: " + e.what());
+  }
+  return ReadTiktokenWithSpecials(flag, path, [&](size_t size) {
+    if (size != layout.tiktoken_size) {
+      const bool english = !layout.multilingual;
+      throw ConvertError(flag + ": " + path + " has " + std::to_string(size) + " tokens; a" +
+                         (english ? "n English-only" : " multilingual") + " Whisper model (n_vocab " +
+                         std::to_string(n_vocab) + ") needs " + std::to_string(layout.tiktoken_size) + " (" +
+                         (english ? "gpt2" : "multilingual") + ".tiktoken)");
+    }
+    runtime::WhisperVocabulary v = runtime::WhisperSpecialTokens(size, layout.multilingual, layout.num_languages);
+    if (size + v.specials.size() != n_vocab) {
+      throw ConvertError(flag + ": " + path + "'s " + std::to_string(size) + " tokens and Whisper's " +
+                         std::to_string(v.specials.size()) + " special tokens are not the model's " +
+                         std::to_string(n_vocab));
+    }
+    return v.specials;
+  });
 }
 
 }  // namespace edgeseq::tools

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "loaders/checkpoint.h"
+#include "tools/convert_bpe.h"
 #include "tools/convert_mapping.h"
 #include "tools/convert_settings.h"
 
@@ -55,5 +56,15 @@ void SetWhisperConventions(const std::string& where, FileSettings& f);
 // Whisper's convolutions [d, in, 3] as the .esq roles' tap-major matrices
 // [d, 3·in] (column k·in + i = weight[o, i, k]).
 std::vector<float> ConvToTapMajor(const std::vector<float>& w, uint64_t out, uint64_t in);
+
+// Whisper's tokenizer for a model of `n_vocab` tokens (--tgt-tokenizer
+// tiktoken:FILE without SPECIALS): the .tiktoken file's tokens followed by
+// Whisper's special tokens (runtime/whisper_tokens.h WhisperSpecialTokens,
+// laid out as WhisperLayoutFromVocabSize says; openai/whisper tokenizer.py),
+// all of them special (decoding drops them), n_vocab entries in all.
+// ConvertError naming the file when n_vocab is none of Whisper's or the
+// file's size is not the one the layout needs (gpt2.tiktoken, 50256 tokens,
+// for English-only models; multilingual.tiktoken, 50257, otherwise).
+BpeTokenizerFile WhisperTiktoken(const std::string& flag, const std::string& path, uint32_t n_vocab);
 
 }  // namespace edgeseq::tools

@@ -81,7 +81,9 @@ int main(int argc, char** argv) {
                  "(ranks are ids, then one special token per SPECIALS.txt line); without --src-vocab the "
                  "tokenizer's ids are the model's (default: whitespace)");
   app.add_option("--tgt-tokenizer", o.tgt_tokenizer,
-                 "How target text splits into tokens, as --src-tokenizer (default: whitespace)");
+                 "How target text splits into tokens, as --src-tokenizer (default: whitespace); for a Whisper "
+                 "model, tiktoken:FILE (gpt2.tiktoken English-only, multilingual.tiktoken otherwise) gets "
+                 "Whisper's special tokens appended");
   app.add_option("--quantize", o.quantize, "Matmul weights as int8 (per-row scales), f16 or f32")
       ->check(CLI::IsMember({"int8", "f16", "f32"}))
       ->capture_default_str();

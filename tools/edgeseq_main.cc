@@ -1,5 +1,5 @@
 // edgeseq: the command-line tool (generate, score, inspect, tokenize,
-// detokenize). Subcommands are thin: each parses its flags
+// detokenize, transcribe). Subcommands are thin: each parses its flags
 // and calls a library function (tools/<subcommand>.cc).
 #include <unistd.h>
 
@@ -10,6 +10,7 @@
 #include "tools/generate.h"
 #include "tools/inspect.h"
 #include "tools/tokenize.h"
+#include "tools/transcribe.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"edgeseq: run quantized Transformer encoder-decoder models on the CPU"};
@@ -167,6 +168,24 @@ int main(int argc, char** argv) {
   tokenize->add_flag("--pieces", tok.pieces, "Print the vocabulary's tokens, space-separated, instead of ids");
   detokenize->add_flag("--keep-special", tok.keep_special, "Keep special tokens (e.g. </s>, <|endoftext|>) in the text");
 
+  edgeseq::tools::TranscribeCliOptions tr;
+  CLI::App* transcribe = app.add_subcommand(
+      "transcribe",
+      "Speech to text with a Whisper model converted with its tokenizer (edgeseq-convert --tgt-tokenizer\n"
+      "tiktoken:FILE): print the text of AUDIO (WAV, FLAC, Ogg, Opus, MP3, ...; any rate, mixed to mono).\n"
+      "Greedy decoding with Whisper's rules, like openai-whisper's decode() without timestamps.\n"
+      "Not supported yet: timestamps, audio past the first 30 s (it is cut, with a warning), language\n"
+      "detection (give --language), temperature fallback, prompts, beam search.");
+  transcribe->add_option("-m,--model", tr.model, "Model file (.esq)")->required();
+  transcribe->add_option("audio", tr.audio, "Audio file")->required();
+  transcribe->add_option("--language", tr.language,
+                         "Spoken language, a Whisper code (en, de, zh, ...; default: en). English-only models ignore it");
+  transcribe->add_option("--task", tr.task, "transcribe (the spoken language) or translate (into English)")
+      ->check(CLI::IsMember({"transcribe", "translate"}))
+      ->capture_default_str();
+  transcribe->add_option("--threads", tr.threads,
+                         "Threads for the matmuls (default: OMP_NUM_THREADS if set, else the physical cores)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -177,6 +196,7 @@ int main(int argc, char** argv) {
     if (*inspect) return edgeseq::tools::Inspect(inspect_path, verify, std::cout, std::cerr);
     if (*tokenize) return edgeseq::tools::RunTokenize(tok, std::cin, std::cout, std::cerr);
     if (*detokenize) return edgeseq::tools::RunDetokenize(tok, std::cin, std::cout, std::cerr);
+    if (*transcribe) return edgeseq::tools::RunTranscribe(tr, std::cout, std::cerr);
     std::ios::sync_with_stdio(false);
     // stdin as a file descriptor: a batch takes only the lines already there
     // (tools/generate.h), so an interactive caller is answered line by line.
