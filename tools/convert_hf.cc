@@ -886,8 +886,12 @@ void ReadTokenizerFiles(const HfConfig& cfg, HfSource& s) {
   }
   s.file.unk = s.file.tgt_unk;
   // The header's special tokens are matched whole in text too (as Hugging
-  // Face's tokenizers match </s>, <pad>, <unk>).
+  // Face's tokenizers match </s>, <pad>, <unk>); rows without a token (an
+  // embedding padded past the tokenizer) are never text either.
   for (std::optional<HfTokenizer>* tok : {&s.src_tokenizer, &s.tgt_tokenizer}) {
+    for (const std::string& t : (*tok)->vocab) {
+      if (t.rfind("<no token: row ", 0) == 0) (*tok)->special.push_back(t);
+    }
     for (const auto& id : {s.file.pad, s.file.eos, s.file.bos, s.file.decoder_start, s.file.src_unk, s.file.tgt_unk}) {
       if (id && id->value >= 0 && static_cast<size_t>(id->value) < (*tok)->vocab.size()) {
         (*tok)->special.push_back((*tok)->vocab[static_cast<size_t>(id->value)]);
