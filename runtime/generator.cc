@@ -25,17 +25,21 @@ Generator::Generator(std::shared_ptr<const Model> model, const Limits& limits)
   feature_rows_.reserve(ws_.limits.max_batch);
 }
 
+void Generator::CheckBatchSize(size_t n) const {
+  if (n == 0) throw Error(ErrorKind::kInput, "no sources");
+  if (n > ws_.limits.max_batch) {
+    throw Error(ErrorKind::kLimit, std::to_string(n) + " sources, the generator takes at most " +
+                                       std::to_string(ws_.limits.max_batch));
+  }
+}
+
 void Generator::CheckSources(const std::vector<std::vector<int32_t>>& sources) const {
   const auto& c = model_->config();
   if (features_) return;  // handles of features checked by FeatureHandles
   if (model_->log_mel_input()) {
     throw Error(ErrorKind::kInput, "the model reads log-mel features, not token ids (GenerateFromFeatures)");
   }
-  if (sources.empty()) throw Error(ErrorKind::kInput, "no sources");
-  if (sources.size() > ws_.limits.max_batch) {
-    throw Error(ErrorKind::kLimit, std::to_string(sources.size()) + " sources, the generator takes at most " +
-                                       std::to_string(ws_.limits.max_batch));
-  }
+  CheckBatchSize(sources.size());
   for (size_t i = 0; i < sources.size(); ++i) {
     const auto& s = sources[i];
     if (s.size() > ws_.limits.max_source) {
@@ -276,11 +280,7 @@ std::vector<std::vector<int32_t>> Generator::FeatureHandles(const std::vector<st
   if (!model_->log_mel_input()) {
     throw Error(ErrorKind::kInput, "the model reads token ids, not log-mel features (Generate)");
   }
-  if (features.empty()) throw Error(ErrorKind::kInput, "no sources");
-  if (features.size() > ws_.limits.max_batch) {
-    throw Error(ErrorKind::kLimit, std::to_string(features.size()) + " sources, the generator takes at most " +
-                                       std::to_string(ws_.limits.max_batch));
-  }
+  CheckBatchSize(features.size());
   const size_t want = model_->frames() * c.n_mels;
   std::vector<std::vector<int32_t>> handles;
   for (size_t i = 0; i < features.size(); ++i) {
@@ -324,15 +324,15 @@ size_t Generator::EncodeSources(const std::vector<std::vector<int32_t>>& sources
   size_t S = 0;
   const auto t0 = std::chrono::steady_clock::now();
   if (model_->log_mel_input()) {
+    // The sources are handles into features_ (FeatureHandles).
     if (!features_) throw Error(ErrorKind::kInput, "the model reads log-mel features, not token ids");
     feature_rows_.clear();
     for (const auto& h : sources) feature_rows_.push_back((*features_)[static_cast<size_t>(h.at(0))].data());
     tuner_.Run(ops::ThreadTuner::Kind::kEncode, model_->frames() * sources.size(),
                [&] { S = EncodeLogMel(*model_, ws_, feature_rows_); });
-    encode_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return S;
+  } else {
+    tuner_.Run(ops::ThreadTuner::Kind::kEncode, rows * sources.size(), [&] { S = Encode(*model_, ws_, sources); });
   }
-  tuner_.Run(ops::ThreadTuner::Kind::kEncode, rows * sources.size(), [&] { S = Encode(*model_, ws_, sources); });
   encode_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return S;
 }

@@ -172,6 +172,8 @@ class Generator {
   const Limits& limits() const { return ws_.limits; }
 
  private:
+  // "no sources" (kInput) or more than max_batch (kLimit).
+  void CheckBatchSize(size_t n) const;
   void CheckSources(const std::vector<std::vector<int32_t>>& sources) const;
   // Checks features (see GenerateFromFeatures), points features_ at them
   // and returns one handle per source: {index}, the source ids the searches

@@ -47,7 +47,7 @@ Transcript Transcribe(Generator& generator, const float* pcm, size_t n, const Tr
   start.language = options.language;
   start.task = options.task;
   start.timestamps = false;
-  const size_t n_text_ctx = c.decoder_max_positions != 0 ? c.decoder_max_positions : c.max_positions;
+  const size_t n_text_ctx = loaders::DecoderPositions(c);
   start.n_text_ctx = n_text_ctx;
   const std::vector<int32_t> sequence = WhisperStartSequence(ids, start);
   if (sequence.empty() || sequence[0] != c.decoder_start_id) {

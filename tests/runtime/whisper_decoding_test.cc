@@ -261,7 +261,7 @@ TEST(WhisperRules, FiltersAsDecodingPy) {
 // The per-step rules allocate nothing (the decode loop's promise).
 TEST(WhisperRules, ApplyAllocatesNothing) {
   REQUIRE_SHARED_TESTDATA();
-  if (!test::AllocCountingAvailable()) GTEST_SKIP() << "allocation counting is off in this build";
+  if (!test::AllocCountingAvailable()) GTEST_SKIP() << "allocation counting needs a build without sanitizers";
   const Layout l = Get("multilingual");
   const WhisperTokenIds& ids = l.vocab.ids;
   const WhisperLogitFilters filters(ids, *l.bpe, WhisperRuleOptions{});
