@@ -17,7 +17,7 @@ static_assert(std::endian::native == std::endian::little,
 
 inline constexpr char kEsqMagic[8] = {'E', 'S', 'Q', 'M', 'O', 'D', 'E', 'L'};
 inline constexpr uint16_t kEsqMajor = 1;
-inline constexpr uint16_t kEsqMinor = 4;  // the newest minor version this code reads and writes
+inline constexpr uint16_t kEsqMinor = 5;  // the newest minor version this code reads and writes
 
 inline constexpr size_t kPreambleSize = 32;
 inline constexpr size_t kSectionEntrySize = 32;
@@ -98,6 +98,11 @@ enum class PositionFrequencies : uint8_t {
 enum class TextNormalization : uint8_t {
   kNone = 0,
   kLowercaseAscii = 1,  // A-Z to a-z; other characters unchanged
+  // (1.5) A-Z to a-z, and apostrophes (U+0027 ', U+2019 ’) and hyphens
+  // (U+002D -) removed, so that contractions and hyphenated compounds read as
+  // the one word a dictionary-trained model knows ("Don't" → "dont",
+  // "well-known" → "wellknown"); other characters unchanged.
+  kLowercaseJoin = 2,
 };
 // How self-attention scores learn about positions besides the embeddings
 // (version 1.3; older files: kNone).

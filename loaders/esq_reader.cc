@@ -349,7 +349,9 @@ class EsqFile::Parser {
     };
     small("src_prefix_count", prefix_count, kMaxSourceFraming);
     small("src_suffix_count", suffix_count, kMaxSourceFraming);
-    small("src_normalization", normalization, 1);
+    // Value 2 (lowercase-join) is a 1.5 addition: a file that says 1.4 or
+    // older holds only 0 or 1.
+    small("src_normalization", normalization, f_.minor_ >= 5 ? 2 : 1);
     small("position_frequencies", frequencies, 1);
     small("position_offset", c.position_offset, Limits::kMaxPositions);
     small("flags2", flags2, 31);

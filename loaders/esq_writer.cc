@@ -260,6 +260,7 @@ void SerializeEsq(const EsqContents& in, const std::function<void(const void*, s
     }
   }
   if (in.text_tokens || NeedsV1_4(in.config)) minor = 4;
+  if (in.config.src_normalization == TextNormalization::kLowercaseJoin) minor = 5;
   Put(pre, minor);
   Put(pre, count);
   Put(pre, file_size);

@@ -178,11 +178,19 @@ std::vector<int32_t> TextCodec::EncodeTokens(std::string_view text, std::vector<
                                              std::vector<std::string>* texts) const {
   if (!loaders::IsValidUtf8(text)) throw Error(ErrorKind::kInput, "the line is not valid UTF-8");
   std::string normalized;
-  if (normalization_ == loaders::TextNormalization::kLowercaseAscii) {
-    // ASCII only: bytes of multi-byte UTF-8 sequences are all ≥ 0x80.
-    normalized.assign(text);
-    for (char& ch : normalized) {
-      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  if (normalization_ != loaders::TextNormalization::kNone) {
+    // ASCII only: bytes of multi-byte UTF-8 sequences are all ≥ 0x80, so a
+    // byte-wise pass never touches them (’ is matched as its three bytes).
+    const bool join = normalization_ == loaders::TextNormalization::kLowercaseJoin;
+    normalized.reserve(text.size());
+    for (size_t i = 0; i < text.size(); ++i) {
+      const char ch = text[i];
+      if (join && (ch == '\'' || ch == '-')) continue;
+      if (join && text.substr(i, 3) == "\xE2\x80\x99") {
+        i += 2;
+        continue;
+      }
+      normalized.push_back(ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch);
     }
     text = normalized;
   }

@@ -19,7 +19,7 @@ build/tools/edgeseq-convert examples/g2p/g2p.pth -o build/g2p.esq --arch torch-t
   --pad 1 --bos 2 --eos 3 --unk 0 --quantize int8 \
   --src-vocab examples/g2p/letters.txt --src-tokenizer chars \
   --tgt-vocab examples/g2p/phones.txt --tgt-tokenizer whitespace \
-  --src-prefix none --src-suffix none --src-normalize lowercase -q
+  --src-prefix none --src-suffix none --src-normalize lowercase-join -q
 echo "converted examples/g2p/g2p.pth -> build/g2p.esq ($(stat -c %s build/g2p.esq) bytes, int8)"
 if [ $# -gt 0 ]; then words="$*"; else words="hello world edge device speech synthesis pronunciation"; fi
 echo "$words" | tr ' ' '\n' > build/g2p-words.txt

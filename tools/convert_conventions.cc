@@ -36,7 +36,8 @@ std::vector<int32_t> ParseIdList(const std::string& flag, const std::string& tex
 loaders::TextNormalization ParseNormalization(const std::string& text) {
   if (text == "none") return loaders::TextNormalization::kNone;
   if (text == "lowercase") return loaders::TextNormalization::kLowercaseAscii;
-  throw ConvertError("--src-normalize must be none or lowercase, not '" + text + "'");
+  if (text == "lowercase-join") return loaders::TextNormalization::kLowercaseJoin;
+  throw ConvertError("--src-normalize must be none, lowercase or lowercase-join, not '" + text + "'");
 }
 
 void SetTextConventions(const ConvertOptions& o, bool tutorial_layout, int32_t unk, int32_t bos, int32_t eos,

@@ -65,8 +65,10 @@ int main(int argc, char** argv) {
                  "Source ids put after every text source, e.g. EOS: ID[,ID...] or none "
                  "(default with --arch torch-transformer: --eos, as PyTorch's tutorial; with --map: none)");
   app.add_option("--src-normalize", o.src_normalize,
-                 "Source text normalization the model was trained with: none | lowercase (ASCII A-Z) (default: none)")
-      ->check(CLI::IsMember({"none", "lowercase"}));
+                 "Source text normalization the model was trained with: none | lowercase (ASCII A-Z) | "
+                 "lowercase-join (lowercase, and apostrophes ' and U+2019 and hyphens removed, so \"Don't\" and "
+                 "\"well-known\" read as the one word a dictionary-trained model knows; format 1.5) (default: none)")
+      ->check(CLI::IsMember({"none", "lowercase", "lowercase-join"}));
   app.add_option("--decoder-start", o.decoder_start, "First decoder input id (default: --bos)");
   app.add_option("--embedding-scale", o.embedding_scale, "Token-embedding multiplier (default: sqrt(d_model))");
   app.add_option("--max-positions", o.max_positions, "Longest sequence (default: the position table's length)")

@@ -117,7 +117,10 @@ int Inspect(const std::string& path, bool verify, std::ostream& out, std::ostrea
       return s.empty() ? std::string("none") : s;
     };
     out << "  source text: prefix " << ids(c.src_prefix) << ", suffix " << ids(c.src_suffix) << ", normalization "
-        << (c.src_normalization == TextNormalization::kLowercaseAscii ? "lowercase (ASCII)" : "none")
+        << (c.src_normalization == TextNormalization::kLowercaseAscii ? "lowercase (ASCII)"
+            : c.src_normalization == TextNormalization::kLowercaseJoin
+                ? "lowercase (ASCII), apostrophes and hyphens removed"
+                : "none")
         << " (text mode; --ids are verbatim)\n";
     auto vocab = [&](const char* which, const Vocabulary* v, uint32_t size, TokenizerKind kind) {
       out << "  " << which << " vocabulary: " << size << " ids";

@@ -232,6 +232,26 @@ TEST(EsqRoundTrip, Version1_1FieldsReadBack) {
 // 160-byte header with flags bit 5 and minor 3; files without them keep the
 // older layout; a header that claims them without room, or uses them
 // without bit 5, is refused.
+// Version 1.5: source normalization 2 (lowercase-join) makes the file 1.5;
+// a file of an older minor version holding it, or a value above 2, is refused.
+TEST(EsqRoundTrip, Version1_5NormalizationReadsBack) {
+  EsqFixture fx;
+  fx.contents.config.src_normalization = TextNormalization::kLowercaseJoin;
+  auto bytes = SerializeEsqToBytes(fx.contents);
+  const EsqFile f = EsqFile::FromBytes(bytes.data(), bytes.size(), "m.esq");
+  EXPECT_EQ(f.minor_version(), 5);
+  EXPECT_EQ(f.config().src_normalization, TextNormalization::kLowercaseJoin);
+  const size_t h = EsqLayout(bytes).Get(SectionKind::kHeader).offset;
+  auto b = bytes;
+  b[h + 82] = 3;
+  FixChecksums(b);
+  ExpectKind(b, EsqErrorKind::kBadHeader, "header.src_normalization");
+  b = bytes;
+  Poke<uint16_t>(b, 10, 4);  // says 1.4
+  FixChecksums(b);
+  ExpectKind(b, EsqErrorKind::kBadHeader, "header.src_normalization");
+}
+
 TEST(EsqRoundTrip, Version1_3FieldsReadBack) {
   EsqFixture fx;
   ModelConfig& w = fx.contents.config;

@@ -173,6 +173,40 @@ TEST(SourceFraming, WithoutItTheAnswersDifferAndIdsAreVerbatim) {
   EXPECT_GE(differ, n / 2) << "framing made no difference: the parity test could not fail";
 }
 
+// lowercase-join (format 1.5): apostrophes (' and U+2019) and hyphens are
+// removed after lowercasing, so "Ab'c-D" reads as "abcd"; plain lowercase
+// keeps them (unknown characters), and nothing else changes.
+TEST(SourceNormalization, LowercaseJoinDropsApostrophesAndHyphens) {
+  auto o = TextOptions(Temp("join.esq"));
+  o.src_unk = 0;
+  o.src_normalize = "lowercase-join";
+  const std::string path = Convert(o);
+  const auto f = edgeseq::loaders::EsqFile::Open(path);
+  EXPECT_EQ(f.minor_version(), 5);
+  EXPECT_EQ(f.config().src_normalization, edgeseq::loaders::TextNormalization::kLowercaseJoin);
+  const auto join = edgeseq::Model::Load(path);
+  o = TextOptions(Temp("nojoin.esq"));
+  o.src_unk = 0;
+  const auto plain = edgeseq::Model::Load(Convert(o));
+  EXPECT_EQ(edgeseq::loaders::EsqFile::Open(o.output).minor_version(), 1);
+  const auto abcd = plain.EncodeSource("abcd");
+  ASSERT_EQ(abcd.size(), 6u);  // BOS a b c d EOS
+  std::vector<std::string> unknown;
+  for (const char* text : {"Ab'c-D", "ab\xE2\x80\x99" "cd", "--a'b'CD'", "ABCD"}) {
+    unknown.clear();
+    EXPECT_EQ(join.EncodeSource(text, &unknown), abcd) << text;
+    EXPECT_TRUE(unknown.empty()) << text;
+  }
+  // Other punctuation, digits and non-ASCII letters stay, as unknown characters.
+  unknown.clear();
+  EXPECT_EQ(join.EncodeSource("a.9\xC3\xA9", &unknown).size(), 6u);  // BOS a . 9 é EOS
+  EXPECT_EQ(unknown, (std::vector<std::string>{".", "9", "\xC3\xA9"}));
+  // Plain lowercase reads the apostrophe and the hyphen as unknown characters.
+  unknown.clear();
+  EXPECT_EQ(plain.EncodeSource("Ab'c-D", &unknown).size(), 8u);
+  EXPECT_EQ(unknown, (std::vector<std::string>{"'", "-"}));
+}
+
 TEST(UnknownIds, OnePerVocabularyAndAWarningNotAnError) {
   auto o = TextOptions(Temp("unk.esq"));
   o.src_unk = 0;

@@ -30,7 +30,7 @@ for q in f32 int8; do
   run "$convert" "$g2p/g2p.pth" -o "$tmp/g2p-$q.esq" --arch torch-transformer --heads 4 \
     --pad 1 --bos 2 --eos 3 --unk 0 --quantize "$q" \
     --src-vocab "$g2p/letters.txt" --src-tokenizer chars --tgt-vocab "$g2p/phones.txt" --tgt-tokenizer whitespace \
-    --src-prefix none --src-suffix none --src-normalize lowercase -q
+    --src-prefix none --src-suffix none --src-normalize lowercase-join -q
   check "convert $q" '[ $? -eq 0 ]'
 done
 tail -n +2 "$expected" | cut -f1 > "$tmp/words.txt"
@@ -73,6 +73,16 @@ check "words of a line are pronounced one by one" '[ "$(cat "$tmp/line.txt")" = 
 printf 'hello\nHello\nHELLO\n' | run "$edgeseq" generate -m "$tmp/g2p-int8.esq" > "$tmp/case.txt" 2> "$tmp/err.txt"
 check "upper case is lowercased" '[ $? -eq 0 ] && [ ! -s "$tmp/err.txt" ] && [ "$(sort -u "$tmp/case.txt" | wc -l)" -eq 1 ] && [ -n "$(head -1 "$tmp/case.txt")" ]'
 
+# The conversion records lowercase-join (format 1.5): apostrophes (' and ’)
+# and hyphens are removed, so a contraction or a hyphenated compound reads as
+# the one word the dictionary has, without warnings.
+printf "don't\nDONT\no\xe2\x80\x99clock\noclock\nwell-known\nwellknown\n" |
+  run "$edgeseq" generate -m "$tmp/g2p-int8.esq" > "$tmp/join.txt" 2> "$tmp/err.txt"
+check "apostrophes and hyphens are joined" '[ $? -eq 0 ] && [ ! -s "$tmp/err.txt" ] && [ "$(wc -l < "$tmp/join.txt")" -eq 6 ] &&
+  [ "$(sed -n 1p "$tmp/join.txt")" = "$(sed -n 2p "$tmp/join.txt")" ] &&
+  [ "$(sed -n 3p "$tmp/join.txt")" = "$(sed -n 4p "$tmp/join.txt")" ] &&
+  [ "$(sed -n 5p "$tmp/join.txt")" = "$(sed -n 6p "$tmp/join.txt")" ] && [ -n "$(sed -n 1p "$tmp/join.txt")" ]'
+
 # Characters outside the vocabulary: read as <unk> (id 0), one warning line
 # each naming the input line and the character; the output stays aligned.
 unk() {  # unk INPUT CHARACTER...
@@ -91,7 +101,7 @@ unk "r2d2" "2" "2"
 # Without an unknown id (--unk -1): one clear line naming the input line and the character.
 run "$convert" "$g2p/g2p.pth" -o "$tmp/g2p-nounk.esq" --arch torch-transformer --heads 4 --unk -1 \
   --src-vocab "$g2p/letters.txt" --src-tokenizer chars --tgt-vocab "$g2p/phones.txt" --tgt-tokenizer whitespace \
-  --src-prefix none --src-suffix none --src-normalize lowercase -q
+  --src-prefix none --src-suffix none --src-normalize lowercase-join -q
 bad() {  # bad INPUT EXPECTED_MESSAGE
   printf '%s\n' "$1" | run "$edgeseq" generate -m "$tmp/g2p-nounk.esq" > "$tmp/out.txt" 2> "$tmp/err.txt"
   local rc=$? msg="$2"

@@ -19,7 +19,7 @@ check() {  # check NAME CONDITION...
 run "$convert" "$g2p/g2p.pth" -o "$tmp/g2p.esq" --arch torch-transformer --heads 4 \
   --pad 1 --bos 2 --eos 3 --unk 0 --quantize int8 \
   --src-vocab "$g2p/letters.txt" --src-tokenizer chars --tgt-vocab "$g2p/phones.txt" --tgt-tokenizer whitespace \
-  --src-prefix none --src-suffix none --src-normalize lowercase -q
+  --src-prefix none --src-suffix none --src-normalize lowercase-join -q
 check "convert" '[ $? -eq 0 ]'
 m="$tmp/g2p.esq"
 
