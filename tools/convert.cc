@@ -182,7 +182,7 @@ loaders::TokenizerKind TokenizerKind(const std::string& flag, const std::string&
   if (s.rfind(kSentencePiecePrefix, 0) == 0 && s.size() > kSentencePiecePrefix.size()) {
     return loaders::TokenizerKind::kSentencePiece;
   }
-  if (IsBpeTokenizerSpec(s)) return loaders::TokenizerKind::kByteLevelBpe;
+  if (IsBpeTokenizerSpec(s) || IsWhisperDirTokenizerSpec(s)) return loaders::TokenizerKind::kByteLevelBpe;
   throw ConvertError(flag + " must be whitespace, chars, sentencepiece:FILE, bpe:VOCAB.json,MERGES.txt, "
                      "hf:tokenizer.json or tiktoken:FILE[,SPECIALS.txt], not '" + s + "'");
 }
@@ -1208,8 +1208,15 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
       // tokens after it (tools/convert_whisper.h).
       const bool whisper_tiktoken = log_mel && which[0] == 't' && !*vocab && tok->rfind("tiktoken:", 0) == 0 &&
                                     tok->find(',') == std::string::npos;
-      BpeTokenizerFile bpe = whisper_tiktoken ? WhisperTiktoken(flag, tok->substr(9), size)
-                                              : ReadBpeTokenizer(flag, *tok, *vocab ? &**vocab : nullptr);
+      // A Hugging Face Whisper directory's own files: the same (whisper-dir:,
+      // set by the directory reader).
+      if (IsWhisperDirTokenizerSpec(*tok) && (!log_mel || which[0] != 't' || *vocab)) {
+        throw ConvertError(std::string(flag) + " " + *tok + ": only a Whisper model's target reads a Whisper directory's "
+                           "tokenizer (without --tgt-vocab)");
+      }
+      BpeTokenizerFile bpe = whisper_tiktoken              ? WhisperTiktoken(flag, tok->substr(9), size)
+                             : IsWhisperDirTokenizerSpec(*tok) ? WhisperDirTokenizer(flag, *tok, size)
+                                                               : ReadBpeTokenizer(flag, *tok, *vocab ? &**vocab : nullptr);
       own = std::move(bpe.vocab);
       *model = std::move(bpe.section);
     }

@@ -285,11 +285,25 @@ BpeTokenizerFile ReadTiktoken(const std::string& flag, const std::string& files,
 
 BpeTokenizerFile ReadTiktokenWithSpecials(const std::string& flag, const std::string& path,
                                           const std::function<std::vector<std::string>(size_t)>& specials) {
-  runtime::ByteLevelBpe bpe = TiktokenFile(flag, path);
+  const runtime::ByteLevelBpe bpe = TiktokenFile(flag, path);
+  std::vector<std::string> tokens;
+  for (size_t i = 0; i < bpe.size(); ++i) tokens.emplace_back(bpe.Token(static_cast<int32_t>(i)));
+  return RanksWithSpecials(flag, std::move(tokens), specials(bpe.size()));
+}
+
+BpeTokenizerFile RanksWithSpecials(const std::string& flag, std::vector<std::string> token_bytes,
+                                   std::vector<std::string> specials) {
   BpeTokenizerFile out;
-  for (size_t i = 0; i < bpe.size(); ++i) out.vocab.push_back(runtime::BytesToUnicode(bpe.Token(static_cast<int32_t>(i))));
+  for (const std::string& t : token_bytes) out.vocab.push_back(runtime::BytesToUnicode(t));
+  runtime::ByteLevelBpe bpe = [&] {
+    try {
+      return runtime::ByteLevelBpe::FromRanks(std::move(token_bytes));
+    } catch (const runtime::Error& e) {
+      throw ConvertError(flag + ": " + e.what());
+    }
+  }();
   std::vector<runtime::AddedToken> added;
-  for (std::string& text : specials(bpe.size())) {
+  for (std::string& text : specials) {
     out.vocab.push_back(text);
     added.push_back({std::move(text), true});
   }

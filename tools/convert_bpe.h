@@ -38,4 +38,11 @@ BpeTokenizerFile ReadBpeTokenizer(const std::string& flag, const std::string& sp
 BpeTokenizerFile ReadTiktokenWithSpecials(const std::string& flag, const std::string& path,
                                           const std::function<std::vector<std::string>(size_t)>& specials);
 
+// A BPE in ranks mode (ByteLevelBpe::FromRanks: tokens' bytes by rank, as a
+// .tiktoken file gives them) with `specials` appended as special added
+// tokens (ids size, size+1, ...): the section and the vocabulary
+// ReadTiktokenWithSpecials writes for a .tiktoken file.
+BpeTokenizerFile RanksWithSpecials(const std::string& flag, std::vector<std::string> token_bytes,
+                                   std::vector<std::string> specials);
+
 }  // namespace edgeseq::tools

@@ -528,6 +528,16 @@ void ReadWhisper(const HfConfig& cfg, HfSource& s) {
   s.max_positions = dims.audio_ctx;
   s.position_detail = "learned, one table per stack: " + std::to_string(dims.audio_ctx) + " encoder, " +
                       std::to_string(dims.text_ctx) + " decoder";
+  // Its tokenizer files, checked to be Whisper's and written as the
+  // .tiktoken file would be (tools/convert_whisper.h WhisperDirTokenizer).
+  if (std::string spec = WhisperDirTokenizerSpec(cfg.dir()); !spec.empty()) {
+    HfTokenizer t;
+    t.spec = std::move(spec);
+    t.where = loaders::IsRegularFile(cfg.dir() + "/tokenizer.json")
+                  ? "tokenizer.json, with Whisper's special tokens"
+                  : "vocab.json + merges.txt, with Whisper's special tokens";
+    s.tgt_tokenizer = std::move(t);
+  }
 }
 
 // A JSON object of piece → id (vocab.json): the pieces by id. The ids must

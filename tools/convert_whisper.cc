@@ -1,12 +1,18 @@
 #include "tools/convert_whisper.h"
 
+#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "loaders/esq_format.h"
+#include "loaders/mapped_file.h"
 #include "runtime/error.h"
 #include "runtime/whisper_tokens.h"
 #include "tools/convert.h"
+#include "tools/json_file.h"
 
 namespace edgeseq::tools {
 namespace {
@@ -166,15 +172,168 @@ std::vector<float> ConvToTapMajor(const std::vector<float>& w, uint64_t out, uin
   return t;
 }
 
-BpeTokenizerFile WhisperTiktoken(const std::string& flag, const std::string& path, uint32_t n_vocab) {
-  runtime::WhisperLayout layout;
+namespace {
+
+runtime::WhisperLayout LayoutFor(const std::string& flag, uint32_t n_vocab) {
   try {
-    layout = runtime::WhisperLayoutFromVocabSize(n_vocab);
+    return runtime::WhisperLayoutFromVocabSize(n_vocab);
   } catch (const runtime::Error& e) {
     throw ConvertError(flag + ": the model's " + std::to_string(n_vocab) +
                        " target tokens are none of Whisper's vocabularies (51864 English-only, 51865 and up "
                        "multilingual), so Whisper's special tokens cannot be laid out: " + e.what());
   }
+}
+
+constexpr std::string_view kWhisperDirPrefix = "whisper-dir:";
+
+}  // namespace
+
+std::string WhisperDirTokenizerSpec(const std::string& dir) {
+  const std::string d = dir + "/";
+  const bool json = loaders::IsRegularFile(d + "tokenizer.json");
+  const bool pair = loaders::IsRegularFile(d + "vocab.json") && loaders::IsRegularFile(d + "merges.txt");
+  return json || pair ? std::string(kWhisperDirPrefix) + dir : std::string();
+}
+
+bool IsWhisperDirTokenizerSpec(const std::string& spec) {
+  return spec.size() > kWhisperDirPrefix.size() && spec.compare(0, kWhisperDirPrefix.size(), kWhisperDirPrefix) == 0;
+}
+
+BpeTokenizerFile WhisperDirTokenizer(const std::string& flag, const std::string& spec, uint32_t n_vocab) {
+  const runtime::WhisperLayout layout = LayoutFor(flag, n_vocab);
+  const std::string dir = spec.substr(kWhisperDirPrefix.size()) + "/";
+  const size_t T = layout.tiktoken_size;
+  const std::vector<std::string> specials =
+      runtime::WhisperSpecialTokens(T, layout.multilingual, layout.num_languages).specials;
+  // Every entry, by id, with the file it came from (for messages).
+  std::map<uint64_t, std::pair<std::string, std::string>> entries;
+  std::vector<std::pair<std::string, std::string>> merges;
+  std::string merges_where;
+  auto add = [&](const std::string& where, const std::string& text, const nlohmann::json& id) {
+    if (!id.is_number_unsigned() || id.get<uint64_t>() >= n_vocab) {
+      throw ConvertError(flag + ": " + where + ": the id of '" + text + "' is not one of the model's " +
+                         std::to_string(n_vocab) + " token ids");
+    }
+    const auto [it, fresh] = entries.emplace(id.get<uint64_t>(), std::pair{text, where});
+    if (!fresh && it->second.first != text) {
+      throw ConvertError(flag + ": " + where + ": id " + id.dump() + " is both '" + it->second.first + "' and '" +
+                         text + "'");
+    }
+  };
+  auto merge = [&](const std::string& line, size_t i) {
+    const size_t sp = line.find(' ');
+    if (sp == std::string::npos || sp == 0 || sp + 1 == line.size() || line.find(' ', sp + 1) != std::string::npos) {
+      throw ConvertError(flag + ": " + merges_where + " entry " + std::to_string(i + 1) +
+                         ": expected two tokens separated by one space");
+    }
+    merges.emplace_back(line.substr(0, sp), line.substr(sp + 1));
+  };
+  if (loaders::IsRegularFile(dir + "tokenizer.json")) {
+    const std::string path = dir + "tokenizer.json";
+    const nlohmann::json j = ReadJsonObject(path);
+    const auto model = j.find("model");
+    if (model == j.end() || !model->is_object() || model->value("type", std::string()) != "BPE" ||
+        !model->contains("vocab") || !(*model)["vocab"].is_object() || !model->contains("merges") ||
+        !(*model)["merges"].is_array()) {
+      throw ConvertError(flag + ": " + path + ": expected a BPE model with vocab and merges");
+    }
+    for (const auto& [text, id] : (*model)["vocab"].items()) add(path + " model.vocab", text, id);
+    merges_where = path + " model.merges";
+    size_t i = 0;
+    for (const auto& m : (*model)["merges"]) {
+      if (m.is_string()) {
+        merge(m.get<std::string>(), i);
+      } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+        merge(m[0].get<std::string>() + " " + m[1].get<std::string>(), i);
+      } else {
+        throw ConvertError(flag + ": " + merges_where + " entry " + std::to_string(i + 1) + " is not a merge");
+      }
+      ++i;
+    }
+    if (j.contains("added_tokens")) {
+      if (!j["added_tokens"].is_array()) throw ConvertError(flag + ": " + path + ": added_tokens is not a list");
+      for (const auto& t : j["added_tokens"]) {
+        if (!t.is_object() || !t.contains("content") || !t["content"].is_string() || !t.contains("id")) {
+          throw ConvertError(flag + ": " + path + ": an added_tokens entry lacks its content or id");
+        }
+        add(path + " added_tokens", t["content"].get<std::string>(), t["id"]);
+      }
+    }
+  } else {
+    const nlohmann::json vocab = ReadJsonObject(dir + "vocab.json");
+    for (const auto& [text, id] : vocab.items()) add(dir + "vocab.json", text, id);
+    if (loaders::IsRegularFile(dir + "added_tokens.json")) {
+      const nlohmann::json added = ReadJsonObject(dir + "added_tokens.json");
+      for (const auto& [text, id] : added.items()) add(dir + "added_tokens.json", text, id);
+    }
+    merges_where = dir + "merges.txt";
+    std::ifstream in(merges_where, std::ios::binary);
+    if (!in) throw ConvertError(flag + ": cannot read " + merges_where);
+    std::string line;
+    size_t i = 0;
+    for (size_t n = 0; std::getline(in, line); ++n) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.empty() || (n == 0 && line.rfind("#version", 0) == 0)) continue;
+      merge(line, i++);
+    }
+  }
+
+  // The BPE tokens: ids 0 .. T-1, each spelled in GPT-2's byte-to-unicode.
+  std::vector<std::string> tokens(T);
+  std::unordered_map<std::string, size_t> index;
+  for (size_t id = 0; id < T; ++id) {
+    const auto it = entries.find(id);
+    if (it == entries.end()) {
+      throw ConvertError(flag + ": " + dir + ": no token has id " + std::to_string(id) + " (Whisper's " +
+                         (layout.multilingual ? "multilingual" : "English-only") + " BPE has " + std::to_string(T) +
+                         " tokens)");
+    }
+    if (!runtime::UnicodeToBytes(it->second.first, &tokens[id]) || (id < 256) != (tokens[id].size() == 1)) {
+      throw ConvertError(flag + ": " + it->second.second + ": token " + std::to_string(id) + " '" +
+                         it->second.first + "' is not Whisper's BPE token " + std::to_string(id) +
+                         " (ids 0-255 are single bytes, the others longer)");
+    }
+    index.emplace(it->second.first, id);
+  }
+  // Ranks mode equals the merges exactly when merge i makes id 256 + i from
+  // two lower ids (transformers lists a tiktoken file's merges by the rank
+  // they make); ids after the last merge must be unreachable (empty).
+  if (merges.size() > T - 256) {
+    throw ConvertError(flag + ": " + merges_where + " has " + std::to_string(merges.size()) + " merges, more than " +
+                       std::to_string(T - 256) + " for " + std::to_string(T) + " tokens");
+  }
+  for (size_t i = 0; i < merges.size(); ++i) {
+    const auto l = index.find(merges[i].first), r = index.find(merges[i].second),
+               m = index.find(merges[i].first + merges[i].second);
+    const size_t made = 256 + i;
+    if (l == index.end() || r == index.end() || m == index.end() || m->second != made || l->second >= made ||
+        r->second >= made) {
+      throw ConvertError(flag + ": " + merges_where + " entry " + std::to_string(i + 1) + " '" + merges[i].first +
+                         " " + merges[i].second + "' does not make token " + std::to_string(made) +
+                         " from two earlier ones, as a tokenizer converted from Whisper's .tiktoken file does; "
+                         "give the .tiktoken file instead (--tgt-tokenizer tiktoken:FILE)");
+    }
+  }
+  for (size_t id = 256 + merges.size(); id < T; ++id) {
+    if (!tokens[id].empty()) {
+      throw ConvertError(flag + ": " + merges_where + ": no merge makes token " + std::to_string(id) + " '" +
+                         entries[id].first + "'");
+    }
+  }
+  // Every other entry must be Whisper's special token of that id.
+  for (auto it = entries.lower_bound(T); it != entries.end(); ++it) {
+    const std::string& want = specials[it->first - T];
+    const bool alias = want == "<|nospeech|>" && it->second.first == "<|nocaptions|>";
+    if (it->second.first != want && !alias) {
+      throw ConvertError(flag + ": " + it->second.second + ": id " + std::to_string(it->first) + " is '" +
+                         it->second.first + "', Whisper's tokenizer has '" + want + "' there");
+    }
+  }
+  return RanksWithSpecials(flag, std::move(tokens), specials);
+}
+
+BpeTokenizerFile WhisperTiktoken(const std::string& flag, const std::string& path, uint32_t n_vocab) {
+  const runtime::WhisperLayout layout = LayoutFor(flag, n_vocab);
   return ReadTiktokenWithSpecials(flag, path, [&](size_t size) {
     if (size != layout.tiktoken_size) {
       const bool english = !layout.multilingual;

@@ -67,4 +67,23 @@ std::vector<float> ConvToTapMajor(const std::vector<float>& w, uint64_t out, uin
 // for English-only models; multilingual.tiktoken, 50257, otherwise).
 BpeTokenizerFile WhisperTiktoken(const std::string& flag, const std::string& path, uint32_t n_vocab);
 
+// The spec a Hugging Face Whisper directory's tokenizer files get as the
+// target tokenizer ("whisper-dir:DIR"), when DIR has tokenizer.json or
+// vocab.json + merges.txt; empty when it has neither.
+std::string WhisperDirTokenizerSpec(const std::string& dir);
+bool IsWhisperDirTokenizerSpec(const std::string& spec);
+
+// Whisper's tokenizer from a Hugging Face directory (spec from
+// WhisperDirTokenizerSpec): tokenizer.json (model.vocab, model.merges,
+// added_tokens), else vocab.json + merges.txt (+ added_tokens.json). The
+// files must be Whisper's tokenizer as transformers converts it from the
+// .tiktoken file: ids below the layout's tiktoken size are the BPE tokens
+// by rank (ids 0-255 the single bytes, merge i making id 256 + i from two
+// lower ids; ids no merge makes are empty, as multilingual.tiktoken's
+// 50256), and every other entry is Whisper's special token of that id
+// (older files call <|nospeech|> <|nocaptions|>, and may lack the
+// timestamps). Written exactly as WhisperTiktoken writes the .tiktoken
+// file. ConvertError naming the file and entry otherwise.
+BpeTokenizerFile WhisperDirTokenizer(const std::string& flag, const std::string& spec, uint32_t n_vocab);
+
 }  // namespace edgeseq::tools
