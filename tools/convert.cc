@@ -448,6 +448,9 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
     if (!o.quiet) {
       for (const std::string& n : ct2->notes) log << "edgeseq-convert: note: " << n << "\n";
     }
+    // A Whisper model's tokenizer is its vocabulary.json (checked to be
+    // Whisper's: tools/convert_whisper.h).
+    if (ct2->log_mel && !ct2->whisper_tokenizer.empty() && !o.tgt_tokenizer) o.tgt_tokenizer = ct2->whisper_tokenizer;
     // SentencePiece models copied beside a CTranslate2 model (its converters'
     // --copy_files): source.spm / target.spm, or one model for both sides.
     // CTranslate2's vocabularies map the pieces to the model's ids. A flag
@@ -462,7 +465,7 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
                                                                            "source.spm"},
           {"--tgt-tokenizer", &o.tgt_tokenizer, "target.spm"}}) {
       const std::string file_name = loaders::IsRegularFile(d + own) ? d + own : both;
-      if (file_name.empty() || *tok) continue;
+      if (file_name.empty() || *tok || ct2->log_mel) continue;
       *tok = "sentencepiece:" + file_name;
       if (!o.quiet) {
         log << "edgeseq-convert: note: " << flag << " " << **tok << " (found beside model.bin; pieces to ids by "
@@ -498,6 +501,7 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
   std::optional<LogMelDims> log_mel;
   if (whisper) log_mel = whisper->dims;
   if (hf) log_mel = hf->log_mel;
+  if (ct2) log_mel = ct2->log_mel;
   if (log_mel && !o.src_normalize) o.src_normalize = "none";  // no source text to normalize
   ConvertReport report;
   report.checkpoint_root = ck.root;
@@ -991,7 +995,7 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
   for (const auto& [flag, tok, vocab] : {std::tuple<const char*, const std::optional<std::string>&, const std::string&>{
                                              "--src-tokenizer", o.src_tokenizer, o.src_vocab_file},
                                          {"--tgt-tokenizer", o.tgt_tokenizer, o.tgt_vocab_file}}) {
-    if (!vocab.empty() || ct2 || tok) {
+    if (!vocab.empty() || (ct2 && !log_mel) || tok) {
       const bool flagged = flag[2] == 's' ? given.src_tokenizer.has_value() : given.tgt_tokenizer.has_value();
       const std::optional<HfTokenizer>* dir = hf ? (flag[2] == 's' ? &hf->src_tokenizer : &hf->tgt_tokenizer) : nullptr;
       settings.Add(flag, tok.value_or("whitespace"),
@@ -1155,7 +1159,7 @@ ConvertReport Convert(const ConvertOptions& given, std::ostream& log) {
   }
   if (!o.src_vocab_file.empty()) out.src_vocab = ReadVocab(o.src_vocab_file, c.src_vocab_size, "source");
   if (!o.tgt_vocab_file.empty()) out.tgt_vocab = ReadVocab(o.tgt_vocab_file, c.tgt_vocab_size, "target");
-  if (ct2) {
+  if (ct2 && !ct2->log_mel) {
     // The directory's vocabularies, as CTranslate2 reads them.
     for (const auto& [vocab, size, file_name, slot, given] :
          {std::tuple<const std::vector<std::string>&, uint32_t, const std::string&,

@@ -15,6 +15,9 @@
 #include "loaders/half.h"
 #include "tools/convert.h"
 #include "tools/json_file.h"
+#include "tools/convert_whisper.h"
+#include "runtime/error.h"
+#include "runtime/whisper_tokens.h"
 
 namespace edgeseq::tools {
 namespace {
@@ -157,6 +160,115 @@ Mapping Ct2TransformerMapping() {
   return m;
 }
 
+// CTranslate2's WhisperSpec (its transformers converter's WhisperLoader):
+// the encoder's two convolutions and stored position table, pre-LN layers
+// with q, k, v fused, a decoder with its own learned positions and the token
+// table as output (an alias). The flags it stores must be Whisper's.
+Ct2Source ReadCt2Whisper(const std::string& dir, loaders::Ct2ModelBin bin) {
+  Ct2Source s;
+  s.description = bin.checkpoint.root;
+  s.checkpoint = std::move(bin.checkpoint);
+  std::map<std::string, const SourceTensor*> by_name;
+  for (const SourceTensor& t : s.checkpoint.tensors) {
+    if (!by_name.emplace(t.name, &t).second) throw ConvertError(dir + ": model.bin holds " + t.name + " twice");
+  }
+  auto scalar = [&](const std::string& name) -> std::optional<double> {
+    const auto it = by_name.find(name);
+    if (it == by_name.end()) return std::nullopt;
+    s.consumed.insert(name);
+    return Scalar(*it->second);
+  };
+  auto must = [&](const std::string& name, double want, const char* what) {
+    const auto v = scalar(name);
+    if (v && *v != want) {
+      throw ConvertError(dir + ": model.bin " + name + " is " + std::to_string(*v) + "; Whisper's is " +
+                         std::to_string(want) + " (" + what + ")");
+    }
+  };
+  must("decoder/pre_norm", 1, "pre-LN");
+  must("decoder/activation", 3, "GELU");
+  must("decoder/scale_embeddings", 0, "unscaled token embeddings");
+  for (const char* off : {"decoder/alibi", "decoder/alibi_use_positive_positions", "decoder/scale_alibi",
+                          "decoder/start_from_zero_embedding"}) {
+    must(off, 0, "off");
+  }
+  if (const auto v = scalar("decoder/alignment_heads")) s.alignment_heads = static_cast<int>(*v);
+  if (const auto v = scalar("decoder/alignment_layer")) s.alignment_layer = static_cast<int>(*v);
+  const auto enc_heads = scalar("encoder/num_heads"), dec_heads = scalar("decoder/num_heads");
+  if (!enc_heads || !dec_heads) throw ConvertError(dir + ": model.bin lacks encoder/num_heads or decoder/num_heads");
+  if (*enc_heads != *dec_heads) {
+    throw ConvertError(dir + ": encoder/num_heads " + std::to_string(*enc_heads) + " differs from decoder/num_heads " +
+                       std::to_string(*dec_heads) + ": not supported");
+  }
+  if (*enc_heads < 1 || *enc_heads > loaders::Limits::kMaxHeads) throw ConvertError(dir + ": encoder/num_heads is out of range");
+  SetWhisperConventions("CTranslate2 WhisperSpec", s.file);
+  s.eps = s.file.eps;
+  s.file.heads = FileValue<uint32_t>{static_cast<uint32_t>(*enc_heads), "model.bin encoder/num_heads"};
+  // The sizes, from the tensors.
+  auto shape = [&](const std::string& name, size_t rank) {
+    const auto it = by_name.find(name);
+    if (it == by_name.end() || it->second->shape.size() != rank) {
+      throw ConvertError(dir + ": model.bin has no " + std::to_string(rank) + "-D " + name);
+    }
+    return it->second->shape;
+  };
+  LogMelDims dims;
+  const auto conv1 = shape("encoder/conv1/weight", 3), enc_pos = shape("encoder/position_encodings/encodings", 2),
+             dec_pos = shape("decoder/position_encodings/encodings", 2), tokens = shape("decoder/embeddings/weight", 2);
+  if (conv1[2] != 3) throw ConvertError(dir + ": encoder/conv1/weight has kernel " + std::to_string(conv1[2]) + ", Whisper's is 3");
+  dims.n_mels = static_cast<uint32_t>(conv1[1]);
+  dims.audio_ctx = static_cast<uint32_t>(enc_pos[0]);
+  dims.text_ctx = static_cast<uint32_t>(dec_pos[0]);
+  if (dims.n_mels < 1 || dims.n_mels > loaders::kMaxMels || dims.audio_ctx < 1 ||
+      dims.audio_ctx > loaders::Limits::kMaxPositions || dims.text_ctx < 1 ||
+      dims.text_ctx > loaders::Limits::kMaxPositions) {
+    throw ConvertError(dir + ": the mel bins (" + std::to_string(dims.n_mels) + ") or position tables (" +
+                       std::to_string(dims.audio_ctx) + ", " + std::to_string(dims.text_ctx) + ") are out of range");
+  }
+  s.log_mel = dims;
+  s.mapping = WhisperCt2Mapping();
+  // The vocabulary: CTranslate2's Whisper finds <|endoftext|> and
+  // <|startoftranscript|> by name.
+  std::vector<std::string> vocab;
+  const std::string vocab_path = dir + "/vocabulary.json";
+  if (loaders::IsRegularFile(vocab_path)) {
+    nlohmann::json list;
+    try {
+      list = nlohmann::json::parse(std::ifstream(vocab_path, std::ios::binary));
+    } catch (const std::exception& e) {
+      throw ConvertError(vocab_path + " is not valid JSON: " + e.what());
+    }
+    if (!list.is_array()) throw ConvertError(vocab_path + ": expected a list of tokens");
+    for (const auto& t : list) {
+      if (!t.is_string()) throw ConvertError(vocab_path + ": an entry is not a string");
+      vocab.push_back(t.get<std::string>());
+    }
+  } else if (loaders::IsRegularFile(dir + "/vocabulary.txt")) {
+    vocab = ReadVocabFile(dir + "/vocabulary.txt");
+  } else {
+    throw ConvertError(dir + ": no vocabulary.json (CTranslate2's Whisper models carry one)");
+  }
+  if (vocab.size() != tokens[0]) {
+    throw ConvertError(dir + ": the vocabulary has " + std::to_string(vocab.size()) +
+                       " tokens, decoder/embeddings/weight " + std::to_string(tokens[0]) + " rows");
+  }
+  for (const auto& [token, slot, what] :
+       {std::tuple<const char*, std::optional<FileValue<int32_t>>*, const char*>{"<|endoftext|>", &s.file.eos, "end"},
+        {"<|startoftranscript|>", &s.file.decoder_start, "decoder start"}}) {
+    const int32_t id = IdOf(vocab, token);
+    if (id < 0) throw ConvertError(dir + ": the vocabulary has no " + std::string(token) + " (the " + what + " token)");
+    *slot = FileValue<int32_t>{id, std::string(token) + " in the vocabulary (as CTranslate2's Whisper finds it)"};
+  }
+  try {
+    runtime::WhisperLayoutFromVocabSize(vocab.size());
+    s.whisper_tokenizer = WhisperDirTokenizerSpec(dir);
+  } catch (const runtime::Error&) {
+    s.notes.push_back(std::to_string(vocab.size()) + " tokens are none of Whisper's vocabularies: no tokenizer "
+                      "written (ids in and out)");
+  }
+  return s;
+}
+
 }  // namespace
 
 bool IsCt2ModelDir(const std::string& path) {
@@ -173,6 +285,7 @@ Ct2Source ReadCt2Source(const std::string& dir) {
     throw ConvertError(e.what());
   }
   const std::string spec = bin.spec;
+  if (spec == "WhisperSpec") return ReadCt2Whisper(dir, std::move(bin));
   s.description = bin.checkpoint.root;
   if (spec != "" && spec != "TransformerBase" && spec != "TransformerBig" && spec != "TransformerSpec") {
     throw ConvertError(dir + ": CTranslate2 spec " + spec + " (" + Kind(spec) +

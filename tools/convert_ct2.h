@@ -16,6 +16,7 @@
 #include "loaders/esq_format.h"
 #include "tools/convert_mapping.h"
 #include "tools/convert_settings.h"
+#include "tools/convert_whisper.h"
 
 namespace edgeseq::tools {
 
@@ -36,6 +37,11 @@ struct Ct2Source {
   int alignment_heads = 1;
   int alignment_layer = -1;
   std::set<std::string> consumed;       // flag variables read as settings (not tensors to convert)
+  // WhisperSpec: the log-mel encoder's sizes, and the target tokenizer
+  // (tools/convert_whisper.h WhisperDirTokenizerSpec over vocabulary.json;
+  // empty when the vocabulary is none of Whisper's sizes).
+  std::optional<LogMelDims> log_mel;
+  std::string whisper_tokenizer;
   std::vector<std::string> notes;       // for the log
 };
 

@@ -106,6 +106,45 @@ void SetWhisperConventions(const std::string& where, FileSettings& f) {
   f.src_suffix = FileValue<std::vector<int32_t>>{{}, where + " (audio sources)"};
 }
 
+Mapping WhisperCt2Mapping() {
+  using nlohmann::json;
+  json t = json::object();
+  for (const bool decoder : {false, true}) {
+    const std::string stack = decoder ? "decoder" : "encoder";
+    const std::string role = stack + ".layers.{i}.", block = stack + "/layer_{i}/";
+    auto linear = [&](const std::string& ours, const std::string& theirs) {
+      t[role + ours + ".weight"] = block + theirs + "/weight";
+      t[role + ours + ".bias"] = block + theirs + "/bias";
+    };
+    auto norm = [&](const std::string& ours, const std::string& theirs) {
+      t[ours + ".weight"] = theirs + "/gamma";
+      t[ours + ".bias"] = theirs + "/beta";
+    };
+    linear("self_attn.qkv_proj", "self_attention/linear_0");  // q, k, v fused (the key's bias zeros)
+    linear("self_attn.out_proj", "self_attention/linear_1");
+    norm(role + "self_attn_norm", block + "self_attention/layer_norm");
+    if (decoder) {
+      linear("cross_attn.q_proj", "attention/linear_0");
+      linear("cross_attn.kv_proj", "attention/linear_1");  // k, v fused
+      linear("cross_attn.out_proj", "attention/linear_2");
+      norm(role + "cross_attn_norm", block + "attention/layer_norm");
+    }
+    linear("ffn.fc1", "ffn/linear_0");
+    linear("ffn.fc2", "ffn/linear_1");
+    norm(role + "ffn_norm", block + "ffn/layer_norm");
+    norm(stack + ".norm", stack + "/layer_norm");
+    t[stack + ".embed_positions.weight"] = stack + "/position_encodings/encodings";
+  }
+  for (const char* conv : {"conv1", "conv2"}) {
+    t[std::string("encoder.") + conv + ".weight"] = std::string("encoder/") + conv + "/weight";
+    t[std::string("encoder.") + conv + ".bias"] = std::string("encoder/") + conv + "/bias";
+  }
+  t["decoder.embed_tokens.weight"] = "decoder/embeddings/weight";  // and the tied output
+  // CTranslate2 stores the output projection as an alias of the token table.
+  const json m = json{{"tensors", t}, {"aliases", json{{"decoder/projection/weight", "decoder/embeddings/weight"}}}};
+  return ParseMappingJson(m.dump());
+}
+
 Mapping WhisperMapping(bool hugging_face) { return ParseMappingJson(WhisperMappingJson(hugging_face ? kHf : kOpenAi).dump()); }
 
 bool IsWhisperCheckpoint(const loaders::Checkpoint& ck) {
@@ -192,7 +231,8 @@ std::string WhisperDirTokenizerSpec(const std::string& dir) {
   const std::string d = dir + "/";
   const bool json = loaders::IsRegularFile(d + "tokenizer.json");
   const bool pair = loaders::IsRegularFile(d + "vocab.json") && loaders::IsRegularFile(d + "merges.txt");
-  return json || pair ? std::string(kWhisperDirPrefix) + dir : std::string();
+  const bool ct2 = loaders::IsRegularFile(d + "vocabulary.json");
+  return json || pair || ct2 ? std::string(kWhisperDirPrefix) + dir : std::string();
 }
 
 bool IsWhisperDirTokenizerSpec(const std::string& spec) {
@@ -259,6 +299,20 @@ BpeTokenizerFile WhisperDirTokenizer(const std::string& flag, const std::string&
         add(path + " added_tokens", t["content"].get<std::string>(), t["id"]);
       }
     }
+  } else if (!loaders::IsRegularFile(dir + "vocab.json") && loaders::IsRegularFile(dir + "vocabulary.json")) {
+    // CTranslate2's Whisper: the tokens in id order, no merges.
+    const std::string path = dir + "vocabulary.json";
+    nlohmann::json list;
+    try {
+      list = nlohmann::json::parse(std::ifstream(path, std::ios::binary));
+    } catch (const std::exception& e) {
+      throw ConvertError(flag + ": " + path + " is not valid JSON: " + e.what());
+    }
+    if (!list.is_array()) throw ConvertError(flag + ": " + path + ": expected a list of tokens");
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (!list[i].is_string()) throw ConvertError(flag + ": " + path + ": entry " + std::to_string(i) + " is not a string");
+      add(path, list[i].get<std::string>(), nlohmann::json(i));
+    }
   } else {
     const nlohmann::json vocab = ReadJsonObject(dir + "vocab.json");
     for (const auto& [text, id] : vocab.items()) add(dir + "vocab.json", text, id);
@@ -314,10 +368,40 @@ BpeTokenizerFile WhisperDirTokenizer(const std::string& flag, const std::string&
                          "give the .tiktoken file instead (--tgt-tokenizer tiktoken:FILE)");
     }
   }
-  for (size_t id = 256 + merges.size(); id < T; ++id) {
-    if (!tokens[id].empty()) {
-      throw ConvertError(flag + ": " + merges_where + ": no merge makes token " + std::to_string(id) + " '" +
-                         entries[id].first + "'");
+  if (!merges_where.empty()) {
+    for (size_t id = 256 + merges.size(); id < T; ++id) {
+      if (!tokens[id].empty()) {
+        throw ConvertError(flag + ": " + merges_where + ": no merge makes token " + std::to_string(id) + " '" +
+                           entries[id].first + "'");
+      }
+    }
+  } else {
+    // No merges (CTranslate2's vocabulary): every token must be the merge of
+    // the two parts BPE by the ranks below its own leaves of its bytes, as
+    // in a .tiktoken file (transformers finds a tiktoken file's merges so).
+    std::unordered_map<std::string, size_t> rank;
+    for (size_t id = 0; id < T; ++id) rank.emplace(tokens[id], id);
+    std::vector<std::string> parts;
+    for (size_t id = 256; id < T; ++id) {
+      if (tokens[id].empty()) continue;
+      parts.clear();
+      for (char ch : tokens[id]) parts.emplace_back(1, ch);
+      for (;;) {
+        size_t best = SIZE_MAX, at = 0;
+        for (size_t i = 0; i + 1 < parts.size(); ++i) {
+          const auto r = rank.find(parts[i] + parts[i + 1]);
+          if (r != rank.end() && r->second < id && r->second < best) best = r->second, at = i;
+        }
+        if (best == SIZE_MAX) break;
+        parts[at] += parts[at + 1];
+        parts.erase(parts.begin() + static_cast<std::ptrdiff_t>(at) + 1);
+      }
+      if (parts.size() != 2) {
+        throw ConvertError(flag + ": " + entries[id].second + ": token " + std::to_string(id) + " '" +
+                           entries[id].first + "' is not what BPE by rank makes of its bytes (the ranks below " +
+                           "it leave " + std::to_string(parts.size()) + " parts, not 2), so these are not " +
+                           "Whisper's ranks; give the .tiktoken file instead (--tgt-tokenizer tiktoken:FILE)");
+      }
     }
   }
   // Every other entry must be Whisper's special token of that id.

@@ -48,6 +48,10 @@ WhisperSettings FromWhisperCheckpoint(const loaders::Checkpoint& ck);
 // (model.encoder.layers.N.self_attn.q_proj, ..., proj_out.weight an alias
 // of the token table).
 Mapping WhisperMapping(bool hugging_face);
+// The same for CTranslate2's WhisperSpec variables (encoder/conv1/weight,
+// .../self_attention/linear_0 with q, k, v fused, position_encodings per
+// stack, decoder/projection/weight an alias of decoder/embeddings/weight).
+Mapping WhisperCt2Mapping();
 
 // The settings every Whisper has (pre-LN, GELU, eps 1e-5, embedding scale 1,
 // no pad, BOS or unknown id, no source framing), `where` naming the source.

@@ -287,7 +287,7 @@ std::string Refusal(const std::string& name, const std::vector<uint8_t>& bin) {
 TEST(ConvertCt2, UnsupportedSpecsAreOneLineNamingThem) {
   for (const auto& [spec, kind] : std::vector<std::pair<std::string, std::string>>{
            {"TransformerDecoderSpec", "decoder-only"}, {"TransformerEncoderSpec", "encoder-only"},
-           {"WhisperSpec", "Whisper"}}) {
+           {"Wav2Vec2Spec", "speech encoder"}}) {  // WhisperSpec is read: tests/tools/convert_ct2_whisper_test.cc
     const std::string m = Refusal(spec, ModelBin(spec, {}));
     EXPECT_NE(m.find("CTranslate2 spec " + spec), std::string::npos) << m;
     EXPECT_NE(m.find(kind), std::string::npos) << m;
