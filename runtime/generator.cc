@@ -97,6 +97,12 @@ void Generator::CheckOptions(const GenerateOptions& o) const {
   if (o.on_logits && (o.prefix_bias_beta > 0.0f || o.return_alternatives)) {
     fail("a logits callback takes no prefix_bias_beta and no return_alternatives");
   }
+  if (o.whisper_beam && (o.length_penalty != 1.0f || o.coverage_penalty != 0.0f || o.prefix_bias_beta > 0.0f)) {
+    fail("whisper_beam ranks as Whisper does: length_penalty 1, no coverage_penalty, no prefix_bias_beta");
+  }
+  if (o.whisper_beam && (o.sample || o.on_token || o.return_alternatives)) {
+    fail("whisper_beam is a beam search: no sampling, no token callback, no return_alternatives");
+  }
   if (!(o.prefix_bias_beta >= 0.0f && o.prefix_bias_beta < 1.0f)) fail("prefix_bias_beta must be in [0, 1)");
   if (o.prefix_bias_beta > 0.0f) {
     if (o.sample) fail("prefix_bias_beta takes greedy or beam search, not sampling");
@@ -257,7 +263,7 @@ std::vector<std::vector<Hypothesis>> Generator::Decode(const std::vector<std::ve
   ws_.keep_cross_attention = KeepsAttention(o);
   // A biased prefix runs beam search, beam 1 included (as CTranslate2).
   const bool biased = o.prefix_bias_beta > 0.0f && !o.target_prefix.empty();
-  auto out = o.beam > 1 || biased ? Beam(sources.size(), S, o) : Step1(sources.size(), S, o);
+  auto out = o.beam > 1 || biased || o.whisper_beam ? Beam(sources.size(), S, o) : Step1(sources.size(), S, o);
   ws_.keep_cross_attention = false;
   if (o.return_attention || o.replace_unknowns) {  // each vector over its own source's ids (the rest: padding, weight 0)
     for (size_t b = 0; b < out.size(); ++b) {

@@ -131,8 +131,25 @@ struct GenerateOptions {
   //   with length the ids with the target prefix and the end token.
   // So the two agree when the search ends with the same finished set and
   // the rank order is not changed by the length offset (prefix + 1); they
-  // may pick different hypotheses otherwise.
+  // may pick different hypotheses otherwise. whisper_beam (below) makes
+  // them the same.
   std::function<void(size_t, std::span<float>, std::span<const int32_t>)> on_logits;
+  // Beam search by Whisper's rules instead (openai/whisper decoding.py:
+  // BeamSearchDecoder(beam, patience) and MaximumLikelihoodRanker with
+  // length_penalty None), per source as Whisper decodes one audio per call:
+  // the first round(beam·patience) hypotheses that end (Python's round,
+  // half to even; each step's best first, later ones dropped) are kept and
+  // the source is done when it has them; a source with fewer than beam of
+  // them when it is done or at max_length gets its live beams, best first,
+  // up to beam; hypotheses are ranked by score / L, L the ids after the
+  // target prefix (the end token not counted; L = 0 ranks −inf); beam 1
+  // runs this search too (Whisper's beam_size 1). No guard
+  // on ending right after the prefix. Needs length_penalty 1, no
+  // coverage_penalty, no prefix_bias_beta; normalize_scores returns that
+  // rank. Differences left: Whisper takes beam+1 tokens per beam, so with
+  // fewer than beam+1 allowed tokens it may keep a disabled (−inf) one, which
+  // edgeseq never does; ties may order differently.
+  bool whisper_beam = false;
 };
 
 struct Hypothesis {

@@ -14,9 +14,12 @@
 // sequences the brute force shows to be impossible or scored differently.
 #include <gtest/gtest.h>
 #include <math.h>
+#include <stdio.h>
 
 #include <algorithm>
 #include <map>
+#include <numeric>
+#include <string>
 #include <span>
 #include <vector>
 
@@ -39,32 +42,34 @@ std::shared_ptr<const Model> F32Model() {
 }
 
 // The test's rule: whether `token` may follow `history` (the hypothesis so
-// far). The end token always; otherwise two tokens out of 4..23 picked by
-// the history's length and last token.
-bool Allowed(std::span<const int32_t> history, int32_t token) {
+// far). The end token always; otherwise two tokens (base, base + 3; width 4:
+// base .. base + 3) out of 4..23, base picked by the history's length and
+// last token.
+bool Allowed(std::span<const int32_t> history, int32_t token, int width = 2) {
   if (token == kEos) return true;
   const int32_t last = history.empty() ? 0 : history.back();
   const int32_t base = 4 + static_cast<int32_t>((static_cast<size_t>(last) * 7 + history.size() * 5) % 17);  // 4..20
+  if (width == 4) return token >= base && token <= base + 3;
   return token == base || token == base + 3;
 }
 
-void Filter(std::span<float> logits, std::span<const int32_t> chosen) {
+void Filter(std::span<float> logits, std::span<const int32_t> chosen, int width = 2) {
   for (size_t v = 0; v < logits.size(); ++v) {
-    if (!Allowed(chosen, static_cast<int32_t>(v))) logits[v] = kDisabledLogit;
+    if (!Allowed(chosen, static_cast<int32_t>(v), width)) logits[v] = kDisabledLogit;
   }
 }
 
 // The filtered log-probabilities (double) of the token after `prefix`, from
 // a greedy decode forced through the prefix: its hook sees the row at the
 // step after it (and checks it is handed the prefix as the history).
-std::vector<double> NextLogProbs(Generator& gen, size_t source, const std::vector<int32_t>& prefix) {
+std::vector<double> NextLogProbs(Generator& gen, size_t source, const std::vector<int32_t>& prefix, int width = 2) {
   GenerateOptions o;
   o.max_length = prefix.size() + 1;
   if (!prefix.empty()) o.target_prefix = {prefix};
   std::vector<float> row;
   o.on_logits = [&](size_t, std::span<float> logits, std::span<const int32_t> chosen) {
     EXPECT_EQ(std::vector<int32_t>(chosen.begin(), chosen.end()), prefix);
-    Filter(logits, chosen);
+    Filter(logits, chosen, width);
     row.assign(logits.begin(), logits.end());
   };
   gen.Generate({kSources[source]}, o);
@@ -310,6 +315,106 @@ TEST(BeamLogitsHook, AllocatesNothingPerStep) {
   const size_t short_run = allocations(2), long_run = allocations(40);
   EXPECT_EQ(long_run, short_run) << "38 more beam steps made " << long_run - short_run << " allocations";
   EXPECT_GT(calls, 0u);
+}
+
+// Whisper's beam search (openai/whisper decoding.py, BeamSearchDecoder with
+// MaximumLikelihoodRanker, length_penalty None) written here over the brute
+// force's filtered distributions: `prefix` plays Whisper's start sequence
+// (its tokens are not sampled and not counted in the length), beam+1 tokens
+// per beam, candidates keyed by their sequence, each step's candidates best
+// first until `beam` live ones, the ending ones kept while fewer than
+// round(beam·patience) (Python's round) are, done when that many are; then
+// live beams fill up to `beam`, and all are ranked by sum / length. Returns
+// them best rank first: (ids with the prefix, no end token; sum).
+std::vector<Scored> WhisperBeam(Generator& gen, size_t source, const std::vector<int32_t>& prefix, size_t beam,
+                                double patience, size_t sample_len) {
+  const size_t max_candidates = static_cast<size_t>(nearbyint(beam * patience));
+  std::vector<Scored> beams = {{prefix, 0.0}};  // Whisper's beam copies of the start: one key in its dict
+  std::vector<Scored> finished;                 // with the end token dropped from ids
+  for (size_t i = 0; i < sample_len; ++i) {
+    std::vector<Scored> scores;  // an insertion-ordered dict: sequence -> sum
+    for (const Scored& b : beams) {
+      const std::vector<double> lp = NextLogProbs(gen, source, b.ids, 4);
+      std::vector<int32_t> top(lp.size());
+      std::iota(top.begin(), top.end(), 0);
+      std::stable_sort(top.begin(), top.end(), [&](int32_t a, int32_t x) { return lp[a] > lp[x]; });
+      for (size_t t = 0; t < beam + 1; ++t) {
+        Scored c{b.ids, b.score + lp[top[t]]};
+        c.ids.push_back(top[t]);
+        auto at = std::find_if(scores.begin(), scores.end(), [&](const Scored& x) { return x.ids == c.ids; });
+        if (at != scores.end()) at->score = c.score; else scores.push_back(c);
+      }
+    }
+    std::stable_sort(scores.begin(), scores.end(), [](const Scored& a, const Scored& x) { return a.score > x.score; });
+    std::vector<Scored> next, newly;
+    for (const Scored& c : scores) {
+      if (c.ids.back() == kEos) {
+        newly.push_back({{c.ids.begin(), c.ids.end() - 1}, c.score});
+      } else {
+        next.push_back(c);
+        if (next.size() == beam) break;
+      }
+    }
+    for (const Scored& f : newly) {
+      if (finished.size() >= max_candidates) break;
+      finished.push_back(f);
+    }
+    beams = next;
+    if (finished.size() >= max_candidates) break;
+  }
+  std::stable_sort(beams.begin(), beams.end(), [](const Scored& a, const Scored& x) { return a.score > x.score; });
+  for (const Scored& b : beams) {
+    if (finished.size() >= beam) break;
+    finished.push_back(b);
+  }
+  auto rank = [&](const Scored& s) { return s.score / static_cast<double>(s.ids.size() - prefix.size()); };
+  std::stable_sort(finished.begin(), finished.end(), [&](const Scored& a, const Scored& x) { return rank(a) > rank(x); });
+  return finished;
+}
+
+// whisper_beam with the hook gives that reference's ranked hypotheses (ids
+// and scores), with and without a start sequence, for patience below, at
+// and above 1; and the default rule differs from it somewhere here (what
+// the option is for).
+TEST(BeamLogitsHook, WhisperBeamIsWhispersDecoder) {
+  auto model = F32Model();
+  Generator gen(model, Limits{1, 16, 12, 4});
+  const size_t beam = 3, sample_len = 6;
+  size_t differ = 0, compared = 0;
+  for (size_t s = 0; s < kSources.size(); ++s) {
+    for (const std::vector<int32_t>& prefix : {std::vector<int32_t>{}, std::vector<int32_t>{5, 9}}) {
+      for (double patience : {0.5, 1.0, 2.0}) {
+        const std::vector<Scored> want = WhisperBeam(gen, s, prefix, beam, patience, sample_len);
+        GenerateOptions o;
+        o.beam = beam;
+        o.patience = static_cast<float>(patience);
+        o.whisper_beam = true;
+        o.max_length = prefix.size() + sample_len;
+        if (!prefix.empty()) o.target_prefix = {prefix};
+        o.num_hypotheses = std::max<size_t>(beam, static_cast<size_t>(std::round(beam * patience)));
+        o.on_logits = [](size_t, std::span<float> logits, std::span<const int32_t> chosen) { Filter(logits, chosen, 4); };
+        const std::vector<Hypothesis> got = gen.Generate({kSources[s]}, o)[0];
+        const std::string where = "source " + std::to_string(s) + " prefix " + std::to_string(prefix.size()) +
+                                  " patience " + std::to_string(patience);
+        ASSERT_EQ(got.size(), std::min(want.size(), o.num_hypotheses)) << where;
+        for (size_t h = 0; h < got.size(); ++h) {
+          EXPECT_EQ(got[h].ids, want[h].ids) << where << " hypothesis " << h;
+          EXPECT_NEAR(got[h].score, want[h].score, 1e-4) << where << " hypothesis " << h;
+        }
+        GenerateOptions ours = o;
+        ours.whisper_beam = false;
+        ++compared;
+        differ += gen.Generate({kSources[s]}, ours)[0][0].ids != got[0].ids;
+      }
+    }
+  }
+  RecordProperty("default_rule_differs", static_cast<int>(differ));
+  printf("whisper_beam and the default rule pick different best hypotheses in %zu of %zu searches\n", differ, compared);
+  GenerateOptions bad;
+  bad.max_length = 8;
+  bad.whisper_beam = true;
+  bad.length_penalty = 0.5f;
+  EXPECT_THROW(gen.Validate(bad), Error);
 }
 
 TEST(BeamLogitsHook, RefusedWithBiasAndAlternatives) {
