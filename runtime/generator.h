@@ -113,12 +113,14 @@ struct GenerateOptions {
   // Beam search with this hook, length_penalty 1 and patience p, against
   // Whisper's BeamSearchDecoder(beam, patience p) + MaximumLikelihoodRanker
   // (length_penalty None) on the same filtered logits:
-  // - the same candidates: each beam's filtered log-softmax, the sources'
-  //   beams ranked by summed log-probability, end candidates met before the
-  //   k-th live one finished (Whisper takes k+1 tokens per beam, edgeseq
-  //   2k: with one end token the same candidates come before the k-th
-  //   live one, ties and rows with under k+1 allowed tokens aside); one live beam at the start (Whisper's k identical copies
-  //   collapse in its dict to the same).
+  // - the same candidates: each beam's filtered log-softmax, the source's
+  //   candidates ranked by summed log-probability, end candidates met
+  //   before the k-th live one finished (Whisper takes k+1 tokens per beam,
+  //   edgeseq 2k: with one end token the same candidates come before the
+  //   k-th live one, ties and rows with under k+1 allowed tokens aside); one
+  //   live beam at the start (Whisper's k identical copies collapse in its
+  //   dict to the same). Right after a target prefix edgeseq lets only the
+  //   best candidate end (CTranslate2's guard); Whisper has no such guard.
   // - stopping differs: Whisper keeps the first round(k·p) finished ones
   //   (each step's best first, later ones dropped once full) and stops when
   //   it has them; edgeseq keeps every finished one and stops when the best
@@ -143,8 +145,8 @@ struct GenerateOptions {
   // them when it is done or at max_length gets its live beams, best first,
   // up to beam; hypotheses are ranked by score / L, L the ids after the
   // target prefix (the end token not counted; L = 0 ranks −inf); beam 1
-  // runs this search too (Whisper's beam_size 1). No guard
-  // on ending right after the prefix. Needs length_penalty 1, no
+  // runs this search too (Whisper's beam_size 1). No guard on ending right
+  // after the prefix. Needs length_penalty 1, no
   // coverage_penalty, no prefix_bias_beta; normalize_scores returns that
   // rank. Differences left: Whisper takes beam+1 tokens per beam, so with
   // fewer than beam+1 allowed tokens it may keep a disabled (−inf) one, which
