@@ -97,15 +97,61 @@ struct GenerateOptions {
   // hypothesis after this token (no EOS; the score counts the tokens so
   // far); the other sources go on. Beam search takes no callback.
   std::function<bool(size_t, int32_t)> on_token;
-  // Greedy/sampling: called at each step that is not a forced prefix token,
-  // with (source index, the step's logits over the whole target vocabulary
-  // after the rules above and before the pick, the ids chosen so far with
-  // the prefix's): it may change the logits in place (disable a token with
-  // kDisabledLogit, runtime/search.h) — Whisper's WhisperLogitFilters
-  // (runtime/whisper_transcribe.h). Called from the decoding thread; the
-  // generator allocates nothing for it. Beam search, prefix_bias_beta and
+  // Called at each step that is not a forced prefix token, for each row
+  // still decoding — greedy and sampling: one per source; beam search: each
+  // live beam of the source — with (source index, that row's logits over
+  // the whole target vocabulary after the rules above and before the
+  // log-softmax and the pick, that row's own hypothesis so far: its ids
+  // with the prefix's, without the decoder start token). It may change the
+  // logits in place (disable a token with kDisabledLogit, runtime/search.h)
+  // — Whisper's WhisperLogitFilters (runtime/whisper_transcribe.h), which
+  // decoding.py applies to every beam's tokens the same way. Called from
+  // the decoding thread; the spans point into storage planned before the
+  // loop (the generator allocates nothing for it). prefix_bias_beta and
   // return_alternatives take none (Error(kInput)).
+  //
+  // Beam search with this hook, length_penalty 1 and patience p, against
+  // Whisper's BeamSearchDecoder(beam, patience p) + MaximumLikelihoodRanker
+  // (length_penalty None) on the same filtered logits:
+  // - the same candidates: each beam's filtered log-softmax, the source's
+  //   candidates ranked by summed log-probability, end candidates met
+  //   before the k-th live one finished (Whisper takes k+1 tokens per beam,
+  //   edgeseq 2k: with one end token the same candidates come before the
+  //   k-th live one, ties and rows with under k+1 allowed tokens aside); one
+  //   live beam at the start (Whisper's k identical copies collapse in its
+  //   dict to the same). Right after a target prefix edgeseq lets only the
+  //   best candidate end (CTranslate2's guard); Whisper has no such guard.
+  // - stopping differs: Whisper keeps the first round(k·p) finished ones
+  //   (each step's best first, later ones dropped once full) and stops when
+  //   it has them; edgeseq keeps every finished one and stops when the best
+  //   num_hypotheses are finished and no live beam would rank above them by
+  //   ending at the next step (and, with p > 1, round(k·p) counted finished
+  //   ones). At max_length Whisper adds live beams only while it has fewer
+  //   than k finished; edgeseq always adds them.
+  // - ranking differs: Whisper's score / length with length the tokens after
+  //   its start sequence, end token excluded; edgeseq's score / length^1
+  //   with length the ids with the target prefix and the end token.
+  // So the two agree when the search ends with the same finished set and
+  // the rank order is not changed by the length offset (prefix + 1); they
+  // may pick different hypotheses otherwise. whisper_beam (below) makes
+  // them the same.
   std::function<void(size_t, std::span<float>, std::span<const int32_t>)> on_logits;
+  // Beam search by Whisper's rules instead (openai/whisper decoding.py:
+  // BeamSearchDecoder(beam, patience) and MaximumLikelihoodRanker with
+  // length_penalty None), per source as Whisper decodes one audio per call:
+  // the first round(beam·patience) hypotheses that end (Python's round,
+  // half to even; each step's best first, later ones dropped) are kept and
+  // the source is done when it has them; a source with fewer than beam of
+  // them when it is done or at max_length gets its live beams, best first,
+  // up to beam; hypotheses are ranked by score / L, L the ids after the
+  // target prefix (the end token not counted; L = 0 ranks −inf); beam 1
+  // runs this search too (Whisper's beam_size 1). No guard on ending right
+  // after the prefix. Needs length_penalty 1, no
+  // coverage_penalty, no prefix_bias_beta; normalize_scores returns that
+  // rank. Differences left: Whisper takes beam+1 tokens per beam, so with
+  // fewer than beam+1 allowed tokens it may keep a disabled (−inf) one, which
+  // edgeseq never does; ties may order differently.
+  bool whisper_beam = false;
 };
 
 struct Hypothesis {

@@ -163,6 +163,31 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
   auto rank = [&](float s, size_t len, size_t row) {
     return s / powf(static_cast<float>(len), o.length_penalty) + coverage_of(row);
   };
+  // whisper_beam: Whisper's BeamSearchDecoder and MaximumLikelihoodRanker
+  // (openai/whisper decoding.py, length_penalty None): the first
+  // round(beam·patience) finished hypotheses (Python's round: half to even,
+  // as nearbyint) are kept, each step's best first; the source is done when
+  // it has them; at the length limit live beams fill up to beam; rank: score
+  // over the ids after the target prefix (end token not counted).
+  const bool whisper = o.whisper_beam;
+  const size_t whisper_max = std::max<size_t>(1, static_cast<size_t>(nearbyint(static_cast<double>(k) * o.patience)));
+  auto prefix_len = [&](size_t b) { return o.target_prefix.empty() ? size_t{0} : o.target_prefix[b].size(); };
+  auto whisper_rank = [&](float s, size_t ids_len, size_t b) {
+    return s / static_cast<float>(ids_len - prefix_len(b));  // 0 ids: ±inf or NaN, as Python's would fail
+  };
+  // whisper_beam: the live beams of source b at this step (best first) as
+  // hypotheses, until it holds `upto` (Whisper's finalize).
+  auto add_live = [&](size_t b, size_t upto) {
+    for (size_t i = b * k; i < (b + 1) * k && finished[b].size() < upto; ++i) {
+      if (next_score[i] == kNegInf) continue;
+      Finished f;
+      f.hyp.ids = ids[static_cast<size_t>(parent[i])];
+      f.hyp.ids.push_back(next_token[i]);
+      f.hyp.score = next_score[i];
+      f.rank = whisper_rank(f.hyp.score, f.hyp.ids.size(), b);
+      finished[b].push_back(std::move(f));
+    }
+  };
   for (size_t b = 0; b < batch; ++b) score[b * k] = 0.0f;  // one live beam at the start: no duplicates
   for (size_t r = 0; r < rows; ++r) ws_.dec_ids[r] = c.decoder_start_id;
 
@@ -188,6 +213,12 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
           continue;
         }
         rules.Apply(row, ids[r].data(), ids[r].size(), penalty_scratch_.data());
+        // The caller's hook sees this row's own hypothesis (prefix
+        // included, as greedy's): ids[r] was reserved for max_length ids
+        // before the loop, so the span costs no allocation.
+        if (o.on_logits) {
+          o.on_logits(b, std::span<float>(row, V), std::span<const int32_t>(ids[r].data(), ids[r].size()));
+        }
         ops::LogSoftmax(row, 1, V);
         if (bias != nullptr && step < bias->size() && !diverged[r]) {
           // CTranslate2's BiasedDecoder: p' = (1 - beta)·p + beta·[token = the prefix's].
@@ -220,12 +251,14 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
         } else if (rules.IsEnd(cd.token)) {
           // At the first step after a prefix only the best candidate may
           // end (CTranslate2's guard against short hypotheses, its issue 277).
-          if (prefix != nullptr && step == prefix->size() && ci > 0) continue;
+          if (!whisper && prefix != nullptr && step == prefix->size() && ci > 0) continue;
           counted[b] += ci < k;
+          if (whisper && finished[b].size() >= whisper_max) continue;  // Whisper's list is full
           Finished f;
           f.hyp.ids = ids[cd.row];
           f.hyp.score = cd.score;
-          f.rank = rank(cd.score, f.hyp.ids.size() + 1, static_cast<size_t>(cd.row));
+          f.rank = whisper ? whisper_rank(cd.score, f.hyp.ids.size(), b)
+                           : rank(cd.score, f.hyp.ids.size() + 1, static_cast<size_t>(cd.row));
           f.hyp.attention = attention_of(static_cast<size_t>(cd.row), o.return_end_token);
           if (o.return_end_token) f.hyp.ids.push_back(cd.token);
           auto at = std::upper_bound(finished[b].begin(), finished[b].end(), f.rank,
@@ -263,6 +296,12 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
       bool stop = bounded;
       if (patience_applies && o.patience > 1.0f) stop = bounded && counted[b] >= patient;
       if (patience_applies && o.patience < 1.0f) stop = bounded || counted[b] >= patient;
+      if (whisper) {
+        stop = finished[b].size() >= whisper_max;
+        // Whisper's finalize, for one source per call (its transcribe()):
+        // fewer than beam finished ones are topped up with the live beams.
+        if (stop) add_live(b, k);
+      }
       if (n == 0 || stop) {
         done[b] = true;
       } else {
@@ -319,7 +358,9 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
   // (unfinished) hypotheses.
   std::vector<std::vector<Hypothesis>> out(batch);
   for (size_t b = 0; b < batch; ++b) {
-    if (!done[b]) {
+    if (!done[b] && whisper) {
+      add_live(b, k);
+    } else if (!done[b]) {
       for (size_t i = b * k; i < (b + 1) * k; ++i) {
         if (next_score[i] == kNegInf) continue;
         Finished f;

@@ -138,9 +138,10 @@ TEST_F(WhisperTranscribe, ErrorsAreRefused) {
   } catch (const runtime::Error& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/audio.flac"), std::string::npos) << e.what();
   }
-  // Beam search takes no logits callback.
+  // A logits callback takes no soft prefix (beam search takes one: runtime_search_test).
   runtime::GenerateOptions g;
   g.beam = 2;
+  g.prefix_bias_beta = 0.5f;
   g.on_logits = [](size_t, std::span<float>, std::span<const int32_t>) {};
   EXPECT_THROW(gen.Validate(g), runtime::Error);
 }
