@@ -106,6 +106,11 @@ struct GenerateOptions {
   // generator allocates nothing for it. Beam search, prefix_bias_beta and
   // return_alternatives take none (Error(kInput)).
   std::function<void(size_t, std::span<float>, std::span<const int32_t>)> on_logits;
+  // The token at the decoder's position 0 instead of the model's decoder
+  // start (−1: the model's): Whisper's prompt starts with <|startofprev|>,
+  // its <|startoftranscript|> then comes in target_prefix. Error(kInput)
+  // outside the target vocabulary.
+  int32_t decoder_start = -1;
 };
 
 struct Hypothesis {
