@@ -97,8 +97,8 @@ void Generator::CheckOptions(const GenerateOptions& o) const {
   if (!(o.patience > 0.0f) || !std::isfinite(o.patience)) fail("patience must be finite and > 0");
   if (!std::isfinite(o.length_penalty)) fail("length penalty must be finite");
   if (o.on_token && o.beam != 1) fail("a token callback (streaming) takes beam 1");
-  if (o.on_logits && (o.beam != 1 || o.prefix_bias_beta > 0.0f || o.return_alternatives)) {
-    fail("a logits callback takes greedy or sampling (beam 1, no prefix_bias_beta, no return_alternatives)");
+  if (o.on_logits && (o.prefix_bias_beta > 0.0f || o.return_alternatives)) {
+    fail("a logits callback takes no prefix_bias_beta and no return_alternatives");
   }
   if (!(o.prefix_bias_beta >= 0.0f && o.prefix_bias_beta < 1.0f)) fail("prefix_bias_beta must be in [0, 1)");
   if (o.prefix_bias_beta > 0.0f) {
@@ -216,6 +216,11 @@ std::vector<std::vector<Hypothesis>> Generator::Decode(const std::vector<std::ve
       for (size_t i : index) ro.target_prefix.push_back(o.target_prefix[i]);
     }
     if (o.on_token) ro.on_token = [&](size_t b, int32_t t) { return o.on_token(index[b], t); };
+    if (o.on_logits) {
+      ro.on_logits = [&](size_t b, std::span<float> logits, std::span<const int32_t> chosen) {
+        o.on_logits(index[b], logits, chosen);
+      };
+    }
     auto got = Decode(rest, ro);
     for (size_t j = 0; j < index.size(); ++j) out[index[j]] = std::move(got[j]);
     return out;

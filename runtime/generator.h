@@ -97,14 +97,41 @@ struct GenerateOptions {
   // hypothesis after this token (no EOS; the score counts the tokens so
   // far); the other sources go on. Beam search takes no callback.
   std::function<bool(size_t, int32_t)> on_token;
-  // Greedy/sampling: called at each step that is not a forced prefix token,
-  // with (source index, the step's logits over the whole target vocabulary
-  // after the rules above and before the pick, the ids chosen so far with
-  // the prefix's): it may change the logits in place (disable a token with
-  // kDisabledLogit, runtime/search.h) — Whisper's WhisperLogitFilters
-  // (runtime/whisper_transcribe.h). Called from the decoding thread; the
-  // generator allocates nothing for it. Beam search, prefix_bias_beta and
+  // Called at each step that is not a forced prefix token, for each row
+  // still decoding — greedy and sampling: one per source; beam search: each
+  // live beam of the source — with (source index, that row's logits over
+  // the whole target vocabulary after the rules above and before the
+  // log-softmax and the pick, that row's own hypothesis so far: its ids
+  // with the prefix's, without the decoder start token). It may change the
+  // logits in place (disable a token with kDisabledLogit, runtime/search.h)
+  // — Whisper's WhisperLogitFilters (runtime/whisper_transcribe.h), which
+  // decoding.py applies to every beam's tokens the same way. Called from
+  // the decoding thread; the spans point into storage planned before the
+  // loop (the generator allocates nothing for it). prefix_bias_beta and
   // return_alternatives take none (Error(kInput)).
+  //
+  // Beam search with this hook, length_penalty 1 and patience p, against
+  // Whisper's BeamSearchDecoder(beam, patience p) + MaximumLikelihoodRanker
+  // (length_penalty None) on the same filtered logits:
+  // - the same candidates: each beam's filtered log-softmax, the sources'
+  //   beams ranked by summed log-probability, end candidates met before the
+  //   k-th live one finished (Whisper takes k+1 tokens per beam, edgeseq
+  //   2k: with one end token the same candidates come before the k-th
+  //   live one, ties and rows with under k+1 allowed tokens aside); one live beam at the start (Whisper's k identical copies
+  //   collapse in its dict to the same).
+  // - stopping differs: Whisper keeps the first round(k·p) finished ones
+  //   (each step's best first, later ones dropped once full) and stops when
+  //   it has them; edgeseq keeps every finished one and stops when the best
+  //   num_hypotheses are finished and no live beam would rank above them by
+  //   ending at the next step (and, with p > 1, round(k·p) counted finished
+  //   ones). At max_length Whisper adds live beams only while it has fewer
+  //   than k finished; edgeseq always adds them.
+  // - ranking differs: Whisper's score / length with length the tokens after
+  //   its start sequence, end token excluded; edgeseq's score / length^1
+  //   with length the ids with the target prefix and the end token.
+  // So the two agree when the search ends with the same finished set and
+  // the rank order is not changed by the length offset (prefix + 1); they
+  // may pick different hypotheses otherwise.
   std::function<void(size_t, std::span<float>, std::span<const int32_t>)> on_logits;
   // The token at the decoder's position 0 instead of the model's decoder
   // start (−1: the model's): Whisper's prompt starts with <|startofprev|>,

@@ -188,6 +188,12 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
           continue;
         }
         rules.Apply(row, ids[r].data(), ids[r].size(), penalty_scratch_.data());
+        // The caller's hook sees this row's own hypothesis (prefix
+        // included, as greedy's): ids[r] was reserved for max_length ids
+        // before the loop, so the span costs no allocation.
+        if (o.on_logits) {
+          o.on_logits(b, std::span<float>(row, V), std::span<const int32_t>(ids[r].data(), ids[r].size()));
+        }
         ops::LogSoftmax(row, 1, V);
         if (bias != nullptr && step < bias->size() && !diverged[r]) {
           // CTranslate2's BiasedDecoder: p' = (1 - beta)·p + beta·[token = the prefix's].
