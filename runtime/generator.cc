@@ -67,6 +67,9 @@ void Generator::CheckOptions(const GenerateOptions& o) const {
     throw Error(ErrorKind::kLimit, "max length " + std::to_string(o.max_length) + " exceeds the generator's max_target of " +
                                        std::to_string(ws_.limits.max_target));
   }
+  if (o.decoder_start < -1 || o.decoder_start >= static_cast<int64_t>(c.tgt_vocab_size)) {
+    fail("decoder start " + std::to_string(o.decoder_start) + " is outside the target vocabulary");
+  }
   if (o.beam == 0) fail("beam must be at least 1");
   if (o.beam > c.tgt_vocab_size) {
     fail("beam " + std::to_string(o.beam) + " is larger than the target vocabulary (" +
@@ -381,7 +384,7 @@ std::vector<std::vector<Hypothesis>> Generator::Alternatives(const std::vector<s
       continue;
     }
     const size_t S = EncodeSources({sources[i]});
-    ws_.dec_ids[0] = c.decoder_start_id;
+    ws_.dec_ids[0] = o.decoder_start >= 0 ? o.decoder_start : c.decoder_start_id;
     for (size_t step = 0; step <= prefix.size(); ++step) {
       Step(1, 1, S, step);
       if (step < prefix.size()) ws_.dec_ids[0] = prefix[step];
@@ -451,7 +454,7 @@ std::vector<std::vector<Hypothesis>> Generator::Step1(size_t batch, size_t S, co
   // coverage_penalty with normalize_scores: each row's attention summed over its steps.
   const bool cover = o.coverage_penalty != 0.0f && o.normalize_scores;
   std::vector<float> coverage(cover ? batch * S : 0, 0.0f);
-  for (size_t b = 0; b < batch; ++b) ws_.dec_ids[b] = c.decoder_start_id;
+  for (size_t b = 0; b < batch; ++b) ws_.dec_ids[b] = o.decoder_start >= 0 ? o.decoder_start : c.decoder_start_id;
   for (size_t step = 0; step < o.max_length; ++step) {
     Step(batch, 1, S, step);
     bool all_done = true;

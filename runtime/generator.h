@@ -152,6 +152,11 @@ struct GenerateOptions {
   // fewer than beam+1 allowed tokens it may keep a disabled (−inf) one, which
   // edgeseq never does; ties may order differently.
   bool whisper_beam = false;
+  // The token at the decoder's position 0 instead of the model's decoder
+  // start (−1: the model's): Whisper's prompt starts with <|startofprev|>,
+  // its <|startoftranscript|> then comes in target_prefix. Error(kInput)
+  // outside the target vocabulary.
+  int32_t decoder_start = -1;
 };
 
 struct Hypothesis {

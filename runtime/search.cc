@@ -149,7 +149,7 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
   for (auto* v : {&ids, &next_ids}) {
     for (auto& x : *v) x.reserve(o.max_length);
   }
-  std::vector<int32_t> parent(rows, 0), next_token(rows, c.decoder_start_id);
+  std::vector<int32_t> parent(rows, 0), next_token(rows, o.decoder_start >= 0 ? o.decoder_start : c.decoder_start_id);
   std::vector<std::vector<Finished>> finished(batch);
   // Per source, the finished hypotheses that were among the k best
   // candidates of their step: what patience counts (as CTranslate2 counts
@@ -189,7 +189,7 @@ std::vector<std::vector<Hypothesis>> Generator::Beam(size_t batch, size_t S, con
     }
   };
   for (size_t b = 0; b < batch; ++b) score[b * k] = 0.0f;  // one live beam at the start: no duplicates
-  for (size_t r = 0; r < rows; ++r) ws_.dec_ids[r] = c.decoder_start_id;
+  for (size_t r = 0; r < rows; ++r) ws_.dec_ids[r] = o.decoder_start >= 0 ? o.decoder_start : c.decoder_start_id;
 
   size_t step = 0;
   for (; step < o.max_length; ++step) {

@@ -17,8 +17,8 @@ build=(
   # nlohmann-json (safetensors headers, mapping files), CLI11
   libxxhash-dev libzip-dev nlohmann-json3-dev libcli11-dev
   # runtime: SentencePiece and PCRE2 (byte-level BPE's pre-tokenizer): the
-  # tokenizers carried in the model file
-  libsentencepiece-dev libpcre2-dev
+  # tokenizers carried in the model file; zlib: Whisper's compression-ratio test
+  libsentencepiece-dev libpcre2-dev zlib1g-dev
   # runtime/audio (Whisper's front end): decoding, resampling, the FFT
   # (kissfft: BSD; FFTW would be GPL)
   libsndfile1-dev libsoxr-dev libkissfft-dev

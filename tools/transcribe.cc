@@ -29,11 +29,10 @@ int RunTranscribe(const TranscribeCliOptions& o, std::ostream& out, std::ostream
     limits.max_batch = 1;
     limits.max_target = loaders::DecoderPositions(model->config());
     runtime::Generator gen(model, limits);
-    const runtime::Transcript r = runtime::TranscribeFile(gen, o.audio, t);
-    if (r.cut) {
-      err << "edgeseq transcribe: warning: " << o.audio << " is longer than the model's window (30 s for "
-          << "Whisper's models); only the first window was transcribed (long audio is not supported yet)\n";
-    }
+    // The whole audio, without timestamps, greedy at temperature 0 (no fallback here yet).
+    t.temperatures = {0.0f};
+    const runtime::WhisperTranscriber transcriber(model);
+    const runtime::Transcript r = transcriber.TranscribeFile(gen, o.audio, t);
     const size_t first = r.text.find_first_not_of(" \t\n\r");
     const size_t last = r.text.find_last_not_of(" \t\n\r");
     out << (first == std::string::npos ? std::string() : r.text.substr(first, last - first + 1)) << "\n";

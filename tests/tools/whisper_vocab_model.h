@@ -39,8 +39,12 @@ inline float GrownWeight(uint64_t r, uint64_t j) {
 }
 
 // The Hugging Face fixture with `n_vocab` target tokens (the new rows
-// GrownWeight), its end and start ids Whisper's for that size.
-inline std::string HfWhisperWithVocab(uint32_t n_vocab, const std::string& name) {
+// GrownWeight), its end and start ids Whisper's for that size; with
+// n_positions > 0, its decoder positions grown to that many (from 12: the new
+// rows 0.5 · GrownWeight(r, j), r the row; make_whisper_transcribe.py grows
+// them the same way) so that a window has room for timestamp pairs and a
+// prompt.
+inline std::string HfWhisperWithVocab(uint32_t n_vocab, const std::string& name, uint32_t n_positions = 0) {
   const std::string dir = WhisperTemp(name);
   mkdir(dir.c_str(), 0755);
   std::ifstream cin(kWhisperHf + "config.json");
@@ -49,6 +53,7 @@ inline std::string HfWhisperWithVocab(uint32_t n_vocab, const std::string& name)
   config["vocab_size"] = n_vocab;
   config["eos_token_id"] = config["bos_token_id"] = config["pad_token_id"] = eot;
   config["decoder_start_token_id"] = eot + 1;
+  if (n_positions > 0) config["max_target_positions"] = n_positions;
   std::ofstream(dir + "/config.json") << config.dump(2);
   const loaders::Checkpoint ck = loaders::ReadSafetensors(kWhisperHf + "model.safetensors");
   nlohmann::json header = nlohmann::json::object();
@@ -66,6 +71,18 @@ inline std::string HfWhisperWithVocab(uint32_t n_vocab, const std::string& name)
         for (size_t j = 0; j < width; ++j) grown[r * width + j] = GrownWeight(r, j);
       }
       shape[0] = n_vocab;
+      bytes.assign(reinterpret_cast<const uint8_t*>(grown.data()),
+                   reinterpret_cast<const uint8_t*>(grown.data() + grown.size()));
+    }
+    if (t.name == "model.decoder.embed_positions.weight" && n_positions > 0) {
+      const size_t width = static_cast<size_t>(shape[1]);
+      std::vector<float> grown(static_cast<size_t>(n_positions) * width);
+      const size_t kept = std::min<size_t>(static_cast<size_t>(shape[0]), n_positions);
+      memcpy(grown.data(), bytes.data(), kept * width * sizeof(float));
+      for (size_t r = kept; r < n_positions; ++r) {
+        for (size_t j = 0; j < width; ++j) grown[r * width + j] = 0.5f * GrownWeight(r, j);
+      }
+      shape[0] = n_positions;
       bytes.assign(reinterpret_cast<const uint8_t*>(grown.data()),
                    reinterpret_cast<const uint8_t*>(grown.data() + grown.size()));
     }
