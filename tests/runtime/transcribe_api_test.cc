@@ -129,8 +129,9 @@ std::vector<Case> Cases() {
     cases.push_back(c);
   }
   {
-    Case c{"de translate, timestamps, prompt, no conditioning, fallback to seeded samples", {}, {}, true};
+    Case c{"de translate, timestamps, prompt, no conditioning, beam 2, fallback to seeded samples", {}, {}, true};
     c.api.language = c.rt.language = "de";
+    c.api.beam_size = c.rt.beam_size = 2;
     c.api.task = Task::kTranslate;
     c.rt.task = runtime::WhisperTask::kTranslate;
     c.api.timestamps = c.rt.timestamps = true;

@@ -159,6 +159,7 @@ TEST_F(TranscribeCli, OptionsReachTheRuntime) {
   r.language = "de";
   r.task = runtime::WhisperTask::kTranslate;
   r.timestamps = true;
+  r.beam_size = 2;
   r.best_of = 3;
   r.temperatures = {0.0f, 0.3f};
   r.initial_prompt = " Ich bin ein Berliner.";
@@ -169,6 +170,7 @@ TEST_F(TranscribeCli, OptionsReachTheRuntime) {
   o.language = "de";
   o.task = "translate";
   o.timestamps = true;
+  o.beam = 2;
   o.best_of = 3;
   o.temperatures = {"0", "0.3"};
   o.initial_prompt = r.initial_prompt;
