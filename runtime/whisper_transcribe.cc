@@ -192,10 +192,14 @@ WhisperWindowResult WhisperTranscriber::Decode(Generator& generator, const std::
     g.num_hypotheses = o.best_of;
     g.seed = window_seed;
   } else if (o.beam_size > 1) {
+    // BeamSearchDecoder(beam_size, patience) with the filters in the hook
+    // (generator.h says where the searches differ); the generator's
+    // beam_size best finished hypotheses are ranked below as Whisper's
+    // MaximumLikelihoodRanker ranks its finished ones.
     g.beam = o.beam_size;
     g.patience = o.patience;
-    // Whisper ranks finished beams by sum log-prob / length (length_penalty None).
     g.length_penalty = 1.0f;
+    g.num_hypotheses = o.beam_size;
   }
   float no_speech = 0.0f;
   bool no_speech_seen = false;

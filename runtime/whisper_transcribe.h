@@ -23,10 +23,13 @@
 //   6. the prompt of the next window: the tokens of the segments since the last
 //      reset (condition_on_previous_text; reset when it is off or the window
 //      needed a temperature above 0.5), after initial_prompt's tokens.
+// Beam search (beam_size > 1, at temperature 0) is the generator's with the
+// filters in its logits hook; its stopping rule and its ranking of finished
+// hypotheses differ from BeamSearchDecoder's (runtime/generator.h,
+// on_logits), so the transcriber asks for beam_size hypotheses and picks
+// among them by Whisper's ranker (sum log-prob / tokens).
 // Not done (transcribe.py has them): word_timestamps, clip_timestamps,
 // hallucination_silence_threshold, prepend/append punctuation, a `prefix`.
-// Beam search (beam_size > 1) needs the generator's logits hook in beam search
-// (Error(kInput) until it has one).
 #pragma once
 
 #include <stddef.h>
@@ -131,7 +134,9 @@ class WhisperTranscriber {
 
   // `pcm` [n]: 16 kHz mono samples in [-1, 1]. `generator` must be made from the same
   // model (else Error(kInput)), with max_batch ≥ max(best_of, beam_size) when those are
-  // used and max_target ≥ the decoder's positions (else Error(kLimit) naming them).
+  // used and max_target ≥ the decoder's positions (else Error(kLimit) naming them);
+  // beam search also needs the generator's max_beam ≥ beam_size (Error(kLimit)).
+  // Audio shorter than a frame gives no window: an empty transcript.
   // Errors: Error(kInput) for a bad option (unknown language, temperature < 0, ...).
   Transcript Transcribe(Generator& generator, const float* pcm, size_t n, const TranscribeOptions& options,
                         const SegmentCallback& on_segment = {}) const;
