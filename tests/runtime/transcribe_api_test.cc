@@ -378,6 +378,7 @@ bool ReferenceOptions(const nlohmann::json& c, TranscribeOptions* o) {
   o->timestamps = j.value("timestamps", false);
   o->initial_prompt = j.value("initial_prompt", std::string());
   o->condition_on_previous_text = j.value("condition_on_previous_text", true);
+  o->beam_size = j.value("beam_size", size_t{1});
   o->logprob_threshold = j.value("logprob_threshold", o->logprob_threshold);
   o->no_speech_threshold = j.value("no_speech_threshold", o->no_speech_threshold);
   o->compression_ratio_threshold = j.value("compression_ratio_threshold", o->compression_ratio_threshold);
@@ -395,11 +396,13 @@ TEST_F(TranscribeApi, BothApisMatchTheReference) {
   const auto pcm = JfkPcm();
   const nlohmann::json e = Reference();
   ASSERT_EQ(e["n_positions"], 32);
-  Generator gen(Model::Load(f32_));
+  Limits limits;
+  limits.max_beam = 4;  // the beam cases
+  Generator gen(Model::Load(f32_), limits);
   edgeseq_model* m = nullptr;
   ASSERT_EQ(edgeseq_model_load(f32_.c_str(), &m), EDGESEQ_OK) << edgeseq_last_error();
   edgeseq_generator* g = nullptr;
-  ASSERT_EQ(edgeseq_generator_new(m, 0, 0, 0, 0, &g), EDGESEQ_OK) << edgeseq_last_error();
+  ASSERT_EQ(edgeseq_generator_new(m, 0, 0, 0, 4, &g), EDGESEQ_OK) << edgeseq_last_error();
   size_t compared = 0;
   for (const auto& c : e["cases"]) {
     TranscribeOptions o;
@@ -427,6 +430,7 @@ TEST_F(TranscribeApi, BothApisMatchTheReference) {
     p.n_temperatures = o.temperatures.size();
     p.initial_prompt = o.initial_prompt.empty() ? nullptr : o.initial_prompt.c_str();
     p.condition_on_previous_text = o.condition_on_previous_text;
+    p.beam_size = o.beam_size;
     p.logprob_threshold = o.logprob_threshold;
     p.no_speech_threshold = o.no_speech_threshold;
     p.compression_ratio_threshold = o.compression_ratio_threshold;
@@ -447,7 +451,7 @@ TEST_F(TranscribeApi, BothApisMatchTheReference) {
     }
     edgeseq_transcript_free(t);
   }
-  EXPECT_GE(compared, 5u);
+  EXPECT_GE(compared, 10u);
   // Language detection on the first window.
   const LanguageGuess guess = gen.DetectLanguage(pcm.data(), pcm.size());
   EXPECT_EQ(guess.language, e["language"]["code"]);
