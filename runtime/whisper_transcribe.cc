@@ -86,6 +86,57 @@ std::vector<float> Window(const audio::LogMel& mel, size_t frames, size_t from, 
 
 }  // namespace
 
+std::vector<TranscriptSegment> WhisperSplitWindow(const WhisperTokenIds& ids, const std::vector<int32_t>& tokens,
+                                                  size_t seek, size_t segment_size, size_t input_stride,
+                                                  size_t* next_seek) {
+  const double time_offset = static_cast<double>(seek * kHop) / kSampleRate;
+  const double time_precision = static_cast<double>(input_stride * kHop) / kSampleRate;  // 0.02 s
+  const double segment_duration = static_cast<double>(segment_size * kHop) / kSampleRate;
+  std::vector<TranscriptSegment> out;
+  auto add = [&](double start, double end, size_t from, size_t to) {
+    TranscriptSegment s;
+    s.start = start;
+    s.end = end;
+    s.tokens.assign(tokens.begin() + static_cast<ptrdiff_t>(from), tokens.begin() + static_cast<ptrdiff_t>(to));
+    s.seek = seek;
+    out.push_back(std::move(s));
+  };
+  const size_t nt = tokens.size();
+  auto is_ts = [&](size_t i) { return ids.IsTimestamp(tokens[i]); };
+  const bool single_timestamp_ending = nt >= 2 && !is_ts(nt - 2) && is_ts(nt - 1);
+  std::vector<size_t> slices;  // segment ends: between the two timestamps of each consecutive pair
+  for (size_t i = 1; i < nt; ++i) {
+    if (is_ts(i - 1) && is_ts(i)) slices.push_back(i);
+  }
+  if (!slices.empty()) {
+    if (single_timestamp_ending) slices.push_back(nt);
+    size_t last_slice = 0;
+    for (size_t cut : slices) {
+      const int32_t start_pos = tokens[last_slice] - ids.timestamp_begin;
+      const int32_t end_pos = tokens[cut - 1] - ids.timestamp_begin;
+      add(time_offset + start_pos * time_precision, time_offset + end_pos * time_precision, last_slice, cut);
+      last_slice = cut;
+    }
+    if (single_timestamp_ending) {
+      *next_seek = seek + segment_size;
+    } else {
+      // The next window starts at the last timestamp: the text after it was
+      // cut by the window's end and is decoded again there.
+      *next_seek = seek + static_cast<size_t>(tokens[last_slice - 1] - ids.timestamp_begin) * input_stride;
+    }
+  } else {
+    double duration = segment_duration;
+    int32_t last_ts = -1;
+    for (int32_t t : tokens) {
+      if (ids.IsTimestamp(t)) last_ts = t;
+    }
+    if (last_ts >= 0 && last_ts != ids.timestamp_begin) duration = (last_ts - ids.timestamp_begin) * time_precision;
+    add(time_offset, time_offset + duration, 0, nt);
+    *next_seek = seek + segment_size;
+  }
+  return out;
+}
+
 float WhisperCompressionRatio(const std::string& text) {
   uLongf size = compressBound(static_cast<uLong>(text.size()));
   std::vector<Bytef> out(size);
@@ -240,11 +291,13 @@ WhisperWindowResult WhisperTranscriber::Decode(Generator& generator, const std::
     }
   }
   r.avg_logprob = r.sum_logprob / static_cast<float>(r.tokens.size() + 1);
+  // tokenizer.decode: timestamps dropped, other specials (a language token
+  // sampled without timestamps) written as their text.
   std::vector<int32_t> text_tokens;
   for (int32_t t : r.tokens) {
-    if (t < ids_.eot) text_tokens.push_back(t);
+    if (t < ids_.timestamp_begin) text_tokens.push_back(t);
   }
-  r.text = Strip(codec_->Decode(text_tokens));
+  r.text = Strip(codec_->Decode(text_tokens, /*keep_special=*/true));
   r.compression_ratio = WhisperCompressionRatio(r.text);
   return r;
 }
@@ -275,7 +328,6 @@ Transcript WhisperTranscriber::Transcribe(Generator& generator, const float* pcm
   const audio::LogMel mel = WholeLogMel(*model_, pcm, n);
   const size_t frames = model_->frames(), content_frames = mel.content_frames;
   const size_t input_stride = frames / model_->config().max_positions;  // frames per timestamp step (2)
-  const double time_precision = static_cast<double>(input_stride * kHop) / kSampleRate;  // 0.02 s
 
   Transcript out;
   std::string language;
@@ -308,9 +360,7 @@ Transcript WhisperTranscriber::Transcribe(Generator& generator, const float* pcm
 
   size_t seek = 0, window = 0;
   while (seek < content_frames) {
-    const double time_offset = static_cast<double>(seek * kHop) / kSampleRate;
     const size_t segment_size = std::min(frames, content_frames - seek);
-    const double segment_duration = static_cast<double>(segment_size * kHop) / kSampleRate;
     const std::vector<float> features = Window(mel, frames, seek, segment_size);
     const std::vector<int32_t> prompt(all_tokens.begin() + static_cast<ptrdiff_t>(prompt_reset_since),
                                       all_tokens.end());
@@ -340,61 +390,21 @@ Transcript WhisperTranscriber::Transcribe(Generator& generator, const float* pcm
       }
     }
 
-    std::vector<TranscriptSegment> current;
-    auto add = [&](double start, double end, std::vector<int32_t> tokens) {
-      TranscriptSegment s;
-      s.start = start;
-      s.end = end;
+    size_t next_seek = seek;
+    std::vector<TranscriptSegment> current =
+        WhisperSplitWindow(ids_, r.tokens, seek, segment_size, input_stride, &next_seek);
+    for (TranscriptSegment& s : current) {
       std::vector<int32_t> text_tokens;
-      for (int32_t t : tokens) {
+      for (int32_t t : s.tokens) {
         if (t < ids_.eot) text_tokens.push_back(t);
       }
       s.text = codec_->Decode(text_tokens);
-      s.tokens = std::move(tokens);
       s.temperature = r.temperature;
       s.avg_logprob = r.avg_logprob;
       s.compression_ratio = r.compression_ratio;
       s.no_speech_prob = r.no_speech_prob;
-      s.seek = seek;
-      current.push_back(std::move(s));
-    };
-    const std::vector<int32_t>& tokens = r.tokens;
-    const size_t nt = tokens.size();
-    auto is_ts = [&](size_t i) { return ids_.IsTimestamp(tokens[i]); };
-    const bool single_timestamp_ending = nt >= 2 && !is_ts(nt - 2) && is_ts(nt - 1);
-    std::vector<size_t> slices;  // ends of segments: after each timestamp pair's first
-    for (size_t i = 1; i < nt; ++i) {
-      if (is_ts(i - 1) && is_ts(i)) slices.push_back(i);
     }
-    if (!slices.empty()) {
-      if (single_timestamp_ending) slices.push_back(nt);
-      size_t last_slice = 0;
-      for (size_t cut : slices) {
-        const int32_t start_pos = tokens[last_slice] - ids_.timestamp_begin;
-        const int32_t end_pos = tokens[cut - 1] - ids_.timestamp_begin;
-        add(time_offset + start_pos * time_precision, time_offset + end_pos * time_precision,
-            std::vector<int32_t>(tokens.begin() + static_cast<ptrdiff_t>(last_slice),
-                                 tokens.begin() + static_cast<ptrdiff_t>(cut)));
-        last_slice = cut;
-      }
-      if (single_timestamp_ending) {
-        seek += segment_size;
-      } else {
-        // The next window starts at the last timestamp: its text may go on there.
-        seek += static_cast<size_t>(tokens[last_slice - 1] - ids_.timestamp_begin) * input_stride;
-      }
-    } else {
-      double duration = segment_duration;
-      int32_t last_ts = -1;
-      for (int32_t t : tokens) {
-        if (ids_.IsTimestamp(t)) last_ts = t;
-      }
-      if (last_ts >= 0 && last_ts != ids_.timestamp_begin) {
-        duration = (last_ts - ids_.timestamp_begin) * time_precision;
-      }
-      add(time_offset, time_offset + duration, tokens);
-      seek += segment_size;
-    }
+    seek = next_seek;
 
     // transcribe.py clears instantaneous or textless segments (they stay in the list).
     for (TranscriptSegment& s : current) {
@@ -412,11 +422,12 @@ Transcript WhisperTranscriber::Transcribe(Generator& generator, const float* pcm
     if (!o.condition_on_previous_text || r.temperature > 0.5f) prompt_reset_since = all_tokens.size();
     if (out.stopped) break;
   }
+  // result["text"]: tokenizer.decode of every segment's tokens (see DecodeWindow's text).
   std::vector<int32_t> text_tokens;
   for (size_t i = initial_prompt_size; i < all_tokens.size(); ++i) {
-    if (all_tokens[i] < ids_.eot) text_tokens.push_back(all_tokens[i]);
+    if (all_tokens[i] < ids_.timestamp_begin) text_tokens.push_back(all_tokens[i]);
   }
-  out.text = codec_->Decode(text_tokens);
+  out.text = codec_->Decode(text_tokens, /*keep_special=*/true);
   return out;
 }
 

@@ -118,6 +118,19 @@ struct WhisperWindowResult {
   float temperature = 0;
 };
 
+// transcribe.py's segmentation of one window's tokens (`tokens`: sampled, no
+// <|endoftext|>), the window at frame `seek` holding `segment_size` frames of
+// audio, input_stride frames per timestamp step (2): with consecutive timestamp
+// pairs, one segment per pair (from the previous cut to between the pair) and
+// the rest when it ends in a single timestamp, next seek at the last pair's
+// timestamp or, after a single ending, the window's end; without a pair, one
+// segment of the window, ending at its last timestamp when it has one above
+// <|0.00|>. Times in seconds: seek·0.01 + index·0.02. Only start, end, tokens
+// and seek are set.
+std::vector<TranscriptSegment> WhisperSplitWindow(const WhisperTokenIds& ids, const std::vector<int32_t>& tokens,
+                                                  size_t seek, size_t segment_size, size_t input_stride,
+                                                  size_t* next_seek);
+
 // transcribe.py's compression_ratio: bytes of `text` over the bytes of its zlib
 // compression (level 6, as Python's zlib.compress); 0 for "" (as Whisper: 0/8).
 float WhisperCompressionRatio(const std::string& text);

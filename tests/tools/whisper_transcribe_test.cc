@@ -183,6 +183,31 @@ TEST_F(WhisperTranscribe, MatchesTheReference) {
   printf("max |sum_logprob - reference| %.3g\n", max_sum_error);
 }
 
+// transcribe.py's segmentation on crafted windows (the random model's own
+// windows never show a pair inside its window followed by text): segments,
+// times and the next seek as the reference's split_window.
+TEST_F(WhisperTranscribe, SplitsWindowsAsTranscribePy) {
+  REQUIRE_SHARED_TESTDATA();
+  const auto e = Reference();
+  ASSERT_GE(e["splits"].size(), 20u);
+  for (const auto& c : e["splits"]) {
+    const auto tokens = c["tokens"].get<std::vector<int32_t>>();
+    const size_t seek = c["seek"], size = c["segment_size"];
+    size_t next = 0;
+    const auto got = runtime::WhisperSplitWindow(transcriber_->ids(), tokens, seek, size, 2, &next);
+    SCOPED_TRACE(c.dump());
+    EXPECT_EQ(next, c["next_seek"].get<size_t>());
+    ASSERT_EQ(got.size(), c["segments"].size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      const auto& s = c["segments"][i];
+      EXPECT_EQ(got[i].tokens, s["tokens"].get<std::vector<int32_t>>());
+      EXPECT_EQ(got[i].start, s["start"].get<double>());
+      EXPECT_EQ(got[i].end, s["end"].get<double>());
+      EXPECT_EQ(got[i].seek, seek);
+    }
+  }
+}
+
 // The fallback and skip decisions come from the thresholds the reference put
 // in the widest gaps of its windows' statistics (avg_logprob and compression
 // ratio: absolute gaps; no_speech_prob, ~1/n_vocab here: relative to the
@@ -268,6 +293,10 @@ TEST_F(WhisperTranscribe, DetectsTheReferencesLanguage) {
   const runtime::Transcript t = transcriber_->Transcribe(gen, pcm.data(), 16000, o);
   EXPECT_EQ(t.language, g.code);
   EXPECT_EQ(t.language_probs, g.probs);
+  // A language token in a window's text is written as tiktoken's decode writes
+  // it (the window text the compression ratio and result["text"] read).
+  const runtime::TextCodec codec(model_->file(), false);
+  EXPECT_EQ(codec.Decode({transcriber_->ids().first_language, 1212}, true), "<|en|>" + codec.Decode({1212}));
 }
 
 TEST_F(WhisperTranscribe, CallbackSeesEachSegmentAndStops) {
