@@ -2,6 +2,7 @@
 #include "edgeseq/edgeseq.hpp"
 
 #include <algorithm>
+#include <mutex>
 
 #include "loaders/esq_error.h"
 #include "ops/threads.h"
@@ -9,8 +10,21 @@
 #include "runtime/generator.h"
 #include "runtime/model.h"
 #include "runtime/text_codec.h"
+#include "runtime/whisper_transcribe.h"
 
 namespace edgeseq {
+namespace detail {
+
+// One per loaded log-mel model, shared by its copies and Generators: the
+// transcriber (Whisper's BPE, ids and filter lists) is built by the first
+// transcription and then only read (it is immutable, so threads share it).
+struct Whisper {
+  std::shared_ptr<const runtime::Model> model;
+  std::once_flag once;
+  std::unique_ptr<const runtime::WhisperTranscriber> transcriber;
+};
+
+}  // namespace detail
 namespace {
 
 // Runs f, turning every internal error into edgeseq::Error.
@@ -84,6 +98,10 @@ Model Model::Load(const std::string& path, bool verify_checksums) {
     m.impl_ = runtime::Model::Load(path, o);
     if (m.impl_->file().src_vocab()) m.src_codec_ = std::make_shared<runtime::TextCodec>(m.impl_->file(), true);
     if (m.impl_->file().tgt_vocab()) m.tgt_codec_ = std::make_shared<runtime::TextCodec>(m.impl_->file(), false);
+    if (m.impl_->log_mel_input()) {
+      m.whisper_ = std::make_shared<detail::Whisper>();
+      m.whisper_->model = m.impl_;
+    }
     return m;
   });
 }
@@ -101,6 +119,10 @@ Model Model::LoadFromMemory(const void* bytes, size_t size, bool verify_checksum
     m.impl_ = runtime::Model::FromBytes(static_cast<const uint8_t*>(bytes), size, "<memory>", o);
     if (m.impl_->file().src_vocab()) m.src_codec_ = std::make_shared<runtime::TextCodec>(m.impl_->file(), true);
     if (m.impl_->file().tgt_vocab()) m.tgt_codec_ = std::make_shared<runtime::TextCodec>(m.impl_->file(), false);
+    if (m.impl_->log_mel_input()) {
+      m.whisper_ = std::make_shared<detail::Whisper>();
+      m.whisper_->model = m.impl_;
+    }
     return m;
   });
 }
@@ -211,9 +233,15 @@ Generator::Generator(const Model& model, const Limits& l) {
     runtime::Limits r;
     r.max_batch = l.max_batch ? l.max_batch : 16;
     r.max_source = l.max_source ? l.max_source : fit;
-    r.max_target = l.max_target ? l.max_target : std::min<size_t>(256, loaders::DecoderPositions(c));
+    // Log-mel models: every decoder position, as Whisper's windows need
+    // them (a prompt of up to half, then the text).
+    const size_t positions = loaders::DecoderPositions(c);
+    r.max_target = l.max_target               ? l.max_target
+                   : model.impl_->log_mel_input() ? positions
+                                                : std::min<size_t>(256, positions);
     r.max_beam = l.max_beam ? l.max_beam : 1;
     impl_ = std::make_unique<runtime::Generator>(model.impl_, r);
+    whisper_ = model.whisper_;
     return 0;
   });
 }
@@ -256,6 +284,101 @@ std::vector<std::vector<Hypothesis>> Generator::GenerateFromFeatures(const std::
 std::vector<float> Generator::ScoreFromFeatures(const std::vector<std::vector<float>>& features,
                                                 const std::vector<std::vector<int32_t>>& targets) {
   return Translate([&] { return impl_->ScoreFromFeatures(features, targets); });
+}
+
+namespace {
+
+runtime::TranscribeOptions ToRuntime(const TranscribeOptions& o) {
+  runtime::TranscribeOptions r;
+  r.language = o.language;
+  r.task = o.task == Task::kTranslate ? runtime::WhisperTask::kTranslate : runtime::WhisperTask::kTranscribe;
+  r.timestamps = o.timestamps;
+  r.beam_size = o.beam_size;
+  r.patience = o.patience;
+  r.best_of = o.best_of;
+  r.temperatures = o.temperatures;
+  r.compression_ratio_threshold = o.compression_ratio_threshold;
+  r.logprob_threshold = o.logprob_threshold;
+  r.no_speech_threshold = o.no_speech_threshold;
+  r.condition_on_previous_text = o.condition_on_previous_text;
+  r.initial_prompt = o.initial_prompt;
+  r.suppress_blank = o.suppress_blank;
+  r.suppress_tokens = o.suppress_tokens;
+  r.max_initial_timestamp = o.max_initial_timestamp;
+  r.seed = o.seed;
+  return r;
+}
+
+Segment FromRuntime(const runtime::TranscriptSegment& s) {
+  return {s.start, s.end, s.text, s.tokens, s.temperature, s.avg_logprob, s.compression_ratio, s.no_speech_prob};
+}
+
+// Per language code, its probability (runtime: in the model's language order).
+std::vector<std::pair<std::string, float>> LanguageProbs(const runtime::WhisperTokenIds& ids,
+                                                         const std::vector<float>& probs) {
+  std::vector<std::pair<std::string, float>> out;
+  for (size_t i = 0; i < probs.size() && i < ids.language_codes.size(); ++i) out.emplace_back(ids.language_codes[i], probs[i]);
+  return out;
+}
+
+Transcript FromRuntime(runtime::Transcript&& t, const runtime::WhisperTokenIds& ids) {
+  Transcript out;
+  out.segments.reserve(t.segments.size());
+  for (const auto& s : t.segments) out.segments.push_back(FromRuntime(s));
+  out.text = std::move(t.text);
+  out.language = std::move(t.language);
+  out.language_probs = LanguageProbs(ids, t.language_probs);
+  out.stopped = t.stopped;
+  return out;
+}
+
+// The caller's callback for the runtime's segments (none: none).
+runtime::SegmentCallback Callback(const SegmentCallback& on_segment) {
+  if (!on_segment) return {};
+  return [&on_segment](const runtime::TranscriptSegment& s) { return on_segment(FromRuntime(s)); };
+}
+
+}  // namespace
+
+const runtime::WhisperTranscriber& Generator::Whisper() {
+  if (!whisper_) throw runtime::Error(runtime::ErrorKind::kInput, "transcription needs a Whisper (log-mel) model");
+  detail::Whisper& w = *whisper_;
+  // call_once: a failed construction (e.g. no tokenizer) throws and leaves
+  // it unset, so the next call reports the same error.
+  std::call_once(w.once, [&] { w.transcriber = std::make_unique<const runtime::WhisperTranscriber>(w.model); });
+  return *w.transcriber;
+}
+
+Transcript Generator::Transcribe(const float* pcm, size_t n, const TranscribeOptions& options,
+                                 const SegmentCallback& on_segment) {
+  return Translate([&] {
+    const runtime::WhisperTranscriber& t = Whisper();
+    if (!pcm && n) throw runtime::Error(runtime::ErrorKind::kInput, "pcm is null");
+    return FromRuntime(t.Transcribe(*impl_, pcm, n, ToRuntime(options), Callback(on_segment)), t.ids());
+  });
+}
+
+Transcript Generator::TranscribeFile(const std::string& path, const TranscribeOptions& options,
+                                     const SegmentCallback& on_segment) {
+  return Translate([&] {
+    const runtime::WhisperTranscriber& t = Whisper();
+    return FromRuntime(t.TranscribeFile(*impl_, path, ToRuntime(options), Callback(on_segment)), t.ids());
+  });
+}
+
+LanguageGuess Generator::DetectLanguage(const float* pcm, size_t n) {
+  return Translate([&] {
+    const runtime::WhisperTranscriber& t = Whisper();
+    if (!pcm && n) throw runtime::Error(runtime::ErrorKind::kInput, "pcm is null");
+    const runtime::WhisperLanguageGuess g = t.DetectLanguage(*impl_, pcm, n);
+    LanguageGuess out;
+    out.language = g.code;
+    out.probs = LanguageProbs(t.ids(), g.probs);
+    for (const auto& [code, p] : out.probs) {
+      if (code == g.code) out.probability = p;
+    }
+    return out;
+  });
 }
 
 Limits Generator::limits() const {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <new>
 #include <string>
@@ -40,6 +41,11 @@ struct edgeseq_result {
   };
   std::vector<std::vector<Hyp>> sources;
   bool has_text = false;
+};
+struct edgeseq_transcript {
+  edgeseq::Transcript transcript;
+  std::vector<edgeseq_segment> segments;  // views into transcript.segments
+  float language_probability = 0;
 };
 
 namespace {
@@ -741,6 +747,173 @@ edgeseq_status edgeseq_score_features(edgeseq_generator* g, const float* const* 
     std::copy(scores.begin(), scores.end(), out_logprobs);
   });
 }
+
+// ---- Speech to text ----
+
+namespace {
+
+edgeseq_transcribe_params DefaultTranscribeParams() {
+  const edgeseq::TranscribeOptions d;
+  edgeseq_transcribe_params p;
+  memset(&p, 0, sizeof(p));
+  p.struct_size = sizeof(p);
+  p.language = nullptr;
+  p.task = EDGESEQ_TASK_TRANSCRIBE;
+  p.timestamps = d.timestamps ? 1 : 0;
+  p.beam_size = d.beam_size;
+  p.patience = d.patience;
+  p.best_of = d.best_of;
+  p.temperatures = nullptr;  // d.temperatures
+  p.n_temperatures = 0;
+  p.compression_ratio_threshold = d.compression_ratio_threshold;
+  p.logprob_threshold = d.logprob_threshold;
+  p.no_speech_threshold = d.no_speech_threshold;
+  p.condition_on_previous_text = d.condition_on_previous_text ? 1 : 0;
+  p.initial_prompt = nullptr;
+  p.suppress_blank = d.suppress_blank ? 1 : 0;
+  p.suppress_tokens = nullptr;  // d.suppress_tokens
+  p.n_suppress_tokens = 0;
+  p.max_initial_timestamp = d.max_initial_timestamp;
+  p.seed = d.seed;
+  p.on_segment = nullptr;
+  p.on_segment_user_data = nullptr;
+  return p;
+}
+
+edgeseq_segment View(const edgeseq::Segment& s) {
+  edgeseq_segment v;
+  memset(&v, 0, sizeof(v));
+  v.struct_size = sizeof(v);
+  v.start = s.start;
+  v.end = s.end;
+  v.text = s.text.c_str();
+  v.tokens = s.tokens.empty() ? nullptr : s.tokens.data();
+  v.n_tokens = s.tokens.size();
+  v.temperature = s.temperature;
+  v.avg_logprob = s.avg_logprob;
+  v.compression_ratio = s.compression_ratio;
+  v.no_speech_prob = s.no_speech_prob;
+  return v;
+}
+
+edgeseq::TranscribeOptions TranscribeOptionsOf(const edgeseq_transcribe_params& p) {
+  edgeseq::TranscribeOptions o;
+  o.language = p.language ? p.language : "";
+  if (p.task != EDGESEQ_TASK_TRANSCRIBE && p.task != EDGESEQ_TASK_TRANSLATE) {
+    throw edgeseq::Error(edgeseq::ErrorCode::kInput, "task " + std::to_string(static_cast<int>(p.task)) +
+                                                         " is neither EDGESEQ_TASK_TRANSCRIBE nor EDGESEQ_TASK_TRANSLATE");
+  }
+  o.task = p.task == EDGESEQ_TASK_TRANSLATE ? edgeseq::Task::kTranslate : edgeseq::Task::kTranscribe;
+  o.timestamps = p.timestamps != 0;
+  o.beam_size = p.beam_size;
+  o.patience = p.patience;
+  o.best_of = p.best_of;
+  if (p.n_temperatures > 0) {
+    if (!p.temperatures) throw ArgumentError{"temperatures is NULL"};
+    o.temperatures.assign(p.temperatures, p.temperatures + p.n_temperatures);
+  }
+  o.compression_ratio_threshold = p.compression_ratio_threshold;
+  o.logprob_threshold = p.logprob_threshold;
+  o.no_speech_threshold = p.no_speech_threshold;
+  o.condition_on_previous_text = p.condition_on_previous_text != 0;
+  o.initial_prompt = p.initial_prompt ? p.initial_prompt : "";
+  o.suppress_blank = p.suppress_blank != 0;
+  if (p.suppress_tokens) o.suppress_tokens.assign(p.suppress_tokens, p.suppress_tokens + p.n_suppress_tokens);
+  else if (p.n_suppress_tokens > 0) throw ArgumentError{"suppress_tokens is NULL"};
+  o.max_initial_timestamp = p.max_initial_timestamp;
+  o.seed = p.seed;
+  return o;
+}
+
+// The caller's C callback as the C++ API's (none: none).
+edgeseq::SegmentCallback SegmentCallbackOf(const edgeseq_transcribe_params& p) {
+  if (!p.on_segment) return {};
+  const edgeseq_segment_callback cb = p.on_segment;
+  void* user = p.on_segment_user_data;
+  return [cb, user](const edgeseq::Segment& s) {
+    const edgeseq_segment v = View(s);
+    return cb(&v, user) == 0;
+  };
+}
+
+edgeseq_transcript* ToTranscript(edgeseq::Transcript&& t) {
+  auto r = std::make_unique<edgeseq_transcript>();
+  r->transcript = std::move(t);
+  for (const auto& s : r->transcript.segments) r->segments.push_back(View(s));
+  for (const auto& [code, p] : r->transcript.language_probs) {
+    if (code == r->transcript.language) r->language_probability = p;
+  }
+  return r.release();
+}
+
+}  // namespace
+
+void edgeseq_transcribe_params_init_sized(edgeseq_transcribe_params* params, size_t struct_size) {
+  if (!params || struct_size < sizeof(size_t)) return;
+  WriteSized(DefaultTranscribeParams(), params, struct_size);
+}
+
+edgeseq_status edgeseq_transcribe(edgeseq_generator* g, const float* pcm, size_t n_samples,
+                                  const edgeseq_transcribe_params* params, edgeseq_transcript** out) {
+  const char* fn = "edgeseq_transcribe";
+  if (!out) return NullArgument(fn, "out");
+  *out = nullptr;
+  if (!g) return NullArgument(fn, "generator");
+  if (!pcm && n_samples) return NullArgument(fn, "pcm");
+  return Guard(fn, [&] {
+    const edgeseq_transcribe_params p =
+        ReadSized(params, DefaultTranscribeParams(), "edgeseq_transcribe_params");
+    *out = ToTranscript(g->generator.Transcribe(pcm, n_samples, TranscribeOptionsOf(p), SegmentCallbackOf(p)));
+  });
+}
+
+edgeseq_status edgeseq_transcribe_file(edgeseq_generator* g, const char* path,
+                                       const edgeseq_transcribe_params* params, edgeseq_transcript** out) {
+  const char* fn = "edgeseq_transcribe_file";
+  if (!out) return NullArgument(fn, "out");
+  *out = nullptr;
+  if (!g) return NullArgument(fn, "generator");
+  if (!path) return NullArgument(fn, "path");
+  return Guard(fn, [&] {
+    const edgeseq_transcribe_params p =
+        ReadSized(params, DefaultTranscribeParams(), "edgeseq_transcribe_params");
+    *out = ToTranscript(g->generator.TranscribeFile(path, TranscribeOptionsOf(p), SegmentCallbackOf(p)));
+  });
+}
+
+edgeseq_status edgeseq_detect_language(edgeseq_generator* g, const float* pcm, size_t n_samples,
+                                       char** out_language, float* out_probability) {
+  const char* fn = "edgeseq_detect_language";
+  if (out_language) *out_language = nullptr;
+  if (!g) return NullArgument(fn, "generator");
+  if (!pcm && n_samples) return NullArgument(fn, "pcm");
+  if (!out_language) return NullArgument(fn, "out_language");
+  return Guard(fn, [&] {
+    const edgeseq::LanguageGuess guess = g->generator.DetectLanguage(pcm, n_samples);
+    *out_language = CopyString(guess.language);
+    if (out_probability) *out_probability = guess.probability;
+  });
+}
+
+size_t edgeseq_transcript_segment_count(const edgeseq_transcript* t) { return t ? t->segments.size() : 0; }
+
+const edgeseq_segment* edgeseq_transcript_segment(const edgeseq_transcript* t, size_t i) {
+  return t && i < t->segments.size() ? &t->segments[i] : nullptr;
+}
+
+const char* edgeseq_transcript_text(const edgeseq_transcript* t) { return t ? t->transcript.text.c_str() : ""; }
+
+const char* edgeseq_transcript_language(const edgeseq_transcript* t) {
+  return t ? t->transcript.language.c_str() : "";
+}
+
+float edgeseq_transcript_language_probability(const edgeseq_transcript* t) {
+  return t ? t->language_probability : 0.0f;
+}
+
+int edgeseq_transcript_stopped(const edgeseq_transcript* t) { return t && t->transcript.stopped ? 1 : 0; }
+
+void edgeseq_transcript_free(edgeseq_transcript* t) { delete t; }
 
 // ---- Older calls ----
 

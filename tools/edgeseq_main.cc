@@ -169,22 +169,52 @@ int main(int argc, char** argv) {
   detokenize->add_flag("--keep-special", tok.keep_special, "Keep special tokens (e.g. </s>, <|endoftext|>) in the text");
 
   edgeseq::tools::TranscribeCliOptions tr;
+  bool no_condition = false;
   CLI::App* transcribe = app.add_subcommand(
       "transcribe",
       "Speech to text with a Whisper model converted with its tokenizer (edgeseq-convert --tgt-tokenizer\n"
-      "tiktoken:FILE): print the text of AUDIO (WAV, FLAC, Ogg, Opus, MP3, ...; any rate, mixed to mono).\n"
-      "Greedy decoding with Whisper's rules, like openai-whisper's decode() without timestamps.\n"
-      "Not supported yet: timestamps, audio past the first 30 s (it is cut, with a warning), language\n"
-      "detection (give --language), temperature fallback, prompts, beam search.");
+      "tiktoken:FILE): AUDIO (WAV, FLAC, Ogg, Opus, MP3, ...; any rate, mixed to mono, resampled to 16 kHz)\n"
+      "as openai-whisper's transcribe() does it: 30 s windows one after another, each decoded under\n"
+      "Whisper's rules, again at the next temperature when the text repeats itself (gzip ratio > 2.4) or\n"
+      "its average log-probability is below -1, the previous windows' text as the next one's prompt.\n"
+      "Writes txt (default: one line per segment), srt, vtt or json on stdout or to --output-file.\n"
+      "A detected language is named on stderr. Errors: one line on stderr, exit status 1.");
   transcribe->add_option("-m,--model", tr.model, "Model file (.esq)")->required();
   transcribe->add_option("audio", tr.audio, "Audio file")->required();
   transcribe->add_option("--language", tr.language,
-                         "Spoken language, a Whisper code (en, de, zh, ...; default: en). English-only models ignore it");
+                         "Spoken language, a Whisper code (en, de, zh, ...), or auto (the default): detected from "
+                         "the first 30 s (multilingual models). English-only models ignore it");
   transcribe->add_option("--task", tr.task, "transcribe (the spoken language) or translate (into English)")
       ->check(CLI::IsMember({"transcribe", "translate"}))
       ->capture_default_str();
+  transcribe->add_flag("--timestamps", tr.timestamps,
+                       "Decode with Whisper's timestamp tokens: segments end where the model says and txt lines "
+                       "start with [MM:SS.mmm --> MM:SS.mmm]. Without it each 30 s window is one segment. "
+                       "--output srt and vtt turn it on");
+  transcribe->add_option("--beam", tr.beam, "Beam search of this width at temperature 0 (1: greedy)")
+      ->capture_default_str();
+  transcribe->add_option("--best-of", tr.best_of, "Samples drawn at each temperature above 0, the most likely kept")
+      ->capture_default_str();
+  transcribe->add_option("--temperature", tr.temperatures,
+                         "The temperatures tried in order for a window until its text passes the tests above, e.g. "
+                         "--temperature 0,0.5,1 (repeatable; default: 0,0.2,0.4,0.6,0.8,1)")
+      ->allow_extra_args(false);
+  transcribe->add_flag("--no-fallback", tr.no_fallback, "Only the first temperature: no retries");
+  transcribe->add_option("--initial-prompt", tr.initial_prompt,
+                         "Text the model reads before the first window (names, spelling, style)");
+  transcribe->add_flag("--no-condition-on-previous-text", no_condition,
+                       "Each window without the previous windows' text as its prompt");
+  transcribe->add_option("--output", tr.output,
+                         "txt (text per segment), srt (SubRip), vtt (WebVTT) or json (openai-whisper's result: "
+                         "text, segments with times, tokens and scores, language); srt and vtt imply --timestamps")
+      ->check(CLI::IsMember({"txt", "srt", "vtt", "json"}))
+      ->capture_default_str();
+  transcribe->add_option("--output-file", tr.output_file,
+                         "Write to this file (replaced whole once done; never left half-written) instead of stdout");
   transcribe->add_option("--threads", tr.threads,
                          "Threads for the matmuls (default: OMP_NUM_THREADS if set, else the physical cores)");
+  transcribe->add_option("--seed", tr.seed, "Sampling at temperatures above 0: the same seed gives the same output")
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -196,7 +226,10 @@ int main(int argc, char** argv) {
     if (*inspect) return edgeseq::tools::Inspect(inspect_path, verify, std::cout, std::cerr);
     if (*tokenize) return edgeseq::tools::RunTokenize(tok, std::cin, std::cout, std::cerr);
     if (*detokenize) return edgeseq::tools::RunDetokenize(tok, std::cin, std::cout, std::cerr);
-    if (*transcribe) return edgeseq::tools::RunTranscribe(tr, std::cout, std::cerr);
+    if (*transcribe) {
+      tr.condition_on_previous_text = !no_condition;
+      return edgeseq::tools::RunTranscribe(tr, std::cout, std::cerr);
+    }
     std::ios::sync_with_stdio(false);
     // stdin as a file descriptor: a batch takes only the lines already there
     // (tools/generate.h), so an interactive caller is answered line by line.

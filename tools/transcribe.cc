@@ -1,5 +1,15 @@
 #include "tools/transcribe.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
 #include <ostream>
 
 #include "loaders/esq_format.h"
@@ -8,40 +18,138 @@
 #include "runtime/generator.h"
 #include "runtime/model.h"
 #include "runtime/whisper_transcribe.h"
+#include "tools/transcript_format.h"
 
 namespace edgeseq::tools {
+namespace {
+
+// `text` into `path` whole or not at all: a temporary file beside it (same
+// file system, so the rename is atomic), synced, then renamed over it.
+void WriteFileAtomically(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp.XXXXXX";
+  const int fd = mkstemp(tmp.data());
+  if (fd < 0) throw runtime::Error(runtime::ErrorKind::kInput, path + ": cannot create a file beside it: " + strerror(errno));
+  const char* p = text.data();
+  size_t n = text.size();
+  std::string failure;
+  fchmod(fd, 0644);
+  while (n > 0 && failure.empty()) {
+    const ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) failure = std::string("cannot write: ") + strerror(errno);
+    else {
+      p += w;
+      n -= static_cast<size_t>(w);
+    }
+  }
+  if (failure.empty() && fsync(fd) != 0) failure = std::string("cannot sync: ") + strerror(errno);
+  if (close(fd) != 0 && failure.empty()) failure = std::string("cannot close: ") + strerror(errno);
+  if (failure.empty() && rename(tmp.c_str(), path.c_str()) != 0) {
+    failure = std::string("cannot rename into place: ") + strerror(errno);
+  }
+  if (!failure.empty()) {
+    unlink(tmp.c_str());
+    throw runtime::Error(runtime::ErrorKind::kInput, path + ": " + failure);
+  }
+}
+
+}  // namespace
+
+bool ParseTemperatures(const std::vector<std::string>& entries, std::vector<float>* temperatures, std::string* error) {
+  temperatures->clear();
+  for (const std::string& entry : entries) {
+    size_t start = 0;
+    while (true) {
+      const size_t comma = entry.find(',', start);
+      const std::string item = entry.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      char* end = nullptr;
+      errno = 0;
+      const float t = strtof(item.c_str(), &end);
+      if (item.empty() || end != item.c_str() + item.size() || errno != 0 || !std::isfinite(t) || t < 0) {
+        *error = "--temperature: '" + item + "' is not a temperature (a number >= 0; several: 0,0.2,0.4)";
+        return false;
+      }
+      temperatures->push_back(t);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return true;
+}
 
 int RunTranscribe(const TranscribeCliOptions& o, std::ostream& out, std::ostream& err) {
+  const char* const kPrefix = "edgeseq transcribe: ";
   runtime::TranscribeOptions t;
-  t.language = o.language;
+  t.language = o.language == "auto" ? std::string() : o.language;
   if (o.task == "transcribe") {
     t.task = runtime::WhisperTask::kTranscribe;
   } else if (o.task == "translate") {
     t.task = runtime::WhisperTask::kTranslate;
   } else {
-    err << "edgeseq transcribe: --task must be transcribe or translate, not '" << o.task << "'\n";
+    err << kPrefix << "--task must be transcribe or translate, not '" << o.task << "'\n";
     return 1;
   }
+  TranscriptFormat format;
+  if (!ParseTranscriptFormat(o.output, &format)) {
+    err << kPrefix << "--output must be txt, srt, vtt or json, not '" << o.output << "'\n";
+    return 1;
+  }
+  // Subtitles need times: srt and vtt decode with timestamps.
+  t.timestamps = o.timestamps || format == TranscriptFormat::kSrt || format == TranscriptFormat::kVtt;
+  if (o.beam == 0 || o.best_of == 0) {
+    err << kPrefix << (o.beam == 0 ? "--beam" : "--best-of") << " must be at least 1\n";
+    return 1;
+  }
+  t.beam_size = o.beam;
+  t.best_of = o.best_of;
+  std::string error;
+  if (!o.temperatures.empty()) {
+    if (!ParseTemperatures(o.temperatures, &t.temperatures, &error)) {
+      err << kPrefix << error << "\n";
+      return 1;
+    }
+  }
+  if (o.no_fallback) t.temperatures.resize(1);
+  t.initial_prompt = o.initial_prompt;
+  t.condition_on_previous_text = o.condition_on_previous_text;
+  t.seed = o.seed;
   try {
     ops::SetThreads(o.threads);
     const auto model = runtime::Model::Load(o.model);
+    const runtime::WhisperTranscriber transcriber(model);
+    // Room for what the options use: every decoder position (a window's
+    // prompt and text), best_of samples side by side, the beam.
+    const bool sampled = std::any_of(t.temperatures.begin(), t.temperatures.end(), [](float x) { return x > 0; });
     runtime::Limits limits;
-    limits.max_batch = 1;
+    limits.max_batch = std::max<size_t>({1, o.beam, sampled ? o.best_of : 1});
+    limits.max_beam = std::max<size_t>(1, o.beam);
     limits.max_target = loaders::DecoderPositions(model->config());
     runtime::Generator gen(model, limits);
-    // The whole audio, without timestamps, greedy at temperature 0 (no fallback here yet).
-    t.temperatures = {0.0f};
-    const runtime::WhisperTranscriber transcriber(model);
     const runtime::Transcript r = transcriber.TranscribeFile(gen, o.audio, t);
-    const size_t first = r.text.find_first_not_of(" \t\n\r");
-    const size_t last = r.text.find_last_not_of(" \t\n\r");
-    out << (first == std::string::npos ? std::string() : r.text.substr(first, last - first + 1)) << "\n";
+    if (!r.language_probs.empty()) {
+      const auto& codes = transcriber.ids().language_codes;
+      const auto at = std::find(codes.begin(), codes.end(), r.language);
+      if (at != codes.end() && static_cast<size_t>(at - codes.begin()) < r.language_probs.size()) {
+        char p[32];
+        snprintf(p, sizeof p, "%.2f", r.language_probs[static_cast<size_t>(at - codes.begin())]);
+        err << "detected language: " << r.language << " (p=" << p << ")\n";
+      } else {
+        err << "detected language: " << r.language << "\n";
+      }
+    }
+    const std::string text = FormatTranscript(r, format, t.timestamps);
+    if (o.output_file.empty()) {
+      out << text;
+      out.flush();
+    } else {
+      WriteFileAtomically(o.output_file, text);
+    }
     return 0;
   } catch (const runtime::Error& e) {
-    err << "edgeseq transcribe: " << e.what() << "\n";
+    err << kPrefix << e.what() << "\n";
     return 1;
   } catch (const std::exception& e) {
-    err << "edgeseq transcribe: " << e.what() << "\n";
+    err << kPrefix << e.what() << "\n";
     return 1;
   }
 }

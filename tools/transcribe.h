@@ -1,26 +1,47 @@
 // `edgeseq transcribe`: speech to text with a Whisper model converted with
-// its tokenizer (docs/CONVERTER.md "Whisper"), one 30 s window, greedy, no
-// timestamps (runtime/whisper_transcribe.h; docs/DECODING.md "Whisper
-// transcription").
+// its tokenizer (docs/CONVERTER.md "Whisper"), through the runtime's
+// transcription loop (runtime/whisper_transcribe.h: openai-whisper's
+// transcribe(): 30 s windows, temperature fallback, timestamps, prompts),
+// written as txt, srt, vtt or json (tools/transcript_format.h).
 #pragma once
+
+#include <stdint.h>
 
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 namespace edgeseq::tools {
 
 struct TranscribeCliOptions {
   std::string model;
   std::string audio;     // a file libsndfile reads (WAV, FLAC, Ogg, Opus, MP3, ...)
-  std::string language;  // a code ("en", "de", ...); empty: "en"
+  std::string language;  // a code ("en", "de", ...); empty or "auto": detected (multilingual models)
   std::string task = "transcribe";  // or "translate" (to English)
-  int threads = 0;       // 0: leave OpenMP's default
+  bool timestamps = false;          // srt and vtt turn it on
+  size_t beam = 1;                  // 1: greedy; more: beam search at temperature 0
+  size_t best_of = 5;               // samples per window at a temperature > 0
+  // Each entry one temperature or a comma-separated list; all in order are
+  // the fallback. Empty: Whisper's 0, 0.2, ..., 1.0.
+  std::vector<std::string> temperatures;
+  bool no_fallback = false;  // only the first temperature
+  std::string initial_prompt;
+  bool condition_on_previous_text = true;
+  std::string output = "txt";  // txt, srt, vtt, json
+  std::string output_file;     // empty: stdout
+  int threads = 0;             // 0: leave OpenMP's default
+  uint64_t seed = 0;
 };
 
-// Prints the transcript's text (special tokens left out, surrounding spaces
-// trimmed) as one line on `out`. Audio longer than the model's window (30 s)
-// is cut: a warning on `err` says so. Errors (bad model, audio, language or
-// task): one line on `err`, exit status 1.
+// Transcribes o.audio and writes it in o.output's format to `out`, or to
+// o.output_file (written whole to a temporary file beside it, then renamed:
+// never a partial file). A detected language is named on `err`
+// ("detected language: de (p=0.41)"). Errors (bad option, model, audio,
+// language; an unwritable file): one line on `err`, exit status 1.
 int RunTranscribe(const TranscribeCliOptions& o, std::ostream& out, std::ostream& err);
+
+// "0,0.2" or "0.4": the temperatures in order; each finite and >= 0, else
+// false with *error naming the entry.
+bool ParseTemperatures(const std::vector<std::string>& entries, std::vector<float>* temperatures, std::string* error);
 
 }  // namespace edgeseq::tools

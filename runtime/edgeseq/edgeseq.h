@@ -19,7 +19,8 @@
  * Every _free function accepts NULL. Inputs are only read during the call,
  * except the bytes given to edgeseq_model_load_from_memory.
  *
- * Growing structs: edgeseq_load_params and edgeseq_generate_params begin
+ * Growing structs: edgeseq_load_params, edgeseq_generate_params and
+ * edgeseq_transcribe_params begin
  * with `size_t struct_size`. Initialize them with their _init function (an
  * inline wrapper that passes sizeof from the header you compiled with), then
  * set fields; a library newer than your header reads the fields your struct
@@ -69,6 +70,7 @@ typedef enum {
 typedef struct edgeseq_model edgeseq_model;
 typedef struct edgeseq_generator edgeseq_generator;
 typedef struct edgeseq_result edgeseq_result;
+typedef struct edgeseq_transcript edgeseq_transcript;
 
 /* ---- Library ------------------------------------------------------------ */
 
@@ -391,6 +393,113 @@ EDGESEQ_C_API edgeseq_status edgeseq_generate_features(edgeseq_generator* genera
 EDGESEQ_C_API edgeseq_status edgeseq_score_features(edgeseq_generator* generator, const float* const* features,
                                                     const int32_t* const* targets, const size_t* target_lens,
                                                     size_t n, float* out_logprobs);
+
+/* ---- Speech to text (Whisper) --------------------------------------------- */
+
+/* openai-whisper's transcribe() (whisper/transcribe.py, decoding.py) on a
+ * Whisper model converted with its tokenizer (edgeseq-convert
+ * --tgt-tokenizer tiktoken:FILE): the audio's log-mel in windows of
+ * edgeseq_info.frames (30 s for Whisper's models), each decoded under
+ * Whisper's rules, again at the next temperature when its text fails the
+ * thresholds, the next window starting where the text ended. A generator
+ * made with edgeseq_generator_new(model, 0, 0, 0, 0, ...) has room for it
+ * at beam 1 with best_of up to 16 (max_beam must be at least beam_size,
+ * max_batch at least best_of, max_target at least max_target_positions;
+ * else EDGESEQ_ERROR_LIMIT naming them). The model's tokenizer and rules are
+ * read once, on the first transcription, and shared by its generators. */
+
+typedef enum {
+  EDGESEQ_TASK_TRANSCRIBE = 0, /* text in the spoken language */
+  EDGESEQ_TASK_TRANSLATE = 1   /* text in English */
+} edgeseq_task;
+
+/* One segment of a transcript. Owned by the library: valid during the
+ * callback it is given to, or until edgeseq_transcript_free for one from
+ * edgeseq_transcript_segment. Newer libraries may append fields (struct_size
+ * says how many bytes this one has). */
+typedef struct {
+  size_t struct_size;
+  double start, end;      /* seconds from the audio's start */
+  const char* text;       /* UTF-8, NUL-terminated, as the model wrote it (usually a leading space) */
+  const int32_t* tokens;  /* n_tokens target ids, timestamp tokens included (NULL when n_tokens is 0) */
+  size_t n_tokens;
+  float temperature;       /* the temperature of the pass that produced it */
+  float avg_logprob;       /* the window's sum of log-probabilities / (tokens + 1) */
+  float compression_ratio; /* the window's text: its length / its zlib-compressed length */
+  float no_speech_prob;    /* the probability of <|nospeech|> at the window's start */
+} edgeseq_segment;
+
+/* Called for each segment as soon as its window is done, in order, on the
+ * calling thread (it must not call the same generator). Return 0 to go on,
+ * non-zero to stop: the transcript holds the segments so far, and
+ * edgeseq_transcript_stopped says so. */
+typedef int (*edgeseq_segment_callback)(const edgeseq_segment* segment, void* user_data);
+
+typedef struct {
+  size_t struct_size;    /* set by edgeseq_transcribe_params_init */
+  const char* language;  /* a Whisper code of the model's ("en", "de", ...); NULL, "" or "auto" (default):
+                            detected on the first window (multilingual models). English-only models ignore it.
+                            Unknown: EDGESEQ_ERROR_INPUT */
+  edgeseq_task task;     /* default EDGESEQ_TASK_TRANSCRIBE */
+  int timestamps;        /* nonzero: Whisper's timestamp tokens, segments end at the model's timestamps;
+                            0 (default): one segment per window */
+  size_t beam_size;      /* 0 or 1 (default): greedy at temperature 0; more: beam search of that width */
+  float patience;        /* beam search: Whisper's patience, > 0; default 1 */
+  size_t best_of;        /* samples drawn at each temperature > 0, the most likely kept; default 5 */
+  const float* temperatures; /* n_temperatures temperatures (each >= 0) tried in order until a window passes */
+  size_t n_temperatures;     /* the thresholds; NULL/0 (default): 0, 0.2, 0.4, 0.6, 0.8, 1 */
+  float compression_ratio_threshold; /* gzip ratio above this: fall back; <= 0: off; default 2.4 */
+  float logprob_threshold;           /* average log-prob below this: fall back; NaN: off; default -1 */
+  float no_speech_threshold;         /* <|nospeech|> above this with a low log-prob: silence; NaN: off;
+                                        default 0.6 */
+  int condition_on_previous_text;    /* nonzero (default): the previous windows' text as the prompt */
+  const char* initial_prompt;        /* UTF-8 text read before the first window; NULL (default): none */
+  int suppress_blank;                /* nonzero (default): no blank or end token as a window's first token */
+  const int32_t* suppress_tokens;    /* n_suppress_tokens ids never sampled, -1 standing for Whisper's */
+  size_t n_suppress_tokens;          /* non-speech symbols; NULL (default): {-1}; a non-NULL pointer with 0:
+                                        none (Whisper's task and control tokens are always suppressed) */
+  double max_initial_timestamp;      /* the first timestamp at most this many seconds; default 1 */
+  uint64_t seed;                     /* sampling: the same seed, params and audio give the same output */
+  edgeseq_segment_callback on_segment; /* NULL (default): none */
+  void* on_segment_user_data;          /* passed to on_segment */
+} edgeseq_transcribe_params;
+
+EDGESEQ_C_API void edgeseq_transcribe_params_init_sized(edgeseq_transcribe_params* params, size_t struct_size);
+EDGESEQ_INLINE void edgeseq_transcribe_params_init(edgeseq_transcribe_params* params) {
+  edgeseq_transcribe_params_init_sized(params, sizeof(*params));
+}
+
+/* Transcribes n_samples samples of 16 kHz mono float PCM in [-1, 1] (a
+ * microphone's, a decoded file's; 0 samples: no segments). params NULL: the
+ * defaults. *out (edgeseq_transcript_free) is NULL on failure.
+ * EDGESEQ_ERROR_INPUT: a token model, an unknown language, a bad option;
+ * EDGESEQ_ERROR_MODEL: a Whisper model converted without its tokenizer. */
+EDGESEQ_C_API edgeseq_status edgeseq_transcribe(edgeseq_generator* generator, const float* pcm, size_t n_samples,
+                                                const edgeseq_transcribe_params* params, edgeseq_transcript** out);
+/* The same for an audio file (WAV, FLAC, Ogg, Opus, MP3, ...; decoded, mixed
+ * to mono, resampled to 16 kHz); errors name the file. */
+EDGESEQ_C_API edgeseq_status edgeseq_transcribe_file(edgeseq_generator* generator, const char* path,
+                                                     const edgeseq_transcribe_params* params,
+                                                     edgeseq_transcript** out);
+/* The spoken language of the first window of the PCM (as edgeseq_transcribe
+ * takes it): *out_language (edgeseq_free) its code, *out_probability
+ * (optional) its probability. EDGESEQ_ERROR_INPUT for an English-only model. */
+EDGESEQ_C_API edgeseq_status edgeseq_detect_language(edgeseq_generator* generator, const float* pcm,
+                                                     size_t n_samples, char** out_language, float* out_probability);
+
+/* A transcript's segments (0 for NULL), and the i-th (NULL when out of
+ * range). */
+EDGESEQ_C_API size_t edgeseq_transcript_segment_count(const edgeseq_transcript* transcript);
+EDGESEQ_C_API const edgeseq_segment* edgeseq_transcript_segment(const edgeseq_transcript* transcript, size_t i);
+/* All segments' text concatenated (UTF-8), and the language used ("en"; ""
+ * for English-only models); owned by the transcript, "" for NULL. */
+EDGESEQ_C_API const char* edgeseq_transcript_text(const edgeseq_transcript* transcript);
+EDGESEQ_C_API const char* edgeseq_transcript_language(const edgeseq_transcript* transcript);
+/* The detected language's probability; 0 when the language was given. */
+EDGESEQ_C_API float edgeseq_transcript_language_probability(const edgeseq_transcript* transcript);
+/* Nonzero when the segment callback stopped the transcription. */
+EDGESEQ_C_API int edgeseq_transcript_stopped(const edgeseq_transcript* transcript);
+EDGESEQ_C_API void edgeseq_transcript_free(edgeseq_transcript* transcript);
 
 /* ---- Older calls, kept working ------------------------------------------ */
 

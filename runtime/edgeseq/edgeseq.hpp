@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #if defined(_WIN32)
@@ -32,7 +33,11 @@ namespace runtime {
 class Model;
 class Generator;
 class TextCodec;
+class WhisperTranscriber;
 }  // namespace runtime
+namespace detail {
+struct Whisper;  // a Whisper model's transcriber, made on first use (api.cc)
+}  // namespace detail
 
 enum class ErrorCode { kModel = 1, kInput = 2, kLimit = 3 };
 
@@ -135,10 +140,15 @@ class EDGESEQ_API Model {
   // Built once at load (when the model has vocabularies): a codec indexes
   // the whole vocabulary, too much work to redo per call.
   std::shared_ptr<const runtime::TextCodec> src_codec_, tgt_codec_;
+  // Log-mel models: Whisper's tokenizer and rules for Transcribe, resolved
+  // once on the first transcription of any Generator of this model and
+  // shared by all of them (copies of the Model share it too).
+  std::shared_ptr<detail::Whisper> whisper_;
 };
 
 // A Generator's working memory is planned once for these. 0 in any field
-// (the default for the lengths) means "the default": it fits every model.
+// (the default for the lengths) means "the default": it fits every model
+// (and Whisper's transcription at beam 1, best_of up to 16).
 // A nonzero value is an explicit request, and one the model cannot take
 // (max_source or max_target beyond its positions) is Error(kLimit) naming
 // the field and the model's positions; nothing is silently reduced.
@@ -146,7 +156,8 @@ struct Limits {
   size_t max_batch = 16;   // sources per call; 0: 16
   size_t max_source = 0;   // tokens per source; 0: the model's positions, at most 256 (log-mel
                            // models: always the encoder's positions)
-  size_t max_target = 0;   // decoding steps; 0: the model's (decoder's) positions, at most 256
+  size_t max_target = 0;   // decoding steps; 0: the model's (decoder's) positions, at most 256 (log-mel
+                           // models: all of them, Whisper's 448, as its transcription needs)
   size_t max_beam = 1;     // widest beam; 0: 1
 };
 
@@ -265,6 +276,83 @@ struct Hypothesis {
   std::vector<std::vector<float>> attention;
 };
 
+// ---- Speech to text (Whisper) ----
+// openai-whisper's transcribe() (whisper/transcribe.py, decoding.py) on a
+// Whisper model converted with its tokenizer (edgeseq-convert
+// --tgt-tokenizer tiktoken:FILE; docs/CONVERTER.md): the audio's log-mel in
+// windows of ModelInfo::frames (30 s for Whisper's models), each decoded
+// under Whisper's rules, again at the next temperature when its text fails
+// the thresholds, the next window starting where the text ended.
+
+enum class Task { kTranscribe, kTranslate };  // the spoken language; or into English
+
+struct TranscribeOptions {
+  // A language code of the model's ("en", "de", "yue", ...); "" or "auto":
+  // detected on the first window (multilingual models; Transcript::language
+  // says which). English-only models ignore it. Unknown: Error(kInput).
+  std::string language;
+  Task task = Task::kTranscribe;
+  // Decode with Whisper's timestamp tokens (its default in transcribe()):
+  // segments end at the model's timestamps. false: one segment per window.
+  bool timestamps = false;
+  // 0 or 1: greedy at temperature 0; more: beam search of that width at
+  // temperature 0 (the Generator's Limits::max_beam must allow it, else
+  // Error(kLimit)); patience > 0 as Whisper's (1: its default).
+  size_t beam_size = 1;
+  float patience = 1.0f;
+  // Samples drawn at each temperature > 0, the most likely kept (at most the
+  // Generator's max_batch, else Error(kLimit)).
+  size_t best_of = 5;
+  // Temperatures tried in order, each >= 0 (else Error(kInput)), until a
+  // window's text passes the thresholds; one entry: no fallback.
+  std::vector<float> temperatures{0.0f, 0.2f, 0.4f, 0.6f, 0.8f, 1.0f};
+  float compression_ratio_threshold = 2.4f;  // the text's gzip ratio above this: fall back; <= 0: off
+  float logprob_threshold = -1.0f;           // average log-probability below this: fall back; NaN: off
+  float no_speech_threshold = 0.6f;          // <|nospeech|> above this with a low log-prob: silence, skipped;
+                                             // NaN: off
+  bool condition_on_previous_text = true;    // the previous windows' text as the next one's prompt
+  std::string initial_prompt;                // UTF-8 text read before the first window ("": none)
+  // Whisper's logit filters (DecodingOptions): no blank or end token first;
+  // suppress_tokens: ids never sampled, -1 standing for Whisper's non-speech
+  // symbols (its default); Whisper's task and control tokens are always
+  // suppressed. The first timestamp at most max_initial_timestamp seconds.
+  bool suppress_blank = true;
+  std::vector<int32_t> suppress_tokens{-1};
+  double max_initial_timestamp = 1.0;
+  uint64_t seed = 0;                         // sampling: the same seed, options and audio give the same output
+};
+
+struct Segment {
+  double start = 0, end = 0;    // seconds from the audio's start
+  std::string text;             // UTF-8, as the model wrote it (usually a leading space)
+  std::vector<int32_t> tokens;  // its target ids, timestamp tokens included (Whisper's segment tokens)
+  float temperature = 0;        // the temperature of the pass that produced it
+  float avg_logprob = 0;        // the window's sum of log-probabilities / (tokens + 1)
+  float compression_ratio = 0;  // the window's text: its length / its zlib-compressed length
+  float no_speech_prob = 0;     // the probability of <|nospeech|> at the window's start
+};
+
+struct Transcript {
+  std::vector<Segment> segments;  // in time order
+  std::string text;               // all segments' text, concatenated
+  std::string language;           // the language used ("en"); "" for English-only models
+  // When the language was detected: (code, probability) for each of the
+  // model's languages, in the model's order; else empty.
+  std::vector<std::pair<std::string, float>> language_probs;
+  bool stopped = false;  // the segment callback returned false; the segments so far
+};
+
+struct LanguageGuess {
+  std::string language;  // the most likely code ("de")
+  float probability = 0;  // its probability
+  std::vector<std::pair<std::string, float>> probs;  // every language of the model's, in its order; sums to 1
+};
+
+// Called on the calling thread for each segment as soon as its window is
+// done, in order; return false to stop (Transcribe returns what it has,
+// stopped = true). It must not call the same Generator.
+using SegmentCallback = std::function<bool(const Segment&)>;
+
 class EDGESEQ_API Generator {
  public:
   // Plans all working memory for `limits` once; decoding allocates nothing
@@ -301,11 +389,33 @@ class EDGESEQ_API Generator {
   std::vector<float> ScoreFromFeatures(const std::vector<std::vector<float>>& features,
                                        const std::vector<std::vector<int32_t>>& targets);
 
+  // Speech to text (see TranscribeOptions) with a Whisper model:
+  // `pcm` [n]: 16 kHz mono float samples in [-1, 1] (e.g. a microphone's),
+  // any length (0: no segments). The Generator needs room for Whisper's
+  // windows: max_target at least ModelInfo::max_target_positions (the
+  // default for log-mel models), max_batch at least best_of when a
+  // temperature is above 0, max_beam at least beam_size; else
+  // Error(kLimit) naming them. Error(kInput): a token model, an unknown
+  // language, a bad option; Error(kModel): a Whisper model converted
+  // without its tokenizer. The model's tokenizer and rules are read once
+  // (on the first call of any of its Generators), not per call.
+  Transcript Transcribe(const float* pcm, size_t n, const TranscribeOptions& options = {},
+                        const SegmentCallback& on_segment = {});
+  // The same for an audio file (WAV, FLAC, Ogg, Opus, MP3, ...; decoded,
+  // mixed to mono, resampled to 16 kHz); errors name the file.
+  Transcript TranscribeFile(const std::string& path, const TranscribeOptions& options = {},
+                            const SegmentCallback& on_segment = {});
+  // The spoken language of the audio's first window (Whisper's
+  // detect_language). Error(kInput) for an English-only model.
+  LanguageGuess DetectLanguage(const float* pcm, size_t n);
+
   // The limits this Generator was planned for, defaults resolved (no 0s).
   Limits limits() const;
 
  private:
+  const runtime::WhisperTranscriber& Whisper();  // made on first use, shared through the Model
   std::unique_ptr<runtime::Generator> impl_;
+  std::shared_ptr<detail::Whisper> whisper_;  // the Model's
 };
 
 // Threads for the matmuls (OpenMP), for every Generator in the process

@@ -407,8 +407,10 @@ TEST(WhisperCompressionRatio, AsZlibCompress) {
 }
 
 // `edgeseq transcribe` (tools/transcribe.h): the text of jfk.flac as the C++
-// entry gives it (temperature 0, no timestamps), trimmed, one line; bad task,
-// language and file refused in one line with status 1.
+// entry gives it (temperature 0, no timestamps), each segment's text trimmed
+// on its own line (Whisper's txt writer; tests/tools/transcribe_cli_test.cc
+// has the other formats); bad task, language and file refused in one line
+// with status 1.
 TEST_F(WhisperTranscribe, CommandLine) {
   REQUIRE_SHARED_TESTDATA();
   const std::string flac = test::kSharedTestdata + "whisper/jfk.flac";
@@ -417,6 +419,7 @@ TEST_F(WhisperTranscribe, CommandLine) {
   o.audio = flac;
   o.language = "en";
   o.threads = 1;
+  o.temperatures = {"0"};
   std::ostringstream out, err;
   ASSERT_EQ(RunTranscribe(o, out, err), 0) << err.str();
   runtime::Generator gen = MakeGenerator();
@@ -424,10 +427,14 @@ TEST_F(WhisperTranscribe, CommandLine) {
   runtime::TranscribeOptions t;
   t.language = "en";
   t.temperatures = {0.0f};
-  std::string text = transcriber_->Transcribe(gen, pcm.data(), pcm.size(), t).text;
-  text.erase(0, text.find_first_not_of(' '));
-  while (!text.empty() && text.back() == ' ') text.pop_back();
-  EXPECT_EQ(out.str(), text + "\n");
+  std::string lines;
+  for (const auto& segment : transcriber_->Transcribe(gen, pcm.data(), pcm.size(), t).segments) {
+    std::string text = segment.text;
+    text.erase(0, text.find_first_not_of(' '));
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    lines += text + "\n";
+  }
+  EXPECT_EQ(out.str(), lines);
   for (const auto& [field, value] : {std::pair<std::string, std::string>{"task", "summarize"}, {"language", "xx"},
                                      {"audio", "/nonexistent.wav"}}) {
     TranscribeCliOptions bad = o;

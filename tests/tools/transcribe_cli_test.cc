@@ -1,0 +1,329 @@
+// `edgeseq transcribe` (tools/transcribe.h) on the Hugging Face fixture
+// grown to 51865 tokens and converted with multilingual.tiktoken
+// (tests/tools/whisper_vocab_model.h), jfk.flac: each --output format is the
+// runtime WhisperTranscriber's transcript of the same file and options,
+// formatted by tools/transcript_format.h (whose exact layouts
+// transcribe_format_test.cc checks by hand); the options reach the runtime
+// (srt/vtt turn timestamps on, --no-fallback, temperatures, prompt); the
+// detected language is named on stderr; --output-file writes the file whole;
+// bad options and files are one line, status 1.
+#include <gtest/gtest.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "runtime/audio/decode.h"
+#include "runtime/generator.h"
+#include "runtime/model.h"
+#include "runtime/whisper_transcribe.h"
+#include "tests/runtime/shared_testdata.h"
+#include "tests/tools/whisper_vocab_model.h"
+#include "tools/convert.h"
+#include "tools/transcribe.h"
+#include "tools/transcript_format.h"
+
+namespace edgeseq::tools {
+namespace {
+
+class TranscribeCli : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!test::Exists(test::kSharedTestdata)) return;
+    // 32 decoder positions, as make_whisper_transcribe.py's reference model.
+    dir_ = test::HfWhisperWithVocab(51865, "transcribe-cli", 32);
+    ConvertOptions o;
+    o.input = dir_;
+    o.output = test::WhisperTemp("transcribe-cli.esq");
+    o.tgt_tokenizer = "tiktoken:" + test::kSharedTestdata + "whisper/multilingual.tiktoken";
+    o.quantize = "f32";
+    o.quiet = true;
+    std::ostringstream log;
+    Convert(o, log);
+    esq_ = o.output;
+    // The first second of jfk as a WAV file (4 windows of 0.32 s): for the
+    // options that sample (slow on all 35 windows).
+    clip_ = test::WhisperTemp("transcribe-cli-clip.wav");
+    const std::vector<float> pcm = runtime::audio::DecodeAudioFile(test::kSharedTestdata + "whisper/jfk.flac");
+    WriteWav(clip_, std::vector<float>(pcm.begin(), pcm.begin() + 16000));
+  }
+  // 16-bit PCM, mono, 16 kHz.
+  static void WriteWav(const std::string& path, const std::vector<float>& pcm) {
+    std::ofstream f(path, std::ios::binary);
+    auto u32 = [&](uint32_t v) { for (int i = 0; i < 4; ++i) f.put(static_cast<char>((v >> (8 * i)) & 0xff)); };
+    auto u16 = [&](uint16_t v) { for (int i = 0; i < 2; ++i) f.put(static_cast<char>((v >> (8 * i)) & 0xff)); };
+    const uint32_t bytes = static_cast<uint32_t>(pcm.size() * 2);
+    f << "RIFF";
+    u32(36 + bytes);
+    f << "WAVEfmt ";
+    u32(16);
+    u16(1);  // PCM
+    u16(1);  // mono
+    u32(16000);
+    u32(32000);
+    u16(2);
+    u16(16);
+    f << "data";
+    u32(bytes);
+    for (float x : pcm) u16(static_cast<uint16_t>(static_cast<int16_t>(std::lround(std::clamp(x, -1.0f, 1.0f) * 32767.0f))));
+  }
+  static void TearDownTestSuite() {
+    if (esq_.empty()) return;
+    remove(esq_.c_str());
+    remove(clip_.c_str());
+    test::RemoveWhisperDir(dir_);
+  }
+  // jfk.flac, greedy: the random model's text fails the thresholds on every
+  // window, so the default fallback would sample at five temperatures each
+  // time (tested once, on the clip).
+  static TranscribeCliOptions Options() {
+    TranscribeCliOptions o;
+    o.model = esq_;
+    o.audio = test::kSharedTestdata + "whisper/jfk.flac";
+    o.threads = 1;
+    o.temperatures = {"0"};
+    return o;
+  }
+  // The runtime's transcript of jfk.flac (or `audio`) with these options.
+  static runtime::Transcript Runtime(runtime::TranscribeOptions o, const std::string& audio = "") {
+    const auto model = runtime::Model::Load(esq_);
+    const runtime::WhisperTranscriber t(model);
+    runtime::Limits limits;
+    limits.max_batch = 8;
+    limits.max_beam = 4;
+    limits.max_target = loaders::DecoderPositions(model->config());
+    runtime::Generator gen(model, limits);
+    return t.TranscribeFile(gen, audio.empty() ? test::kSharedTestdata + "whisper/jfk.flac" : audio, o);
+  }
+  static inline std::string dir_, esq_, clip_;
+};
+
+struct CliRun {
+  int status;
+  std::string out, err;
+};
+CliRun Cli(const TranscribeCliOptions& o) {
+  std::ostringstream out, err;
+  const int status = RunTranscribe(o, out, err);
+  return {status, out.str(), err.str()};
+}
+
+TEST_F(TranscribeCli, EachFormatIsTheRuntimesTranscript) {
+  REQUIRE_SHARED_TESTDATA();
+  runtime::TranscribeOptions plain;
+  plain.language = "en";
+  plain.temperatures = {0.0f};
+  runtime::TranscribeOptions stamped = plain;
+  stamped.timestamps = true;
+  const runtime::Transcript without = Runtime(plain), with = Runtime(stamped);
+  ASSERT_FALSE(without.segments.empty());
+  ASSERT_FALSE(with.segments.empty());
+  struct Want {
+    const char* output;
+    bool timestamps;
+    std::string text;
+  };
+  for (const Want& w : {Want{"txt", false, FormatTxt(without, false)}, Want{"txt", true, FormatTxt(with, true)},
+                        Want{"json", false, FormatJson(without)}, Want{"json", true, FormatJson(with)},
+                        // Subtitles decode with timestamps, asked for or not.
+                        Want{"srt", false, FormatSrt(with)}, Want{"vtt", false, FormatVtt(with)}}) {
+    TranscribeCliOptions o = Options();
+    o.language = "en";
+    o.output = w.output;
+    o.timestamps = w.timestamps;
+    const CliRun r = Cli(o);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, w.text) << w.output << " " << w.timestamps;
+    EXPECT_EQ(r.err, "") << w.output;  // a given language is not announced
+  }
+  // json's tokens are the runtime's.
+  TranscribeCliOptions o = Options();
+  o.language = "en";
+  o.output = "json";
+  o.timestamps = true;
+  const nlohmann::json j = nlohmann::json::parse(Cli(o).out);
+  ASSERT_EQ(j["segments"].size(), with.segments.size());
+  for (size_t i = 0; i < with.segments.size(); ++i) {
+    EXPECT_EQ(j["segments"][i]["tokens"].get<std::vector<int32_t>>(), with.segments[i].tokens);
+  }
+}
+
+TEST_F(TranscribeCli, OptionsReachTheRuntime) {
+  REQUIRE_SHARED_TESTDATA();
+  runtime::TranscribeOptions r;
+  r.language = "de";
+  r.task = runtime::WhisperTask::kTranslate;
+  r.timestamps = true;
+  r.beam_size = 2;
+  r.best_of = 3;
+  r.temperatures = {0.0f, 0.3f};
+  r.initial_prompt = " Ich bin ein Berliner.";
+  r.condition_on_previous_text = false;
+  r.seed = 11;
+  TranscribeCliOptions o = Options();
+  o.audio = clip_;
+  o.language = "de";
+  o.task = "translate";
+  o.timestamps = true;
+  o.beam = 2;
+  o.best_of = 3;
+  o.temperatures = {"0", "0.3"};
+  o.initial_prompt = r.initial_prompt;
+  o.condition_on_previous_text = false;
+  o.seed = 11;
+  o.output = "json";
+  const CliRun run = Cli(o);
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(run.out, FormatJson(Runtime(r, clip_)));
+  // A comma list is the same as repeating the flag.
+  o.temperatures = {"0,0.3"};
+  EXPECT_EQ(Cli(o).out, run.out);
+  // --no-fallback: the first temperature only.
+  r.temperatures = {0.0f};
+  o.no_fallback = true;
+  EXPECT_EQ(Cli(o).out, FormatJson(Runtime(r, clip_)));
+}
+
+TEST_F(TranscribeCli, DetectedLanguageOnStderr) {
+  REQUIRE_SHARED_TESTDATA();
+  runtime::TranscribeOptions r;  // language "": detected
+  r.temperatures = {0.0f};
+  const runtime::Transcript t = Runtime(r);
+  ASSERT_FALSE(t.language_probs.empty());
+  const auto model = runtime::Model::Load(esq_);
+  const runtime::WhisperTranscriber transcriber(model);
+  const auto& codes = transcriber.ids().language_codes;
+  const size_t at = static_cast<size_t>(std::find(codes.begin(), codes.end(), t.language) - codes.begin());
+  ASSERT_LT(at, t.language_probs.size());
+  char p[32];
+  snprintf(p, sizeof p, "%.2f", t.language_probs[at]);
+  for (const char* language : {"", "auto"}) {
+    TranscribeCliOptions o = Options();
+    o.language = language;
+    const CliRun run = Cli(o);
+    ASSERT_EQ(run.status, 0) << run.err;
+    EXPECT_EQ(run.err, "detected language: " + t.language + " (p=" + p + ")\n");
+    EXPECT_EQ(run.out, FormatTxt(t, false));
+  }
+}
+
+TEST_F(TranscribeCli, OutputFileIsWrittenWhole) {
+  REQUIRE_SHARED_TESTDATA();
+  const std::string dir = test::WhisperTemp("transcribe-cli-out");
+  mkdir(dir.c_str(), 0755);
+  const std::string path = dir + "/jfk.srt";
+  { std::ofstream(path) << "old contents"; }
+  TranscribeCliOptions o = Options();
+  o.language = "en";
+  o.output = "srt";
+  o.output_file = path;
+  const CliRun run = Cli(o);
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(run.out, "");
+  o.output_file.clear();
+  EXPECT_EQ(test::ReadFile(path), Cli(o).out);
+  remove(path.c_str());
+  // Nothing else left behind (no temporary file).
+  EXPECT_EQ(rmdir(dir.c_str()), 0);
+  // A folder that does not exist: one line, status 1, nothing written.
+  o.output_file = dir + "/missing/jfk.srt";
+  const CliRun bad = Cli(o);
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_EQ(bad.out, "");
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+  EXPECT_NE(bad.err.find(o.output_file), std::string::npos) << bad.err;
+}
+
+TEST_F(TranscribeCli, BadInputIsOneLineAndStatus1) {
+  REQUIRE_SHARED_TESTDATA();
+  struct Bad {
+    const char* what;
+    std::function<void(TranscribeCliOptions&)> set;
+    std::string named;
+  };
+  for (const Bad& b : std::vector<Bad>{
+           {"task", [](auto& o) { o.task = "summarize"; }, "summarize"},
+           {"language", [](auto& o) { o.language = "xx"; }, "xx"},
+           {"audio", [](auto& o) { o.audio = "/nonexistent.wav"; }, "/nonexistent.wav"},
+           {"model", [](auto& o) { o.model = "/nonexistent.esq"; }, "/nonexistent.esq"},
+           {"output", [](auto& o) { o.output = "docx"; }, "docx"},
+           {"temperature", [](auto& o) { o.temperatures = {"0,-0.2"}; }, "-0.2"},
+           {"temperature", [](auto& o) { o.temperatures = {"warm"}; }, "warm"},
+           {"temperature", [](auto& o) { o.temperatures = {"0,"}; }, "--temperature"},
+           {"beam", [](auto& o) { o.beam = 0; }, "--beam"},
+       }) {
+    TranscribeCliOptions o = Options();
+    b.set(o);
+    const CliRun r = Cli(o);
+    EXPECT_EQ(r.status, 1) << b.what;
+    EXPECT_EQ(r.out, "") << b.what;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(b.named), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.rfind("edgeseq transcribe: ", 0), 0u) << r.err;
+  }
+}
+
+// tests/fixtures/make_whisper_transcribe.py (openai-whisper's transcribe()
+// in float64 PyTorch on the same model and jfk's audio): the json output's
+// tokens, text and times for its temperature-0 cases that the command line
+// can express (thresholds and suppressed tokens are not command-line options).
+TEST_F(TranscribeCli, JsonMatchesTheReference) {
+  REQUIRE_SHARED_TESTDATA();
+  std::ifstream in(std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/whisper_transcribe/expected.json");
+  const nlohmann::json e = nlohmann::json::parse(in);
+  size_t compared = 0;
+  for (const auto& c : e["cases"]) {
+    const nlohmann::json& j = c["options"];
+    if (j.contains("temperatures") || j.contains("logprob_threshold") || j.contains("no_speech_threshold") ||
+        j.contains("compression_ratio_threshold") || j.contains("suppress_tokens")) {
+      continue;
+    }
+    ++compared;
+    SCOPED_TRACE(c["name"].get<std::string>());
+    TranscribeCliOptions o = Options();
+    o.output = "json";
+    o.language = j.value("language", std::string());
+    o.task = j.value("task", std::string("transcribe"));
+    o.timestamps = j.value("timestamps", false);
+    o.initial_prompt = j.value("initial_prompt", std::string());
+    o.condition_on_previous_text = j.value("condition_on_previous_text", true);
+    o.beam = j.value("beam_size", size_t{1});
+    const CliRun r = Cli(o);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const nlohmann::json got = nlohmann::json::parse(r.out);
+    const auto& want = c["segments"];
+    ASSERT_EQ(got["segments"].size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(got["segments"][i]["tokens"], want[i]["tokens"]) << i;
+      EXPECT_EQ(got["segments"][i]["text"], want[i]["text"]) << i;
+      EXPECT_NEAR(got["segments"][i]["start"].get<double>(), want[i]["start"].get<double>(), 1e-6) << i;
+      EXPECT_NEAR(got["segments"][i]["end"].get<double>(), want[i]["end"].get<double>(), 1e-6) << i;
+    }
+    EXPECT_EQ(got["text"], c["text"]);
+    if (o.language.empty()) {
+      EXPECT_EQ(got["language"], e["language"]["code"]);
+      EXPECT_EQ(r.err.rfind("detected language: " + e["language"]["code"].get<std::string>() + " (p=", 0), 0u) << r.err;
+    }
+  }
+  EXPECT_GE(compared, 6u);
+}
+
+TEST(TranscribeCliTemperatures, Parse) {
+  std::vector<float> t;
+  std::string error;
+  ASSERT_TRUE(ParseTemperatures({"0,0.2", "1"}, &t, &error));
+  EXPECT_EQ(t, (std::vector<float>{0.0f, 0.2f, 1.0f}));
+  EXPECT_FALSE(ParseTemperatures({"nan"}, &t, &error));
+  EXPECT_FALSE(ParseTemperatures({"inf"}, &t, &error));
+  EXPECT_FALSE(ParseTemperatures({""}, &t, &error));
+  EXPECT_FALSE(ParseTemperatures({"0.5x"}, &t, &error));
+  EXPECT_NE(error.find("0.5x"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace edgeseq::tools
