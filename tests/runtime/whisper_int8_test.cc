@@ -18,6 +18,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include <edgeseq/edgeseq.h>
+#include <edgeseq/edgeseq.hpp>
 #include "runtime/audio/log_mel.h"
 #include "runtime/generator.h"
 #include "runtime/model.h"
@@ -25,6 +27,7 @@
 #include "tests/runtime/shared_testdata.h"
 #include "tests/tools/whisper_vocab_model.h"
 #include "tools/convert.h"
+#include "tools/transcribe.h"
 
 namespace edgeseq::runtime {
 namespace {
@@ -189,6 +192,67 @@ TEST_F(WhisperInt8, TeacherForcedLogProbsMatchTheSimulation) {
     RecordProperty("max_logprob_error_" + c["language"].get<std::string>(), std::to_string(worst));
     printf("%s: int8 runtime vs simulation %.2e (tolerance %.3f), simulation vs f32 model %.4f\n",
            c["language"].get<std::string>().c_str(), worst, tolerance, drift);
+  }
+}
+
+
+// The end-to-end check on the int8 model: `edgeseq transcribe`
+// (jfk.flac, JSON output), the public C++ API (jfk's PCM) and the C API (the
+// same PCM) give the reference's tokens as the first window's segment, greedy
+// without timestamps at temperature 0 (the later windows are the random
+// model's own; the reference decodes the first).
+TEST_F(WhisperInt8, CommandLineAndBothApisGiveTheReferenceTokens) {
+  REQUIRE_SHARED_TESTDATA();
+  const auto pcm = JfkPcm();
+  const auto e = Reference();
+  for (const auto& c : e["cases"]) {
+    const auto want = c["ids"].get<std::vector<int32_t>>();
+    const std::string language = c["language"].get<std::string>();
+    const bool translate = c["task"] == "translate";
+    SCOPED_TRACE(language);
+    // The command line.
+    tools::TranscribeCliOptions cli;
+    cli.model = esq_;
+    cli.audio = test::kSharedTestdata + "whisper/jfk.flac";
+    cli.language = language;
+    cli.task = translate ? "translate" : "transcribe";
+    cli.temperatures = {"0"};
+    cli.output = "json";
+    std::ostringstream out, err;
+    ASSERT_EQ(tools::RunTranscribe(cli, out, err), 0) << err.str();
+    const auto j = nlohmann::json::parse(out.str());
+    ASSERT_FALSE(j["segments"].empty());
+    EXPECT_EQ(j["segments"][0]["tokens"].get<std::vector<int32_t>>(), want) << "command line";
+    // The C++ API.
+    const edgeseq::Model model = edgeseq::Model::Load(esq_);
+    edgeseq::Generator gen(model);
+    edgeseq::TranscribeOptions o;
+    o.language = language;
+    o.task = translate ? edgeseq::Task::kTranslate : edgeseq::Task::kTranscribe;
+    o.temperatures = {0.0f};
+    const edgeseq::Transcript t = gen.Transcribe(pcm.data(), pcm.size(), o);
+    ASSERT_FALSE(t.segments.empty());
+    EXPECT_EQ(t.segments[0].tokens, want) << "C++ API";
+    // The C API.
+    edgeseq_model* cm = nullptr;
+    edgeseq_generator* cg = nullptr;
+    edgeseq_transcript* ct = nullptr;
+    ASSERT_EQ(edgeseq_model_load(esq_.c_str(), &cm), EDGESEQ_OK) << edgeseq_last_error();
+    ASSERT_EQ(edgeseq_generator_new(cm, 0, 0, 0, 0, &cg), EDGESEQ_OK) << edgeseq_last_error();
+    edgeseq_transcribe_params p;
+    edgeseq_transcribe_params_init(&p);
+    p.language = language.c_str();
+    p.task = translate ? EDGESEQ_TASK_TRANSLATE : EDGESEQ_TASK_TRANSCRIBE;
+    const float zero = 0.0f;
+    p.temperatures = &zero;
+    p.n_temperatures = 1;
+    ASSERT_EQ(edgeseq_transcribe(cg, pcm.data(), pcm.size(), &p, &ct), EDGESEQ_OK) << edgeseq_last_error();
+    ASSERT_GT(edgeseq_transcript_segment_count(ct), 0u);
+    const edgeseq_segment* s = edgeseq_transcript_segment(ct, 0);
+    EXPECT_EQ(std::vector<int32_t>(s->tokens, s->tokens + s->n_tokens), want) << "C API";
+    edgeseq_transcript_free(ct);
+    edgeseq_generator_free(cg);
+    edgeseq_model_free(cm);
   }
 }
 
