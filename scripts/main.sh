@@ -21,9 +21,9 @@ build/tools/edgeseq-convert examples/g2p/g2p.pth -o build/g2p.esq --arch torch-t
   --tgt-vocab examples/g2p/phones.txt --tgt-tokenizer whitespace \
   --src-prefix none --src-suffix none --src-normalize lowercase-join -q
 echo "converted examples/g2p/g2p.pth -> build/g2p.esq ($(stat -c %s build/g2p.esq) bytes, int8)"
-if [ $# -gt 0 ]; then words="$*"; else words="hello world edge device speech synthesis pronunciation"; fi
+if [ $# -gt 0 ]; then words="$*"; else words="hello world edge device speech synthesis pronunciation don't"; fi
 echo "$words" | tr ' ' '\n' > build/g2p-words.txt
-build/tools/edgeseq generate -m build/g2p.esq --max-len 32 --stats < build/g2p-words.txt > build/g2p-out.txt \
+build/tools/edgeseq generate -m build/g2p.esq --max-len 32 --beam 4 --stats < build/g2p-words.txt > build/g2p-out.txt \
   2> build/g2p-stats.txt
 paste build/g2p-words.txt build/g2p-out.txt
 cat build/g2p-stats.txt
