@@ -3,7 +3,7 @@
 Seq2SeqTransformer (the layout `edgeseq-convert --arch torch-transformer`
 reads) on the CMU dictionary, characters in, phones with stress out.
 
-    OMP_NUM_THREADS=1 /usr/bin/python3 examples/g2p/train.py --size base --epochs 60
+    OMP_NUM_THREADS=1 /usr/bin/python3 examples/g2p/train.py --size base --epochs 80
     /usr/bin/python3 examples/g2p/train.py --release      # copy the result into examples/g2p/
 
 Needs Debian's python3-torch and festlex-cmu; install libopenblas0-openmp
@@ -21,7 +21,10 @@ the start of the epoch it was in (the recipe and the size are those it
 started with). At the end it averages the kept epochs, measures the average
 and the last epoch on the whole dev split, and writes the better one to
 WORK/release/ (g2p.pth: f16 state dict of the tutorial model, same key
-names; letters.txt; phones.txt). --average-only does that step on demand.
+names; letters.txt; phones.txt); until then WORK/release/ holds the last
+epoch's weights, rewritten after every epoch (so a stopped run leaves a
+model). --average-only does the averaging step on demand (a run still going
+overwrites its result after its next epoch: copy it first).
 Nothing in examples/g2p/ is touched until --release copies WORK/release/
 there. Without WORK/last.pt, --init starts from a state dict (e.g.
 examples/g2p/g2p.pth) with a fresh schedule."""
@@ -47,7 +50,6 @@ SIZES = {
     "base": dict(num_encoder_layers=4, num_decoder_layers=4, emb_size=256, nhead=4, dim_feedforward=1024),
 }
 MAXLEN = 64
-CONFIG = dict(SIZES["small"], dropout=0.1, maxlen=MAXLEN)  # the committed examples/g2p/g2p.pth
 RELEASE_FILES = ("g2p.pth", "letters.txt", "phones.txt")
 
 
