@@ -302,22 +302,32 @@ WhisperWindowResult WhisperTranscriber::Decode(Generator& generator, const std::
   return r;
 }
 
+namespace {
+
+// detect_language: one decoder step from <|startoftranscript|> alone on a
+// window's features (time-major), its logits read by WhisperDetectLanguage.
+WhisperLanguageGuess DetectOnWindow(Generator& generator, const WhisperTokenIds& ids,
+                                    const std::vector<float>& window) {
+  GenerateOptions g;
+  g.decoder_start = ids.sot;
+  g.max_length = 1;
+  WhisperLanguageGuess guess;
+  g.on_logits = [&](size_t, std::span<float> logits, std::span<const int32_t>) {
+    guess = WhisperDetectLanguage(ids, logits);
+  };
+  generator.GenerateFromFeatures({window}, g);
+  return guess;
+}
+
+}  // namespace
+
 WhisperLanguageGuess WhisperTranscriber::DetectLanguage(Generator& generator, const float* pcm, size_t n) const {
   if (!ids_.multilingual) throw Error(ErrorKind::kInput, "an English-only Whisper model cannot detect the language");
   if (&generator.model() != model_.get()) {
     throw Error(ErrorKind::kInput, "the generator is not made from the transcriber's model");
   }
   const audio::LogMel mel = WholeLogMel(*model_, pcm, n);
-  const std::vector<float> features = Window(mel, model_->frames(), 0, model_->frames());
-  GenerateOptions g;
-  g.decoder_start = ids_.sot;
-  g.max_length = 1;
-  WhisperLanguageGuess guess;
-  g.on_logits = [&](size_t, std::span<float> logits, std::span<const int32_t>) {
-    guess = WhisperDetectLanguage(ids_, logits);
-  };
-  generator.GenerateFromFeatures({features}, g);
-  return guess;
+  return DetectOnWindow(generator, ids_, Window(mel, model_->frames(), 0, model_->frames()));
 }
 
 Transcript WhisperTranscriber::Transcribe(Generator& generator, const float* pcm, size_t n,
@@ -333,15 +343,8 @@ Transcript WhisperTranscriber::Transcribe(Generator& generator, const float* pcm
   std::string language;
   if (ids_.multilingual) {
     if (o.language.empty() || o.language == "auto") {
-      const std::vector<float> first = Window(mel, frames, 0, frames);  // pad_or_trim(mel): padding included
-      GenerateOptions g;
-      g.decoder_start = ids_.sot;
-      g.max_length = 1;
-      WhisperLanguageGuess guess;
-      g.on_logits = [&](size_t, std::span<float> logits, std::span<const int32_t>) {
-        guess = WhisperDetectLanguage(ids_, logits);
-      };
-      generator.GenerateFromFeatures({first}, g);
+      // pad_or_trim(mel): the first window, padding included.
+      WhisperLanguageGuess guess = DetectOnWindow(generator, ids_, Window(mel, frames, 0, frames));
       language = guess.code;
       out.language_probs = std::move(guess.probs);
     } else {
