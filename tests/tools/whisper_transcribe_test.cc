@@ -399,6 +399,58 @@ TEST_F(WhisperTranscribe, ErrorsAreRefused) {
   }
 }
 
+// An English-only model (51864 tokens, gpt2.tiktoken): its start sequence is
+// <|startoftranscript|> <|notimestamps|> alone (a language or task given is
+// ignored, as Whisper's), the first window's tokens are the reference's
+// (tests/fixtures/make_whisper_english.py, float64, margins 1.67 and up), no
+// language is reported, and language detection is refused.
+TEST(WhisperTranscribeEnglishOnly, FirstWindowIsTheReferences) {
+  REQUIRE_SHARED_TESTDATA();
+  const std::string dir = test::HfWhisperWithVocab(51864, "english-only");
+  ConvertOptions c;
+  c.input = dir;
+  c.output = test::WhisperTemp("english-only.esq");
+  c.tgt_tokenizer = "tiktoken:" + test::kSharedTestdata + "whisper/gpt2.tiktoken";
+  c.quantize = "f32";
+  c.quiet = true;
+  std::ostringstream log;
+  Convert(c, log);
+  std::ifstream in(std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/whisper_english/expected.json");
+  ASSERT_TRUE(in);
+  const auto e = nlohmann::json::parse(in);
+  ASSERT_FALSE(e["ended"].get<bool>());
+  {
+    const std::shared_ptr<const runtime::Model> model = runtime::Model::Load(c.output);
+    runtime::Limits limits;
+    limits.max_batch = 1;
+    limits.max_target = 12;
+    runtime::Generator gen(model, limits);
+    const runtime::WhisperTranscriber transcriber(model);
+    EXPECT_FALSE(transcriber.ids().multilingual);
+    const auto pcm = JfkPcm();
+    for (const char* language : {"", "de"}) {
+      runtime::TranscribeOptions o;
+      o.language = language;
+      o.task = runtime::WhisperTask::kTranslate;  // ignored too
+      o.temperatures = {0.0f};
+      o.best_of = 1;
+      const runtime::Transcript t = transcriber.Transcribe(gen, pcm.data(), pcm.size(), o);
+      ASSERT_FALSE(t.segments.empty()) << language;
+      EXPECT_EQ(t.segments[0].tokens, e["ids"].get<std::vector<int32_t>>()) << language;
+      EXPECT_EQ(t.language, "") << language;
+      EXPECT_TRUE(t.language_probs.empty()) << language;
+    }
+    try {
+      transcriber.DetectLanguage(gen, pcm.data(), pcm.size());
+      ADD_FAILURE() << "an English-only model detected a language";
+    } catch (const runtime::Error& err) {
+      EXPECT_EQ(err.kind(), runtime::ErrorKind::kInput);
+    }
+  }
+  remove(c.output.c_str());
+  test::RemoveWhisperDir(dir);
+}
+
 TEST(WhisperCompressionRatio, AsZlibCompress) {
   // Python: len(b) / len(zlib.compress(b)); zlib.compress(b"") is 8 bytes.
   EXPECT_EQ(runtime::WhisperCompressionRatio(""), 0.0f);
