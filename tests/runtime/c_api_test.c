@@ -269,9 +269,9 @@ static void TestInfo(void) {
   if (!g_g2p_path) return;
   m = LoadOrDie(g_g2p_path);
   OK(edgeseq_model_get_info(m, &info));
-  /* examples/g2p, as converted by CMakeLists.txt (edgeseq inspect prints the same). */
-  CHECK(info.d_model == 192 && info.heads == 4 && info.encoder_layers == 3 && info.decoder_layers == 3);
-  CHECK(info.ffn_dim == 768 && info.src_vocab_size == 30 && info.tgt_vocab_size == 59);
+  /* examples/g2p (train.py --size base), as converted by CMakeLists.txt (edgeseq inspect prints the same). */
+  CHECK(info.d_model == 256 && info.heads == 4 && info.encoder_layers == 4 && info.decoder_layers == 4);
+  CHECK(info.ffn_dim == 1024 && info.src_vocab_size == 30 && info.tgt_vocab_size == 59);
   CHECK(info.max_positions == 64);
   CHECK(info.pad_id == 1 && info.bos_id == 2 && info.eos_id == 3 && info.decoder_start_id == 2);
   CHECK(info.src_unk_id == 0 && info.tgt_unk_id == 0);
