@@ -195,7 +195,9 @@ void WhisperTranscriber::Check(const Generator& generator, const TranscribeOptio
                                        std::to_string(l.max_beam));
   }
   if (ids_.multilingual && !o.language.empty() && o.language != "auto" && ids_.Language(o.language) < 0) {
-    fail("the model has no language '" + o.language + "'");
+    std::string codes;
+    for (const std::string& c : ids_.language_codes) codes += (codes.empty() ? "" : " ") + c;
+    fail("the model has no language '" + o.language + "' (its codes, lower case: " + codes + "; or auto)");
   }
 }
 

@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
                     "Most lines decoded together: those already waiting on stdin, up to this many "
                     "(a line is never held back waiting for more)")
         ->capture_default_str();
-    sub->add_option("--threads", gen.threads, "Threads for the matmuls (default: OMP_NUM_THREADS if set, else the physical cores)");
+    sub->add_option("--threads", gen.threads, "Threads for the matmuls (default: OMP_NUM_THREADS if set, else the physical cores)")
+        ->check(CLI::Range(1, 1024));
     sub->add_flag("--skip-bad", gen.skip_bad,
                   "A bad line gets a warning on stderr and an empty output line, instead of stopping");
     sub->add_option("--source-lang", gen.source_language,
@@ -178,7 +179,8 @@ int main(int argc, char** argv) {
       "Whisper's rules, again at the next temperature when the text repeats itself (gzip ratio > 2.4) or\n"
       "its average log-probability is below -1, the previous windows' text as the next one's prompt.\n"
       "Writes txt (default: one line per segment), srt, vtt or json on stdout or to --output-file.\n"
-      "A detected language is named on stderr. Errors: one line on stderr, exit status 1.");
+      "A detected language is named on stderr. Errors: one line on stderr, exit status 1 (a bad flag: CLI\n"
+      "usage message, exit status 2).");
   transcribe->add_option("-m,--model", tr.model, "Model file (.esq)")->required();
   transcribe->add_option("audio", tr.audio, "Audio file")->required();
   transcribe->add_option("--language", tr.language,
@@ -212,7 +214,8 @@ int main(int argc, char** argv) {
   transcribe->add_option("--output-file", tr.output_file,
                          "Write to this file (replaced whole once done; never left half-written) instead of stdout");
   transcribe->add_option("--threads", tr.threads,
-                         "Threads for the matmuls (default: OMP_NUM_THREADS if set, else the physical cores)");
+                         "Threads for the matmuls (default: OMP_NUM_THREADS if set, else the physical cores)")
+      ->check(CLI::Range(1, 1024));
   transcribe->add_option("--seed", tr.seed, "Sampling at temperatures above 0: the same seed gives the same output")
       ->capture_default_str();
 
