@@ -799,11 +799,17 @@ edgeseq_segment View(const edgeseq::Segment& s) {
 edgeseq::TranscribeOptions TranscribeOptionsOf(const edgeseq_transcribe_params& p) {
   edgeseq::TranscribeOptions o;
   o.language = p.language ? p.language : "";
-  if (p.task != EDGESEQ_TASK_TRANSCRIBE && p.task != EDGESEQ_TASK_TRANSLATE) {
-    throw edgeseq::Error(edgeseq::ErrorCode::kInput, "task " + std::to_string(static_cast<int>(p.task)) +
-                                                         " is neither EDGESEQ_TASK_TRANSCRIBE nor EDGESEQ_TASK_TRANSLATE");
+  // A C caller may store any int in the task; read as the enum, a value
+  // outside its two would be undefined behaviour in C++, so its bytes are
+  // read as an int (as SideOf).
+  static_assert(sizeof(edgeseq_task) == sizeof(int), "edgeseq_task is an int in C");
+  int task = 0;
+  memcpy(&task, &p.task, sizeof task);
+  if (task != EDGESEQ_TASK_TRANSCRIBE && task != EDGESEQ_TASK_TRANSLATE) {
+    throw edgeseq::Error(edgeseq::ErrorCode::kInput,
+                         "task " + std::to_string(task) + " is neither EDGESEQ_TASK_TRANSCRIBE nor EDGESEQ_TASK_TRANSLATE");
   }
-  o.task = p.task == EDGESEQ_TASK_TRANSLATE ? edgeseq::Task::kTranslate : edgeseq::Task::kTranscribe;
+  o.task = task == EDGESEQ_TASK_TRANSLATE ? edgeseq::Task::kTranslate : edgeseq::Task::kTranscribe;
   o.timestamps = p.timestamps != 0;
   o.beam_size = p.beam_size;
   o.patience = p.patience;
