@@ -33,18 +33,10 @@ extern "C" int TranscribeCApiChecks(const char* model_path, const char* audio_pa
 namespace edgeseq {
 namespace {
 
-std::vector<float> JfkPcm() {
-  std::ifstream in(std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/whisper_audio/jfk_16k.s16", std::ios::binary);
-  std::vector<float> pcm;
-  for (int16_t s; in.read(reinterpret_cast<char*>(&s), sizeof s);) pcm.push_back(s / 32768.0f);
-  EXPECT_EQ(pcm.size(), 176000u);
-  return pcm;
-}
-
 // The first second: 4 of the model's 0.32 s windows, for the slow cases
 // (sampling at temperatures above 0).
 std::vector<float> Clip() {
-  std::vector<float> pcm = JfkPcm();
+  std::vector<float> pcm = test::JfkPcm();
   pcm.resize(16000);
   return pcm;
 }
@@ -147,7 +139,7 @@ std::vector<Case> Cases() {
 
 TEST_F(TranscribeApi, CppApiGivesTheRuntimesSegments) {
   REQUIRE_SHARED_TESTDATA();
-  const auto pcm = JfkPcm();
+  const auto pcm = test::JfkPcm();
   const Model model = Model::Load(f32_);
   Limits limits;
   limits.max_beam = 4;
@@ -195,7 +187,7 @@ TEST_F(TranscribeApi, FileAndLanguageDetectionAsTheRuntime) {
   ASSERT_EQ(got.segments.size(), want.segments.size());
   for (size_t i = 0; i < want.segments.size(); ++i) ExpectSame(got.segments[i], want.segments[i], i);
   // Detection: the runtime's guess, with its probabilities by code.
-  const auto pcm = JfkPcm();
+  const auto pcm = test::JfkPcm();
   const auto rmodel = runtime::Model::Load(f32_);
   runtime::Generator rgen(rmodel, runtime::Limits{1, 0, 32, 1});
   const runtime::WhisperLanguageGuess g = runtime::WhisperTranscriber(rmodel).DetectLanguage(rgen, pcm.data(), pcm.size());
@@ -217,7 +209,7 @@ TEST_F(TranscribeApi, FileAndLanguageDetectionAsTheRuntime) {
 
 TEST_F(TranscribeApi, CallbackStops) {
   REQUIRE_SHARED_TESTDATA();
-  const auto pcm = JfkPcm();
+  const auto pcm = test::JfkPcm();
   Generator gen(Model::Load(f32_));
   TranscribeOptions o;
   o.language = "en";
@@ -234,7 +226,7 @@ TEST_F(TranscribeApi, CallbackStops) {
 
 TEST_F(TranscribeApi, ErrorsAreRefused) {
   REQUIRE_SHARED_TESTDATA();
-  const auto pcm = JfkPcm();
+  const auto pcm = test::JfkPcm();
   auto code_of = [](auto&& f) {
     try {
       f();
@@ -328,7 +320,7 @@ TEST_F(TranscribeApi, CApiGivesTheSameSegments) {
 // theirs, the C checks pass.
 TEST_F(TranscribeApi, Int8Runs) {
   REQUIRE_SHARED_TESTDATA();
-  const auto pcm = JfkPcm();
+  const auto pcm = test::JfkPcm();
   const Model model = Model::Load(int8_);
   Generator gen(model);
   TranscribeOptions o;
@@ -393,7 +385,7 @@ bool ReferenceOptions(const nlohmann::json& c, TranscribeOptions* o) {
 
 TEST_F(TranscribeApi, BothApisMatchTheReference) {
   REQUIRE_SHARED_TESTDATA();
-  const auto pcm = JfkPcm();
+  const auto pcm = test::JfkPcm();
   const nlohmann::json e = Reference();
   ASSERT_EQ(e["n_positions"], 32);
   Limits limits;

@@ -40,14 +40,6 @@ nlohmann::json Reference() {
   return nlohmann::json::parse(in);
 }
 
-std::vector<float> JfkPcm() {
-  std::ifstream in(kFixtures + "whisper_audio/jfk_16k.s16", std::ios::binary);
-  std::vector<float> pcm;
-  for (int16_t s; in.read(reinterpret_cast<char*>(&s), sizeof s);) pcm.push_back(s / 32768.0f);
-  EXPECT_EQ(pcm.size(), 176000u);
-  return pcm;
-}
-
 // The reference's input: the first `frames` frames of PyTorch's log-mel of
 // jfk (whisper_audio/mel80.f32, [80, T] mel-major), time-major.
 std::vector<float> TorchFeatures(size_t frames, size_t mels) {
@@ -126,7 +118,7 @@ TEST_F(WhisperInt8, TranscribesToTheReferenceTokens) {
   limits.max_target = 12;
   Generator gen(model, limits);
   const WhisperTranscriber transcriber(model);
-  const auto pcm = JfkPcm();
+  const auto pcm = test::JfkPcm();
   const auto e = Reference();
   ASSERT_EQ(e["cases"].size(), 2u);
   for (const auto& c : e["cases"]) {
@@ -203,7 +195,7 @@ TEST_F(WhisperInt8, TeacherForcedLogProbsMatchTheSimulation) {
 // model's own; the reference decodes the first).
 TEST_F(WhisperInt8, CommandLineAndBothApisGiveTheReferenceTokens) {
   REQUIRE_SHARED_TESTDATA();
-  const auto pcm = JfkPcm();
+  const auto pcm = test::JfkPcm();
   const auto e = Reference();
   for (const auto& c : e["cases"]) {
     const auto want = c["ids"].get<std::vector<int32_t>>();

@@ -35,14 +35,6 @@ namespace {
 constexpr uint32_t kPositions = 32;  // make_whisper_transcribe.py's N_POSITIONS
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-std::vector<float> JfkPcm() {
-  std::ifstream in(std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/whisper_audio/jfk_16k.s16", std::ios::binary);
-  std::vector<float> pcm;
-  for (int16_t s; in.read(reinterpret_cast<char*>(&s), sizeof s);) pcm.push_back(s / 32768.0f);
-  EXPECT_EQ(pcm.size(), 176000u);
-  return pcm;
-}
-
 nlohmann::json Reference() {
   std::ifstream in(std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/whisper_transcribe/expected.json");
   EXPECT_TRUE(in);
@@ -117,7 +109,7 @@ class WhisperTranscribe : public testing::Test {
 TEST_F(WhisperTranscribe, MatchesTheReference) {
   REQUIRE_SHARED_TESTDATA();
   runtime::Generator gen = MakeGenerator();
-  const auto pcm = JfkPcm();
+  const auto pcm = test::JfkPcm();
   const auto e = Reference();
   ASSERT_EQ(e["n_positions"].get<uint32_t>(), kPositions);
   size_t compared = 0;
@@ -249,7 +241,7 @@ TEST_F(WhisperTranscribe, DecisionsAreTheReferences) {
 TEST_F(WhisperTranscribe, SampledFallbackIsReproducibleAndFollowsTheRules) {
   REQUIRE_SHARED_TESTDATA();
   runtime::Generator gen = MakeGenerator();
-  const auto pcm = JfkPcm();
+  const auto pcm = test::JfkPcm();
   runtime::TranscribeOptions o;
   o.language = "en";
   o.timestamps = true;
@@ -290,7 +282,7 @@ TEST_F(WhisperTranscribe, SampledFallbackIsReproducibleAndFollowsTheRules) {
 TEST_F(WhisperTranscribe, DetectsTheReferencesLanguage) {
   REQUIRE_SHARED_TESTDATA();
   runtime::Generator gen = MakeGenerator();
-  const auto pcm = JfkPcm();
+  const auto pcm = test::JfkPcm();
   const auto e = Reference();
   const auto& lang = e["language"];
   EXPECT_GE(lang["margin"].get<double>(), 1e-4);
@@ -314,7 +306,7 @@ TEST_F(WhisperTranscribe, DetectsTheReferencesLanguage) {
 TEST_F(WhisperTranscribe, CallbackSeesEachSegmentAndStops) {
   REQUIRE_SHARED_TESTDATA();
   runtime::Generator gen = MakeGenerator();
-  const auto pcm = JfkPcm();
+  const auto pcm = test::JfkPcm();
   runtime::TranscribeOptions o;
   o.language = "en";
   o.timestamps = false;
@@ -372,7 +364,7 @@ TEST_F(WhisperTranscribe, LogitsCallbackAllocatesNothingPerStep) {
 TEST_F(WhisperTranscribe, ErrorsAreRefused) {
   REQUIRE_SHARED_TESTDATA();
   runtime::Generator gen = MakeGenerator();
-  const auto pcm = JfkPcm();
+  const auto pcm = test::JfkPcm();
   auto kind_of = [&](const runtime::TranscribeOptions& o, runtime::Generator& g) {
     try {
       transcriber_->Transcribe(g, pcm.data(), 16000, o);
@@ -439,7 +431,7 @@ TEST(WhisperTranscribeEnglishOnly, FirstWindowIsTheReferences) {
     runtime::Generator gen(model, limits);
     const runtime::WhisperTranscriber transcriber(model);
     EXPECT_FALSE(transcriber.ids().multilingual);
-    const auto pcm = JfkPcm();
+    const auto pcm = test::JfkPcm();
     for (const char* language : {"", "de"}) {
       runtime::TranscribeOptions o;
       o.language = language;

@@ -97,6 +97,16 @@ inline std::string HfWhisperWithVocab(uint32_t n_vocab, const std::string& name,
   return dir;
 }
 
+// jfk's 11 s as 16 kHz mono PCM in [-1, 1] (tests/fixtures/whisper_audio/
+// jfk_16k.s16, the audio front end's reference input): 176,000 samples.
+inline std::vector<float> JfkPcm() {
+  std::ifstream in(std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/whisper_audio/jfk_16k.s16", std::ios::binary);
+  std::vector<float> pcm;
+  for (int16_t s; in.read(reinterpret_cast<char*>(&s), sizeof s);) pcm.push_back(s / 32768.0f);
+  EXPECT_EQ(pcm.size(), 176000u);
+  return pcm;
+}
+
 inline void RemoveWhisperDir(const std::string& dir) {
   for (const char* f : {"/config.json", "/model.safetensors"}) remove((dir + f).c_str());
   rmdir(dir.c_str());
