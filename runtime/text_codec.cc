@@ -204,7 +204,10 @@ std::vector<int32_t> TextCodec::EncodeTokens(std::string_view text, std::vector<
       ids.push_back(unk_);
       if (unknown) unknown->emplace_back(tok);
     } else {
-      throw Error(ErrorKind::kInput, "'" + std::string(tok) + "' is not in the model's vocabulary");
+      // No unknown id (e.g. --src-unk -1 for a model never trained on
+      // one): refuse rather than feed it an embedding it never learned.
+      throw Error(ErrorKind::kInput, "'" + std::string(tok) +
+                                         "' is not in the model's vocabulary (which has no unknown token to read it as)");
     }
   };
   if (kind_ == loaders::TokenizerKind::kSentencePiece) {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job: build, convert the embedded grapheme-to-phoneme model
 # (examples/g2p/g2p.pth, a PyTorch state dict) to int8 with edgeseq-convert,
-# and print the pronunciations of a few words with the time taken.
+# and print the pronunciations of a few words with the time taken. A word
+# the model cannot read (a digit, an accented letter: it knows a-z only) gets
+# an empty line and a warning naming the character.
 #   scripts/main.sh [WORD...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,14 +18,14 @@ echo
 build/tools/edgeseq-selfcheck | sed -n '1,7p'
 echo
 build/tools/edgeseq-convert examples/g2p/g2p.pth -o build/g2p.esq --arch torch-transformer --heads 4 \
-  --pad 1 --bos 2 --eos 3 --unk 0 --quantize int8 \
+  --pad 1 --bos 2 --eos 3 --unk 0 --src-unk -1 --quantize int8 \
   --src-vocab examples/g2p/letters.txt --src-tokenizer chars \
   --tgt-vocab examples/g2p/phones.txt --tgt-tokenizer whitespace \
   --src-prefix none --src-suffix none --src-normalize lowercase-join -q
 echo "converted examples/g2p/g2p.pth -> build/g2p.esq ($(stat -c %s build/g2p.esq) bytes, int8)"
 if [ $# -gt 0 ]; then words="$*"; else words="hello world edge device speech synthesis pronunciation don't"; fi
 echo "$words" | tr ' ' '\n' > build/g2p-words.txt
-build/tools/edgeseq generate -m build/g2p.esq --max-len 32 --beam 4 --stats < build/g2p-words.txt > build/g2p-out.txt \
+build/tools/edgeseq generate -m build/g2p.esq --max-len 32 --beam 4 --skip-bad --stats < build/g2p-words.txt > build/g2p-out.txt \
   2> build/g2p-stats.txt
 paste build/g2p-words.txt build/g2p-out.txt
 cat build/g2p-stats.txt

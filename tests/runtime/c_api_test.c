@@ -46,6 +46,7 @@ static const char* g_test = "";
 
 static const char* g_ids_path;
 static const char* g_g2p_path; /* NULL: no default model in this build */
+static const char* g_g2p_unk_path; /* the same model converted with --unk 0 (NULL: not given) */
 
 /* ---- helpers ---- */
 
@@ -274,7 +275,7 @@ static void TestInfo(void) {
   CHECK(info.ffn_dim == 1024 && info.src_vocab_size == 30 && info.tgt_vocab_size == 59);
   CHECK(info.max_positions == 64);
   CHECK(info.pad_id == 1 && info.bos_id == 2 && info.eos_id == 3 && info.decoder_start_id == 2);
-  CHECK(info.src_unk_id == 0 && info.tgt_unk_id == 0);
+  CHECK(info.src_unk_id == -1 && info.tgt_unk_id == 0); /* --src-unk -1: digits refused */
   CHECK(info.has_vocabularies == 1 && info.source_is_words == 1);
   edgeseq_model_free(m);
 }
@@ -1150,16 +1151,24 @@ static void TestG2PText(void) {
   edgeseq_generator_free(gb);
   edgeseq_free(ids);
 
-  /* Unknown characters read as <unk>, and are reported. */
-  OK(edgeseq_tokenize(m, "h3l!o", &ids, &n, &unknown_count, &unknown));
-  CHECK(n == 5 && unknown_count == 2 && unknown != NULL);
-  CHECK(ids[1] == 0 && ids[3] == 0);
-  if (unknown) CHECK(strcmp(unknown, "3") == 0 && strcmp(unknown + 2, "!") == 0);
-  edgeseq_free(ids);
-  edgeseq_free(unknown);
-  OK(edgeseq_tokenize(m, "h3llo", &ids, &n, NULL, NULL)); /* out-params optional */
-  CHECK(n == 5);
-  edgeseq_free(ids);
+  /* The default model has no source unknown id: a digit is refused, named. */
+  ids = (int32_t*)1;
+  CHECK_STATUS(edgeseq_tokenize(m, "h3l!o", &ids, &n, &unknown_count, &unknown), EDGESEQ_ERROR_INPUT);
+  CHECK(ids == NULL && strstr(edgeseq_last_error(), "'3' is not in the model's vocabulary") != NULL);
+  /* Converted with --unk 0: unknown characters read as <unk>, and are reported. */
+  if (g_g2p_unk_path) {
+    edgeseq_model* mu = LoadOrDie(g_g2p_unk_path);
+    OK(edgeseq_tokenize(mu, "h3l!o", &ids, &n, &unknown_count, &unknown));
+    CHECK(n == 5 && unknown_count == 2 && unknown != NULL);
+    CHECK(ids[1] == 0 && ids[3] == 0);
+    if (unknown) CHECK(strcmp(unknown, "3") == 0 && strcmp(unknown + 2, "!") == 0);
+    edgeseq_free(ids);
+    edgeseq_free(unknown);
+    OK(edgeseq_tokenize(mu, "h3llo", &ids, &n, NULL, NULL)); /* out-params optional */
+    CHECK(n == 5);
+    edgeseq_free(ids);
+    edgeseq_model_free(mu);
+  }
   /* Detokenize edge cases and errors. */
   char* detok = NULL;
   OK(edgeseq_detokenize(m, NULL, 0, &detok, NULL));
@@ -1283,11 +1292,12 @@ static void TestFeatures(const char* model_path, const char* features_path) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: runtime_c_api_test IDS_MODEL.esq [G2P_MODEL.esq [WHISPER_MODEL.esq FEATURES.f32]]\n");
+    fprintf(stderr, "usage: runtime_c_api_test IDS_MODEL.esq [G2P_MODEL.esq [WHISPER_MODEL.esq FEATURES.f32 [G2P_UNK_MODEL.esq]]]\n");
     return 2;
   }
   g_ids_path = argv[1];
   g_g2p_path = argc > 2 && argv[2][0] ? argv[2] : NULL;
+  g_g2p_unk_path = argc > 5 && argv[5][0] ? argv[5] : NULL;
   TestVersionAndErrors();
   TestLoad();
   TestLoadFromMemory();

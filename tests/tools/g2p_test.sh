@@ -4,8 +4,9 @@
 # tests/fixtures/g2p/expected.tsv through `edgeseq generate` and compare with
 # PyTorch's greedy output on the same checkpoint (made by
 # tests/fixtures/make_g2p_expected.py); then the conventions the conversion
-# records (lowercasing, no source framing, <unk> for unknown characters) and
-# what unknown characters get without an unknown id.
+# records (lowercasing, no source framing, no source unknown id: characters
+# outside a-z refused, the rest of the input kept) and what unknown characters
+# get when a conversion does give an unknown id.
 #   g2p_test.sh BUILD_DIR SOURCE_DIR
 set -uo pipefail
 build="$1"; src="$2"
@@ -28,7 +29,7 @@ if ! head -1 "$expected" | grep -q "$digest"; then
 fi
 for q in f32 int8; do
   run "$convert" "$g2p/g2p.pth" -o "$tmp/g2p-$q.esq" --arch torch-transformer --heads 4 \
-    --pad 1 --bos 2 --eos 3 --unk 0 --quantize "$q" \
+    --pad 1 --bos 2 --eos 3 --unk 0 --src-unk -1 --quantize "$q" \
     --src-vocab "$g2p/letters.txt" --src-tokenizer chars --tgt-vocab "$g2p/phones.txt" --tgt-tokenizer whitespace \
     --src-prefix none --src-suffix none --src-normalize lowercase-join -q
   check "convert $q" '[ $? -eq 0 ]'
@@ -83,10 +84,38 @@ check "apostrophes and hyphens are joined" '[ $? -eq 0 ] && [ ! -s "$tmp/err.txt
   [ "$(sed -n 3p "$tmp/join.txt")" = "$(sed -n 4p "$tmp/join.txt")" ] &&
   [ "$(sed -n 5p "$tmp/join.txt")" = "$(sed -n 6p "$tmp/join.txt")" ] && [ -n "$(sed -n 1p "$tmp/join.txt")" ]'
 
-# Characters outside the vocabulary: read as <unk> (id 0), one warning line
-# each naming the input line and the character; the output stays aligned.
-unk() {  # unk INPUT CHARACTER...
+# Characters outside the vocabulary, as the default model is converted
+# (--src-unk -1: training never showed the model an unknown token): the line
+# is refused with one clear line naming the input line and the character;
+# with --skip-bad the other lines are pronounced and the output stays aligned.
+bad() {  # bad INPUT EXPECTED_MESSAGE
   printf '%s\n' "$1" | run "$edgeseq" generate -m "$tmp/g2p-int8.esq" > "$tmp/out.txt" 2> "$tmp/err.txt"
+  local rc=$? msg="$2"
+  check "'$1' is refused" '[ $rc -eq 1 ] && [ ! -s "$tmp/out.txt" ] && [ "$(wc -l < "$tmp/err.txt")" -eq 1 ]'
+  check "'$1' names the problem" 'grep -qF "$msg" "$tmp/err.txt"'
+}
+bad "wörld" "line 1: 'ö' is not in the model's vocabulary (which has no unknown token to read it as)"
+bad "r2d2" "line 1: '2' is not in the model's vocabulary"
+bad "3d" "line 1: '3' is not in the model's vocabulary"
+printf 'hello\n3d\nworld\n' | run "$edgeseq" generate -m "$tmp/g2p-int8.esq" --skip-bad > "$tmp/out.txt" 2> "$tmp/err.txt"
+check "--skip-bad: a digit's line is empty, the others pronounced" '[ $? -eq 0 ] && [ "$(wc -l < "$tmp/out.txt")" -eq 3 ] &&
+  [ -n "$(sed -n 1p "$tmp/out.txt")" ] && [ -z "$(sed -n 2p "$tmp/out.txt")" ] && [ -n "$(sed -n 3p "$tmp/out.txt")" ] &&
+  [ "$(cat "$tmp/err.txt")" = "edgeseq generate: warning: line 2: '"'3'"' is not in the model'"'"'s vocabulary (which has no unknown token to read it as) (skipped)" ]'
+# The build's default model and the main job convert with the same flags.
+if [ -f "$build/g2p-default.esq" ]; then
+  printf '3d\n' | run "$edgeseq" generate -m "$build/g2p-default.esq" > /dev/null 2> "$tmp/err.txt"
+  check "the build's default model refuses digits" '[ $? -eq 1 ] && grep -qF "'"'3'"' is not in the model" "$tmp/err.txt"'
+fi
+check "the main job converts with --src-unk -1 and pronounces with --skip-bad" \
+  'grep -q -- "--src-unk -1" "$src/scripts/main.sh" && grep -q -- "--skip-bad" "$src/scripts/main.sh"'
+
+# With an unknown id (--unk 0, as a user may convert it): read as <unk>
+# (id 0), one warning line each naming the input line and the character.
+run "$convert" "$g2p/g2p.pth" -o "$tmp/g2p-unk.esq" --arch torch-transformer --heads 4 --pad 1 --bos 2 --eos 3 --unk 0 --quantize int8 \
+  --src-vocab "$g2p/letters.txt" --src-tokenizer chars --tgt-vocab "$g2p/phones.txt" --tgt-tokenizer whitespace \
+  --src-prefix none --src-suffix none --src-normalize lowercase-join -q
+unk() {  # unk INPUT CHARACTER...
+  printf '%s\n' "$1" | run "$edgeseq" generate -m "$tmp/g2p-unk.esq" > "$tmp/out.txt" 2> "$tmp/err.txt"
   local rc=$? word="$1"; shift
   local n=$#
   check "'$word' is pronounced" '[ $rc -eq 0 ] && [ "$(wc -l < "$tmp/out.txt")" -eq 1 ] && [ -n "$(cat "$tmp/out.txt")" ]'
@@ -97,19 +126,6 @@ unk() {  # unk INPUT CHARACTER...
 }
 unk "wörld" "ö"
 unk "r2d2" "2" "2"
-
-# Without an unknown id (--unk -1): one clear line naming the input line and the character.
-run "$convert" "$g2p/g2p.pth" -o "$tmp/g2p-nounk.esq" --arch torch-transformer --heads 4 --unk -1 \
-  --src-vocab "$g2p/letters.txt" --src-tokenizer chars --tgt-vocab "$g2p/phones.txt" --tgt-tokenizer whitespace \
-  --src-prefix none --src-suffix none --src-normalize lowercase-join -q
-bad() {  # bad INPUT EXPECTED_MESSAGE
-  printf '%s\n' "$1" | run "$edgeseq" generate -m "$tmp/g2p-nounk.esq" > "$tmp/out.txt" 2> "$tmp/err.txt"
-  local rc=$? msg="$2"
-  check "'$1' is refused" '[ $rc -eq 1 ] && [ ! -s "$tmp/out.txt" ] && [ "$(wc -l < "$tmp/err.txt")" -eq 1 ]'
-  check "'$1' names the problem" 'grep -qF "$msg" "$tmp/err.txt"'
-}
-bad "wörld" "line 1: 'ö' is not in the model's vocabulary"
-bad "r2d2" "line 1: '2' is not in the model's vocabulary"
 printf 'hello\n\xff\xfe\n' | run "$edgeseq" generate -m "$tmp/g2p-int8.esq" > /dev/null 2> "$tmp/err.txt"
 check "invalid UTF-8 is refused" '[ $? -eq 1 ] && grep -q "line 2: .*UTF-8" "$tmp/err.txt"'
 printf 'hello\nw\xffrld\nspeech\n' | run "$edgeseq" generate -m "$tmp/g2p-int8.esq" --skip-bad > "$tmp/out.txt" 2> "$tmp/err.txt"
