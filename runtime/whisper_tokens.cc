@@ -18,6 +18,19 @@ const char* const kWhisperLanguageCodes[kWhisperMaxLanguages] = {
     "af", "oc", "ka", "be", "tg", "sd", "gu", "am", "yi", "lo", "uz", "fo", "ht", "ps", "tk", "nn", "mt",
     "sa", "lb", "my", "bo", "tl", "mg", "as", "tt", "haw", "ln", "ha", "ba", "jw", "su", "yue"};
 
+const char* const kWhisperLanguageNames[kWhisperMaxLanguages] = {
+    "english", "chinese", "german", "spanish", "russian", "korean", "french", "japanese", "portuguese", "turkish",
+    "polish", "catalan", "dutch", "arabic", "swedish", "italian", "indonesian", "hindi", "finnish", "vietnamese",
+    "hebrew", "ukrainian", "greek", "malay", "czech", "romanian", "danish", "hungarian", "tamil", "norwegian",
+    "thai", "urdu", "croatian", "bulgarian", "lithuanian", "latin", "maori", "malayalam", "welsh", "slovak",
+    "telugu", "persian", "latvian", "bengali", "serbian", "azerbaijani", "slovenian", "kannada", "estonian",
+    "macedonian", "breton", "basque", "icelandic", "armenian", "nepali", "mongolian", "bosnian", "kazakh",
+    "albanian", "swahili", "galician", "marathi", "punjabi", "sinhala", "khmer", "shona", "yoruba", "somali",
+    "afrikaans", "occitan", "georgian", "belarusian", "tajik", "sindhi", "gujarati", "amharic", "yiddish", "lao",
+    "uzbek", "faroese", "haitian creole", "pashto", "turkmen", "nynorsk", "maltese", "sanskrit", "luxembourgish",
+    "myanmar", "tibetan", "tagalog", "malagasy", "assamese", "tatar", "hawaiian", "lingala", "hausa", "bashkir",
+    "javanese", "sundanese", "cantonese"};
+
 namespace {
 
 // Specials besides the languages and timestamps: EOT, SOT and the six after
@@ -25,6 +38,23 @@ namespace {
 constexpr size_t kFixedSpecials = 8;
 
 }  // namespace
+
+std::string WhisperLanguageCode(std::string_view language) {
+  std::string lower(language);
+  for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  for (size_t k = 0; k < kWhisperMaxLanguages; ++k) {
+    if (lower == kWhisperLanguageCodes[k] || lower == kWhisperLanguageNames[k]) return kWhisperLanguageCodes[k];
+  }
+  // tokenizer.py's TO_LANGUAGE_CODE adds these other names.
+  static const std::pair<const char*, const char*> kAliases[] = {
+      {"burmese", "my"},   {"valencian", "ca"}, {"flemish", "nl"},   {"haitian", "ht"},
+      {"letzeburgesch", "lb"}, {"pushto", "ps"}, {"panjabi", "pa"},  {"moldavian", "ro"},
+      {"moldovan", "ro"},  {"sinhalese", "si"}, {"castilian", "es"}, {"mandarin", "zh"}};
+  for (const auto& [name, code] : kAliases) {
+    if (lower == name) return code;
+  }
+  return {};
+}
 
 int32_t WhisperTokenIds::Language(std::string_view code) const {
   for (size_t k = 0; k < language_codes.size(); ++k) {

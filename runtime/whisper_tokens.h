@@ -38,6 +38,12 @@ namespace edgeseq::runtime {
 // A model with L languages has the first L.
 inline constexpr size_t kWhisperMaxLanguages = 100;
 extern const char* const kWhisperLanguageCodes[kWhisperMaxLanguages];
+// Their names in the same order ("english", "chinese", ... "cantonese"), as tokenizer.py's LANGUAGES.
+extern const char* const kWhisperLanguageNames[kWhisperMaxLanguages];
+// A code or a name of Whisper's languages, any ASCII case ("de", "DE", "German", and
+// tokenizer.py's other names such as "castilian" or "mandarin"), as its code ("de");
+// empty when it is none of them. Whether a model has it: WhisperTokenIds::Language.
+std::string WhisperLanguageCode(std::string_view language);
 // <|0.00|> ... <|30.00|>: one per 0.02 s of a 30 s window.
 inline constexpr int32_t kWhisperTimestamps = 1501;
 inline constexpr double kWhisperTimestampSeconds = 0.02;

@@ -15,6 +15,13 @@
 namespace edgeseq::runtime {
 namespace {
 
+// "", "auto" (any case): detect the language on the first window.
+bool DetectsLanguage(const TranscribeOptions& o) {
+  std::string lower = o.language;
+  for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  return lower.empty() || lower == "auto";
+}
+
 constexpr size_t kHop = 160;           // samples per log-mel frame (HOP_LENGTH)
 constexpr double kSampleRate = 16000;  // SAMPLE_RATE
 
@@ -194,10 +201,11 @@ void WhisperTranscriber::Check(const Generator& generator, const TranscribeOptio
     throw Error(ErrorKind::kLimit, "beam_size " + std::to_string(o.beam_size) + " exceeds the generator's max_beam " +
                                        std::to_string(l.max_beam));
   }
-  if (ids_.multilingual && !o.language.empty() && o.language != "auto" && ids_.Language(o.language) < 0) {
+  if (ids_.multilingual && !DetectsLanguage(o) && ids_.Language(WhisperLanguageCode(o.language)) < 0) {
     std::string codes;
     for (const std::string& c : ids_.language_codes) codes += (codes.empty() ? "" : " ") + c;
-    fail("the model has no language '" + o.language + "' (its codes, lower case: " + codes + "; or auto)");
+    fail("the model has no language '" + o.language + "' (a code or an English name, e.g. de or German; its codes: " +
+         codes + "; or auto)");
   }
 }
 
@@ -344,13 +352,13 @@ Transcript WhisperTranscriber::Transcribe(Generator& generator, const float* pcm
   Transcript out;
   std::string language;
   if (ids_.multilingual) {
-    if (o.language.empty() || o.language == "auto") {
+    if (DetectsLanguage(o)) {
       // pad_or_trim(mel): the first window, padding included.
       WhisperLanguageGuess guess = DetectOnWindow(generator, ids_, Window(mel, frames, 0, frames));
       language = guess.code;
       out.language_probs = std::move(guess.probs);
     } else {
-      language = o.language;
+      language = WhisperLanguageCode(o.language);  // "German" or "DE" -> "de"
     }
   }
   out.language = language;

@@ -50,8 +50,9 @@ namespace edgeseq::runtime {
 class TextCodec;
 
 struct TranscribeOptions {
-  // A code of the model's languages ("en", "de", ...); empty or "auto": detected from
-  // the first window for a multilingual model (Transcript::language says which);
+  // One of the model's languages, as a code or an English name in any case ("de",
+  // "German"; WhisperLanguageCode); empty or "auto": detected from the first window
+  // for a multilingual model (Transcript::language says which, as a code);
   // English-only models: ignored.
   std::string language;
   WhisperTask task = WhisperTask::kTranscribe;

@@ -248,7 +248,7 @@ Ct2Source ReadCt2Whisper(const std::string& dir, loaders::Ct2ModelBin bin) {
   } else {
     throw ConvertError(dir + ": no vocabulary.json (CTranslate2's Whisper models carry one)");
   }
-  if (vocab.size() != tokens[0]) {
+  if (tokens[0] < 0 || vocab.size() != static_cast<size_t>(tokens[0])) {
     throw ConvertError(dir + ": the vocabulary has " + std::to_string(vocab.size()) +
                        " tokens, decoder/embeddings/weight " + std::to_string(tokens[0]) + " rows");
   }

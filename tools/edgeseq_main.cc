@@ -178,13 +178,15 @@ int main(int argc, char** argv) {
       "as openai-whisper's transcribe() does it: 30 s windows one after another, each decoded under\n"
       "Whisper's rules, again at the next temperature when the text repeats itself (gzip ratio > 2.4) or\n"
       "its average log-probability is below -1, the previous windows' text as the next one's prompt.\n"
-      "Writes txt (default: one line per segment), srt, vtt or json on stdout or to --output-file.\n"
+      "Writes txt (default: one line per segment), srt, vtt or json on stdout (txt, srt and vtt segment by\n"
+      "segment as each window is done) or to --output-file.\n"
       "A detected language is named on stderr. Errors: one line on stderr, exit status 1 (a bad flag: CLI\n"
       "usage message, exit status 2).");
   transcribe->add_option("-m,--model", tr.model, "Model file (.esq)")->required();
   transcribe->add_option("audio", tr.audio, "Audio file")->required();
   transcribe->add_option("--language", tr.language,
-                         "Spoken language, a Whisper code (en, de, zh, ...), or auto (the default): detected from "
+                         "Spoken language, a Whisper code or English name in any case (en, de, German, Mandarin, ...), "
+                         "or auto (the default): detected from "
                          "the first 30 s (multilingual models). English-only models ignore it");
   transcribe->add_option("--task", tr.task, "transcribe (the spoken language) or translate (into English)")
       ->check(CLI::IsMember({"transcribe", "translate"}))
@@ -206,6 +208,30 @@ int main(int argc, char** argv) {
                          "Text the model reads before the first window (names, spelling, style)");
   transcribe->add_flag("--no-condition-on-previous-text", no_condition,
                        "Each window without the previous windows' text as its prompt");
+  transcribe->add_option("--compression-ratio-threshold", tr.compression_ratio_threshold,
+                         "A window whose text's gzip compression ratio is above this is decoded again at the next "
+                         "temperature (none: never)")
+      ->capture_default_str();
+  transcribe->add_option("--logprob-threshold", tr.logprob_threshold,
+                         "A window whose average token log-probability is below this is decoded again at the next "
+                         "temperature (none: never)")
+      ->capture_default_str();
+  transcribe->add_option("--no-speech-threshold", tr.no_speech_threshold,
+                         "A window whose <|nospeech|> probability is above this and whose average log-probability "
+                         "is below --logprob-threshold is taken as silence and skipped (none: never)")
+      ->capture_default_str();
+  transcribe->add_option("--patience", tr.patience,
+                         "Beam search: stop once beam x patience hypotheses have finished (Whisper's patience; > 0)")
+      ->capture_default_str();
+  transcribe->add_option("--suppress-tokens", tr.suppress_tokens,
+                         "Token ids never written, comma-separated; -1 stands for Whisper's non-speech symbols; "
+                         "none (or '') for none")
+      ->capture_default_str();
+  transcribe->add_flag("--no-suppress-blank", tr.no_suppress_blank,
+                       "Let a window's text start with a space or end at once (Whisper's suppress_blank off)");
+  transcribe->add_option("--max-initial-timestamp", tr.max_initial_timestamp,
+                         "With timestamps: the first one is at most this many seconds into the window (0: no limit)")
+      ->capture_default_str();
   transcribe->add_option("--output", tr.output,
                          "txt (text per segment), srt (SubRip), vtt (WebVTT) or json (openai-whisper's result: "
                          "text, segments with times, tokens and scores, language); srt and vtt imply --timestamps")

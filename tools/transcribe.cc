@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cmath>
 #include <ostream>
+#include <stdexcept>
+#include <string_view>
 
 #include "loaders/esq_format.h"
 #include "ops/threads.h"
@@ -77,6 +79,47 @@ bool ParseTemperatures(const std::vector<std::string>& entries, std::vector<floa
   return true;
 }
 
+bool ParseThreshold(const std::string& text, const char* flag, float* value, std::string* error) {
+  std::string lower = text;
+  for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  if (lower == "none") {
+    *value = std::nanf("");
+    return true;
+  }
+  char* end = nullptr;
+  errno = 0;
+  const float v = strtof(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || errno != 0 || !std::isfinite(v)) {
+    *error = std::string(flag) + ": '" + text + "' is not a number (or none)";
+    return false;
+  }
+  *value = v;
+  return true;
+}
+
+bool ParseSuppressTokens(const std::string& text, std::vector<int32_t>* ids, std::string* error) {
+  ids->clear();
+  std::string lower = text;
+  for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  if (lower.empty() || lower == "none") return true;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    char* end = nullptr;
+    errno = 0;
+    const long id = strtol(item.c_str(), &end, 10);
+    if (item.empty() || end != item.c_str() + item.size() || errno != 0 || id < -1 || id > INT32_MAX) {
+      *error = "--suppress-tokens: '" + item + "' is not a token id (ids >= 0, or -1 for Whisper's set)";
+      return false;
+    }
+    ids->push_back(static_cast<int32_t>(id));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return true;
+}
+
 int RunTranscribe(const TranscribeCliOptions& o, std::ostream& out, std::ostream& err) {
   const char* const kPrefix = "edgeseq transcribe: ";
   runtime::TranscribeOptions t;
@@ -113,6 +156,25 @@ int RunTranscribe(const TranscribeCliOptions& o, std::ostream& out, std::ostream
   t.initial_prompt = o.initial_prompt;
   t.condition_on_previous_text = o.condition_on_previous_text;
   t.seed = o.seed;
+  if (!ParseThreshold(o.compression_ratio_threshold, "--compression-ratio-threshold", &t.compression_ratio_threshold,
+                      &error) ||
+      !ParseThreshold(o.logprob_threshold, "--logprob-threshold", &t.logprob_threshold, &error) ||
+      !ParseThreshold(o.no_speech_threshold, "--no-speech-threshold", &t.no_speech_threshold, &error) ||
+      !ParseSuppressTokens(o.suppress_tokens, &t.suppress_tokens, &error)) {
+    err << kPrefix << error << "\n";
+    return 1;
+  }
+  if (!(o.patience > 0.0f) || !std::isfinite(o.patience)) {
+    err << kPrefix << "--patience must be a number > 0\n";
+    return 1;
+  }
+  if (!(o.max_initial_timestamp >= 0.0f) || !std::isfinite(o.max_initial_timestamp)) {
+    err << kPrefix << "--max-initial-timestamp must be a number of seconds >= 0\n";
+    return 1;
+  }
+  t.patience = o.patience;
+  t.suppress_blank = !o.no_suppress_blank;
+  t.max_initial_timestamp = o.max_initial_timestamp;
   try {
     ops::SetThreads(o.threads);
     const auto model = runtime::Model::Load(o.model);
@@ -125,7 +187,30 @@ int RunTranscribe(const TranscribeCliOptions& o, std::ostream& out, std::ostream
     limits.max_beam = std::max<size_t>(1, o.beam);
     limits.max_target = loaders::DecoderPositions(model->config());
     runtime::Generator gen(model, limits);
-    const runtime::Transcript r = transcriber.TranscribeFile(gen, o.audio, t);
+    // To stdout, txt/srt/vtt go out segment by segment: the transcript so far
+    // is formatted again and what was not written yet is written (these
+    // formats only ever append), so the stream equals the whole at the end.
+    const bool stream = o.output_file.empty() && format != TranscriptFormat::kJson;
+    runtime::Transcript so_far;
+    std::string written;
+    auto write_new = [&](const runtime::Transcript& whole) {
+      const std::string text = FormatTranscript(whole, format, t.timestamps);
+      if (text.compare(0, written.size(), written) != 0) {
+        throw std::logic_error("the transcript changed a segment already written");
+      }
+      out << std::string_view(text).substr(written.size());
+      out.flush();
+      written = text;
+    };
+    runtime::SegmentCallback on_segment;
+    if (stream) {
+      on_segment = [&](const runtime::TranscriptSegment& s) {
+        so_far.segments.push_back(s);
+        write_new(so_far);
+        return true;
+      };
+    }
+    const runtime::Transcript r = transcriber.TranscribeFile(gen, o.audio, t, on_segment);
     if (!r.language_probs.empty()) {
       const auto& codes = transcriber.ids().language_codes;
       const auto at = std::find(codes.begin(), codes.end(), r.language);
@@ -137,11 +222,13 @@ int RunTranscribe(const TranscribeCliOptions& o, std::ostream& out, std::ostream
         err << "detected language: " << r.language << "\n";
       }
     }
-    const std::string text = FormatTranscript(r, format, t.timestamps);
-    if (o.output_file.empty()) {
-      out << text;
+    if (stream) {
+      write_new(r);  // an empty transcript's format (vtt's header) or nothing
+    } else if (o.output_file.empty()) {
+      out << FormatTranscript(r, format, t.timestamps);
       out.flush();
     } else {
+      const std::string text = FormatTranscript(r, format, t.timestamps);
       WriteFileAtomically(o.output_file, text);
     }
     return 0;

@@ -27,18 +27,36 @@ struct TranscribeCliOptions {
   bool no_fallback = false;  // only the first temperature
   std::string initial_prompt;
   bool condition_on_previous_text = true;
+  // Thresholds as transcribe.py's (each a number, or "none" to turn the test off).
+  std::string compression_ratio_threshold = "2.4";  // gzip ratio above it: next temperature
+  std::string logprob_threshold = "-1";             // average log-prob below it: next temperature
+  std::string no_speech_threshold = "0.6";          // <|nospeech|> above it (and log-prob low): skipped
+  float patience = 1.0f;                            // beam search: stop after beam·patience finished
+  std::string suppress_tokens = "-1";               // comma-separated ids; -1: Whisper's set; "" or none: none
+  bool no_suppress_blank = false;                   // let a window start with a space or end at once
+  float max_initial_timestamp = 1.0f;               // seconds; 0: no limit
   std::string output = "txt";  // txt, srt, vtt, json
   std::string output_file;     // empty: stdout
   int threads = 0;             // 0: leave OpenMP's default
   uint64_t seed = 0;
 };
 
-// Transcribes o.audio and writes it in o.output's format to `out`, or to
+// Transcribes o.audio and writes it in o.output's format to `out` (txt, srt
+// and vtt segment by segment as each window is done; json at the end), or to
 // o.output_file (written whole to a temporary file beside it, then renamed:
 // never a partial file). A detected language is named on `err`
 // ("detected language: de (p=0.41)"). Errors (bad option, model, audio,
 // language; an unwritable file): one line on `err`, exit status 1.
 int RunTranscribe(const TranscribeCliOptions& o, std::ostream& out, std::ostream& err);
+
+// "2.4" → 2.4, "none" (any case) → NaN (the test off); else false with
+// *error naming `flag`.
+bool ParseThreshold(const std::string& text, const char* flag, float* value, std::string* error);
+
+// "-1", "-1,220,50257", or "" or "none" (no id): the ids (-1 stands for
+// Whisper's default set);
+// else false with *error.
+bool ParseSuppressTokens(const std::string& text, std::vector<int32_t>* ids, std::string* error);
 
 // "0,0.2" or "0.4": the temperatures in order; each finite and >= 0, else
 // false with *error naming the entry.

@@ -437,7 +437,8 @@ typedef int (*edgeseq_segment_callback)(const edgeseq_segment* segment, void* us
 
 typedef struct {
   size_t struct_size;    /* set by edgeseq_transcribe_params_init */
-  const char* language;  /* a Whisper code of the model's ("en", "de", ...); NULL, "" or "auto" (default):
+  const char* language;  /* one of the model's languages, a Whisper code or English name in any case ("de",
+                            "German"); NULL, "" or "auto" (default):
                             detected on the first window (multilingual models). English-only models ignore it.
                             Unknown: EDGESEQ_ERROR_INPUT */
   edgeseq_task task;     /* default EDGESEQ_TASK_TRANSCRIBE */

@@ -287,7 +287,8 @@ struct Hypothesis {
 enum class Task { kTranscribe, kTranslate };  // the spoken language; or into English
 
 struct TranscribeOptions {
-  // A language code of the model's ("en", "de", "yue", ...); "" or "auto":
+  // One of the model's languages, a Whisper code or English name in any case ("en",
+  // "German", "yue", ...); "" or "auto":
   // detected on the first window (multilingual models; Transcript::language
   // says which). English-only models ignore it. Unknown: Error(kInput).
   std::string language;

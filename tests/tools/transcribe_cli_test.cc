@@ -4,9 +4,11 @@
 // runtime WhisperTranscriber's transcript of the same file and options,
 // formatted by tools/transcript_format.h (whose exact layouts
 // transcribe_format_test.cc checks by hand); the options reach the runtime
-// (srt/vtt turn timestamps on, --no-fallback, temperatures, prompt); the
-// detected language is named on stderr; --output-file writes the file whole;
-// bad options and files are one line, status 1.
+// (srt/vtt turn timestamps on, --no-fallback, temperatures, prompt,
+// thresholds, suppressed tokens); languages by code or name; the detected
+// language is named on stderr; text formats go out segment by segment;
+// --output-file writes the file whole; bad options and files are one line,
+// status 1.
 #include <gtest/gtest.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -187,6 +189,95 @@ TEST_F(TranscribeCli, OptionsReachTheRuntime) {
   r.temperatures = {0.0f};
   o.no_fallback = true;
   EXPECT_EQ(Cli(o).out, FormatJson(Runtime(r, clip_)));
+  // The thresholds, patience, suppressed tokens, blank and first timestamp.
+  o.no_fallback = false;
+  o.temperatures = {"0,0.3"};
+  r.temperatures = {0.0f, 0.3f};
+  o.compression_ratio_threshold = "1.5";
+  r.compression_ratio_threshold = 1.5f;
+  o.logprob_threshold = "-2";
+  r.logprob_threshold = -2.0f;
+  o.no_speech_threshold = "0.3";
+  r.no_speech_threshold = 0.3f;
+  o.patience = 2.0f;
+  r.patience = 2.0f;
+  o.suppress_tokens = "-1,220";
+  r.suppress_tokens = {-1, 220};
+  o.no_suppress_blank = true;
+  r.suppress_blank = false;
+  o.max_initial_timestamp = 0.1f;
+  r.max_initial_timestamp = 0.1f;
+  const CliRun tuned = Cli(o);
+  ASSERT_EQ(tuned.status, 0) << tuned.err;
+  EXPECT_EQ(tuned.out, FormatJson(Runtime(r, clip_)));
+  // "none" turns a test off; "" suppresses no token.
+  o.compression_ratio_threshold = o.logprob_threshold = o.no_speech_threshold = "None";
+  r.compression_ratio_threshold = r.logprob_threshold = r.no_speech_threshold = std::nanf("");
+  o.suppress_tokens = "";
+  r.suppress_tokens.clear();
+  const std::string none = FormatJson(Runtime(r, clip_));
+  EXPECT_EQ(Cli(o).out, none);
+  o.suppress_tokens = "none";
+  EXPECT_EQ(Cli(o).out, none);
+}
+
+// --language takes Whisper's codes and names in any case, as transcribe.py
+// does (tokenizer.py's LANGUAGES and TO_LANGUAGE_CODE).
+TEST_F(TranscribeCli, LanguageByCodeOrName) {
+  REQUIRE_SHARED_TESTDATA();
+  for (const auto& [code, others] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"de", {"DE", "German", "GERMAN"}}, {"es", {"spanish", "Castilian"}}, {"zh", {"Mandarin", "chinese"}}}) {
+    TranscribeCliOptions o = Options();
+    o.audio = clip_;
+    o.output = "json";
+    o.language = code;
+    const CliRun want = Cli(o);
+    ASSERT_EQ(want.status, 0) << want.err;
+    EXPECT_EQ(nlohmann::json::parse(want.out)["language"], code);
+    for (const std::string& other : others) {
+      o.language = other;
+      const CliRun got = Cli(o);
+      EXPECT_EQ(got.status, 0) << got.err;
+      EXPECT_EQ(got.out, want.out) << other;
+    }
+  }
+  EXPECT_EQ(runtime::WhisperLanguageCode("Haitian Creole"), "ht");
+  EXPECT_EQ(runtime::WhisperLanguageCode("yue"), "yue");
+  EXPECT_EQ(runtime::WhisperLanguageCode("Klingon"), "");
+  EXPECT_EQ(runtime::WhisperLanguageCode(""), "");
+}
+
+// To stdout, txt/srt/vtt go out as each window is done: one flush per
+// segment at least (the whole text is the runtime's, EachFormatIsTheRuntimesTranscript).
+TEST_F(TranscribeCli, TextIsWrittenSegmentBySegment) {
+  REQUIRE_SHARED_TESTDATA();
+  struct Flushes : std::stringbuf {
+    int syncs = 0;
+    int sync() override {
+      ++syncs;
+      return std::stringbuf::sync();
+    }
+  };
+  for (const char* output : {"txt", "srt", "vtt", "json"}) {
+    TranscribeCliOptions o = Options();
+    o.language = "en";
+    o.output = output;
+    Flushes buf;
+    std::ostream out(&buf);
+    std::ostringstream err;
+    ASSERT_EQ(RunTranscribe(o, out, err), 0) << err.str();
+    runtime::TranscribeOptions r;
+    r.language = "en";
+    r.temperatures = {0.0f};
+    r.timestamps = std::string(output) == "srt" || std::string(output) == "vtt";  // subtitles: timestamps
+    const size_t segments = Runtime(r).segments.size();
+    ASSERT_GT(segments, 1u);
+    if (std::string(output) == "json") {
+      EXPECT_EQ(buf.syncs, 1) << output;  // written whole at the end
+    } else {
+      EXPECT_GE(static_cast<size_t>(buf.syncs), segments) << output;
+    }
+  }
 }
 
 TEST_F(TranscribeCli, DetectedLanguageOnStderr) {
@@ -256,6 +347,15 @@ TEST_F(TranscribeCli, BadInputIsOneLineAndStatus1) {
            {"temperature", [](auto& o) { o.temperatures = {"warm"}; }, "warm"},
            {"temperature", [](auto& o) { o.temperatures = {"0,"}; }, "--temperature"},
            {"beam", [](auto& o) { o.beam = 0; }, "--beam"},
+           {"language name", [](auto& o) { o.language = "Klingon"; }, "Klingon"},
+           {"threshold", [](auto& o) { o.compression_ratio_threshold = "high"; }, "--compression-ratio-threshold"},
+           {"threshold", [](auto& o) { o.logprob_threshold = "-1x"; }, "--logprob-threshold"},
+           {"threshold", [](auto& o) { o.no_speech_threshold = "inf"; }, "--no-speech-threshold"},
+           {"suppress", [](auto& o) { o.suppress_tokens = "-1,a"; }, "'a'"},
+           {"suppress", [](auto& o) { o.suppress_tokens = "-2"; }, "'-2'"},
+           {"suppress", [](auto& o) { o.suppress_tokens = "-1,99999"; }, "99999"},
+           {"patience", [](auto& o) { o.patience = 0; }, "--patience"},
+           {"initial timestamp", [](auto& o) { o.max_initial_timestamp = -1; }, "--max-initial-timestamp"},
        }) {
     TranscribeCliOptions o = Options();
     b.set(o);
@@ -270,20 +370,25 @@ TEST_F(TranscribeCli, BadInputIsOneLineAndStatus1) {
 
 // tests/fixtures/make_whisper_transcribe.py (openai-whisper's transcribe()
 // in float64 PyTorch on the same model and jfk's audio): the json output's
-// tokens, text and times for its temperature-0 cases that the command line
-// can express (thresholds and suppressed tokens are not command-line options).
+// tokens, text and times for its temperature-0 cases (the others sample,
+// whose random stream is not torch's), each threshold off ("none") unless the
+// case sets it, its suppressed tokens as --suppress-tokens.
 TEST_F(TranscribeCli, JsonMatchesTheReference) {
   REQUIRE_SHARED_TESTDATA();
   std::ifstream in(std::string(EDGESEQ_SOURCE_DIR) + "/tests/fixtures/whisper_transcribe/expected.json");
   const nlohmann::json e = nlohmann::json::parse(in);
-  size_t compared = 0;
+  size_t compared = 0, with_thresholds = 0;
+  auto threshold = [](const nlohmann::json& j, const char* key) {
+    if (!j.contains(key)) return std::string("none");
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.17g", j[key].get<double>());
+    return std::string(buf);
+  };
   for (const auto& c : e["cases"]) {
     const nlohmann::json& j = c["options"];
-    if (j.contains("temperatures") || j.contains("logprob_threshold") || j.contains("no_speech_threshold") ||
-        j.contains("compression_ratio_threshold") || j.contains("suppress_tokens")) {
-      continue;
-    }
+    if (j.contains("temperatures") && j["temperatures"] != nlohmann::json::array({0.0})) continue;
     ++compared;
+    with_thresholds += j.contains("logprob_threshold") || j.contains("no_speech_threshold");
     SCOPED_TRACE(c["name"].get<std::string>());
     TranscribeCliOptions o = Options();
     o.output = "json";
@@ -293,6 +398,17 @@ TEST_F(TranscribeCli, JsonMatchesTheReference) {
     o.initial_prompt = j.value("initial_prompt", std::string());
     o.condition_on_previous_text = j.value("condition_on_previous_text", true);
     o.beam = j.value("beam_size", size_t{1});
+    o.compression_ratio_threshold = threshold(j, "compression_ratio_threshold");
+    o.logprob_threshold = threshold(j, "logprob_threshold");
+    o.no_speech_threshold = threshold(j, "no_speech_threshold");
+    if (j.contains("suppress_tokens")) {
+      o.suppress_tokens.clear();
+      for (int32_t t : j["suppress_tokens"].get<std::vector<int32_t>>()) {
+        o.suppress_tokens += (o.suppress_tokens.empty() ? "" : ",") + std::to_string(t);
+      }
+      // The reference's timestamps past the window suppressed: ids from suppress_from on.
+      for (int32_t t = j.value("suppress_from", 51865); t < 51865; ++t) o.suppress_tokens += "," + std::to_string(t);
+    }
     const CliRun r = Cli(o);
     ASSERT_EQ(r.status, 0) << r.err;
     const nlohmann::json got = nlohmann::json::parse(r.out);
@@ -310,7 +426,8 @@ TEST_F(TranscribeCli, JsonMatchesTheReference) {
       EXPECT_EQ(r.err.rfind("detected language: " + e["language"]["code"].get<std::string>() + " (p=", 0), 0u) << r.err;
     }
   }
-  EXPECT_GE(compared, 6u);
+  EXPECT_GE(compared, 11u);
+  EXPECT_GE(with_thresholds, 1u);  // "skip": windows below the thresholds are left out
 }
 
 TEST(TranscribeCliTemperatures, Parse) {
