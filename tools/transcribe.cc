@@ -57,55 +57,65 @@ void WriteFileAtomically(const std::string& path, const std::string& text) {
 
 }  // namespace
 
+namespace {
+
+// "a,b,,c" → {"a", "b", "", "c"}; "" → {""}.
+std::vector<std::string> SplitCommas(const std::string& text) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  for (size_t comma; (comma = text.find(',', start)) != std::string::npos; start = comma + 1) {
+    items.push_back(text.substr(start, comma - start));
+  }
+  items.push_back(text.substr(start));
+  return items;
+}
+
+std::string Lower(std::string text) {
+  for (char& c : text) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  return text;
+}
+
+// The whole of `text` as a finite float.
+bool ParseFloat(const std::string& text, float* value) {
+  char* end = nullptr;
+  errno = 0;
+  *value = strtof(text.c_str(), &end);
+  return !text.empty() && end == text.c_str() + text.size() && errno == 0 && std::isfinite(*value);
+}
+
+}  // namespace
+
 bool ParseTemperatures(const std::vector<std::string>& entries, std::vector<float>* temperatures, std::string* error) {
   temperatures->clear();
   for (const std::string& entry : entries) {
-    size_t start = 0;
-    while (true) {
-      const size_t comma = entry.find(',', start);
-      const std::string item = entry.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      char* end = nullptr;
-      errno = 0;
-      const float t = strtof(item.c_str(), &end);
-      if (item.empty() || end != item.c_str() + item.size() || errno != 0 || !std::isfinite(t) || t < 0) {
+    for (const std::string& item : SplitCommas(entry)) {
+      float t = 0;
+      if (!ParseFloat(item, &t) || t < 0) {
         *error = "--temperature: '" + item + "' is not a temperature (a number >= 0; several: 0,0.2,0.4)";
         return false;
       }
       temperatures->push_back(t);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
     }
   }
   return true;
 }
 
 bool ParseThreshold(const std::string& text, const char* flag, float* value, std::string* error) {
-  std::string lower = text;
-  for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  if (lower == "none") {
+  if (Lower(text) == "none") {
     *value = std::nanf("");
     return true;
   }
-  char* end = nullptr;
-  errno = 0;
-  const float v = strtof(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size() || errno != 0 || !std::isfinite(v)) {
+  if (!ParseFloat(text, value)) {
     *error = std::string(flag) + ": '" + text + "' is not a number (or none)";
     return false;
   }
-  *value = v;
   return true;
 }
 
 bool ParseSuppressTokens(const std::string& text, std::vector<int32_t>* ids, std::string* error) {
   ids->clear();
-  std::string lower = text;
-  for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  if (lower.empty() || lower == "none") return true;
-  size_t start = 0;
-  while (true) {
-    const size_t comma = text.find(',', start);
-    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+  if (text.empty() || Lower(text) == "none") return true;
+  for (const std::string& item : SplitCommas(text)) {
     char* end = nullptr;
     errno = 0;
     const long id = strtol(item.c_str(), &end, 10);
@@ -114,8 +124,6 @@ bool ParseSuppressTokens(const std::string& text, std::vector<int32_t>* ids, std
       return false;
     }
     ids->push_back(static_cast<int32_t>(id));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
   return true;
 }
