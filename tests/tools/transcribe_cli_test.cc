@@ -258,20 +258,26 @@ TEST_F(TranscribeCli, TextIsWrittenSegmentBySegment) {
       return std::stringbuf::sync();
     }
   };
+  // The clip's segments without and with timestamps (subtitles decode with them).
+  size_t segments_of[2];
+  for (bool timestamps : {false, true}) {
+    runtime::TranscribeOptions r;
+    r.language = "en";
+    r.temperatures = {0.0f};
+    r.timestamps = timestamps;
+    segments_of[timestamps] = Runtime(r, clip_).segments.size();
+  }
   for (const char* output : {"txt", "srt", "vtt", "json"}) {
     TranscribeCliOptions o = Options();
+    o.audio = clip_;
     o.language = "en";
     o.output = output;
     Flushes buf;
     std::ostream out(&buf);
     std::ostringstream err;
     ASSERT_EQ(RunTranscribe(o, out, err), 0) << err.str();
-    runtime::TranscribeOptions r;
-    r.language = "en";
-    r.temperatures = {0.0f};
-    r.timestamps = std::string(output) == "srt" || std::string(output) == "vtt";  // subtitles: timestamps
-    const size_t segments = Runtime(r).segments.size();
-    ASSERT_GT(segments, 1u);
+    const size_t segments = segments_of[std::string(output) == "srt" || std::string(output) == "vtt"];
+    ASSERT_GT(segments, 1u) << output;
     if (std::string(output) == "json") {
       EXPECT_EQ(buf.syncs, 1) << output;  // written whole at the end
     } else {
