@@ -39,9 +39,14 @@ constexpr size_t kFixedSpecials = 8;
 
 }  // namespace
 
-std::string WhisperLanguageCode(std::string_view language) {
-  std::string lower(language);
+std::string AsciiLower(std::string_view text) {
+  std::string lower(text);
   for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  return lower;
+}
+
+std::string WhisperLanguageCode(std::string_view language) {
+  const std::string lower = AsciiLower(language);
   for (size_t k = 0; k < kWhisperMaxLanguages; ++k) {
     if (lower == kWhisperLanguageCodes[k] || lower == kWhisperLanguageNames[k]) return kWhisperLanguageCodes[k];
   }

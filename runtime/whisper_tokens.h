@@ -44,6 +44,8 @@ extern const char* const kWhisperLanguageNames[kWhisperMaxLanguages];
 // tokenizer.py's other names such as "castilian" or "mandarin"), as its code ("de");
 // empty when it is none of them. Whether a model has it: WhisperTokenIds::Language.
 std::string WhisperLanguageCode(std::string_view language);
+// ASCII A-Z lowered, other bytes kept (case-insensitive language names and flag words).
+std::string AsciiLower(std::string_view text);
 // <|0.00|> ... <|30.00|>: one per 0.02 s of a 30 s window.
 inline constexpr int32_t kWhisperTimestamps = 1501;
 inline constexpr double kWhisperTimestampSeconds = 0.02;

@@ -16,11 +16,7 @@ namespace edgeseq::runtime {
 namespace {
 
 // "", "auto" (any case): detect the language on the first window.
-bool DetectsLanguage(const TranscribeOptions& o) {
-  std::string lower = o.language;
-  for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  return lower.empty() || lower == "auto";
-}
+bool DetectsLanguage(const TranscribeOptions& o) { return o.language.empty() || AsciiLower(o.language) == "auto"; }
 
 constexpr size_t kHop = 160;           // samples per log-mel frame (HOP_LENGTH)
 constexpr double kSampleRate = 16000;  // SAMPLE_RATE

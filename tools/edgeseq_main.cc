@@ -28,7 +28,9 @@ int main(int argc, char** argv) {
     sub->add_option("--threads", gen.threads, "Threads for the matmuls (default: OMP_NUM_THREADS if set, else the physical cores)")
         ->check(CLI::Range(1, 1024));
     sub->add_flag("--skip-bad", gen.skip_bad,
-                  "A bad line gets a warning on stderr and an empty output line, instead of stopping");
+                  "A bad line gets a warning on stderr and an empty output line, instead of stopping (a "
+                  "model that reads words, e.g. the G2P model: only the bad word is left out, empty between "
+                  "the others' ' | ')");
     sub->add_option("--source-lang", gen.source_language,
                     "Multilingual models (mBART, M2M100, NLLB): the source text's language, as the model's "
                     "language token (en_XX, __en__, eng_Latn) or the code inside it when one matches (en, eng); "
@@ -176,8 +178,9 @@ int main(int argc, char** argv) {
       "Speech to text with a Whisper model converted with its tokenizer (edgeseq-convert --tgt-tokenizer\n"
       "tiktoken:FILE): AUDIO (WAV, FLAC, Ogg, Opus, MP3, ...; any rate, mixed to mono, resampled to 16 kHz)\n"
       "as openai-whisper's transcribe() does it: 30 s windows one after another, each decoded under\n"
-      "Whisper's rules, again at the next temperature when the text repeats itself (gzip ratio > 2.4) or\n"
-      "its average log-probability is below -1, the previous windows' text as the next one's prompt.\n"
+      "Whisper's rules, again at the next temperature when the text repeats itself (gzip ratio above\n"
+      "2.4 by default) or its average log-probability is low (below -1 by default), the previous\n"
+      "windows' text as the next one's prompt.\n"
       "Writes txt (default: one line per segment), srt, vtt or json on stdout (txt, srt and vtt segment by\n"
       "segment as each window is done) or to --output-file.\n"
       "A detected language is named on stderr. Errors: one line on stderr, exit status 1 (a bad flag: CLI\n"
@@ -210,7 +213,7 @@ int main(int argc, char** argv) {
                        "Each window without the previous windows' text as its prompt");
   transcribe->add_option("--compression-ratio-threshold", tr.compression_ratio_threshold,
                          "A window whose text's gzip compression ratio is above this is decoded again at the next "
-                         "temperature (none: never)")
+                         "temperature (0 or less, or none: never)")
       ->capture_default_str();
   transcribe->add_option("--logprob-threshold", tr.logprob_threshold,
                          "A window whose average token log-probability is below this is decoded again at the next "
@@ -218,7 +221,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   transcribe->add_option("--no-speech-threshold", tr.no_speech_threshold,
                          "A window whose <|nospeech|> probability is above this and whose average log-probability "
-                         "is below --logprob-threshold is taken as silence and skipped (none: never)")
+                         "is below --logprob-threshold (on the probability alone with --logprob-threshold none) is "
+                         "taken as silence and skipped (none: never)")
       ->capture_default_str();
   transcribe->add_option("--patience", tr.patience,
                          "Beam search: stop once beam x patience hypotheses have finished (Whisper's patience; > 0)")

@@ -388,7 +388,16 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
         } else if (word_mode) {
           for (std::string_view w : runtime::SplitWords(line)) {
             mine_texts.push_back(w);
-            mine.push_back(SourceIds(l, o, w, "generate", line_no, err));
+            try {
+              mine.push_back(SourceIds(l, o, w, "generate", line_no, err));
+            } catch (const runtime::Error& e) {
+              if (!o.skip_bad) throw;
+              // One word of several: only it is left out (an empty source, an
+              // empty pronunciation between the others' separators).
+              err << "edgeseq generate: warning: line " << line_no << ": '" << w << "': " << e.what()
+                  << " (skipped)\n";
+              mine.emplace_back();
+            }
           }
         } else {
           mine_texts.push_back(line);
@@ -402,7 +411,7 @@ int Generate(const GenerateCliOptions& o, LineReader& in, std::ostream& out, std
         for (auto& m : mine) sources.push_back(std::move(m));
       } catch (const runtime::Error& e) {
         if (!o.skip_bad) {
-          err << "edgeseq generate: line " << line_no << ": " << e.what() << "\n";
+          err << "edgeseq generate: line " << line_no << ": " << e.what() << " (--skip-bad goes on past such lines)\n";
           return 1;
         }
         err << "edgeseq generate: warning: line " << line_no << ": " << e.what() << " (skipped)\n";

@@ -19,6 +19,7 @@
 #include "runtime/error.h"
 #include "runtime/generator.h"
 #include "runtime/model.h"
+#include "runtime/whisper_tokens.h"
 #include "runtime/whisper_transcribe.h"
 #include "tools/transcript_format.h"
 
@@ -55,10 +56,6 @@ void WriteFileAtomically(const std::string& path, const std::string& text) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 // "a,b,,c" → {"a", "b", "", "c"}; "" → {""}.
 std::vector<std::string> SplitCommas(const std::string& text) {
   std::vector<std::string> items;
@@ -68,11 +65,6 @@ std::vector<std::string> SplitCommas(const std::string& text) {
   }
   items.push_back(text.substr(start));
   return items;
-}
-
-std::string Lower(std::string text) {
-  for (char& c : text) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  return text;
 }
 
 // The whole of `text` as a finite float.
@@ -101,7 +93,7 @@ bool ParseTemperatures(const std::vector<std::string>& entries, std::vector<floa
 }
 
 bool ParseThreshold(const std::string& text, const char* flag, float* value, std::string* error) {
-  if (Lower(text) == "none") {
+  if (runtime::AsciiLower(text) == "none") {
     *value = std::nanf("");
     return true;
   }
@@ -114,7 +106,7 @@ bool ParseThreshold(const std::string& text, const char* flag, float* value, std
 
 bool ParseSuppressTokens(const std::string& text, std::vector<int32_t>* ids, std::string* error) {
   ids->clear();
-  if (text.empty() || Lower(text) == "none") return true;
+  if (text.empty() || runtime::AsciiLower(text) == "none") return true;
   for (const std::string& item : SplitCommas(text)) {
     char* end = nullptr;
     errno = 0;
@@ -128,61 +120,66 @@ bool ParseSuppressTokens(const std::string& text, std::vector<int32_t>* ids, std
   return true;
 }
 
-int RunTranscribe(const TranscribeCliOptions& o, std::ostream& out, std::ostream& err) {
-  const char* const kPrefix = "edgeseq transcribe: ";
+bool RuntimeOptions(const TranscribeCliOptions& o, runtime::TranscribeOptions* out, TranscriptFormat* format,
+                    std::string* error) {
   runtime::TranscribeOptions t;
-  t.language = o.language == "auto" ? std::string() : o.language;
+  t.language = o.language;  // the runtime reads codes, names and "auto" in any case
   if (o.task == "transcribe") {
     t.task = runtime::WhisperTask::kTranscribe;
   } else if (o.task == "translate") {
     t.task = runtime::WhisperTask::kTranslate;
   } else {
-    err << kPrefix << "--task must be transcribe or translate, not '" << o.task << "'\n";
-    return 1;
+    *error = "--task must be transcribe or translate, not '" + o.task + "'";
+    return false;
   }
-  TranscriptFormat format;
-  if (!ParseTranscriptFormat(o.output, &format)) {
-    err << kPrefix << "--output must be txt, srt, vtt or json, not '" << o.output << "'\n";
-    return 1;
+  if (!ParseTranscriptFormat(o.output, format)) {
+    *error = "--output must be txt, srt, vtt or json, not '" + o.output + "'";
+    return false;
   }
   // Subtitles need times: srt and vtt decode with timestamps.
-  t.timestamps = o.timestamps || format == TranscriptFormat::kSrt || format == TranscriptFormat::kVtt;
+  t.timestamps = o.timestamps || *format == TranscriptFormat::kSrt || *format == TranscriptFormat::kVtt;
   if (o.beam == 0 || o.best_of == 0) {
-    err << kPrefix << (o.beam == 0 ? "--beam" : "--best-of") << " must be at least 1\n";
-    return 1;
+    *error = std::string(o.beam == 0 ? "--beam" : "--best-of") + " must be at least 1";
+    return false;
   }
   t.beam_size = o.beam;
   t.best_of = o.best_of;
-  std::string error;
-  if (!o.temperatures.empty()) {
-    if (!ParseTemperatures(o.temperatures, &t.temperatures, &error)) {
-      err << kPrefix << error << "\n";
-      return 1;
-    }
-  }
+  if (!o.temperatures.empty() && !ParseTemperatures(o.temperatures, &t.temperatures, error)) return false;
   if (o.no_fallback) t.temperatures.resize(1);
   t.initial_prompt = o.initial_prompt;
   t.condition_on_previous_text = o.condition_on_previous_text;
   t.seed = o.seed;
   if (!ParseThreshold(o.compression_ratio_threshold, "--compression-ratio-threshold", &t.compression_ratio_threshold,
-                      &error) ||
-      !ParseThreshold(o.logprob_threshold, "--logprob-threshold", &t.logprob_threshold, &error) ||
-      !ParseThreshold(o.no_speech_threshold, "--no-speech-threshold", &t.no_speech_threshold, &error) ||
-      !ParseSuppressTokens(o.suppress_tokens, &t.suppress_tokens, &error)) {
-    err << kPrefix << error << "\n";
-    return 1;
+                      error) ||
+      !ParseThreshold(o.logprob_threshold, "--logprob-threshold", &t.logprob_threshold, error) ||
+      !ParseThreshold(o.no_speech_threshold, "--no-speech-threshold", &t.no_speech_threshold, error) ||
+      !ParseSuppressTokens(o.suppress_tokens, &t.suppress_tokens, error)) {
+    return false;
   }
   if (!(o.patience > 0.0f) || !std::isfinite(o.patience)) {
-    err << kPrefix << "--patience must be a number > 0\n";
-    return 1;
+    *error = "--patience must be a number > 0";
+    return false;
   }
   if (!(o.max_initial_timestamp >= 0.0f) || !std::isfinite(o.max_initial_timestamp)) {
-    err << kPrefix << "--max-initial-timestamp must be a number of seconds >= 0\n";
-    return 1;
+    *error = "--max-initial-timestamp must be a number of seconds >= 0";
+    return false;
   }
   t.patience = o.patience;
   t.suppress_blank = !o.no_suppress_blank;
   t.max_initial_timestamp = o.max_initial_timestamp;
+  *out = std::move(t);
+  return true;
+}
+
+int RunTranscribe(const TranscribeCliOptions& o, std::ostream& out, std::ostream& err) {
+  const char* const kPrefix = "edgeseq transcribe: ";
+  runtime::TranscribeOptions t;
+  TranscriptFormat format;
+  std::string error;
+  if (!RuntimeOptions(o, &t, &format, &error)) {
+    err << kPrefix << error << "\n";
+    return 1;
+  }
   try {
     ops::SetThreads(o.threads);
     const auto model = runtime::Model::Load(o.model);

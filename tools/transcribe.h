@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "runtime/whisper_transcribe.h"
+#include "tools/transcript_format.h"
+
 namespace edgeseq::tools {
 
 struct TranscribeCliOptions {
@@ -40,6 +43,13 @@ struct TranscribeCliOptions {
   int threads = 0;             // 0: leave OpenMP's default
   uint64_t seed = 0;
 };
+
+// The runtime's options and the output format for these command-line
+// options (every flag checked); false with *error (one line, naming the
+// flag) for a bad one. A language is passed on as given (the runtime reads
+// codes and names; an unknown one fails there).
+bool RuntimeOptions(const TranscribeCliOptions& o, runtime::TranscribeOptions* options, TranscriptFormat* format,
+                    std::string* error);
 
 // Transcribes o.audio and writes it in o.output's format to `out` (txt, srt
 // and vtt segment by segment as each window is done; json at the end), or to

@@ -100,7 +100,14 @@ bad "3d" "line 1: '3' is not in the model's vocabulary"
 printf 'hello\n3d\nworld\n' | run "$edgeseq" generate -m "$tmp/g2p-int8.esq" --skip-bad > "$tmp/out.txt" 2> "$tmp/err.txt"
 check "--skip-bad: a digit's line is empty, the others pronounced" '[ $? -eq 0 ] && [ "$(wc -l < "$tmp/out.txt")" -eq 3 ] &&
   [ -n "$(sed -n 1p "$tmp/out.txt")" ] && [ -z "$(sed -n 2p "$tmp/out.txt")" ] && [ -n "$(sed -n 3p "$tmp/out.txt")" ] &&
-  [ "$(cat "$tmp/err.txt")" = "edgeseq generate: warning: line 2: '"'3'"' is not in the model'"'"'s vocabulary (which has no unknown token to read it as) (skipped)" ]'
+  [ "$(cat "$tmp/err.txt")" = "edgeseq generate: warning: line 2: '"'3d'"': '"'3'"' is not in the model'"'"'s vocabulary (which has no unknown token to read it as) (skipped)" ]'
+# Several words on a line: only the bad one is left out (empty between the separators).
+printf 'hello 3d world\n' | run "$edgeseq" generate -m "$tmp/g2p-int8.esq" --skip-bad > "$tmp/out.txt" 2> "$tmp/err.txt"
+check "--skip-bad: a bad word of several is left out alone" '[ $? -eq 0 ] &&
+  [ "$(cat "$tmp/out.txt")" = "$(sed -n 1p "$tmp/out.txt" | cut -d"|" -f1)|  |$(sed -n 1p "$tmp/out.txt" | cut -d"|" -f3)" ] &&
+  [ "$(cut -d"|" -f1 "$tmp/out.txt")" = "$(printf "hello\n" | run "$edgeseq" generate -m "$tmp/g2p-int8.esq") " ] &&
+  [ "$(cut -d"|" -f3 "$tmp/out.txt")" = " $(printf "world\n" | run "$edgeseq" generate -m "$tmp/g2p-int8.esq")" ] &&
+  grep -qF "line 1: '"'3d'"': '"'3'"' is not in the model" "$tmp/err.txt" && [ "$(wc -l < "$tmp/err.txt")" -eq 1 ]'
 # The build's default model and the main job convert with the same flags.
 if [ -f "$build/g2p-default.esq" ]; then
   printf '3d\n' | run "$edgeseq" generate -m "$build/g2p-default.esq" > /dev/null 2> "$tmp/err.txt"

@@ -221,6 +221,76 @@ TEST_F(TranscribeCli, OptionsReachTheRuntime) {
   EXPECT_EQ(Cli(o).out, none);
 }
 
+// Every flag lands in its runtime field (the random model's output does not
+// move with each of them, so this is checked on the options themselves).
+TEST(TranscribeCliOptions, EachFlagSetsItsRuntimeField) {
+  TranscribeCliOptions o;
+  runtime::TranscribeOptions t;
+  TranscriptFormat format;
+  std::string error;
+  ASSERT_TRUE(RuntimeOptions(o, &t, &format, &error)) << error;
+  const runtime::TranscribeOptions d;  // the CLI's defaults are the runtime's (Whisper's)
+  EXPECT_EQ(t.language, d.language);
+  EXPECT_EQ(t.temperatures, d.temperatures);
+  EXPECT_EQ(t.compression_ratio_threshold, d.compression_ratio_threshold);
+  EXPECT_EQ(t.logprob_threshold, d.logprob_threshold);
+  EXPECT_EQ(t.no_speech_threshold, d.no_speech_threshold);
+  EXPECT_EQ(t.patience, d.patience);
+  EXPECT_EQ(t.suppress_tokens, d.suppress_tokens);
+  EXPECT_EQ(t.suppress_blank, d.suppress_blank);
+  EXPECT_EQ(t.max_initial_timestamp, d.max_initial_timestamp);
+  EXPECT_EQ(t.beam_size, d.beam_size);
+  EXPECT_EQ(t.best_of, d.best_of);
+  EXPECT_EQ(t.timestamps, d.timestamps);
+  EXPECT_EQ(t.condition_on_previous_text, d.condition_on_previous_text);
+  EXPECT_EQ(format, TranscriptFormat::kTxt);
+
+  o.language = "German";
+  o.task = "translate";
+  o.beam = 3;
+  o.best_of = 2;
+  o.temperatures = {"0,0.5"};
+  o.initial_prompt = "names";
+  o.condition_on_previous_text = false;
+  o.seed = 9;
+  o.compression_ratio_threshold = "1.75";
+  o.logprob_threshold = "-2.5";
+  o.no_speech_threshold = "0.25";
+  o.patience = 1.5f;
+  o.suppress_tokens = "-1,220";
+  o.no_suppress_blank = true;
+  o.max_initial_timestamp = 0.5f;
+  o.output = "srt";
+  ASSERT_TRUE(RuntimeOptions(o, &t, &format, &error)) << error;
+  EXPECT_EQ(t.language, "German");  // resolved by the runtime (LanguageByCodeOrName)
+  EXPECT_EQ(t.task, runtime::WhisperTask::kTranslate);
+  EXPECT_EQ(t.beam_size, 3u);
+  EXPECT_EQ(t.best_of, 2u);
+  EXPECT_EQ(t.temperatures, (std::vector<float>{0.0f, 0.5f}));
+  EXPECT_EQ(t.initial_prompt, "names");
+  EXPECT_FALSE(t.condition_on_previous_text);
+  EXPECT_EQ(t.seed, 9u);
+  EXPECT_EQ(t.compression_ratio_threshold, 1.75f);
+  EXPECT_EQ(t.logprob_threshold, -2.5f);
+  EXPECT_EQ(t.no_speech_threshold, 0.25f);
+  EXPECT_EQ(t.patience, 1.5f);
+  EXPECT_EQ(t.suppress_tokens, (std::vector<int32_t>{-1, 220}));
+  EXPECT_FALSE(t.suppress_blank);
+  EXPECT_EQ(t.max_initial_timestamp, 0.5);
+  EXPECT_EQ(format, TranscriptFormat::kSrt);
+  EXPECT_TRUE(t.timestamps);  // subtitles decode with timestamps
+
+  o.no_fallback = true;
+  o.compression_ratio_threshold = o.logprob_threshold = o.no_speech_threshold = "none";
+  o.suppress_tokens = "none";
+  ASSERT_TRUE(RuntimeOptions(o, &t, &format, &error)) << error;
+  EXPECT_EQ(t.temperatures, (std::vector<float>{0.0f}));
+  EXPECT_TRUE(std::isnan(t.compression_ratio_threshold));
+  EXPECT_TRUE(std::isnan(t.logprob_threshold));
+  EXPECT_TRUE(std::isnan(t.no_speech_threshold));
+  EXPECT_TRUE(t.suppress_tokens.empty());
+}
+
 // --language takes Whisper's codes and names in any case, as transcribe.py
 // does (tokenizer.py's LANGUAGES and TO_LANGUAGE_CODE).
 TEST_F(TranscribeCli, LanguageByCodeOrName) {
