@@ -3,8 +3,12 @@
 Seq2SeqTransformer (the layout `edgeseq-convert --arch torch-transformer`
 reads) on the CMU dictionary, characters in, phones with stress out.
 
-    OMP_NUM_THREADS=1 /usr/bin/python3 examples/g2p/train.py --size base --epochs 80
-    /usr/bin/python3 examples/g2p/train.py --release      # copy the result into examples/g2p/
+The committed model, in two phases (README, "The default model"):
+
+    OMP_NUM_THREADS=1 /usr/bin/python3 examples/g2p/train.py --size base --epochs 73 --work W1
+    OMP_NUM_THREADS=1 /usr/bin/python3 examples/g2p/train.py --size base --work W2 \
+        --init W1/epoch-073.pt --schedule cosine --lr 2e-4 --warmup 100 --epochs 10
+    /usr/bin/python3 examples/g2p/train.py --work W2 --release   # copy the result into examples/g2p/
 
 Needs Debian's python3-torch and festlex-cmu; install libopenblas0-openmp
 too, or PyTorch uses the reference BLAS and trains several times slower.
