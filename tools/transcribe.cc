@@ -192,26 +192,18 @@ int RunTranscribe(const TranscribeCliOptions& o, std::ostream& out, std::ostream
     limits.max_beam = std::max<size_t>(1, o.beam);
     limits.max_target = loaders::DecoderPositions(model->config());
     runtime::Generator gen(model, limits);
-    // To stdout, txt/srt/vtt go out segment by segment: the transcript so far
-    // is formatted again and what was not written yet is written (these
-    // formats only ever append), so the stream equals the whole at the end.
+    // To stdout, txt/srt/vtt go out segment by segment as each window
+    // finishes (these formats only ever append a segment), so the stream
+    // equals FormatTranscript of the whole at the end.
     const bool stream = o.output_file.empty() && format != TranscriptFormat::kJson;
-    runtime::Transcript so_far;
-    std::string written;
-    auto write_new = [&](const runtime::Transcript& whole) {
-      const std::string text = FormatTranscript(whole, format, t.timestamps);
-      if (text.compare(0, written.size(), written) != 0) {
-        throw std::logic_error("the transcript changed a segment already written");
-      }
-      out << std::string_view(text).substr(written.size());
-      out.flush();
-      written = text;
-    };
+    size_t streamed = 0;
     runtime::SegmentCallback on_segment;
     if (stream) {
       on_segment = [&](const runtime::TranscriptSegment& s) {
-        so_far.segments.push_back(s);
-        write_new(so_far);
+        if (streamed == 0) out << FormatHeader(format);
+        out << FormatSegment(s, streamed, format, t.timestamps);
+        out.flush();
+        ++streamed;
         return true;
       };
     }
@@ -228,7 +220,13 @@ int RunTranscribe(const TranscribeCliOptions& o, std::ostream& out, std::ostream
       }
     }
     if (stream) {
-      write_new(r);  // an empty transcript's format (vtt's header) or nothing
+      if (r.segments.size() != streamed) {
+        throw std::logic_error("the transcript has another number of segments than were written");
+      }
+      if (streamed == 0) {
+        out << FormatHeader(format);  // an empty transcript: vtt's header or nothing
+        out.flush();
+      }
     } else if (o.output_file.empty()) {
       out << FormatTranscript(r, format, t.timestamps);
       out.flush();

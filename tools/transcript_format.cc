@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 
 namespace edgeseq::tools {
@@ -66,35 +67,42 @@ std::string FormatTimestamp(double seconds, bool always_include_hours, char deci
   return buf;
 }
 
+std::string FormatHeader(TranscriptFormat format) { return format == TranscriptFormat::kVtt ? "WEBVTT\n\n" : ""; }
+
+std::string FormatSegment(const runtime::TranscriptSegment& s, size_t index, TranscriptFormat format,
+                          bool timestamps) {
+  switch (format) {
+    case TranscriptFormat::kTxt:
+      if (timestamps) return "[" + FormatTimestamp(s.start) + " --> " + FormatTimestamp(s.end) + "] " + s.text + "\n";
+      return Trim(s.text) + "\n";
+    case TranscriptFormat::kSrt:
+      return std::to_string(index + 1) + "\n" + FormatTimestamp(s.start, true, ',') + " --> " +
+             FormatTimestamp(s.end, true, ',') + "\n" + CueText(s.text) + "\n\n";
+    case TranscriptFormat::kVtt:
+      return FormatTimestamp(s.start) + " --> " + FormatTimestamp(s.end) + "\n" + CueText(s.text) + "\n\n";
+    case TranscriptFormat::kJson:
+      break;
+  }
+  throw std::invalid_argument("FormatSegment: JSON is written whole, not segment by segment");
+}
+
+namespace {
+
+std::string FormatSegments(const runtime::Transcript& t, TranscriptFormat format, bool timestamps) {
+  std::string out = FormatHeader(format);
+  for (size_t i = 0; i < t.segments.size(); ++i) out += FormatSegment(t.segments[i], i, format, timestamps);
+  return out;
+}
+
+}  // namespace
+
 std::string FormatTxt(const runtime::Transcript& t, bool timestamps) {
-  std::string out;
-  for (const auto& s : t.segments) {
-    if (timestamps) {
-      out += "[" + FormatTimestamp(s.start) + " --> " + FormatTimestamp(s.end) + "] " + s.text + "\n";
-    } else {
-      out += Trim(s.text) + "\n";
-    }
-  }
-  return out;
+  return FormatSegments(t, TranscriptFormat::kTxt, timestamps);
 }
 
-std::string FormatSrt(const runtime::Transcript& t) {
-  std::string out;
-  for (size_t i = 0; i < t.segments.size(); ++i) {
-    const auto& s = t.segments[i];
-    out += std::to_string(i + 1) + "\n" + FormatTimestamp(s.start, true, ',') + " --> " +
-           FormatTimestamp(s.end, true, ',') + "\n" + CueText(s.text) + "\n\n";
-  }
-  return out;
-}
+std::string FormatSrt(const runtime::Transcript& t) { return FormatSegments(t, TranscriptFormat::kSrt, false); }
 
-std::string FormatVtt(const runtime::Transcript& t) {
-  std::string out = "WEBVTT\n\n";
-  for (const auto& s : t.segments) {
-    out += FormatTimestamp(s.start) + " --> " + FormatTimestamp(s.end) + "\n" + CueText(s.text) + "\n\n";
-  }
-  return out;
-}
+std::string FormatVtt(const runtime::Transcript& t) { return FormatSegments(t, TranscriptFormat::kVtt, false); }
 
 std::string FormatJson(const runtime::Transcript& t) {
   nlohmann::ordered_json segments = nlohmann::ordered_json::array();

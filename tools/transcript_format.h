@@ -44,4 +44,13 @@ std::string FormatJson(const runtime::Transcript& t);
 
 std::string FormatTranscript(const runtime::Transcript& t, TranscriptFormat format, bool timestamps);
 
+// The pieces of txt, srt and vtt, for writing a transcript as it grows: the
+// header (vtt's "WEBVTT" and a blank line; empty for the others), then each
+// segment (`index` 0-based: srt numbers its cues from it) as the formats
+// above write it. The concatenation equals FormatTranscript. JSON is written
+// whole: FormatSegment throws std::invalid_argument for it.
+std::string FormatHeader(TranscriptFormat format);
+std::string FormatSegment(const runtime::TranscriptSegment& s, size_t index, TranscriptFormat format,
+                          bool timestamps);
+
 }  // namespace edgeseq::tools

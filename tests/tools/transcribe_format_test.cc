@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 
 #include "tools/transcript_format.h"
@@ -84,6 +85,22 @@ TEST(TranscriptFormat, Vtt) {
             "00:05.000 --> 00:07.820\nask not.\n\n"
             "01:02:05.500 --> 01:02:07.000\nx->y\n\n");
   EXPECT_EQ(FormatVtt({}), "WEBVTT\n\n");
+}
+
+// What the CLI streams, one segment at a time, is the whole transcript's text.
+TEST(TranscriptFormat, HeaderAndSegmentsMakeTheWhole) {
+  runtime::Transcript t = Two();
+  t.segments.push_back(Seg(3725.5, 3727, " x-->y"));
+  for (const auto format : {TranscriptFormat::kTxt, TranscriptFormat::kSrt, TranscriptFormat::kVtt}) {
+    for (const bool timestamps : {false, true}) {
+      std::string pieces = FormatHeader(format);
+      for (size_t i = 0; i < t.segments.size(); ++i) pieces += FormatSegment(t.segments[i], i, format, timestamps);
+      EXPECT_EQ(pieces, FormatTranscript(t, format, timestamps)) << static_cast<int>(format) << " " << timestamps;
+    }
+  }
+  EXPECT_EQ(FormatHeader(TranscriptFormat::kTxt), "");
+  EXPECT_EQ(FormatHeader(TranscriptFormat::kVtt), "WEBVTT\n\n");
+  EXPECT_THROW(FormatSegment(t.segments[0], 0, TranscriptFormat::kJson, false), std::invalid_argument);
 }
 
 TEST(TranscriptFormat, JsonAsWhispersResult) {
