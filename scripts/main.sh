@@ -17,11 +17,8 @@ EDGESEQ_TARGETS="edgeseq_cli edgeseq-convert edgeseq-selfcheck" scripts/build.sh
 echo
 build/tools/edgeseq-selfcheck | sed -n '1,7p'
 echo
-build/tools/edgeseq-convert examples/g2p/g2p.pth -o build/g2p.esq --arch torch-transformer --heads 4 \
-  --pad 1 --bos 2 --eos 3 --unk 0 --src-unk -1 --quantize int8 \
-  --src-vocab examples/g2p/letters.txt --src-tokenizer chars \
-  --tgt-vocab examples/g2p/phones.txt --tgt-tokenizer whitespace \
-  --src-prefix none --src-suffix none --src-normalize lowercase-join -q
+build/tools/edgeseq-convert examples/g2p/g2p.pth -o build/g2p.esq --config examples/g2p/convert.toml \
+  --quantize int8 --src-vocab examples/g2p/letters.txt --tgt-vocab examples/g2p/phones.txt -q
 echo "converted examples/g2p/g2p.pth -> build/g2p.esq ($(stat -c %s build/g2p.esq) bytes, int8)"
 if [ $# -gt 0 ]; then words="$*"; else words="hello world edge device speech synthesis pronunciation don't"; fi
 echo "$words" | tr ' ' '\n' > build/g2p-words.txt

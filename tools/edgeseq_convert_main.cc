@@ -107,6 +107,13 @@ int main(int argc, char** argv) {
                "not use");
   bool quiet = false;
   app.add_flag("-q,--quiet", quiet, "No settings summary, no per-tensor report, no progress bar");
+  // A model's conventions written once, for every conversion of it (e.g.
+  // examples/g2p/convert.toml): CLI11's config file, flags as TOML keys.
+  app.set_config("--config", "",
+                 "Read flags from a TOML file, one per line as NAME = VALUE without the dashes (heads = 4, "
+                 "src-normalize = \"lowercase-join\", quiet = true); a flag given on the command line wins; an "
+                 "unknown name is an error; relative paths are read from the current directory");
+  app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt name must not pass unread
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -40,6 +40,9 @@ refuses() {
 }
 
 # Settings: from the file, a flag, or refused.
+printf 'heads = 4\nhaeds = 2\n' > "$tmp/misspelt.toml"
+refuses "--config: a misspelt name" "haeds" "$fx/user_state_dict.pth" --config "$tmp/misspelt.toml" $ids
+refuses "--config: a missing file" "no-such.toml" "$fx/user_state_dict.pth" --config "$tmp/no-such.toml" $ids
 refuses "flag contradicts the file" "--heads 2 contradicts the checkpoint" "$fx/user_whole.pth" --heads 2 $ids
 refuses "eps contradicts the file" "--eps 1e-05 contradicts" "$fx/user_whole.pth" --eps 1e-5 $ids
 refuses "post-norm contradicts the file" "--norm-first false contradicts" "$fx/user_whole.pth" --post-norm $ids

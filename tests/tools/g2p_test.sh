@@ -28,10 +28,8 @@ if ! head -1 "$expected" | grep -q "$digest"; then
   exit 1
 fi
 for q in f32 int8; do
-  run "$convert" "$g2p/g2p.pth" -o "$tmp/g2p-$q.esq" --arch torch-transformer --heads 4 \
-    --pad 1 --bos 2 --eos 3 --unk 0 --src-unk -1 --quantize "$q" \
-    --src-vocab "$g2p/letters.txt" --src-tokenizer chars --tgt-vocab "$g2p/phones.txt" --tgt-tokenizer whitespace \
-    --src-prefix none --src-suffix none --src-normalize lowercase-join -q
+  run "$convert" "$g2p/g2p.pth" -o "$tmp/g2p-$q.esq" --config "$g2p/convert.toml" --quantize "$q" \
+    --src-vocab "$g2p/letters.txt" --tgt-vocab "$g2p/phones.txt" -q
   check "convert $q" '[ $? -eq 0 ]'
 done
 tail -n +2 "$expected" | cut -f1 > "$tmp/words.txt"
@@ -112,15 +110,16 @@ check "--skip-bad: a bad word of several is left out alone" '[ $? -eq 0 ] &&
 if [ -f "$build/g2p-default.esq" ]; then
   printf '3d\n' | run "$edgeseq" generate -m "$build/g2p-default.esq" > /dev/null 2> "$tmp/err.txt"
   check "the build's default model refuses digits" '[ $? -eq 1 ] && grep -qF "'"'3'"' is not in the model" "$tmp/err.txt"'
+  check "the build's default model is this test's int8 conversion, byte for byte" 'cmp -s "$build/g2p-default.esq" "$tmp/g2p-int8.esq"'
 fi
-check "the main job converts with --src-unk -1 and pronounces with --skip-bad" \
-  'grep -q -- "--src-unk -1" "$src/scripts/main.sh" && grep -q -- "--skip-bad" "$src/scripts/main.sh"'
+check "the main job converts with examples/g2p/convert.toml and pronounces with --skip-bad" \
+  'grep -q -- "--config examples/g2p/convert.toml" "$src/scripts/main.sh" && grep -q -- "--skip-bad" "$src/scripts/main.sh"'
+check "convert.toml gives the model no source unknown id" 'grep -qx "src-unk = -1" "$g2p/convert.toml"'
 
 # With an unknown id (--unk 0, as a user may convert it): read as <unk>
 # (id 0), one warning line each naming the input line and the character.
-run "$convert" "$g2p/g2p.pth" -o "$tmp/g2p-unk.esq" --arch torch-transformer --heads 4 --pad 1 --bos 2 --eos 3 --unk 0 --quantize int8 \
-  --src-vocab "$g2p/letters.txt" --src-tokenizer chars --tgt-vocab "$g2p/phones.txt" --tgt-tokenizer whitespace \
-  --src-prefix none --src-suffix none --src-normalize lowercase-join -q
+run "$convert" "$g2p/g2p.pth" -o "$tmp/g2p-unk.esq" --config "$g2p/convert.toml" --src-unk 0 --quantize int8 \
+  --src-vocab "$g2p/letters.txt" --tgt-vocab "$g2p/phones.txt" -q
 unk() {  # unk INPUT CHARACTER...
   printf '%s\n' "$1" | run "$edgeseq" generate -m "$tmp/g2p-unk.esq" > "$tmp/out.txt" 2> "$tmp/err.txt"
   local rc=$? word="$1"; shift

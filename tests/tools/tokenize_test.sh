@@ -16,10 +16,8 @@ check() {  # check NAME CONDITION...
   if eval "${@:2}"; then passes=$((passes + 1)); else echo "FAILED: $1"; fails=$((fails + 1)); fi
 }
 
-run "$convert" "$g2p/g2p.pth" -o "$tmp/g2p.esq" --arch torch-transformer --heads 4 \
-  --pad 1 --bos 2 --eos 3 --unk 0 --quantize int8 \
-  --src-vocab "$g2p/letters.txt" --src-tokenizer chars --tgt-vocab "$g2p/phones.txt" --tgt-tokenizer whitespace \
-  --src-prefix none --src-suffix none --src-normalize lowercase-join -q
+run "$convert" "$g2p/g2p.pth" -o "$tmp/g2p.esq" --config "$g2p/convert.toml" --src-unk 0 --quantize int8 \
+  --src-vocab "$g2p/letters.txt" --tgt-vocab "$g2p/phones.txt" -q
 check "convert" '[ $? -eq 0 ]'
 m="$tmp/g2p.esq"
 
