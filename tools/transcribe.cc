@@ -12,7 +12,6 @@
 #include <cmath>
 #include <ostream>
 #include <stdexcept>
-#include <string_view>
 
 #include "loaders/esq_format.h"
 #include "ops/threads.h"
