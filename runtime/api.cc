@@ -332,10 +332,24 @@ Transcript FromRuntime(runtime::Transcript&& t, const runtime::WhisperTokenIds& 
   return out;
 }
 
-// The caller's callback for the runtime's segments (none: none).
+LanguageGuess FromRuntime(const runtime::WhisperLanguageGuess& g, const runtime::WhisperTokenIds& ids) {
+  LanguageGuess out;
+  out.language = g.code;
+  out.probs = LanguageProbs(ids, g.probs);
+  for (const auto& [code, p] : out.probs) {
+    if (code == g.code) out.probability = p;
+  }
+  return out;
+}
+
+// The caller's callbacks for the runtime's segments and language (none: none).
 runtime::SegmentCallback Callback(const SegmentCallback& on_segment) {
   if (!on_segment) return {};
   return [&on_segment](const runtime::TranscriptSegment& s) { return on_segment(FromRuntime(s)); };
+}
+runtime::LanguageCallback Callback(const LanguageCallback& on_language, const runtime::WhisperTokenIds& ids) {
+  if (!on_language) return {};
+  return [&on_language, &ids](const runtime::WhisperLanguageGuess& g) { return on_language(FromRuntime(g, ids)); };
 }
 
 }  // namespace
@@ -350,19 +364,23 @@ const runtime::WhisperTranscriber& Generator::Whisper() {
 }
 
 Transcript Generator::Transcribe(const float* pcm, size_t n, const TranscribeOptions& options,
-                                 const SegmentCallback& on_segment) {
+                                 const SegmentCallback& on_segment, const LanguageCallback& on_language) {
   return Translate([&] {
     const runtime::WhisperTranscriber& t = Whisper();
     if (!pcm && n) throw runtime::Error(runtime::ErrorKind::kInput, "pcm is null");
-    return FromRuntime(t.Transcribe(*impl_, pcm, n, ToRuntime(options), Callback(on_segment)), t.ids());
+    return FromRuntime(t.Transcribe(*impl_, pcm, n, ToRuntime(options), Callback(on_segment),
+                                    Callback(on_language, t.ids())),
+                       t.ids());
   });
 }
 
 Transcript Generator::TranscribeFile(const std::string& path, const TranscribeOptions& options,
-                                     const SegmentCallback& on_segment) {
+                                     const SegmentCallback& on_segment, const LanguageCallback& on_language) {
   return Translate([&] {
     const runtime::WhisperTranscriber& t = Whisper();
-    return FromRuntime(t.TranscribeFile(*impl_, path, ToRuntime(options), Callback(on_segment)), t.ids());
+    return FromRuntime(t.TranscribeFile(*impl_, path, ToRuntime(options), Callback(on_segment),
+                                        Callback(on_language, t.ids())),
+                       t.ids());
   });
 }
 
@@ -370,14 +388,7 @@ LanguageGuess Generator::DetectLanguage(const float* pcm, size_t n) {
   return Translate([&] {
     const runtime::WhisperTranscriber& t = Whisper();
     if (!pcm && n) throw runtime::Error(runtime::ErrorKind::kInput, "pcm is null");
-    const runtime::WhisperLanguageGuess g = t.DetectLanguage(*impl_, pcm, n);
-    LanguageGuess out;
-    out.language = g.code;
-    out.probs = LanguageProbs(t.ids(), g.probs);
-    for (const auto& [code, p] : out.probs) {
-      if (code == g.code) out.probability = p;
-    }
-    return out;
+    return FromRuntime(t.DetectLanguage(*impl_, pcm, n), t.ids());
   });
 }
 

@@ -777,6 +777,8 @@ edgeseq_transcribe_params DefaultTranscribeParams() {
   p.seed = d.seed;
   p.on_segment = nullptr;
   p.on_segment_user_data = nullptr;
+  p.on_language = nullptr;
+  p.on_language_user_data = nullptr;
   return p;
 }
 
@@ -842,6 +844,13 @@ edgeseq::SegmentCallback SegmentCallbackOf(const edgeseq_transcribe_params& p) {
   };
 }
 
+edgeseq::LanguageCallback LanguageCallbackOf(const edgeseq_transcribe_params& p) {
+  if (!p.on_language) return {};
+  const edgeseq_language_callback cb = p.on_language;
+  void* user = p.on_language_user_data;
+  return [cb, user](const edgeseq::LanguageGuess& g) { return cb(g.language.c_str(), g.probability, user) == 0; };
+}
+
 edgeseq_transcript* ToTranscript(edgeseq::Transcript&& t) {
   auto r = std::make_unique<edgeseq_transcript>();
   r->transcript = std::move(t);
@@ -869,7 +878,8 @@ edgeseq_status edgeseq_transcribe(edgeseq_generator* g, const float* pcm, size_t
   return Guard(fn, [&] {
     const edgeseq_transcribe_params p =
         ReadSized(params, DefaultTranscribeParams(), "edgeseq_transcribe_params");
-    *out = ToTranscript(g->generator.Transcribe(pcm, n_samples, TranscribeOptionsOf(p), SegmentCallbackOf(p)));
+    *out = ToTranscript(g->generator.Transcribe(pcm, n_samples, TranscribeOptionsOf(p), SegmentCallbackOf(p),
+                                                   LanguageCallbackOf(p)));
   });
 }
 
@@ -883,7 +893,8 @@ edgeseq_status edgeseq_transcribe_file(edgeseq_generator* g, const char* path,
   return Guard(fn, [&] {
     const edgeseq_transcribe_params p =
         ReadSized(params, DefaultTranscribeParams(), "edgeseq_transcribe_params");
-    *out = ToTranscript(g->generator.TranscribeFile(path, TranscribeOptionsOf(p), SegmentCallbackOf(p)));
+    *out = ToTranscript(g->generator.TranscribeFile(path, TranscribeOptionsOf(p), SegmentCallbackOf(p),
+                                                       LanguageCallbackOf(p)));
   });
 }
 

@@ -337,7 +337,8 @@ WhisperLanguageGuess WhisperTranscriber::DetectLanguage(Generator& generator, co
 }
 
 Transcript WhisperTranscriber::Transcribe(Generator& generator, const float* pcm, size_t n,
-                                          const TranscribeOptions& o, const SegmentCallback& on_segment) const {
+                                          const TranscribeOptions& o, const SegmentCallback& on_segment,
+                                          const LanguageCallback& on_language) const {
   Check(generator, o);
   // Resolved once per call (bad suppress ids or max_initial_timestamp refused before any decoding).
   const std::shared_ptr<const WhisperLogitFilters> filters = Filters(o);
@@ -352,12 +353,14 @@ Transcript WhisperTranscriber::Transcribe(Generator& generator, const float* pcm
       // pad_or_trim(mel): the first window, padding included.
       WhisperLanguageGuess guess = DetectOnWindow(generator, ids_, Window(mel, frames, 0, frames));
       language = guess.code;
+      if (on_language && !on_language(guess)) out.stopped = true;
       out.language_probs = std::move(guess.probs);
     } else {
       language = WhisperLanguageCode(o.language);  // "German" or "DE" -> "de"
     }
   }
   out.language = language;
+  if (out.stopped) return out;
 
   std::vector<int32_t> all_tokens;
   size_t prompt_reset_since = 0;
@@ -441,10 +444,10 @@ Transcript WhisperTranscriber::Transcribe(Generator& generator, const float* pcm
 }
 
 Transcript WhisperTranscriber::TranscribeFile(Generator& generator, const std::string& path,
-                                              const TranscribeOptions& options,
-                                              const SegmentCallback& on_segment) const {
+                                              const TranscribeOptions& options, const SegmentCallback& on_segment,
+                                              const LanguageCallback& on_language) const {
   const std::vector<float> pcm = audio::DecodeAudioFile(path);
-  return Transcribe(generator, pcm.data(), pcm.size(), options, on_segment);
+  return Transcribe(generator, pcm.data(), pcm.size(), options, on_segment, on_language);
 }
 
 }  // namespace edgeseq::runtime

@@ -106,6 +106,12 @@ struct Transcript {
 // Called for each segment as soon as its window is done, in order; return false to
 // stop (the transcript so far is returned, stopped = true).
 using SegmentCallback = std::function<bool(const TranscriptSegment&)>;
+// Called once, when the language has been detected on the first window
+// (multilingual model, TranscribeOptions::language empty or "auto"), before
+// any window is decoded, so a caller can report it ahead of the text; not
+// called when the language is given or the model is English-only. Return
+// false to stop: the transcript has the language and no segments, stopped = true.
+using LanguageCallback = std::function<bool(const WhisperLanguageGuess&)>;
 
 // What decoding one window gave at one temperature (Whisper's DecodingResult),
 // for tests and callers that want the fallback decisions.
@@ -153,10 +159,10 @@ class WhisperTranscriber {
   // Audio shorter than a frame gives no window: an empty transcript.
   // Errors: Error(kInput) for a bad option (unknown language, temperature < 0, ...).
   Transcript Transcribe(Generator& generator, const float* pcm, size_t n, const TranscribeOptions& options,
-                        const SegmentCallback& on_segment = {}) const;
+                        const SegmentCallback& on_segment = {}, const LanguageCallback& on_language = {}) const;
   // The same for an audio file (audio/decode.h); errors name the file.
   Transcript TranscribeFile(Generator& generator, const std::string& path, const TranscribeOptions& options,
-                            const SegmentCallback& on_segment = {}) const;
+                            const SegmentCallback& on_segment = {}, const LanguageCallback& on_language = {}) const;
   // detect_language on the first window (multilingual models; else Error(kInput)):
   // the window is the log-mel's first frames() frames, padding included, as
   // transcribe.py's pad_or_trim(mel, N_FRAMES).

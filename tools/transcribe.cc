@@ -206,18 +206,21 @@ int RunTranscribe(const TranscribeCliOptions& o, std::ostream& out, std::ostream
         return true;
       };
     }
-    const runtime::Transcript r = transcriber.TranscribeFile(gen, o.audio, t, on_segment);
-    if (!r.language_probs.empty()) {
+    // Reported as soon as the first window gives it, ahead of the text.
+    const runtime::LanguageCallback on_language = [&](const runtime::WhisperLanguageGuess& g) {
       const auto& codes = transcriber.ids().language_codes;
-      const auto at = std::find(codes.begin(), codes.end(), r.language);
-      if (at != codes.end() && static_cast<size_t>(at - codes.begin()) < r.language_probs.size()) {
+      const auto at = std::find(codes.begin(), codes.end(), g.code);
+      if (at != codes.end() && static_cast<size_t>(at - codes.begin()) < g.probs.size()) {
         char p[32];
-        snprintf(p, sizeof p, "%.2f", r.language_probs[static_cast<size_t>(at - codes.begin())]);
-        err << "detected language: " << r.language << " (p=" << p << ")\n";
+        snprintf(p, sizeof p, "%.2f", g.probs[static_cast<size_t>(at - codes.begin())]);
+        err << "detected language: " << g.code << " (p=" << p << ")\n";
       } else {
-        err << "detected language: " << r.language << "\n";
+        err << "detected language: " << g.code << "\n";
       }
-    }
+      err.flush();
+      return true;
+    };
+    const runtime::Transcript r = transcriber.TranscribeFile(gen, o.audio, t, on_segment, on_language);
     if (stream) {
       if (r.segments.size() != streamed) {
         throw std::logic_error("the transcript has another number of segments than were written");

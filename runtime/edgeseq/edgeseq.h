@@ -435,6 +435,15 @@ typedef struct {
  * edgeseq_transcript_stopped says so. */
 typedef int (*edgeseq_segment_callback)(const edgeseq_segment* segment, void* user_data);
 
+/* Called once, on the calling thread, when the language has been detected on
+ * the first window (multilingual model, params.language NULL, "" or
+ * "auto"), before any window is decoded: `language` its code ("de"; valid
+ * during the call), `probability` in [0, 1]. Not called when the language
+ * is given or the model is English-only. Return 0 to go on, non-zero to
+ * stop: the transcript has the language and no segments, and
+ * edgeseq_transcript_stopped says so. */
+typedef int (*edgeseq_language_callback)(const char* language, float probability, void* user_data);
+
 typedef struct {
   size_t struct_size;    /* set by edgeseq_transcribe_params_init */
   const char* language;  /* one of the model's languages, a Whisper code or English name in any case ("de",
@@ -463,6 +472,8 @@ typedef struct {
   uint64_t seed;                     /* sampling: the same seed, params and audio give the same output */
   edgeseq_segment_callback on_segment; /* NULL (default): none */
   void* on_segment_user_data;          /* passed to on_segment */
+  edgeseq_language_callback on_language; /* NULL (default): none */
+  void* on_language_user_data;           /* passed to on_language */
 } edgeseq_transcribe_params;
 
 EDGESEQ_C_API void edgeseq_transcribe_params_init_sized(edgeseq_transcribe_params* params, size_t struct_size);
@@ -498,7 +509,7 @@ EDGESEQ_C_API const char* edgeseq_transcript_text(const edgeseq_transcript* tran
 EDGESEQ_C_API const char* edgeseq_transcript_language(const edgeseq_transcript* transcript);
 /* The detected language's probability; 0 when the language was given. */
 EDGESEQ_C_API float edgeseq_transcript_language_probability(const edgeseq_transcript* transcript);
-/* Nonzero when the segment callback stopped the transcription. */
+/* Nonzero when a callback (on_segment, on_language) stopped the transcription. */
 EDGESEQ_C_API int edgeseq_transcript_stopped(const edgeseq_transcript* transcript);
 EDGESEQ_C_API void edgeseq_transcript_free(edgeseq_transcript* transcript);
 

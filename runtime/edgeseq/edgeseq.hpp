@@ -340,7 +340,7 @@ struct Transcript {
   // When the language was detected: (code, probability) for each of the
   // model's languages, in the model's order; else empty.
   std::vector<std::pair<std::string, float>> language_probs;
-  bool stopped = false;  // the segment callback returned false; the segments so far
+  bool stopped = false;  // a callback returned false; the segments so far
 };
 
 struct LanguageGuess {
@@ -353,6 +353,13 @@ struct LanguageGuess {
 // done, in order; return false to stop (Transcribe returns what it has,
 // stopped = true). It must not call the same Generator.
 using SegmentCallback = std::function<bool(const Segment&)>;
+// Called on the calling thread once, when the language has been detected on
+// the first window (multilingual model, TranscribeOptions::language "" or
+// "auto"), before any window is decoded: to report it ahead of the text.
+// Not called when the language is given or the model is English-only.
+// Return false to stop (Transcribe returns the language, no segments,
+// stopped = true). It must not call the same Generator.
+using LanguageCallback = std::function<bool(const LanguageGuess&)>;
 
 class EDGESEQ_API Generator {
  public:
@@ -401,11 +408,11 @@ class EDGESEQ_API Generator {
   // without its tokenizer. The model's tokenizer and rules are read once
   // (on the first call of any of its Generators), not per call.
   Transcript Transcribe(const float* pcm, size_t n, const TranscribeOptions& options = {},
-                        const SegmentCallback& on_segment = {});
+                        const SegmentCallback& on_segment = {}, const LanguageCallback& on_language = {});
   // The same for an audio file (WAV, FLAC, Ogg, Opus, MP3, ...; decoded,
   // mixed to mono, resampled to 16 kHz); errors name the file.
   Transcript TranscribeFile(const std::string& path, const TranscribeOptions& options = {},
-                            const SegmentCallback& on_segment = {});
+                            const SegmentCallback& on_segment = {}, const LanguageCallback& on_language = {});
   // The spoken language of the audio's first window (Whisper's
   // detect_language). Error(kInput) for an English-only model.
   LanguageGuess DetectLanguage(const float* pcm, size_t n);

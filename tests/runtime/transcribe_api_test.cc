@@ -224,6 +224,55 @@ TEST_F(TranscribeApi, CallbackStops) {
   EXPECT_EQ(two.segments[1].tokens, all.segments[1].tokens);
 }
 
+// The language callback: once, with the detected language, before any
+// segment; not when the language is given; false stops before any window.
+TEST_F(TranscribeApi, LanguageCallbackComesFirst) {
+  REQUIRE_SHARED_TESTDATA();
+  const auto pcm = test::JfkPcm();
+  Generator gen(Model::Load(f32_));
+  TranscribeOptions o;
+  o.temperatures = {0.0f};
+  const LanguageGuess guess = gen.DetectLanguage(pcm.data(), pcm.size());
+  std::vector<std::string> events;
+  LanguageGuess told;
+  const Transcript t = gen.Transcribe(
+      pcm.data(), pcm.size(), o,
+      [&](const Segment&) {
+        events.push_back("segment");
+        return true;
+      },
+      [&](const LanguageGuess& g) {
+        events.push_back("language");
+        told = g;
+        return true;
+      });
+  ASSERT_GT(t.segments.size(), 0u);
+  ASSERT_EQ(events.size(), t.segments.size() + 1);
+  EXPECT_EQ(events[0], "language");
+  EXPECT_EQ(std::count(events.begin(), events.end(), "language"), 1);
+  EXPECT_EQ(told.language, guess.language);
+  EXPECT_EQ(told.language, t.language);
+  EXPECT_EQ(told.probability, guess.probability);
+  EXPECT_EQ(told.probs, t.language_probs);
+  EXPECT_FALSE(t.stopped);
+
+  size_t calls = 0;
+  o.language = "en";
+  gen.Transcribe(pcm.data(), pcm.size(), o, {}, [&](const LanguageGuess&) { return ++calls > 0; });
+  EXPECT_EQ(calls, 0u);  // given, not detected
+
+  o.language = "auto";
+  size_t segments = 0;
+  const Transcript stopped = gen.Transcribe(
+      pcm.data(), pcm.size(), o, [&](const Segment&) { return ++segments > 0; },
+      [&](const LanguageGuess&) { return false; });
+  EXPECT_TRUE(stopped.stopped);
+  EXPECT_EQ(segments, 0u);
+  EXPECT_TRUE(stopped.segments.empty());
+  EXPECT_EQ(stopped.language, guess.language);
+  EXPECT_EQ(stopped.language_probs, t.language_probs);
+}
+
 TEST_F(TranscribeApi, ErrorsAreRefused) {
   REQUIRE_SHARED_TESTDATA();
   const auto pcm = test::JfkPcm();

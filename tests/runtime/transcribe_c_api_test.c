@@ -1,7 +1,7 @@
 /* edgeseq_transcribe and friends (edgeseq/edgeseq.h) called from C (C11):
  * parameters' defaults and struct_size, NULL arguments, a bad language and
- * task, the segment callback and stopping through it, accessors out of
- * range. Called by transcribe_api_test.cc (which builds the Whisper model
+ * task, the segment and language callbacks and stopping through them,
+ * accessors out of range. Called by transcribe_api_test.cc (which builds the Whisper model
  * and compares the C API's segments with the runtime's); returns the number
  * of failed checks, each named on stderr. `pcm`: n samples of 16 kHz audio
  * long enough for two windows at least. */
@@ -46,6 +46,24 @@ static int OnSegment(const edgeseq_segment* s, void* user) {
   return c->stop_after != 0 && c->calls >= c->stop_after;
 }
 
+typedef struct {
+  int calls;
+  int stop;         /* returned */
+  char code[16];    /* the language told */
+  float probability;
+  int segments_before; /* segments seen when it was called */
+  const Calls* segments;
+} LanguageCalls;
+
+static int OnLanguage(const char* language, float probability, void* user) {
+  LanguageCalls* c = (LanguageCalls*)user;
+  ++c->calls;
+  snprintf(c->code, sizeof c->code, "%s", language ? language : "");
+  c->probability = probability;
+  c->segments_before = c->segments ? c->segments->calls : -1;
+  return c->stop;
+}
+
 int TranscribeCApiChecks(const char* model_path, const char* audio_path, const float* pcm, size_t n) {
   g_failures = 0;
   edgeseq_model* m = NULL;
@@ -64,6 +82,7 @@ int TranscribeCApiChecks(const char* model_path, const char* audio_path, const f
   CHECK(p.temperatures == NULL && p.n_temperatures == 0);
   CHECK(p.compression_ratio_threshold == 2.4f && p.logprob_threshold == -1.0f && p.no_speech_threshold == 0.6f);
   CHECK(p.condition_on_previous_text == 1 && p.initial_prompt == NULL && p.on_segment == NULL);
+  CHECK(p.on_language == NULL && p.on_language_user_data == NULL);
 
   /* A transcription with the callback, in order, the same segments the
    * transcript keeps (greedy only: the random model would fall back on every
@@ -129,6 +148,38 @@ int TranscribeCApiChecks(const char* model_path, const char* audio_path, const f
     CHECK_STATUS(edgeseq_transcribe(g, pcm, n, &a, &t), EDGESEQ_OK);
     CHECK(code && strcmp(edgeseq_transcript_language(t), code) == 0);
     CHECK(fabsf(edgeseq_transcript_language_probability(t) - prob) < 1e-6f);
+    edgeseq_transcript_free(t);
+    /* The language callback: once, before any segment, with the same code and
+     * probability; non-zero from it stops before any window. */
+    Calls seen = {0, 0, 0.0, 1};
+    LanguageCalls lang = {0, 0, "", -1.0f, -1, &seen};
+    a.on_segment = OnSegment;
+    a.on_segment_user_data = &seen;
+    a.on_language = OnLanguage;
+    a.on_language_user_data = &lang;
+    t = NULL;
+    CHECK_STATUS(edgeseq_transcribe(g, pcm, n, &a, &t), EDGESEQ_OK);
+    CHECK(lang.calls == 1 && lang.segments_before == 0 && seen.calls > 0);
+    CHECK(code && strcmp(lang.code, code) == 0);
+    CHECK(fabsf(lang.probability - prob) < 1e-6f);
+    CHECK(!edgeseq_transcript_stopped(t));
+    edgeseq_transcript_free(t);
+    LanguageCalls stop = {0, 1, "", -1.0f, -1, NULL};
+    a.on_segment = NULL;
+    a.on_language_user_data = &stop;
+    t = NULL;
+    CHECK_STATUS(edgeseq_transcribe(g, pcm, n, &a, &t), EDGESEQ_OK);
+    CHECK(stop.calls == 1 && edgeseq_transcript_stopped(t) == 1);
+    CHECK(edgeseq_transcript_segment_count(t) == 0);
+    CHECK(code && strcmp(edgeseq_transcript_language(t), code) == 0);
+    edgeseq_transcript_free(t);
+    /* A given language is not detected: no call. */
+    LanguageCalls none = {0, 0, "", -1.0f, -1, NULL};
+    a.language = "en";
+    a.on_language_user_data = &none;
+    t = NULL;
+    CHECK_STATUS(edgeseq_transcribe(g, pcm, n, &a, &t), EDGESEQ_OK);
+    CHECK(none.calls == 0);
     edgeseq_transcript_free(t);
     edgeseq_free(code);
   }

@@ -6,7 +6,7 @@
 // transcribe_format_test.cc checks by hand); the options reach the runtime
 // (srt/vtt turn timestamps on, --no-fallback, temperatures, prompt,
 // thresholds, suppressed tokens); languages by code or name; the detected
-// language is named on stderr; text formats go out segment by segment;
+// language is named on stderr ahead of the text; text formats go out segment by segment;
 // --output-file writes the file whole; bad options and files are one line,
 // status 1.
 #include <gtest/gtest.h>
@@ -377,6 +377,12 @@ TEST_F(TranscribeCli, DetectedLanguageOnStderr) {
     EXPECT_EQ(run.err, "detected language: " + t.language + " (p=" + p + ")\n");
     EXPECT_EQ(run.out, FormatTxt(t, false));
   }
+  // Told as soon as it is known: ahead of the streamed text (one stream for both).
+  TranscribeCliOptions o = Options();
+  o.language = "auto";
+  std::ostringstream both;
+  ASSERT_EQ(RunTranscribe(o, both, both), 0) << both.str();
+  EXPECT_EQ(both.str(), "detected language: " + t.language + " (p=" + p + ")\n" + FormatTxt(t, false));
 }
 
 TEST_F(TranscribeCli, OutputFileIsWrittenWhole) {
