@@ -328,6 +328,7 @@ Transcript FromRuntime(runtime::Transcript&& t, const runtime::WhisperTokenIds& 
   out.text = std::move(t.text);
   out.language = std::move(t.language);
   out.language_probs = LanguageProbs(ids, t.language_probs);
+  out.language_probability = t.language_probability;
   out.stopped = t.stopped;
   return out;
 }
@@ -335,10 +336,8 @@ Transcript FromRuntime(runtime::Transcript&& t, const runtime::WhisperTokenIds& 
 LanguageGuess FromRuntime(const runtime::WhisperLanguageGuess& g, const runtime::WhisperTokenIds& ids) {
   LanguageGuess out;
   out.language = g.code;
+  out.probability = g.probability;
   out.probs = LanguageProbs(ids, g.probs);
-  for (const auto& [code, p] : out.probs) {
-    if (code == g.code) out.probability = p;
-  }
   return out;
 }
 

@@ -45,7 +45,6 @@ struct edgeseq_result {
 struct edgeseq_transcript {
   edgeseq::Transcript transcript;
   std::vector<edgeseq_segment> segments;  // views into transcript.segments
-  float language_probability = 0;
 };
 
 namespace {
@@ -855,9 +854,6 @@ edgeseq_transcript* ToTranscript(edgeseq::Transcript&& t) {
   auto r = std::make_unique<edgeseq_transcript>();
   r->transcript = std::move(t);
   for (const auto& s : r->transcript.segments) r->segments.push_back(View(s));
-  for (const auto& [code, p] : r->transcript.language_probs) {
-    if (code == r->transcript.language) r->language_probability = p;
-  }
   return r.release();
 }
 
@@ -925,7 +921,7 @@ const char* edgeseq_transcript_language(const edgeseq_transcript* t) {
 }
 
 float edgeseq_transcript_language_probability(const edgeseq_transcript* t) {
-  return t ? t->language_probability : 0.0f;
+  return t ? t->transcript.language_probability : 0.0f;
 }
 
 int edgeseq_transcript_stopped(const edgeseq_transcript* t) { return t && t->transcript.stopped ? 1 : 0; }

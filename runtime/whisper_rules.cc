@@ -174,6 +174,7 @@ WhisperLanguageGuess WhisperDetectLanguage(const WhisperTokenIds& ids, std::span
   }
   g.token = ids.first_language + static_cast<int32_t>(best);
   g.code = ids.language_codes[best];
+  g.probability = g.probs[best];
   return g;
 }
 

@@ -101,6 +101,7 @@ class WhisperLogitFilters {
 struct WhisperLanguageGuess {
   int32_t token = -1;        // its id
   std::string code;          // "en", ...
+  float probability = 0;     // the guess's own probability: probs at its index
   std::vector<float> probs;  // per language, in ids.language_codes order; sums to 1
 };
 // Error(kInput) for an English-only model (as Whisper: its SOT sequence has

@@ -354,6 +354,7 @@ Transcript WhisperTranscriber::Transcribe(Generator& generator, const float* pcm
       WhisperLanguageGuess guess = DetectOnWindow(generator, ids_, Window(mel, frames, 0, frames));
       language = guess.code;
       if (on_language && !on_language(guess)) out.stopped = true;
+      out.language_probability = guess.probability;
       out.language_probs = std::move(guess.probs);
     } else {
       language = WhisperLanguageCode(o.language);  // "German" or "DE" -> "de"

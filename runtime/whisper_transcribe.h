@@ -100,6 +100,7 @@ struct Transcript {
   std::string text;                   // all segments' text, concatenated (Whisper's result["text"])
   std::string language;               // the language used ("en"; empty for English-only models)
   std::vector<float> language_probs;  // when detected: per language, in WhisperTokenIds order
+  float language_probability = 0;     // when detected: the language's own probability; else 0
   bool stopped = false;               // the segment callback asked to stop
 };
 

@@ -208,15 +208,9 @@ int RunTranscribe(const TranscribeCliOptions& o, std::ostream& out, std::ostream
     }
     // Reported as soon as the first window gives it, ahead of the text.
     const runtime::LanguageCallback on_language = [&](const runtime::WhisperLanguageGuess& g) {
-      const auto& codes = transcriber.ids().language_codes;
-      const auto at = std::find(codes.begin(), codes.end(), g.code);
-      if (at != codes.end() && static_cast<size_t>(at - codes.begin()) < g.probs.size()) {
-        char p[32];
-        snprintf(p, sizeof p, "%.2f", g.probs[static_cast<size_t>(at - codes.begin())]);
-        err << "detected language: " << g.code << " (p=" << p << ")\n";
-      } else {
-        err << "detected language: " << g.code << "\n";
-      }
+      char p[32];
+      snprintf(p, sizeof p, "%.2f", g.probability);
+      err << "detected language: " << g.code << " (p=" << p << ")\n";
       err.flush();
       return true;
     };

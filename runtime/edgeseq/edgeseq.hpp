@@ -340,6 +340,7 @@ struct Transcript {
   // When the language was detected: (code, probability) for each of the
   // model's languages, in the model's order; else empty.
   std::vector<std::pair<std::string, float>> language_probs;
+  float language_probability = 0;  // when detected: the language's probability; else 0
   bool stopped = false;  // a callback returned false; the segments so far
 };
 

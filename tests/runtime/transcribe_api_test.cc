@@ -193,6 +193,7 @@ TEST_F(TranscribeApi, FileAndLanguageDetectionAsTheRuntime) {
   const runtime::WhisperLanguageGuess g = runtime::WhisperTranscriber(rmodel).DetectLanguage(rgen, pcm.data(), pcm.size());
   const LanguageGuess guess = gen.DetectLanguage(pcm.data(), pcm.size());
   EXPECT_EQ(guess.language, g.code);
+  EXPECT_EQ(guess.probability, g.probability);
   ASSERT_EQ(guess.probs.size(), g.probs.size());
   ASSERT_EQ(guess.probs.size(), 99u);
   EXPECT_EQ(guess.probs[0].first, "en");
@@ -253,13 +254,16 @@ TEST_F(TranscribeApi, LanguageCallbackComesFirst) {
   EXPECT_EQ(told.language, guess.language);
   EXPECT_EQ(told.language, t.language);
   EXPECT_EQ(told.probability, guess.probability);
+  EXPECT_EQ(t.language_probability, guess.probability);
   EXPECT_EQ(told.probs, t.language_probs);
   EXPECT_FALSE(t.stopped);
 
   size_t calls = 0;
   o.language = "en";
-  gen.Transcribe(pcm.data(), pcm.size(), o, {}, [&](const LanguageGuess&) { return ++calls > 0; });
+  const Transcript given =
+      gen.Transcribe(pcm.data(), pcm.size(), o, {}, [&](const LanguageGuess&) { return ++calls > 0; });
   EXPECT_EQ(calls, 0u);  // given, not detected
+  EXPECT_EQ(given.language_probability, 0.0f);
 
   o.language = "auto";
   size_t segments = 0;
@@ -271,6 +275,7 @@ TEST_F(TranscribeApi, LanguageCallbackComesFirst) {
   EXPECT_TRUE(stopped.segments.empty());
   EXPECT_EQ(stopped.language, guess.language);
   EXPECT_EQ(stopped.language_probs, t.language_probs);
+  EXPECT_EQ(stopped.language_probability, guess.probability);
 }
 
 TEST_F(TranscribeApi, ErrorsAreRefused) {

@@ -305,6 +305,9 @@ TEST(WhisperRules, LanguageDetectionAndNoSpeech) {
       sum += g.probs[k];
     }
     EXPECT_NEAR(sum, 1.0, 1e-5);
+    const size_t best = static_cast<size_t>(g.token - l.vocab.ids.first_language);
+    ASSERT_LT(best, probs.size());
+    EXPECT_NEAR(g.probability, probs[best], 1e-6 + 1e-5 * probs[best]);  // the guess's own, not another's
     const double ns = c["no_speech"].get<double>();
     EXPECT_NEAR(WhisperNoSpeechProbability(l.vocab.ids, x), ns, 1e-7 + 1e-5 * ns);
     ++checked;
