@@ -187,7 +187,7 @@ def average(paths):
     """Element-wise mean of the state dicts in paths (f32)."""
     total = None
     for p in paths:
-        sd = torch.load(p, map_location="cpu")
+        sd = torch.load(p, map_location="cpu", weights_only=True)
         if total is None:
             total = {k: v.clone().float() for k, v in sd.items()}
         else:
@@ -271,7 +271,10 @@ def main():
 
     os.makedirs(args.work, exist_ok=True)
     last = os.path.join(args.work, "last.pt")
-    ck = torch.load(last, map_location=device) if os.path.exists(last) else None
+    # This script's own resume file (floats and RNG states, which PyTorch
+    # 1.13's weights-only reader refuses); state dicts from elsewhere (--init)
+    # are read weights-only.
+    ck = torch.load(last, map_location=device, weights_only=False) if os.path.exists(last) else None
     recipe = {k: getattr(args, k) for k in ("size", "batch", "lr", "warmup", "schedule", "dropout", "seed",
                                              "epoch_steps")}
     if ck:
@@ -299,7 +302,8 @@ def main():
             torch.cuda.set_rng_state(ck["cuda_random"].cpu(), device)
         print(f"resumed at epoch {state['epoch']}, step {state['step']}", flush=True)
     elif args.init:
-        model.load_state_dict({k: v.float() for k, v in torch.load(args.init, map_location=device).items()})
+        init = torch.load(args.init, map_location=device, weights_only=True)  # read, never executed
+        model.load_state_dict({k: v.float() for k, v in init.items()})
         print(f"initialised from {args.init}", flush=True)
     print(f"{recipe['size']}: {sum(p.numel() for p in model.parameters())} parameters", flush=True)
 
