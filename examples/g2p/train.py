@@ -17,10 +17,10 @@ second phase: 25.84 / 7.48); --dropout 0 with a cosine from 5e-5 (worse on
 2,000 dev words after 2 epochs). Neither fixed "hello".
 
 On a GPU: --device cuda runs the same recipe and schedule (the tensors
-move, nothing else); examples/g2p/train_device.sh is the prepared script for
-the device tool's GPU machine (the from-scratch run below, stronger
-regularisation, cosine from the start, 40 epochs: about 4.7 hours on this
-project's 2-core CPU). Files are always written with CPU tensors.
+move, nothing else). examples/g2p/train_device.sh is the prepared script for
+the device tool's GPU machine: from scratch, more dropout (0.2, 0.3), cosine
+from the start, 40 epochs, which takes about 4.7 hours on this project's
+2-core CPU. Files are always written with CPU tensors.
 
 Needs Debian's python3-torch and festlex-cmu; install libopenblas0-openmp
 too, or PyTorch uses the reference BLAS and trains several times slower.
@@ -228,9 +228,11 @@ def main():
     ap.add_argument("--size", choices=sorted(SIZES), default="small",
                     help="small: 192 wide, 4 heads, 768 feed-forward, 3+3 layers; base: 256, 4, 1024, 4+4")
     ap.add_argument("--minutes", type=float, help="stop this run (between epochs) after this many minutes")
-    ap.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", "2")))
+    ap.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", "2")),
+                    help="CPU threads (default: OMP_NUM_THREADS, else 2)")
     ap.add_argument("--device", default="cpu",
-                    help="cpu, or cuda to train on a GPU (same recipe and schedule; examples/g2p/train_device.sh)")
+                    help="cpu (default), or cuda to train on a GPU: the same recipe and schedule "
+                         "(examples/g2p/train_device.sh)")
     ap.add_argument("--dict", default=cmudict.CMUDICT, help="festlex-cmu's cmudict-0.4.out (default: %(default)s)")
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
@@ -259,6 +261,8 @@ def main():
 
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        sys.exit("train.py: --device cuda, but PyTorch sees no GPU here")
     words = cmudict.parse(args.dict)
     src_vocab, tgt_vocab = cmudict.vocabularies(words)
     src_index = {t: i for i, t in enumerate(src_vocab)}
