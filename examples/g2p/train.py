@@ -171,8 +171,9 @@ def write_release(state_dict, src_vocab, tgt_vocab, out_dir):
             f.write("\n".join(vocab) + "\n")
 
 
-def resume_state(model, opt, state, recipe, device):
-    ck = {"model": on_cpu(model.state_dict()), "opt": opt.state_dict(), "state": state, "recipe": recipe,
+def resume_state(weights, opt, state, recipe, device):
+    """last.pt's contents; weights: the model's state dict, already on the CPU."""
+    ck = {"model": weights, "opt": opt.state_dict(), "state": state, "recipe": recipe,
           "py_random": random.getstate(), "torch_random": torch.get_rng_state()}
     if device.type == "cuda":
         ck["cuda_random"] = torch.cuda.get_rng_state(device)
@@ -311,11 +312,12 @@ def main():
         print(f"initialised from {args.init}", flush=True)
     print(f"{recipe['size']}: {sum(p.numel() for p in model.parameters())} parameters", flush=True)
 
+    # Smoke runs (--epoch-steps) measure the final choice on --dev-limit words too.
+    final_limit = args.dev_limit if recipe["epoch_steps"] else None
     if args.average_only:
         if not ck:
             sys.exit(f"no {last} to average from")
-        print(finish(model, args.work, dev, src_vocab, tgt_vocab, src_index, args.average,
-                     args.dev_limit if recipe["epoch_steps"] else None), flush=True)
+        print(finish(model, args.work, dev, src_vocab, tgt_vocab, src_index, args.average, final_limit), flush=True)
         return
 
     steps_per_epoch = math.ceil(len(train) / recipe["batch"])
@@ -365,15 +367,16 @@ def main():
                                  "dev_wer_no_stress": round(wer_ns, 2), "train_min": round(train_seconds / 60, 1),
                                  "total_min": round(state["seconds"] / 60, 1)})
         print(state["history"][-1], flush=True)
-        save_atomic(on_cpu(model.state_dict()), os.path.join(args.work, f"epoch-{state['epoch']:03d}.pt"))
+        weights = on_cpu(model.state_dict())  # one copy for the three files
+        save_atomic(weights, os.path.join(args.work, f"epoch-{state['epoch']:03d}.pt"))
         for old in epoch_files(args.work)[:-max(args.average, 1)]:
             os.remove(old)
-        save_atomic(resume_state(model, opt, state, recipe, device), last)
-        write_release(model.state_dict(), src_vocab, tgt_vocab, os.path.join(args.work, "release"))
+        save_atomic(resume_state(weights, opt, state, recipe, device), last)
+        write_release(weights, src_vocab, tgt_vocab, os.path.join(args.work, "release"))
     if state.get("final", {}).get("epoch") != state["epoch"]:
         state["final"] = finish(model, args.work, dev, src_vocab, tgt_vocab, src_index, args.average,
-                                args.dev_limit if recipe["epoch_steps"] else None)
-        save_atomic(resume_state(model, opt, state, recipe, device), last)
+                                final_limit)
+        save_atomic(resume_state(on_cpu(model.state_dict()), opt, state, recipe, device), last)
     print("done:", state["history"][-1] if state["history"] else state, state.get("final"), flush=True)
 
 

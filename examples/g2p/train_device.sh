@@ -74,7 +74,7 @@ for recipe in "$@"; do
       --dict "$dict" --work "$work" "${extra[@]}"
     # Stopped by the clock before the last epoch: average what was kept.
     grep -q '^done:' "$out/$name.log" ||
-      "$py" train.py --size base --dict "$dict" --work "$work" "${extra[@]}" --average-only
+      "$py" train.py --dict "$dict" --work "$work" "${extra[@]}" --average-only
     cp "$work/release/g2p.pth" "$out/$name.pth"
   ) > "$out/$name.log" 2>&1 &
   pids+=($!)
