@@ -13,6 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1
+# One emulated test per core; nproc honours OMP_NUM_THREADS, so count without it.
+cores="$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)"
 arches=("$@"); [ ${#arches[@]} -eq 0 ] && arches=(arm64 armhf)
 
 # Left out under emulation, like the large-model tests: the end-to-end
@@ -35,8 +37,8 @@ whole_audio="^WhisperTranscribe\\.MatchesTheReference\$|$whole_audio_api"
 # optional ctest -E regex $3; the log goes to $1/ctest-$2.log.
 emulated_ctest() {
   local dir="$1" cpu="$2" also="${3:-}"
-  echo "-- $dir under qemu, QEMU_CPU=$cpu${also:+, without $also}"
-  QEMU_CPU="$cpu" ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" --timeout 1200 \
+  echo "-- $dir under qemu, QEMU_CPU=$cpu${also:+, without $also} (at $((SECONDS / 60)) min of the cross stage)"
+  QEMU_CPU="$cpu" ctest --test-dir "$dir" --output-on-failure -j "$cores" \
     -E "$heavy${also:+|$also}" > "$dir/ctest-$cpu.log" 2>&1 || { tail -50 "$dir/ctest-$cpu.log"; return 1; }
   grep -E "tests passed" "$dir/ctest-$cpu.log"
 }
@@ -66,7 +68,7 @@ for arch in "${arches[@]}"; do
     armhf) triple=arm-linux-gnueabihf ;;
     *) echo "test_cross.sh: unknown architecture '$arch'" >&2; exit 2 ;;
   esac
-  echo "== $arch: sysroot, cross build"
+  echo "== $arch: sysroot, cross build (at $((SECONDS / 60)) min of the cross stage)"
   toolchains/make_sysroot.sh "$arch"
   # A folder of its own, every option set: the README's cross build (build-arm64,
   # tests off) can neither break this one nor be broken by it.
