@@ -235,7 +235,7 @@ CPU="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
 ISA="$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -xE 'avx2|fma|f16c|avx512f|avx512bw|avx512_vnni|avx_vnni|amx_int8' | tr '\n' ' ')"
 {
   echo "edgeseq $(git -C "$REPO" rev-parse --short HEAD) vs whisper.cpp $WCOMMIT, started $(date -u '+%Y-%m-%d %H:%M UTC')"
-  echo "CPU: $CPU, $(nproc) CPUs; ISA: $ISA"
+  echo "CPU: $CPU, $(scripts/cores.sh) CPUs; ISA: $ISA"
   echo "rounds $ROUNDS x (median of $REPS after one warm-up); encoder on one 30-s window of jfk.flac, $STEPS decoder steps"
   echo "load average (1/5/15 min) before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$RES.head"

@@ -229,7 +229,7 @@ echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- edgeseq: git $rev, build \`$B\`"
 echo "- CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1)"
 echo "- ISA: ${isa% }"
-echo "- cores: $(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) (nproc); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "- cores: $(scripts/cores.sh) (nproc); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- repetitions: edgeseq $REPS, CT2 $((2 * REPS)) calls; CT2 takes the better of glibc malloc's default and a 32 MB mmap threshold"
 echo "- edgeseq's view (\`$B/tools/edgeseq-selfcheck\`):"
 echo

@@ -9,8 +9,6 @@ dir="$1"; shift
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
 # One job per core. Ninja's default (cores + 2) only adds memory pressure.
-# nproc honours OMP_NUM_THREADS, which the scripts set to 1 for the runs:
-# count the cores without it.
-jobs="${EDGESEQ_JOBS:-$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)}"
+jobs="${EDGESEQ_JOBS:-$(scripts/cores.sh)}"
 # shellcheck disable=SC2086  # a list of target names
 ninja -C "$dir" -j "$jobs" ${EDGESEQ_TARGETS:-}

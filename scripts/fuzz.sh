@@ -31,7 +31,7 @@ run_target() {
   echo "$status" > "build-fuzz/$target.status"
 }
 # One target per core at a time (each libFuzzer process uses one).
-cores="$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)"
+cores="$(scripts/cores.sh)"
 for entry in "${targets[@]}"; do
   while [ "$(jobs -rp | wc -l)" -ge "$cores" ]; do wait -n || true; done
   run_target "$entry" &

@@ -9,9 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1   # two OpenMP threads lose to one on small work here
-# ctest runs one test per core (each test at one OpenMP thread). nproc honours
-# OMP_NUM_THREADS, so count the cores without it.
-cores="$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)"
+# ctest runs one test per core (each test at one OpenMP thread).
+cores="$(scripts/cores.sh)"
 # Each stage's start, in minutes since this script began (CI stops at 90).
 stage() { echo "== $* (at $((SECONDS / 60)) min)"; }
 

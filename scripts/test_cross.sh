@@ -13,8 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1
-# One emulated test per core; nproc honours OMP_NUM_THREADS, so count without it.
-cores="$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)"
+cores="$(scripts/cores.sh)"   # one emulated test per core
 arches=("$@"); [ ${#arches[@]} -eq 0 ] && arches=(arm64 armhf)
 
 # Left out under emulation, like the large-model tests: the end-to-end
