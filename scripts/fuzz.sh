@@ -10,6 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
+# libFuzzer reads 0 (and below) as no limit: refuse it rather than run forever.
+case "$seconds" in
+  ''|*[!0-9]*|0) echo "fuzz.sh: SECONDS_PER_TARGET must be a whole number above 0, not '$seconds'" >&2; exit 2 ;;
+esac
 targets=("esq_reader_fuzz:esq" "pickle_fuzz:pickle" "safetensors_fuzz:safetensors" "torch_zip_fuzz:torch_zip" "cli_input_fuzz:cli" "bpe_fuzz:bpe" "sentencepiece_fuzz:sentencepiece" "audio_fuzz:audio")
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
@@ -46,7 +50,7 @@ for entry in "${targets[@]}"; do
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
   echo "fuzz $target: ${seconds}s, $runs inputs executed, corpus $(ls "$scratch" | wc -l) units, exit $status"
   if [ "$status" != 0 ]; then
-    grep -E "ERROR|SUMMARY|Test unit written|==[0-9]+==" "$log" | head -20
+    grep -E "ERROR|SUMMARY|Test unit written|==[0-9]+==" "$log" | head -20 || tail -5 "$log"
     failed=1
   fi
 done
